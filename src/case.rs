@@ -1,0 +1,435 @@
+//! Case files: what one test asks of the endpoint and what must hold, loaded from
+//! `cases/<suite>/*.toml` next to the suite's `contract.toml`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+
+use crate::contract::Contract;
+use crate::violation::PageInvariant;
+
+/// The name of the file that holds a suite's contract parameters.
+pub const CONTRACT_FILE: &str = "contract.toml";
+
+/// A case file, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// What the case proves and why; shown in reports.
+    pub description: String,
+    /// Skip this case, saying why (the trial is reported as ignored).
+    #[serde(default)]
+    pub skip: Option<String>,
+    #[serde(default)]
+    pub request: RequestSpec,
+    /// The responses that conform; the response must match one of them.
+    pub accept: Vec<Outcome>,
+}
+
+/// What to send.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// Query parameters, sent in name order; values may be strings or integers.
+    #[serde(default)]
+    pub query: BTreeMap<String, QueryValue>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: AuthMode,
+}
+
+/// Which credentials a case sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// The configured key in the configured style.
+    #[default]
+    Valid,
+    /// No credentials at all.
+    None,
+    /// A key that no server can have issued, in the configured style.
+    Wrong,
+}
+
+/// A query value as the case wrote it: a string or an integer, sent as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryValue(pub String);
+
+impl<'de> Deserialize<'de> for QueryValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = QueryValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<QueryValue, E> {
+                Ok(QueryValue(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<QueryValue, E> {
+                Ok(QueryValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<QueryValue, E> {
+                Ok(QueryValue(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// Which schema the body must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    /// The list envelope: schema plus the page invariants.
+    List,
+    /// The error body.
+    Error,
+}
+
+/// One acceptable response.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub status: u16,
+    pub schema: BodyKind,
+    /// Page invariants to check (only with `schema = "list"`); all of them when omitted.
+    #[serde(default)]
+    pub invariants: Option<Vec<PageInvariant>>,
+}
+
+impl Outcome {
+    /// The page invariants this outcome checks.
+    pub fn page_invariants(&self) -> &[PageInvariant] {
+        match (&self.invariants, self.schema) {
+            (_, BodyKind::Error) => &[],
+            (Some(list), BodyKind::List) => list,
+            (None, BodyKind::List) => &PageInvariant::ALL,
+        }
+    }
+}
+
+/// A loaded case: its file, its trial name and its suite's contract.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `suite::case`, from the path below the cases folder.
+    pub name: String,
+    pub path: PathBuf,
+    pub file: CaseFile,
+    pub contract: Arc<Contract>,
+    /// The `contract.toml` the contract came from.
+    pub contract_path: PathBuf,
+}
+
+impl Case {
+    /// The limit the page invariants hold the response to: the `limit` the case sends
+    /// when it is a non-negative integer, otherwise the contract's default.
+    pub fn effective_limit(&self) -> u64 {
+        self.file
+            .request
+            .query
+            .get(&self.contract.limit_param)
+            .and_then(|v| v.0.trim().parse::<u64>().ok())
+            .unwrap_or(self.contract.default_limit)
+    }
+}
+
+/// A case folder or file that cannot be used. Each names the file and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {source} (check the path and its permissions)", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}{}", path.display(), key.as_deref().map(|k| format!(" (at key `{k}`)")).unwrap_or_default())]
+    Parse {
+        path: PathBuf,
+        /// The dotted key path, when the error is about a value.
+        key: Option<String>,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    #[error("{}: no {CONTRACT_FILE} in its folder or any folder above it inside {} (each suite folder needs one)", path.display(), root.display())]
+    NoContract { path: PathBuf, root: PathBuf },
+    #[error("no case files found in {} (add `<suite>/<case>.toml` files beside a {CONTRACT_FILE}, or point CONTRACT_CASES_DIR / --cases at the right folder)", dir.display())]
+    NoCases { dir: PathBuf },
+}
+
+/// Loads every case below `root`, sorted by name. All problems are returned, not just the first.
+pub fn load_cases(root: &Path) -> Result<Vec<Case>, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    if let Err(e) = collect_toml_files(root, &mut files) {
+        return Err(vec![e]);
+    }
+    files.sort();
+
+    let mut contracts: BTreeMap<PathBuf, Arc<Contract>> = BTreeMap::new();
+    for path in files.iter().filter(|p| is_contract_file(p)) {
+        match parse_file::<Contract>(path).and_then(|c| validate_contract(path, c)) {
+            Ok(c) => {
+                contracts.insert(path.clone(), Arc::new(c));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+
+    let mut cases = Vec::new();
+    for path in files.iter().filter(|p| !is_contract_file(p)) {
+        let Some(contract_path) = find_contract(root, path, &files) else {
+            errors.push(LoadError::NoContract {
+                path: path.clone(),
+                root: root.to_owned(),
+            });
+            continue;
+        };
+        let file = match parse_file::<CaseFile>(path).and_then(|f| validate_case(path, f)) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        // A broken contract file is reported once above; its cases cannot run.
+        let Some(contract) = contracts.get(&contract_path) else {
+            continue;
+        };
+        cases.push(Case {
+            name: case_name(root, path),
+            path: path.clone(),
+            file,
+            contract: Arc::clone(contract),
+            contract_path,
+        });
+    }
+
+    if cases.is_empty() && errors.is_empty() {
+        errors.push(LoadError::NoCases {
+            dir: root.to_owned(),
+        });
+    }
+    if errors.is_empty() {
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_contract_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == CONTRACT_FILE)
+}
+
+fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let io = |source| LoadError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            collect_toml_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The nearest `contract.toml` in the case's folder or above it, inside `root`.
+fn find_contract(root: &Path, case: &Path, files: &[PathBuf]) -> Option<PathBuf> {
+    let mut dir = case.parent();
+    while let Some(d) = dir {
+        let candidate = d.join(CONTRACT_FILE);
+        if files.contains(&candidate) {
+            return Some(candidate);
+        }
+        if d == root {
+            break;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// `cases/list_batches/limit_1.toml` → `list_batches::limit_1`.
+fn case_name(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path).with_extension("");
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+/// Parses a TOML file into `T`, reporting the key path and line of the first problem.
+pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_str(path, &text)
+}
+
+fn parse_str<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, LoadError> {
+    let parse_error = |key: Option<String>, err: &toml::de::Error| {
+        let (line, column) = err
+            .span()
+            .map(|s| line_column(text, s.start))
+            .unwrap_or((1, 1));
+        LoadError::Parse {
+            path: path.to_owned(),
+            key,
+            line,
+            column,
+            message: err.message().trim().to_owned(),
+        }
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| parse_error(None, &e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let key = (key != ".").then_some(key);
+        parse_error(key, e.inner())
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn validate_contract(path: &Path, c: Contract) -> Result<Contract, LoadError> {
+    let invalid = |message: String| LoadError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    if !c.path.starts_with('/') {
+        return Err(invalid(format!(
+            "`path` is `{}` (it must start with `/`, e.g. `/v1/batches`)",
+            c.path
+        )));
+    }
+    if c.default_limit == 0 || c.default_limit > c.max_limit {
+        return Err(invalid(format!(
+            "`default_limit` is {} and `max_limit` {} (need 1 <= default_limit <= max_limit)",
+            c.default_limit, c.max_limit
+        )));
+    }
+    Ok(c)
+}
+
+fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
+    let invalid = |message: String| LoadError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    if f.description.trim().is_empty() {
+        return Err(invalid(
+            "`description` is empty (say what the case proves)".into(),
+        ));
+    }
+    if f.accept.is_empty() {
+        return Err(invalid(
+            "no `[[accept]]` outcome (add at least one with `status` and `schema`)".into(),
+        ));
+    }
+    for (i, o) in f.accept.iter().enumerate() {
+        if !(100..=599).contains(&o.status) {
+            return Err(invalid(format!(
+                "`accept[{i}].status` is {} (an HTTP status is 100..=599)",
+                o.status
+            )));
+        }
+        if o.schema == BodyKind::Error && o.invariants.is_some() {
+            return Err(invalid(format!(
+                "`accept[{i}].invariants` is set on an error outcome (page invariants apply only to `schema = \"list\"`)"
+            )));
+        }
+    }
+    for (name, value) in &f.request.headers {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || reqwest::header::HeaderValue::from_str(value).is_err()
+        {
+            return Err(invalid(format!(
+                "`request.headers.{name}` is not a valid HTTP header name and value"
+            )));
+        }
+    }
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<CaseFile, LoadError> {
+        parse_str(Path::new("cases/s/c.toml"), text)
+    }
+
+    #[test]
+    fn unknown_key_names_file_key_and_line() {
+        let err = parse(
+            "description = \"d\"\n[request]\nquery = { limit = 1 }\nauht = \"none\"\n[[accept]]\nstatus = 200\nschema = \"list\"\n",
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("cases/s/c.toml:4:1: unknown field `auht`"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("at key `request.auht`") || msg.contains("at key `request`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn wrong_value_type_names_the_key() {
+        let err = parse("description = \"d\"\n[[accept]]\nstatus = \"200\"\nschema = \"list\"\n")
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("cases/s/c.toml:3:"), "{msg}");
+        assert!(msg.contains("accept[0].status"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_invariant_lists_the_known_ones() {
+        let err = parse(
+            "description = \"d\"\n[[accept]]\nstatus = 200\nschema = \"list\"\ninvariants = [\"page_sise\"]\n",
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("page_sise") && msg.contains("page_size"),
+            "{msg}"
+        );
+        assert!(msg.starts_with("cases/s/c.toml:5:"), "{msg}");
+    }
+
+    #[test]
+    fn query_accepts_strings_and_integers_only() {
+        let ok = parse("description = \"d\"\n[request]\nquery = { limit = 7, after = \"x\" }\n[[accept]]\nstatus = 200\nschema = \"list\"\n").unwrap();
+        assert_eq!(ok.request.query["limit"], QueryValue("7".into()));
+        let err = parse("description = \"d\"\n[request]\nquery = { limit = [1] }\n[[accept]]\nstatus = 200\nschema = \"list\"\n").unwrap_err();
+        assert!(err.to_string().contains("a string or an integer"), "{err}");
+    }
+
+    #[test]
+    fn line_column_counts_from_one() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+}

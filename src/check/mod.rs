@@ -1,0 +1,171 @@
+//! Checks are pure functions from responses to violations: no I/O happens here.
+
+pub mod page;
+
+use serde_json::Value;
+
+use crate::case::{BodyKind, Case, Outcome};
+use crate::http::Exchange;
+use crate::schema::SchemaSet;
+use crate::violation::{Invariant, Violation};
+
+/// Judges one response against the outcomes a case accepts.
+///
+/// The outcomes whose status matches are each checked in full (content type, JSON, schema,
+/// page invariants); the response conforms if one of them has no violation, and otherwise
+/// the violations of the closest one are returned.
+pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Violation> {
+    let accept = &case.file.accept;
+    let candidates: Vec<&Outcome> = accept
+        .iter()
+        .filter(|o| o.status == exchange.status.as_u16())
+        .collect();
+    if candidates.is_empty() {
+        let mut wanted: Vec<String> = accept.iter().map(|o| o.status.to_string()).collect();
+        wanted.dedup();
+        return vec![Violation::new(
+            Invariant::Status,
+            "",
+            if wanted.len() == 1 {
+                wanted.remove(0)
+            } else {
+                format!("one of {}", wanted.join(", "))
+            },
+            format!(
+                "{} with body {}",
+                exchange.status,
+                body_excerpt(&exchange.body)
+            ),
+        )];
+    }
+
+    let mut head = Vec::new();
+    if let Some(v) = check_content_type(exchange.content_type.as_deref()) {
+        head.push(v);
+    }
+    let body: Value = match serde_json::from_slice(&exchange.body) {
+        Ok(body) => body,
+        Err(e) => {
+            head.push(json_violation(&exchange.body, &e));
+            return head;
+        }
+    };
+
+    candidates
+        .into_iter()
+        .map(|outcome| {
+            let mut found = head.clone();
+            found.extend(check_outcome(&body, outcome, case, schemas));
+            found
+        })
+        .min_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+fn check_outcome(
+    body: &Value,
+    outcome: &Outcome,
+    case: &Case,
+    schemas: &SchemaSet,
+) -> Vec<Violation> {
+    let contract = &case.contract;
+    let schema = match outcome.schema {
+        BodyKind::List => &contract.schemas.list,
+        BodyKind::Error => &contract.schemas.error,
+    };
+    let mut found = schemas.validate(schema, body);
+    if outcome.schema == BodyKind::List {
+        found.extend(page::check_page(
+            body,
+            case.effective_limit(),
+            contract,
+            outcome.page_invariants(),
+        ));
+    }
+    found
+}
+
+/// `application/json` or any `+json` type, parameters allowed.
+fn check_content_type(value: Option<&str>) -> Option<Violation> {
+    let essence = value
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/json") => None,
+        Some(t) if t.starts_with("application/") && t.ends_with("+json") => None,
+        _ => Some(Violation::new(
+            Invariant::ContentType,
+            "",
+            "Content-Type: application/json",
+            value.map_or_else(
+                || "no Content-Type header".to_owned(),
+                |v| format!("Content-Type: {v}"),
+            ),
+        )),
+    }
+}
+
+fn json_violation(body: &[u8], e: &serde_json::Error) -> Violation {
+    let offset = byte_offset(body, e.line(), e.column());
+    Violation::new(
+        Invariant::Json,
+        "",
+        "a JSON body",
+        format!(
+            "{e} (byte {offset} of {}): {}",
+            body.len(),
+            body_excerpt(&body[offset.saturating_sub(40).min(body.len())..])
+        ),
+    )
+}
+
+/// The byte offset of serde_json's 1-based line and column.
+fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
+    let line_start: usize = body
+        .split(|b| *b == b'\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.len() + 1)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(body.len())
+}
+
+/// The start of a body, printable, cut to a readable length.
+pub fn body_excerpt(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    if body.is_empty() {
+        return "(empty)".to_owned();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if body.len() > MAX {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        assert!(check_content_type(Some("application/json")).is_none());
+        assert!(check_content_type(Some("application/json; charset=utf-8")).is_none());
+        assert!(check_content_type(Some("application/problem+json")).is_none());
+        assert!(check_content_type(Some("text/plain")).is_some());
+        assert!(check_content_type(None).is_some());
+    }
+
+    #[test]
+    fn json_errors_give_the_byte_offset() {
+        let body = b"{\"a\":\n  tru }";
+        let e = serde_json::from_slice::<Value>(body).unwrap_err();
+        let v = json_violation(body, &e);
+        assert_eq!(v.invariant, Invariant::Json);
+        assert!(v.actual.contains("(byte 11 of 13)"), "{}", v.actual);
+    }
+}

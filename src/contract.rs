@@ -1,0 +1,119 @@
+//! The endpoint's parameters: everything about the API that real providers disagree on,
+//! read from a suite's `contract.toml`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// How the API key travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum AuthStyle {
+    /// `x-api-key: <key>` (the provider's own page).
+    #[default]
+    #[serde(rename = "x-api-key")]
+    XApiKey,
+    /// `Authorization: Bearer <key>` (OpenAI and most compatible servers).
+    #[serde(rename = "bearer")]
+    Bearer,
+}
+
+impl FromStr for AuthStyle {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "x-api-key" => Ok(AuthStyle::XApiKey),
+            "bearer" => Ok(AuthStyle::Bearer),
+            other => Err(format!(
+                "unknown auth style `{other}` (expected `x-api-key` or `bearer`)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for AuthStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthStyle::XApiKey => "x-api-key",
+            AuthStyle::Bearer => "bearer",
+        })
+    }
+}
+
+/// Which way the order key runs through a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Non-increasing: newest first.
+    Desc,
+    /// Non-decreasing: oldest first.
+    Asc,
+}
+
+impl Direction {
+    /// Whether `next` may follow `prev` in this direction (equal keys are always allowed).
+    pub fn allows(self, prev: i64, next: i64) -> bool {
+        match self {
+            Direction::Desc => next <= prev,
+            Direction::Asc => next >= prev,
+        }
+    }
+
+    /// The name used in case files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Desc => "desc",
+            Direction::Asc => "asc",
+        }
+    }
+
+    /// The comparison `next` must satisfy against `prev`, for messages.
+    pub fn bound_symbol(self) -> &'static str {
+        match self {
+            Direction::Desc => "<=",
+            Direction::Asc => ">=",
+        }
+    }
+}
+
+/// The schemas of a contract, as file names inside the schemas folder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaFiles {
+    /// The 200 response: the list envelope.
+    pub list: String,
+    /// A 4xx response body.
+    pub error: String,
+}
+
+/// A suite's `contract.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    pub description: String,
+    /// The endpoint path, joined onto the base URL (which may carry a prefix).
+    pub path: String,
+    /// The auth style when `CONTRACT_AUTH` does not say.
+    #[serde(default)]
+    pub auth: AuthStyle,
+    /// Items on a page when the request names no limit.
+    pub default_limit: u64,
+    /// The largest limit the API accepts.
+    pub max_limit: u64,
+    /// The query parameter that carries the limit.
+    #[serde(default = "default_limit_param")]
+    pub limit_param: String,
+    /// The query parameter that carries the cursor (the id of the previous page's last item).
+    pub cursor_param: String,
+    /// The item field that identifies an item and serves as the cursor.
+    pub id_field: String,
+    /// The item field the listing is ordered by (an integer).
+    pub order_key: String,
+    pub order: Direction,
+    pub schemas: SchemaFiles,
+}
+
+fn default_limit_param() -> String {
+    "limit".to_owned()
+}

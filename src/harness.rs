@@ -1,0 +1,321 @@
+//! The run: settings from the environment, discovery of cases and schemas, the target
+//! (live endpoint or embedded reference mock), and one libtest-mimic trial per case.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use url::Url;
+
+use crate::case::{Case, load_cases};
+use crate::contract::AuthStyle;
+use crate::http::{HttpClient, Redactor, RetryPolicy, Secret, Target, parse_base_url};
+use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
+use crate::report::human::render_failure;
+use crate::runner::run_case;
+use crate::schema::SchemaSet;
+
+/// Environment variables the harness reads.
+pub mod env {
+    /// The live endpoint's base URL (may carry a path prefix); unset → the reference mock.
+    pub const BASE_URL: &str = "CONTRACT_BASE_URL";
+    /// The API key.
+    pub const API_KEY: &str = "CONTRACT_API_KEY";
+    /// `x-api-key` (default) or `bearer`.
+    pub const AUTH: &str = "CONTRACT_AUTH";
+    /// The cases folder (default `cases/`).
+    pub const CASES_DIR: &str = "CONTRACT_CASES_DIR";
+    /// The schemas folder (default `schemas/`).
+    pub const SCHEMAS_DIR: &str = "CONTRACT_SCHEMAS_DIR";
+}
+
+/// What a run is pointed at, from the environment or the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cases_dir: PathBuf,
+    pub schemas_dir: PathBuf,
+    /// The live endpoint; `None` runs against the embedded reference mock.
+    pub base_url: Option<Url>,
+    pub api_key: Option<Secret>,
+    /// Overrides each contract's auth style.
+    pub auth: Option<AuthStyle>,
+}
+
+impl Settings {
+    /// Reads the `CONTRACT_*` variables; folders default to `cases/` and `schemas/` in `root`.
+    pub fn from_env(root: &Path) -> Result<Settings, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let base_url = var(env::BASE_URL)
+            .map(|v| parse_base_url(&v).map_err(|e| format!("{}: {e}", env::BASE_URL)))
+            .transpose()?;
+        let auth = var(env::AUTH)
+            .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::AUTH)))
+            .transpose()?;
+        Ok(Settings {
+            cases_dir: var(env::CASES_DIR).map_or_else(|| root.join("cases"), PathBuf::from),
+            schemas_dir: var(env::SCHEMAS_DIR).map_or_else(|| root.join("schemas"), PathBuf::from),
+            base_url,
+            api_key: var(env::API_KEY).map(Secret::new),
+            auth,
+        })
+    }
+
+    /// Masks the configured key in anything printed.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.api_key.clone())
+    }
+}
+
+/// Runs the contract as a libtest-style suite and returns the process exit code:
+/// 0 when every case passes, 101 when the endpoint breaks the contract, 1 when the harness
+/// cannot run (bad case file, schema or setting).
+pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
+    let redactor = settings.redactor();
+    match prepare(args, &settings) {
+        Ok(trials) => libtest_mimic::run(args, trials).exit_code(),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {}", redactor.redact(&e));
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads settings from the environment and runs: the body of `tests/contract.rs`.
+pub fn main_with_root(root: &Path) -> ExitCode {
+    let args = Arguments::from_args();
+    match Settings::from_env(root) {
+        Ok(settings) => run(&args, settings),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything a trial needs, shared by all of them.
+struct Shared {
+    runtime: tokio::runtime::Runtime,
+    http: HttpClient,
+    schemas: SchemaSet,
+    /// One target per contract file.
+    targets: BTreeMap<PathBuf, Target>,
+    redactor: Redactor,
+    /// Kept alive for the run: dropping them stops the servers.
+    _mocks: Vec<ReferenceMock>,
+}
+
+fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<String>> {
+    let schemas = SchemaSet::load(&settings.schemas_dir).map_err(|e| strings(&e));
+    let cases = load_cases(&settings.cases_dir).map_err(|e| strings(&e));
+    let (schemas, cases) = match (schemas, cases) {
+        (Ok(s), Ok(c)) => (s, c),
+        (s, c) => {
+            let mut all = s.err().unwrap_or_default();
+            all.extend(c.err().unwrap_or_default());
+            return Err(all);
+        }
+    };
+    check_schema_roles(&cases, &schemas)?;
+
+    if args.list {
+        let trials = cases.iter().map(|c| trial(c, None)).collect();
+        return Ok(trials);
+    }
+    let shared = Arc::new(connect(settings, &cases, schemas)?);
+    eprintln!(
+        "{}",
+        shared.redactor.redact(&describe_targets(settings, &shared))
+    );
+    Ok(cases
+        .into_iter()
+        .map(|c| trial(&c.clone(), Some(Arc::clone(&shared))))
+        .collect())
+}
+
+fn strings<E: ToString>(errors: &[E]) -> Vec<String> {
+    errors.iter().map(ToString::to_string).collect()
+}
+
+fn check_schema_roles(cases: &[Case], schemas: &SchemaSet) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for case in cases {
+        if !seen.insert(&case.contract_path) {
+            continue;
+        }
+        let files = &case.contract.schemas;
+        for (role, file) in [("list", &files.list), ("error", &files.error)] {
+            if !schemas.contains(file) {
+                errors.push(
+                    crate::schema::SchemaError::Missing {
+                        contract: case.contract_path.clone(),
+                        role,
+                        file: file.clone(),
+                        dir: schemas.dir().to_owned(),
+                    }
+                    .to_string(),
+                );
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Builds the runtime and client, and starts a reference mock per contract when no live
+/// endpoint is configured.
+fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Shared, Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| vec![format!("cannot start the async runtime: {e}")])?;
+    let http = HttpClient::new(RetryPolicy::default())
+        .map_err(|e| vec![format!("cannot build the HTTP client: {e}")])?;
+
+    let mut contracts = BTreeMap::new();
+    for case in cases {
+        contracts
+            .entry(case.contract_path.clone())
+            .or_insert_with(|| Arc::clone(&case.contract));
+    }
+    let mut targets = BTreeMap::new();
+    let mut mocks = Vec::new();
+    match &settings.base_url {
+        Some(base) => {
+            let key = settings.api_key.clone().ok_or_else(|| {
+                vec![format!(
+                    "{} is set but {} is not (export the API key for {base})",
+                    env::BASE_URL,
+                    env::API_KEY
+                )]
+            })?;
+            runtime.block_on(preflight(base))?;
+            for (path, contract) in contracts {
+                let auth = settings.auth.unwrap_or(contract.auth);
+                targets.insert(
+                    path,
+                    Target {
+                        base: base.clone(),
+                        key: key.clone(),
+                        auth,
+                    },
+                );
+            }
+        }
+        None => {
+            let key = settings
+                .api_key
+                .clone()
+                .unwrap_or_else(|| Secret::new(DEFAULT_KEY));
+            for (path, contract) in contracts {
+                let auth = settings.auth.unwrap_or(contract.auth);
+                let config = MockConfig::for_contract(&contract)
+                    .key(key.expose())
+                    .auth(auth);
+                let mock = runtime.block_on(ReferenceMock::start(config));
+                targets.insert(
+                    path,
+                    Target {
+                        base: mock.base_url(),
+                        key: key.clone(),
+                        auth,
+                    },
+                );
+                mocks.push(mock);
+            }
+        }
+    }
+    Ok(Shared {
+        runtime,
+        http,
+        schemas,
+        targets,
+        redactor: settings.redactor(),
+        _mocks: mocks,
+    })
+}
+
+/// Fails fast, once, when the live endpoint cannot even be connected to, instead of failing
+/// every case with the same transport error. Skipped behind a proxy, where the proxy connects.
+async fn preflight(base: &Url) -> Result<(), Vec<String>> {
+    let proxied = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    if proxied {
+        return Ok(());
+    }
+    let (Some(host), Some(port)) = (base.host_str(), base.port_or_known_default()) else {
+        return Err(vec![format!("{}: `{base}` has no host", env::BASE_URL)]);
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(Duration::from_secs(10), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(vec![format!(
+            "cannot reach {} = {base}: {e} (is the server up and the URL right?)",
+            env::BASE_URL
+        )]),
+        Err(_) => Err(vec![format!(
+            "cannot reach {} = {base}: no connection within 10 s (is the server up and the URL right?)",
+            env::BASE_URL
+        )]),
+    }
+}
+
+fn describe_targets(settings: &Settings, shared: &Shared) -> String {
+    let urls: Vec<String> = shared
+        .targets
+        .values()
+        .map(|t| t.base.to_string())
+        .collect();
+    match settings.base_url {
+        Some(_) => format!("list-contract: checking {}", urls.join(", ")),
+        None => format!(
+            "list-contract: {} is not set; checking the embedded reference mock at {}",
+            env::BASE_URL,
+            urls.join(", ")
+        ),
+    }
+}
+
+fn trial(case: &Case, shared: Option<Arc<Shared>>) -> Trial {
+    let ignored = case.file.skip.is_some();
+    let name = case.name.clone();
+    let case = case.clone();
+    Trial::test(name, move || {
+        let Some(shared) = shared else {
+            return Ok(());
+        };
+        let target = &shared.targets[&case.contract_path];
+        let run = shared
+            .runtime
+            .block_on(run_case(&case, target, &shared.http, &shared.schemas));
+        if run.passed() {
+            Ok(())
+        } else {
+            Err(Failed::from(render_failure(
+                &case.name,
+                &case.file.description,
+                &run,
+                &shared.redactor,
+            )))
+        }
+    })
+    .with_ignored_flag(ignored)
+}

@@ -1,0 +1,131 @@
+//! The reference mock: a wiremock server whose responder implements the List Batches
+//! contract over a deterministic dataset, with faults that can be switched on to make it
+//! drift. Used when no `CONTRACT_BASE_URL` is set, and by the harness's own tests.
+
+pub mod dataset;
+mod responder;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer};
+
+use crate::contract::{AuthStyle, Contract};
+pub use responder::Fault;
+use responder::Responder;
+
+/// The key the embedded mock accepts when no other is configured.
+pub const DEFAULT_KEY: &str = "lc-reference-mock-key";
+/// Items in the embedded mock's listing: not a multiple of any usual limit.
+pub const DEFAULT_ITEMS: usize = 257;
+/// The embedded mock's dataset seed.
+pub const DEFAULT_SEED: u64 = 20_251_124;
+
+/// How to build a reference mock.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    pub items: usize,
+    pub seed: u64,
+    /// The key it accepts.
+    pub key: String,
+    pub auth: AuthStyle,
+    /// A path prefix the endpoint sits under (e.g. `/gateway`), or empty.
+    pub prefix: String,
+    pub faults: Vec<Fault>,
+    pub path: String,
+    pub default_limit: u64,
+    pub max_limit: u64,
+    pub limit_param: String,
+    pub cursor_param: String,
+}
+
+impl MockConfig {
+    /// A conforming mock for `contract`, with the default dataset and key.
+    pub fn for_contract(contract: &Contract) -> Self {
+        MockConfig {
+            items: DEFAULT_ITEMS,
+            seed: DEFAULT_SEED,
+            key: DEFAULT_KEY.to_owned(),
+            auth: contract.auth,
+            prefix: String::new(),
+            faults: Vec::new(),
+            path: contract.path.clone(),
+            default_limit: contract.default_limit,
+            max_limit: contract.max_limit,
+            limit_param: contract.limit_param.clone(),
+            cursor_param: contract.cursor_param.clone(),
+        }
+    }
+
+    pub fn items(mut self, items: usize) -> Self {
+        self.items = items;
+        self
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+
+    pub fn auth(mut self, auth: AuthStyle) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+}
+
+/// A running reference mock. The server stops when this is dropped.
+pub struct ReferenceMock {
+    server: MockServer,
+    config: MockConfig,
+    items: Arc<Vec<Value>>,
+}
+
+impl ReferenceMock {
+    /// Starts the mock on a free port of 127.0.0.1.
+    pub async fn start(config: MockConfig) -> Self {
+        let items = Arc::new(dataset::generate(config.items, config.seed));
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(Responder::new(config.clone(), Arc::clone(&items)))
+            .mount(&server)
+            .await;
+        ReferenceMock {
+            server,
+            config,
+            items,
+        }
+    }
+
+    /// The base URL to give the harness (with the prefix, if any).
+    pub fn base_url(&self) -> Url {
+        let mut url = Url::parse(&self.server.uri()).expect("wiremock gives a valid URI");
+        url.set_path(&self.config.prefix);
+        url
+    }
+
+    pub fn config(&self) -> &MockConfig {
+        &self.config
+    }
+
+    /// The listing it serves, newest first.
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+
+    /// How many requests it has answered so far.
+    pub async fn request_count(&self) -> usize {
+        self.server.received_requests().await.map_or(0, |r| r.len())
+    }
+}

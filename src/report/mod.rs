@@ -1,0 +1,3 @@
+//! Reporters: the only place violations become text.
+
+pub mod human;

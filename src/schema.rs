@@ -1,0 +1,230 @@
+//! The schemas folder: every `*.json` file is parsed, checked against its meta-schema and
+//! compiled once per run; `$ref`s between files resolve locally and never over the network.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use jsonschema::{Registry, Validator};
+use serde_json::Value;
+
+use crate::violation::{Invariant, Violation};
+
+/// A schema file that cannot be used. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("cannot read schemas from {}: {source} (point CONTRACT_SCHEMAS_DIR / --schemas at the folder holding the *.json schemas)", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: not valid JSON: {message}", path.display())]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: not a valid JSON Schema: at {pointer}: {message} (fix the schema; it is checked against its `$schema` meta-schema)", path.display())]
+    Meta {
+        path: PathBuf,
+        pointer: String,
+        message: String,
+    },
+    #[error("{}: schema does not compile: {message}", path.display())]
+    Compile { path: PathBuf, message: String },
+    #[error("no *.json schemas in {}", dir.display())]
+    Empty { dir: PathBuf },
+    #[error("{}: `schemas.{role}` names `{file}`, which is not in {}", contract.display(), dir.display())]
+    Missing {
+        contract: PathBuf,
+        role: &'static str,
+        file: String,
+        dir: PathBuf,
+    },
+}
+
+/// Every schema of the folder, compiled.
+pub struct SchemaSet {
+    dir: PathBuf,
+    validators: BTreeMap<String, Validator>,
+}
+
+impl std::fmt::Debug for SchemaSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaSet")
+            .field("dir", &self.dir)
+            .field("schemas", &self.validators.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl SchemaSet {
+    /// Loads, meta-checks and compiles every `*.json` in `dir`. All problems are returned.
+    pub fn load(dir: &Path) -> Result<SchemaSet, Vec<SchemaError>> {
+        let io = |source| {
+            vec![SchemaError::Io {
+                path: dir.to_owned(),
+                source,
+            }]
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        if paths.is_empty() {
+            return Err(vec![SchemaError::Empty {
+                dir: dir.to_owned(),
+            }]);
+        }
+
+        let mut errors = Vec::new();
+        let mut docs = Vec::new();
+        for path in paths {
+            match read_schema(&path) {
+                Ok(doc) => docs.push((path, doc)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        // Every file is registered under its own file URI, so a relative `$ref` such as
+        // `batch.json` resolves to its sibling without any retrieval.
+        let uris: Vec<String> = docs.iter().map(|(p, _)| file_uri(p)).collect();
+        let mut builder = Registry::new();
+        for ((path, doc), uri) in docs.iter().zip(&uris) {
+            builder = match builder.add(uri, doc.clone()) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Err(vec![SchemaError::Compile {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    }]);
+                }
+            };
+        }
+        let registry = builder.prepare().map_err(|e| {
+            vec![SchemaError::Compile {
+                path: dir.to_owned(),
+                message: e.to_string(),
+            }]
+        })?;
+
+        let mut validators = BTreeMap::new();
+        for ((path, doc), uri) in docs.iter().zip(&uris) {
+            let built = jsonschema::options()
+                .offline()
+                .with_registry(&registry)
+                .with_base_uri(uri.clone())
+                .build(doc);
+            match built {
+                Ok(v) => {
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    validators.insert(name.into_owned(), v);
+                }
+                Err(e) => errors.push(SchemaError::Compile {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(SchemaSet {
+                dir: dir.to_owned(),
+                validators,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The folder the schemas came from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether a schema file of that name was loaded.
+    pub fn contains(&self, file: &str) -> bool {
+        self.validators.contains_key(file)
+    }
+
+    /// Validates `instance` against the schema `file`, one violation per error.
+    ///
+    /// # Panics
+    /// If `file` was not loaded: callers check contracts against [`SchemaSet::contains`] at start.
+    pub fn validate(&self, file: &str, instance: &Value) -> Vec<Violation> {
+        let validator = self
+            .validators
+            .get(file)
+            .unwrap_or_else(|| panic!("schema {file} was checked at start but is not loaded"));
+        validator
+            .iter_errors(instance)
+            .map(|e| {
+                let mut v = Violation::new(
+                    Invariant::Schema,
+                    e.instance_path().as_str(),
+                    e.masked().to_string(),
+                    excerpt(e.instance()),
+                );
+                v.schema_path = Some(format!("{file}#{}", e.schema_path()));
+                v
+            })
+            .collect()
+    }
+}
+
+fn read_schema(path: &Path) -> Result<Value, SchemaError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| SchemaError::Json {
+        path: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let meta = jsonschema::meta::validator_for(&doc).map_err(|e| SchemaError::Meta {
+        path: path.to_owned(),
+        pointer: "/$schema".into(),
+        message: e.to_string(),
+    })?;
+    if let Some(e) = meta.iter_errors(&doc).next() {
+        let pointer = e.instance_path().to_string();
+        return Err(SchemaError::Meta {
+            path: path.to_owned(),
+            pointer: if pointer.is_empty() {
+                "/".into()
+            } else {
+                pointer
+            },
+            message: e.to_string(),
+        });
+    }
+    Ok(doc)
+}
+
+fn file_uri(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    url::Url::from_file_path(&abs)
+        .map(String::from)
+        .unwrap_or_else(|()| format!("file:///{}", abs.display()))
+}
+
+/// Compact JSON of a value, cut to a readable length.
+pub fn excerpt(value: &Value) -> String {
+    const MAX: usize = 120;
+    let text = value.to_string();
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
