@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use jsonschema::{Registry, Validator};
+use jsonschema::{Retrieve, Uri, Validator};
 use serde_json::Value;
 
 use crate::violation::{Invariant, Violation};
@@ -42,6 +42,22 @@ pub enum SchemaError {
         file: String,
         dir: PathBuf,
     },
+}
+
+/// The schemas folder, served by URI to `$ref`s; anything else is refused, never fetched.
+#[derive(Clone)]
+struct LocalSchemas(BTreeMap<String, Value>);
+
+impl Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        self.0.get(uri.as_str()).cloned().ok_or_else(|| {
+            let name = uri.as_str().rsplit('/').next().unwrap_or(uri.as_str());
+            format!("`$ref` to {uri}: no such schema file (`{name}`) in the schemas folder, and remote references are not fetched").into()
+        })
+    }
 }
 
 /// Every schema of the folder, compiled.
@@ -94,34 +110,18 @@ impl SchemaSet {
             return Err(errors);
         }
 
-        // Every file is registered under its own file URI, so a relative `$ref` such as
-        // `batch.json` resolves to its sibling without any retrieval.
-        let uris: Vec<String> = docs.iter().map(|(p, _)| file_uri(p)).collect();
-        let mut builder = Registry::new();
-        for ((path, doc), uri) in docs.iter().zip(&uris) {
-            builder = match builder.add(uri, doc.clone()) {
-                Ok(b) => b,
-                Err(e) => {
-                    return Err(vec![SchemaError::Compile {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    }]);
-                }
-            };
-        }
-        let registry = builder.prepare().map_err(|e| {
-            vec![SchemaError::Compile {
-                path: dir.to_owned(),
-                message: e.to_string(),
-            }]
-        })?;
-
+        // Every file is known by its own file URI, so a relative `$ref` such as `batch.json`
+        // resolves to its sibling, served from memory: nothing is ever fetched.
+        let local = LocalSchemas(
+            docs.iter()
+                .map(|(p, doc)| (file_uri(p), doc.clone()))
+                .collect(),
+        );
         let mut validators = BTreeMap::new();
-        for ((path, doc), uri) in docs.iter().zip(&uris) {
+        for (path, doc) in &docs {
             let built = jsonschema::options()
-                .offline()
-                .with_registry(&registry)
-                .with_base_uri(uri.clone())
+                .with_retriever(local.clone())
+                .with_base_uri(file_uri(path))
                 .build(doc);
             match built {
                 Ok(v) => {
@@ -172,11 +172,23 @@ impl SchemaSet {
                     e.masked().to_string(),
                     excerpt(e.instance()),
                 );
-                v.schema_path = Some(format!("{file}#{}", e.schema_path()));
+                v.schema_path = Some(keyword_location(file, &e));
                 v
             })
             .collect()
     }
+}
+
+/// Where the failing keyword is written, as `file.json#/pointer`: the file that holds it
+/// (after following `$ref`s across files), not the file validation started from.
+fn keyword_location(file: &str, e: &jsonschema::ValidationError<'_>) -> String {
+    if let Some(uri) = e.absolute_keyword_location() {
+        let text = uri.as_str();
+        let (resource, fragment) = text.split_once('#').unwrap_or((text, ""));
+        let name = resource.rsplit('/').next().unwrap_or(resource);
+        return format!("{name}#{fragment}");
+    }
+    format!("{file}#{}", e.schema_path())
 }
 
 fn read_schema(path: &Path) -> Result<Value, SchemaError> {

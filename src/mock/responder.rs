@@ -31,7 +31,8 @@ pub enum Fault {
     TruncatedBody,
     /// Empty pages claim `has_more: true` and carry ids.
     EmptyPageLies,
-    /// An invalid `limit` crashes the server with a 500.
+    /// An invalid `limit` crashes the server with a 500 whose debug page echoes the request
+    /// headers, credentials included (as careless error pages do).
     InvalidLimitCrashes,
 }
 
@@ -59,7 +60,7 @@ impl Responder {
         }
     }
 
-    fn page(&self, limit: usize, after: Option<&str>) -> Result<Value, ResponseTemplate> {
+    fn page(&self, limit: usize, after: Option<&str>) -> Result<Value, Box<ResponseTemplate>> {
         let listing: Vec<&Value> = if self.has(Fault::OldestFirst) {
             self.items.iter().rev().collect()
         } else {
@@ -70,13 +71,13 @@ impl Responder {
             Some(cursor) => match listing.iter().position(|b| b["id"] == cursor) {
                 Some(i) => i + 1,
                 None => {
-                    return Err(error(
+                    return Err(Box::new(error(
                         404,
                         "invalid_request_error",
                         &format!("No batch found with id '{cursor}'."),
                         Some("after"),
                         None,
-                    ));
+                    )));
                 }
             },
         };
@@ -123,21 +124,29 @@ impl Responder {
         Ok(body)
     }
 
-    fn limit(&self, raw: Option<&str>) -> Result<usize, ResponseTemplate> {
+    fn limit(&self, request: &Request, raw: Option<&str>) -> Result<usize, Box<ResponseTemplate>> {
         let Some(raw) = raw else {
             return Ok(self.config.default_limit as usize);
         };
         let invalid = |message: String, code: &str| {
             if self.has(Fault::InvalidLimitCrashes) {
-                return ResponseTemplate::new(500).set_body_string("Internal Server Error");
+                let headers: Vec<String> = request
+                    .headers
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+                    .collect();
+                return Box::new(
+                    ResponseTemplate::new(500)
+                        .set_body_string(format!("Internal Server Error\n{}", headers.join("\n"))),
+                );
             }
-            error(
+            Box::new(error(
                 400,
                 "invalid_request_error",
                 &message,
                 Some(&self.config.limit_param),
                 Some(code),
-            )
+            ))
         };
         let n: i64 = raw.parse().map_err(|_| {
             invalid(
@@ -208,7 +217,7 @@ impl Respond for Responder {
                 .map(|(_, v)| v.into_owned())
         };
         let result = self
-            .limit(query(&self.config.limit_param).as_deref())
+            .limit(request, query(&self.config.limit_param).as_deref())
             .and_then(|limit| self.page(limit, query(&self.config.cursor_param).as_deref()));
         match result {
             Ok(body) => {
@@ -223,7 +232,7 @@ impl Respond for Responder {
                 };
                 ResponseTemplate::new(200).set_body_raw(bytes, mime)
             }
-            Err(response) => response,
+            Err(response) => *response,
         }
     }
 }

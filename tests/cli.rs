@@ -1,0 +1,370 @@
+//! The run as users and CI see it: the `list-contract check` process (the same harness as
+//! `cargo test --test contract`), its exit code and everything it prints.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{cases_dir, mock_config, schemas_dir};
+use list_contract::contract::AuthStyle;
+use list_contract::mock::{Fault, ReferenceMock};
+
+const CANARY: &str = "sk-canary-7f3a9d51c0e2";
+
+fn check(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
+    cmd.arg("check");
+    for var in [
+        "CONTRACT_BASE_URL",
+        "CONTRACT_API_KEY",
+        "CONTRACT_AUTH",
+        "CONTRACT_CASES_DIR",
+        "CONTRACT_SCHEMAS_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CONTRACT_CASES_DIR", cases_dir())
+        .env("CONTRACT_SCHEMAS_DIR", schemas_dir());
+    cmd.envs(env.iter().copied()).args(args);
+    cmd.output().expect("the list-contract binary runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_endpoint_with_a_path_prefix_passes_and_the_key_is_never_printed() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY).prefix("/gateway")).await;
+    let base = mock.base_url().to_string();
+    assert!(base.ends_with("/gateway"), "{base}");
+    let out = check(
+        &[("CONTRACT_BASE_URL", &base), ("CONTRACT_API_KEY", CANARY)],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains(&format!("checking {base}")), "{all}");
+    assert!(all.contains("12 passed; 0 failed"), "{all}");
+    assert!(!all.contains(CANARY), "{all}");
+    assert!(
+        mock.request_count().await >= 12,
+        "the cases reached the prefixed server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_exits_101_with_named_violations_and_the_echoed_key_masked() {
+    // The crash page echoes the request headers, key included.
+    let mock = ReferenceMock::start(
+        mock_config()
+            .key(CANARY)
+            .prefix("/gw/")
+            .fault(Fault::InvalidLimitCrashes),
+    )
+    .await;
+    let base = mock.base_url().to_string();
+    let out = check(
+        &[("CONTRACT_BASE_URL", &base), ("CONTRACT_API_KEY", CANARY)],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains("list_batches::limit_not_integer: GET http://127.0.0.1:"),
+        "{all}"
+    );
+    assert!(
+        all.contains("/gw/v1/batches?limit=abc"),
+        "prefix joined once: {all}"
+    );
+    assert!(
+        all.contains("invariant: status (the status code is one the case accepts)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("x-api-key: ***"),
+        "the echoed key is masked: {all}"
+    );
+    assert!(!all.contains(CANARY), "{all}");
+    assert!(all.contains("7 passed; 5 failed"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bearer_auth_is_chosen_by_contract_auth() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY).auth(AuthStyle::Bearer)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_AUTH", "bearer"),
+    ];
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // The contract's own default (x-api-key) is refused by this server: drift, reported as such.
+    let out = check(&env[..2], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains("expected:  200\n  actual:    401 Unauthorized"),
+        "{all}"
+    );
+    assert!(!all.contains(CANARY), "{all}");
+}
+
+#[test]
+fn unreachable_endpoint_is_one_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}/api");
+    let out = check(
+        &[("CONTRACT_BASE_URL", &base), ("CONTRACT_API_KEY", CANARY)],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: cannot reach CONTRACT_BASE_URL = {base}: ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is the server up and the URL right?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_settings_are_named() {
+    let out = check(&[("CONTRACT_BASE_URL", "http://127.0.0.1:9/")], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("CONTRACT_BASE_URL is set but CONTRACT_API_KEY is not"),
+        "{}",
+        text(&out)
+    );
+
+    let out = check(&[("CONTRACT_AUTH", "basic")], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(
+            "CONTRACT_AUTH: unknown auth style `basic` (expected `x-api-key` or `bearer`)"
+        ),
+        "{}",
+        text(&out)
+    );
+
+    let out = check(&[("CONTRACT_BASE_URL", "staging.example.com")], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("CONTRACT_BASE_URL: `staging.example.com` is not a URL"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A copy of the shipped suite in a temporary folder, to break on purpose.
+fn suite_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("list_batches");
+    std::fs::create_dir(&suite).unwrap();
+    for name in ["contract.toml", "default_page.toml", "limit_1.toml"] {
+        std::fs::copy(
+            cases_dir().join("list_batches").join(name),
+            suite.join(name),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn check_cases(dir: &Path) -> Output {
+    check(&[("CONTRACT_CASES_DIR", dir.to_str().unwrap())], &[])
+}
+
+#[test]
+fn malformed_case_file_fails_the_run_naming_file_key_and_line() {
+    let dir = suite_copy();
+    let bad = dir.path().join("list_batches/typo.toml");
+    std::fs::write(&bad, "description = \"typo\"\n\n[request]\nqeury = { limit = 1 }\n\n[[accept]]\nstatus = 200\nschema = \"list\"\n").unwrap();
+    let worse = dir.path().join("list_batches/wrong_type.toml");
+    std::fs::write(
+        &worse,
+        "description = \"d\"\n[[accept]]\nstatus = \"ok\"\nschema = \"list\"\n",
+    )
+    .unwrap();
+    let out = check_cases(dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: {}:4:1: unknown field `qeury`",
+            bad.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "error: {}:3:10: invalid type: string \"ok\", expected u16 (at key `accept[0].status`)",
+            worse.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("test result"),
+        "nothing ran"
+    );
+}
+
+#[test]
+fn empty_cases_folder_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = check_cases(dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no case files found in {}", dir.path().display())),
+        "{stderr}"
+    );
+
+    let out = check_cases(&dir.path().join("missing"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(&format!(
+            "cannot read {}",
+            dir.path().join("missing").display()
+        )),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn case_without_a_contract_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orphan.toml"),
+        "description = \"d\"\n[[accept]]\nstatus = 200\nschema = \"list\"\n",
+    )
+    .unwrap();
+    let out = check_cases(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("orphan.toml: no contract.toml in its folder"),
+        "{}",
+        text(&out)
+    );
+}
+
+fn schemas_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["batch-list.json", "batch.json", "error.json"] {
+        std::fs::copy(schemas_dir().join(name), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+fn check_schemas(dir: &Path) -> Output {
+    check(&[("CONTRACT_SCHEMAS_DIR", dir.to_str().unwrap())], &[])
+}
+
+#[test]
+fn schema_that_breaks_its_meta_schema_fails_the_run_naming_the_file() {
+    let dir = schemas_copy();
+    let path = dir.path().join("batch.json");
+    let text_in = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"minLength\": 1", "\"minLength\": \"one\"");
+    std::fs::write(&path, text_in).unwrap();
+    let out = check_schemas(dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: {}: not a valid JSON Schema: at /properties/id/minLength",
+            path.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn schema_with_a_dangling_ref_fails_the_run_naming_the_file() {
+    let dir = schemas_copy();
+    let path = dir.path().join("batch-list.json");
+    let text_in = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"batch.json\"", "\"bacth.json\"");
+    std::fs::write(&path, text_in).unwrap();
+    let out = check_schemas(dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: {}: schema does not compile",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bacth.json"), "{stderr}");
+}
+
+#[test]
+fn schema_that_is_not_json_and_a_missing_role_are_named() {
+    let dir = schemas_copy();
+    std::fs::write(
+        dir.path().join("error.json"),
+        "{\n  \"type\": \"object\",\n}\n",
+    )
+    .unwrap();
+    let out = check_schemas(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(&format!(
+            "{}:3:1: not valid JSON",
+            dir.path().join("error.json").display()
+        )),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::remove_file(dir.path().join("error.json")).unwrap();
+    let out = check_schemas(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("contract.toml: `schemas.error` names `error.json`, which is not in"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn list_and_exact_filters_work_like_cargo_test() {
+    let out = check(&[], &["--list"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    let names: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .collect();
+    assert_eq!(names.len(), 12, "{stdout}");
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
+    assert_eq!(names[0], "list_batches::default_page");
+
+    let out = check(&[], &["--exact", "list_batches::limit_1"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 11 filtered out"),
+        "{stdout}"
+    );
+}

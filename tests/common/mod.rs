@@ -1,0 +1,82 @@
+//! Shared helpers of the harness's own tests: the shipped cases and schemas, run against a
+//! reference mock that may carry faults.
+#![allow(dead_code)] // each test target uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use list_contract::case::{Case, load_cases};
+use list_contract::http::{HttpClient, RetryPolicy, Secret, Target};
+use list_contract::mock::{MockConfig, ReferenceMock};
+use list_contract::runner::{CaseRun, run_case};
+use list_contract::schema::SchemaSet;
+use list_contract::violation::{Invariant, Violation};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn cases_dir() -> PathBuf {
+    root().join("cases")
+}
+
+pub fn schemas_dir() -> PathBuf {
+    root().join("schemas")
+}
+
+pub fn cases() -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(|| load_cases(&cases_dir()).expect("the shipped cases load"))
+}
+
+pub fn schemas() -> &'static SchemaSet {
+    static SCHEMAS: OnceLock<SchemaSet> = OnceLock::new();
+    SCHEMAS.get_or_init(|| SchemaSet::load(&schemas_dir()).expect("the shipped schemas compile"))
+}
+
+pub fn case(name: &str) -> &'static Case {
+    cases()
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no shipped case named {name}"))
+}
+
+/// The conforming mock's configuration for the shipped contract.
+pub fn mock_config() -> MockConfig {
+    MockConfig::for_contract(&cases()[0].contract)
+}
+
+pub fn target_for(mock: &ReferenceMock) -> Target {
+    Target {
+        base: mock.base_url(),
+        key: Secret::new(mock.config().key.clone()),
+        auth: mock.config().auth,
+    }
+}
+
+/// Runs the shipped case `name` against a mock built from `config`.
+pub async fn run(config: MockConfig, name: &str) -> CaseRun {
+    let mock = ReferenceMock::start(config).await;
+    run_on(&mock, name).await
+}
+
+pub async fn run_on(mock: &ReferenceMock, name: &str) -> CaseRun {
+    let http = HttpClient::new(RetryPolicy::default()).unwrap();
+    run_case(case(name), &target_for(mock), &http, schemas()).await
+}
+
+/// `(invariant, pointer)` of each violation, for exact assertions.
+pub fn found(run: &CaseRun) -> Vec<(Invariant, &str)> {
+    run.violations
+        .iter()
+        .map(|v| (v.invariant, v.pointer.as_str()))
+        .collect()
+}
+
+/// The violations of one invariant.
+pub fn of(run: &CaseRun, invariant: Invariant) -> Vec<&Violation> {
+    run.violations
+        .iter()
+        .filter(|v| v.invariant == invariant)
+        .collect()
+}
