@@ -166,17 +166,40 @@ impl SchemaSet {
         validator
             .iter_errors(instance)
             .map(|e| {
+                let (expected, actual) = describe(&e);
                 let mut v = Violation::new(
                     Invariant::Schema,
                     e.instance_path().as_str(),
-                    e.masked().to_string(),
-                    excerpt(e.instance()),
+                    expected,
+                    actual,
                 );
                 v.schema_path = Some(keyword_location(file, &e));
                 v
             })
             .collect()
     }
+}
+
+/// What the schema wanted and what it got, in the words of the failing keyword.
+fn describe(e: &jsonschema::ValidationError<'_>) -> (String, String) {
+    use jsonschema::error::ValidationErrorKind;
+    if let ValidationErrorKind::Required { property } = e.kind() {
+        let present: Vec<&str> = e
+            .instance()
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        return (
+            format!("required property {property}"),
+            format!("absent (present: {})", present.join(", ")),
+        );
+    }
+    // The masked message speaks of "value" instead of repeating the instance.
+    let message = e.masked().to_string();
+    let expected = message
+        .strip_prefix("value is not ")
+        .map_or_else(|| message.clone(), str::to_owned);
+    (expected, excerpt(e.instance()))
 }
 
 /// Where the failing keyword is written, as `file.json#/pointer`: the file that holds it

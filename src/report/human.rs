@@ -18,6 +18,9 @@ use crate::violation::Violation;
 const SHOWN_ALIKE: usize = 3;
 
 /// Renders every violation of a failed case, secrets masked.
+///
+/// Violations are grouped under the request that produced them; beyond [`SHOWN_ALIKE`]
+/// violations of one kind on one request, the rest are listed by location on one line.
 pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &Redactor) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", description.trim());
@@ -33,13 +36,31 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
         }
     );
 
+    let mut groups: Vec<(Option<&str>, Vec<&Violation>)> = Vec::new();
+    for v in &run.violations {
+        let request = v.request.as_deref();
+        match groups.iter_mut().find(|(r, _)| *r == request) {
+            Some((_, vs)) => vs.push(v),
+            None => groups.push((request, vec![v])),
+        }
+    }
+    for (request, violations) in groups {
+        let _ = writeln!(out);
+        let _ = match request {
+            Some(request) => writeln!(out, "{name}: {request}"),
+            None => writeln!(out, "{name}:"),
+        };
+        render_group(&mut out, &violations);
+    }
+    redactor.redact(&out)
+}
+
+fn render_group(out: &mut String, violations: &[&Violation]) {
     let mut shown: Vec<(&Violation, usize)> = Vec::new();
     let mut hidden: Vec<(&Violation, Vec<&str>)> = Vec::new();
-    for v in &run.violations {
-        let alike = shown.iter_mut().find(|(s, _)| same_kind(s, v));
-        match alike {
+    for v in violations {
+        match shown.iter_mut().find(|(s, _)| same_kind(s, v)) {
             Some((_, count)) if *count >= SHOWN_ALIKE => {
-                *count += 1;
                 match hidden.iter_mut().find(|(h, _)| same_kind(h, v)) {
                     Some((_, at)) => at.push(&v.pointer),
                     None => hidden.push((v, vec![&v.pointer])),
@@ -47,27 +68,26 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
             }
             Some((_, count)) => {
                 *count += 1;
-                render_one(&mut out, name, v);
+                render_one(out, v);
             }
             None => {
                 shown.push((v, 1));
-                render_one(&mut out, name, v);
+                render_one(out, v);
             }
         }
     }
+    const LISTED: usize = 5;
     for (v, at) in hidden {
-        const LISTED: usize = 5;
         let listed: Vec<&str> = at.iter().take(LISTED).copied().collect();
         let _ = writeln!(
             out,
-            "\n  … and {} more `{}` violation(s) like the above at {}{}",
+            "  … and {} more `{}` violation(s) like the above at {}{}",
             at.len(),
             v.invariant,
             listed.join(", "),
             if at.len() > LISTED { ", …" } else { "" }
         );
     }
-    redactor.redact(&out)
 }
 
 fn same_kind(a: &Violation, b: &Violation) -> bool {
@@ -77,30 +97,25 @@ fn same_kind(a: &Violation, b: &Violation) -> bool {
         && a.expected == b.expected
 }
 
-fn render_one(out: &mut String, name: &str, v: &Violation) {
-    let _ = writeln!(out);
-    match &v.request {
-        Some(request) => writeln!(out, "{name}: {request}"),
-        None => writeln!(out, "{name}:"),
-    }
-    .ok();
+fn render_one(out: &mut String, v: &Violation) {
+    let at = if v.pointer.is_empty() {
+        "(the whole response)"
+    } else {
+        v.pointer.as_str()
+    };
     let _ = writeln!(
         out,
         "  invariant: {} ({})",
         v.invariant.name(),
         v.invariant.meaning()
     );
-    let at = if v.pointer.is_empty() {
-        "(the whole response)"
-    } else {
-        v.pointer.as_str()
-    };
     let _ = writeln!(out, "  at:        {at}");
     if let Some(schema) = &v.schema_path {
         let _ = writeln!(out, "  schema:    {schema}");
     }
     let _ = writeln!(out, "  expected:  {}", v.expected);
     let _ = writeln!(out, "  actual:    {}", v.actual);
+    let _ = writeln!(out);
 }
 
 #[cfg(test)]
@@ -134,7 +149,7 @@ mod tests {
              \x20 invariant: page_size (a page holds at most `limit` items)\n\
              \x20 at:        /data\n\
              \x20 expected:  at most 1 items\n\
-             \x20 actual:    2 items\n"
+             \x20 actual:    2 items\n\n"
         );
     }
 
