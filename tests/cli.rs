@@ -273,6 +273,18 @@ fn schemas_copy() -> tempfile::TempDir {
     dir
 }
 
+/// Replaces `from` by `to` in a file, failing if `from` is not there (so the break is real).
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in {}",
+        path.display()
+    );
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 fn check_schemas(dir: &Path) -> Output {
     check(&[("CONTRACT_SCHEMAS_DIR", dir.to_str().unwrap())], &[])
 }
@@ -281,10 +293,7 @@ fn check_schemas(dir: &Path) -> Output {
 fn schema_that_breaks_its_meta_schema_fails_the_run_naming_the_file() {
     let dir = schemas_copy();
     let path = dir.path().join("batch.json");
-    let text_in = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("\"minLength\": 1", "\"minLength\": \"one\"");
-    std::fs::write(&path, text_in).unwrap();
+    edit(&path, "\"minLength\": 1", "\"minLength\": \"one\"");
     let out = check_schemas(dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -301,10 +310,7 @@ fn schema_that_breaks_its_meta_schema_fails_the_run_naming_the_file() {
 fn schema_with_a_dangling_ref_fails_the_run_naming_the_file() {
     let dir = schemas_copy();
     let path = dir.path().join("batch-list.json");
-    let text_in = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("\"batch.json\"", "\"bacth.json\"");
-    std::fs::write(&path, text_in).unwrap();
+    edit(&path, "\"batch.json\"", "\"bacth.json\"");
     let out = check_schemas(dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

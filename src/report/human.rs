@@ -52,7 +52,7 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
         };
         render_group(&mut out, &violations);
     }
-    redactor.redact(&out)
+    redactor.redact(out.trim_end())
 }
 
 fn render_group(out: &mut String, violations: &[&Violation]) {
@@ -149,7 +149,7 @@ mod tests {
              \x20 invariant: page_size (a page holds at most `limit` items)\n\
              \x20 at:        /data\n\
              \x20 expected:  at most 1 items\n\
-             \x20 actual:    2 items\n\n"
+             \x20 actual:    2 items"
         );
     }
 
