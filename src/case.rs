@@ -16,7 +16,7 @@ use crate::violation::PageInvariant;
 pub const CONTRACT_FILE: &str = "contract.toml";
 
 /// A case file, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
     /// What the case proves and why; shown in reports.
@@ -28,6 +28,23 @@ pub struct CaseFile {
     pub request: RequestSpec,
     /// The responses that conform; the response must match one of them.
     pub accept: Vec<Outcome>,
+    /// Overrides of the run's retry and timeout settings for this case.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// A case's own retry and timeout settings; each unset one falls back to the run's.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Attempts per request, the first included.
+    pub retry_attempts: Option<u32>,
+    /// Seconds one request may spend on retries.
+    pub retry_budget_secs: Option<f64>,
+    /// Seconds one request may take, body included.
+    pub request_timeout_secs: Option<f64>,
+    /// Seconds the whole case may take.
+    pub case_timeout_secs: Option<f64>,
 }
 
 /// What to send.
@@ -356,6 +373,24 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
         if o.schema == BodyKind::Error && o.invariants.is_some() {
             return Err(invalid(format!(
                 "`accept[{i}].invariants` is set on an error outcome (page invariants apply only to `schema = \"list\"`)"
+            )));
+        }
+    }
+    let l = &f.limits;
+    if l.retry_attempts == Some(0) {
+        return Err(invalid(
+            "`limits.retry_attempts` is 0 (it counts the first attempt: use 1 for no retries)"
+                .into(),
+        ));
+    }
+    for (key, value) in [
+        ("retry_budget_secs", l.retry_budget_secs),
+        ("request_timeout_secs", l.request_timeout_secs),
+        ("case_timeout_secs", l.case_timeout_secs),
+    ] {
+        if let Some(v) = value.filter(|v| !(v.is_finite() && *v > 0.0 && *v < 1e9)) {
+            return Err(invalid(format!(
+                "`limits.{key}` is {v} (give a positive number of seconds)"
             )));
         }
     }

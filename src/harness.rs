@@ -12,10 +12,12 @@ use url::Url;
 
 use crate::case::{Case, load_cases};
 use crate::contract::AuthStyle;
-use crate::http::{HttpClient, Redactor, RetryPolicy, Secret, Target, parse_base_url};
+use crate::http::{
+    ClientSettings, HttpClient, Redactor, RequestOptions, Secret, Target, parse_base_url,
+};
 use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
 use crate::report::human::render_failure;
-use crate::runner::run_case;
+use crate::runner::{CaseRun, case_options, case_timeout_violation, run_case};
 use crate::schema::SchemaSet;
 
 /// Environment variables the harness reads.
@@ -30,7 +32,34 @@ pub mod env {
     pub const CASES_DIR: &str = "CONTRACT_CASES_DIR";
     /// The schemas folder (default `schemas/`).
     pub const SCHEMAS_DIR: &str = "CONTRACT_SCHEMAS_DIR";
+    /// Names of further variables whose values are masked in all output (comma-separated).
+    pub const SECRET_VARS: &str = "CONTRACT_SECRET_VARS";
+    /// Attempts per request, the first included.
+    pub const RETRY_ATTEMPTS: &str = "CONTRACT_RETRY_ATTEMPTS";
+    /// Seconds one request may spend on retries.
+    pub const RETRY_BUDGET: &str = "CONTRACT_RETRY_BUDGET";
+    /// Seconds to establish a connection.
+    pub const CONNECT_TIMEOUT: &str = "CONTRACT_CONNECT_TIMEOUT";
+    /// Seconds one request may take, body included.
+    pub const REQUEST_TIMEOUT: &str = "CONTRACT_REQUEST_TIMEOUT";
+    /// Seconds one case may take.
+    pub const CASE_TIMEOUT: &str = "CONTRACT_CASE_TIMEOUT";
+    /// The largest body read, in bytes.
+    pub const MAX_BODY_BYTES: &str = "CONTRACT_MAX_BODY_BYTES";
+    /// Requests per second at most (live runs; 0 = no cap).
+    pub const RATE_LIMIT: &str = "CONTRACT_RATE_LIMIT";
+    /// Requests in flight at most (live runs; 0 = no cap).
+    pub const CONCURRENCY: &str = "CONTRACT_CONCURRENCY";
+    /// A PEM file of extra CA certificates to trust.
+    pub const CA_CERT: &str = "CONTRACT_CA_CERT";
 }
+
+/// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
+pub const DEFAULT_LIVE_RATE: f64 = 10.0;
+/// Requests a live run keeps in flight at most, unless `CONTRACT_CONCURRENCY` says otherwise.
+pub const DEFAULT_LIVE_CONCURRENCY: usize = 4;
+/// How long one case may take, unless `CONTRACT_CASE_TIMEOUT` or the case says otherwise.
+pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What a run is pointed at, from the environment or the command line.
 #[derive(Debug, Clone)]
@@ -42,30 +71,125 @@ pub struct Settings {
     pub api_key: Option<Secret>,
     /// Overrides each contract's auth style.
     pub auth: Option<AuthStyle>,
+    /// Further values to mask (from `CONTRACT_SECRET_VARS`).
+    pub secrets: Vec<Secret>,
+    /// Retries and request timeout, unless a case's `[limits]` overrides them.
+    pub request: RequestOptions,
+    pub case_timeout: Duration,
+    /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
+    /// live run and no cap against the embedded mock.
+    pub client: ClientSettings,
 }
 
 impl Settings {
     /// Reads the `CONTRACT_*` variables; folders default to `cases/` and `schemas/` in `root`.
     pub fn from_env(root: &Path) -> Result<Settings, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Settings::from_vars(root, |name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `var`, so tests need not touch the process environment.
+    pub fn from_vars(
+        root: &Path,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, String> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let parsed = |name: &str| -> Result<Option<f64>, String> {
+            var(name)
+                .map(|v| match v.trim().parse::<f64>() {
+                    Ok(n) if (0.0..1e9).contains(&n) => Ok(n),
+                    _ => Err(format!("{name}: `{v}` is not a non-negative number")),
+                })
+                .transpose()
+        };
+        let secs = |name: &str, default: Duration| -> Result<Duration, String> {
+            match parsed(name)? {
+                None => Ok(default),
+                Some(n) if n > 0.0 => Ok(Duration::from_secs_f64(n)),
+                Some(_) => Err(format!("{name}: give a positive number of seconds")),
+            }
+        };
+
         let base_url = var(env::BASE_URL)
             .map(|v| parse_base_url(&v).map_err(|e| format!("{}: {e}", env::BASE_URL)))
             .transpose()?;
         let auth = var(env::AUTH)
             .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::AUTH)))
             .transpose()?;
+        let mut secrets = Vec::new();
+        for name in var(env::SECRET_VARS)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+        {
+            if let Some(value) = (!name.is_empty()).then(|| var(name)).flatten() {
+                secrets.push(Secret::new(value));
+            }
+        }
+
+        let defaults = RequestOptions::default();
+        let mut request = defaults.clone();
+        if let Some(n) = parsed(env::RETRY_ATTEMPTS)? {
+            if n < 1.0 || n.fract() != 0.0 {
+                return Err(format!(
+                    "{}: give a whole number of attempts, at least 1 (1 means no retries)",
+                    env::RETRY_ATTEMPTS
+                ));
+            }
+            request.retry.max_attempts = n as u32;
+        }
+        request.retry.budget = secs(env::RETRY_BUDGET, defaults.retry.budget)?;
+        request.timeout = secs(env::REQUEST_TIMEOUT, defaults.timeout)?;
+
+        let client_defaults = ClientSettings::default();
+        let client = ClientSettings {
+            connect_timeout: secs(env::CONNECT_TIMEOUT, client_defaults.connect_timeout)?,
+            max_body_bytes: match parsed(env::MAX_BODY_BYTES)? {
+                Some(n) if n >= 1.0 => n as u64,
+                Some(_) => return Err(format!("{}: give a size in bytes", env::MAX_BODY_BYTES)),
+                None => client_defaults.max_body_bytes,
+            },
+            rate_limit: parsed(env::RATE_LIMIT)?,
+            concurrency: parsed(env::CONCURRENCY)?.map(|n| n as usize),
+            ca_cert: var(env::CA_CERT).map(PathBuf::from),
+            use_env_proxy: true,
+        };
+
         Ok(Settings {
             cases_dir: var(env::CASES_DIR).map_or_else(|| root.join("cases"), PathBuf::from),
             schemas_dir: var(env::SCHEMAS_DIR).map_or_else(|| root.join("schemas"), PathBuf::from),
             base_url,
             api_key: var(env::API_KEY).map(Secret::new),
             auth,
+            secrets,
+            request,
+            case_timeout: secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT)?,
+            client,
         })
     }
 
-    /// Masks the configured key in anything printed.
+    /// Masks the configured key and secrets in anything printed.
     pub fn redactor(&self) -> Redactor {
-        Redactor::new(self.api_key.clone())
+        Redactor::new(self.api_key.iter().chain(&self.secrets).cloned())
+    }
+
+    /// The client settings for this run: live runs are capped and go through the proxy the
+    /// environment names; the embedded mock is local and uncapped unless told otherwise.
+    fn client_for_run(&self) -> ClientSettings {
+        let mut client = self.client.clone();
+        let cap = |v: Option<f64>| v.filter(|n| *n > 0.0);
+        if self.base_url.is_some() {
+            client.rate_limit = cap(client.rate_limit.or(Some(DEFAULT_LIVE_RATE)));
+            client.concurrency = cap(client
+                .concurrency
+                .map(|n| n as f64)
+                .or(Some(DEFAULT_LIVE_CONCURRENCY as f64)))
+            .map(|n| n as usize);
+        } else {
+            client.rate_limit = cap(client.rate_limit);
+            client.concurrency = client.concurrency.filter(|n| *n > 0);
+            client.use_env_proxy = false;
+        }
+        client
     }
 }
 
@@ -74,6 +198,7 @@ impl Settings {
 /// cannot run (bad case file, schema or setting).
 pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let redactor = settings.redactor();
+    install_redacting_panic_hook(redactor.clone());
     match prepare(args, &settings) {
         Ok(trials) => libtest_mimic::run(args, trials).exit_code(),
         Err(errors) => {
@@ -83,6 +208,13 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints panics, from any thread, with secrets masked.
+fn install_redacting_panic_hook(redactor: Redactor) {
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("{}", redactor.redact(&info.to_string()));
+    }));
 }
 
 /// Reads settings from the environment and runs: the body of `tests/contract.rs`.
@@ -105,6 +237,8 @@ struct Shared {
     /// One target per contract file.
     targets: BTreeMap<PathBuf, Target>,
     redactor: Redactor,
+    request: RequestOptions,
+    case_timeout: Duration,
     /// Kept alive for the run: dropping them stops the servers.
     _mocks: Vec<ReferenceMock>,
 }
@@ -178,8 +312,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         .enable_all()
         .build()
         .map_err(|e| vec![format!("cannot start the async runtime: {e}")])?;
-    let http = HttpClient::new(RetryPolicy::default())
-        .map_err(|e| vec![format!("cannot build the HTTP client: {e}")])?;
+    let http = HttpClient::new(&settings.client_for_run()).map_err(|e| vec![e.to_string()])?;
 
     let mut contracts = BTreeMap::new();
     for case in cases {
@@ -240,6 +373,8 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         schemas,
         targets,
         redactor: settings.redactor(),
+        request: settings.request.clone(),
+        case_timeout: settings.case_timeout,
         _mocks: mocks,
     })
 }
@@ -302,11 +437,30 @@ fn trial(case: &Case, shared: Option<Arc<Shared>>) -> Trial {
         let Some(shared) = shared else {
             return Ok(());
         };
-        let target = &shared.targets[&case.contract_path];
-        let run = shared
-            .runtime
-            .block_on(run_case(&case, target, &shared.http, &shared.schemas));
+        // A panic is a harness bug; its message is masked like everything else we print.
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&case, &shared)))
+                .map_err(|payload| {
+                    let message = payload
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| payload.downcast_ref::<&str>().copied())
+                        .unwrap_or("(no message)");
+                    Failed::from(
+                        shared
+                            .redactor
+                            .redact(&format!("the harness panicked: {message}")),
+                    )
+                })?;
         if run.passed() {
+            for (request, retry) in &run.retries {
+                eprintln!(
+                    "{}",
+                    shared
+                        .redactor
+                        .redact(&format!("note: {}: {request}: {retry}", case.name))
+                );
+            }
             Ok(())
         } else {
             Err(Failed::from(render_failure(
@@ -318,4 +472,23 @@ fn trial(case: &Case, shared: Option<Arc<Shared>>) -> Trial {
         }
     })
     .with_ignored_flag(ignored)
+}
+
+/// Runs one case within its time limit.
+fn execute(case: &Case, shared: &Shared) -> CaseRun {
+    let target = &shared.targets[&case.contract_path];
+    let options = case_options(case, &shared.request);
+    let limit = case
+        .file
+        .limits
+        .case_timeout_secs
+        .map_or(shared.case_timeout, Duration::from_secs_f64);
+    let run = run_case(case, target, &shared.http, &shared.schemas, &options);
+    shared
+        .runtime
+        .block_on(async { tokio::time::timeout(limit, run).await })
+        .unwrap_or_else(|_| CaseRun {
+            violations: vec![case_timeout_violation(limit)],
+            ..CaseRun::default()
+        })
 }

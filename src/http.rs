@@ -2,6 +2,7 @@
 //! and masking of secrets in anything that may be printed.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
@@ -126,13 +127,15 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
 }
 
 /// How transient trouble is retried.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
     pub max_attempts: u32,
-    /// Delay before the first retry when the server gives none; doubles each time.
+    /// The time one request may spend on retries, waits included; none starts past it.
+    pub budget: Duration,
+    /// Delay before the first retry when the server names none; doubles each time, with jitter.
     pub base_delay: Duration,
-    /// The longest single wait; a longer `Retry-After` is not waited out.
+    /// The longest single wait; a server asking for more is not waited on.
     pub max_delay: Duration,
 }
 
@@ -140,9 +143,78 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 4,
-            base_delay: Duration::from_millis(200),
+            budget: Duration::from_secs(60),
+            base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
         }
+    }
+}
+
+/// Per-request settings: the run's, unless a case file overrides them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestOptions {
+    pub retry: RetryPolicy,
+    /// From sending the request to the last byte of the body.
+    pub timeout: Duration,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        RequestOptions {
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The run-wide client settings.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub connect_timeout: Duration,
+    /// Bodies larger than this are not read.
+    pub max_body_bytes: u64,
+    /// At most this many requests a second (live runs); `None`: no cap.
+    pub rate_limit: Option<f64>,
+    /// At most this many requests in flight at once; `None`: no cap.
+    pub concurrency: Option<usize>,
+    /// A PEM file of extra CA certificates to trust, beside the system roots.
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Honour `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (off for the local mock).
+    pub use_env_proxy: bool,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 8 * 1024 * 1024,
+            rate_limit: None,
+            concurrency: None,
+            ca_cert: None,
+            use_env_proxy: false,
+        }
+    }
+}
+
+/// One retry: why, and how long the harness waited before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    /// The attempt that failed (1 is the first).
+    pub attempt: u32,
+    /// `503 Service Unavailable`, `connection failed: …`.
+    pub reason: String,
+    pub waited: Duration,
+}
+
+impl fmt::Display for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "attempt {} got {}; retried after {:.1} s",
+            self.attempt,
+            self.reason,
+            self.waited.as_secs_f64()
+        )
     }
 }
 
@@ -153,8 +225,8 @@ pub struct Exchange {
     pub status: StatusCode,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
-    /// Attempts made, the first included (more than one means retries).
-    pub attempts: u32,
+    /// The retries before this response, if any.
+    pub retries: Vec<Retry>,
     pub elapsed: Duration,
 }
 
@@ -163,98 +235,303 @@ impl Exchange {
     pub fn request_line(&self) -> String {
         format!("GET {}", self.url)
     }
+
+    /// Attempts made, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.retries.len() as u32 + 1
+    }
 }
 
-/// The request got no HTTP response.
-#[derive(Debug, thiserror::Error)]
-#[error("GET {url}: {message} after {attempts} attempt(s)")]
+/// Why a request got no usable response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// No response within the request timeout.
+    TimedOut(Duration),
+    /// The connection could not be made or broke.
+    Connection(String),
+    /// The body is larger than the cap.
+    TooLarge { cap: u64, declared: Option<u64> },
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::TimedOut(after) => write!(f, "timed out after {} s", seconds(*after)),
+            Failure::Connection(message) => f.write_str(message),
+            Failure::TooLarge {
+                cap,
+                declared: Some(n),
+            } => write!(
+                f,
+                "the body is {n} bytes (Content-Length), over the {cap}-byte cap (raise CONTRACT_MAX_BODY_BYTES if that is right)"
+            ),
+            Failure::TooLarge {
+                cap,
+                declared: None,
+            } => write!(
+                f,
+                "the body passed the {cap}-byte cap before it ended (raise CONTRACT_MAX_BODY_BYTES if that is right)"
+            ),
+        }
+    }
+}
+
+/// The request got no usable response.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("GET {url}: {failure} (after {} attempt(s))", retries.len() + 1)]
 pub struct TransportError {
     pub url: Url,
-    pub message: String,
-    pub attempts: u32,
+    pub failure: Failure,
+    pub retries: Vec<Retry>,
 }
 
-/// The shared HTTP client of a run.
+/// Seconds for messages: `2`, `0.5`.
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+/// The shared HTTP client of a run: one connection pool, and the caps on how hard it may
+/// press a live server.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
-    retry: RetryPolicy,
+    max_body_bytes: u64,
+    gate: Arc<Gate>,
+}
+
+/// Build errors of the client, named by the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("CONTRACT_CA_CERT: cannot read {}: {source}", path.display())]
+    CaUnreadable {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("CONTRACT_CA_CERT: {} holds no PEM certificate ({message})", path.display())]
+    CaInvalid {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
 }
 
 impl HttpClient {
-    pub fn new(retry: RetryPolicy) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    pub fn new(settings: &ClientSettings) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("list-contract/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()?;
-        Ok(HttpClient { client, retry })
+            .connect_timeout(settings.connect_timeout);
+        if !settings.use_env_proxy {
+            builder = builder.no_proxy();
+        }
+        if let Some(path) = &settings.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| ClientError::CaUnreadable {
+                path: path.clone(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ClientError::CaInvalid {
+                    path: path.clone(),
+                    message: error_chain(&e),
+                }
+            })?;
+            if certs.is_empty() {
+                return Err(ClientError::CaInvalid {
+                    path: path.clone(),
+                    message: "no BEGIN CERTIFICATE block".into(),
+                });
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| ClientError::Build(error_chain(&e)))?;
+        Ok(HttpClient {
+            client,
+            max_body_bytes: settings.max_body_bytes,
+            gate: Arc::new(Gate::new(settings.rate_limit, settings.concurrency)),
+        })
     }
 
-    /// GETs `url`, retrying 429, 502, 503, 504 and connection failures.
-    pub async fn get(&self, url: Url, headers: HeaderMap) -> Result<Exchange, TransportError> {
+    /// GETs `url`. 408, 429, 502, 503, 504 and broken connections are retried within the
+    /// policy; timeouts are not (a hung server would only hang again).
+    pub async fn get(
+        &self,
+        url: Url,
+        headers: HeaderMap,
+        options: &RequestOptions,
+    ) -> Result<Exchange, Box<TransportError>> {
         let start = Instant::now();
-        let mut attempts = 0;
+        let policy = &options.retry;
+        let mut retries = Vec::new();
         loop {
-            attempts += 1;
-            let last = attempts >= self.retry.max_attempts;
-            let sent = self
-                .client
-                .get(url.clone())
-                .headers(headers.clone())
-                .send()
-                .await;
-            let response = match sent {
-                Ok(r) => r,
-                Err(e) if !last && (e.is_connect() || e.is_request()) => {
-                    tokio::time::sleep(self.backoff(attempts)).await;
-                    continue;
+            let attempt = retries.len() as u32 + 1;
+            let outcome = self.attempt(&url, &headers, options.timeout).await;
+            let (reason, asked) = match &outcome {
+                Ok(raw) if is_transient(raw.status) => (
+                    raw.status.to_string(),
+                    retry_after(&raw.headers, SystemTime::now()),
+                ),
+                Err(Failure::Connection(message)) => {
+                    (format!("connection failed: {message}"), None)
                 }
-                Err(e) => {
-                    return Err(TransportError {
-                        url,
-                        message: error_chain(&e),
-                        attempts,
-                    });
-                }
+                _ => return finish(outcome, url, retries, start),
             };
-            let status = response.status();
-            if !last && is_transient(status) {
-                let wait = retry_after(response.headers(), SystemTime::now())
-                    .unwrap_or_else(|| self.backoff(attempts));
-                if wait <= self.retry.max_delay {
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
+            let wait = asked.unwrap_or_else(|| jittered(policy.base_delay, attempt));
+            let out_of_budget = start.elapsed() + wait > policy.budget;
+            if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
+                return finish(outcome, url, retries, start);
             }
-            let content_type = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            let body = response.bytes().await.map_err(|e| TransportError {
-                url: url.clone(),
-                message: format!("reading the body failed: {}", error_chain(&e)),
-                attempts,
-            })?;
-            return Ok(Exchange {
-                url,
-                status,
-                content_type,
-                body: body.to_vec(),
-                attempts,
-                elapsed: start.elapsed(),
+            tokio::time::sleep(wait).await;
+            retries.push(Retry {
+                attempt,
+                reason,
+                waited: wait,
             });
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        (self.retry.base_delay * 2u32.saturating_pow(attempt.saturating_sub(1)))
-            .min(self.retry.max_delay)
+    /// One attempt: send, then read the body within the cap, all within `timeout`.
+    async fn attempt(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        timeout: Duration,
+    ) -> Result<Raw, Failure> {
+        let _permit = self.gate.enter().await;
+        let exchange = async {
+            let mut response = self
+                .client
+                .get(url.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|e| Failure::Connection(error_chain(&e)))?;
+            let cap = self.max_body_bytes;
+            if let Some(n) = response.content_length().filter(|n| *n > cap) {
+                return Err(Failure::TooLarge {
+                    cap,
+                    declared: Some(n),
+                });
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| {
+                Failure::Connection(format!("reading the body failed: {}", error_chain(&e)))
+            })? {
+                if (body.len() + chunk.len()) as u64 > cap {
+                    return Err(Failure::TooLarge {
+                        cap,
+                        declared: None,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Raw {
+                status: response.status(),
+                headers: response.headers().clone(),
+                body,
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(Failure::TimedOut(timeout)))
     }
 }
 
-fn is_transient(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+/// A response as read off the wire.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+fn finish(
+    outcome: Result<Raw, Failure>,
+    url: Url,
+    retries: Vec<Retry>,
+    start: Instant,
+) -> Result<Exchange, Box<TransportError>> {
+    match outcome {
+        Ok(raw) => Ok(Exchange {
+            url,
+            status: raw.status,
+            content_type: raw
+                .headers
+                .get(CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            body: raw.body,
+            retries,
+            elapsed: start.elapsed(),
+        }),
+        Err(failure) => Err(Box::new(TransportError {
+            url,
+            failure,
+            retries,
+        })),
+    }
+}
+
+/// Exponential backoff with jitter: a random point in the upper half of `base * 2^(n-1)`,
+/// so that parallel runs that failed together do not retry together.
+fn jittered(base: Duration, attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let full = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
+    full.mul_f64(fraction)
+}
+
+/// The caps on concurrency and rate, shared by every request of a run.
+#[derive(Debug)]
+struct Gate {
+    slots: Option<tokio::sync::Semaphore>,
+    /// The earliest instant the next request may start, and the spacing between starts.
+    pace: Option<(tokio::sync::Mutex<Instant>, Duration)>,
+}
+
+impl Gate {
+    fn new(rate: Option<f64>, concurrency: Option<usize>) -> Self {
+        Gate {
+            slots: concurrency.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+            pace: rate.filter(|r| *r > 0.0).map(|r| {
+                (
+                    tokio::sync::Mutex::new(Instant::now()),
+                    Duration::from_secs_f64(1.0 / r),
+                )
+            }),
+        }
+    }
+
+    /// Waits for a free slot and for the next start time.
+    async fn enter(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permit = match &self.slots {
+            Some(s) => Some(s.acquire().await.expect("the semaphore is never closed")),
+            None => None,
+        };
+        if let Some((next, spacing)) = &self.pace {
+            let start = {
+                let mut next = next.lock().await;
+                let start = (*next).max(Instant::now());
+                *next = start + *spacing;
+                start
+            };
+            tokio::time::sleep_until(start.into()).await;
+        }
+        permit
+    }
+}
+
+/// Statuses that say "try again": timeout, rate limit, and a gateway or server in a deploy.
+pub fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
 }
 
 /// The wait a server asks for: `retry-after-ms`, or `Retry-After` in (decimal) seconds or

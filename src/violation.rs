@@ -12,6 +12,8 @@ pub enum Invariant {
     Transport,
     /// The status code is one the case accepts.
     Status,
+    /// The body fits the size cap.
+    BodySize,
     /// The response says it is JSON (`application/json` or `+json`).
     ContentType,
     /// The body parses as JSON.
@@ -36,6 +38,7 @@ impl Invariant {
         match self {
             Invariant::Transport => "transport",
             Invariant::Status => "status",
+            Invariant::BodySize => "body_size",
             Invariant::ContentType => "content_type",
             Invariant::Json => "json",
             Invariant::Schema => "schema",
@@ -52,6 +55,7 @@ impl Invariant {
         match self {
             Invariant::Transport => "the server answers the request",
             Invariant::Status => "the status code is one the case accepts",
+            Invariant::BodySize => "the body fits the size cap",
             Invariant::ContentType => "the response is declared as JSON",
             Invariant::Json => "the body is well-formed JSON",
             Invariant::Schema => "the body matches the schema",

@@ -3,8 +3,11 @@
 
 mod common;
 
-use common::{case, cases, found, mock_config, of, run_on};
+use common::{cases, found, mock_config, of, run_on};
+use std::time::Duration;
+
 use list_contract::contract::AuthStyle;
+use list_contract::http::{RequestOptions, RetryPolicy};
 use list_contract::mock::{Fault, ReferenceMock};
 use list_contract::violation::Invariant;
 
@@ -264,19 +267,15 @@ async fn unreachable_server_fails_transport_naming_the_url() {
     let mock = ReferenceMock::start(mock_config()).await;
     let mut target = common::target_for(&mock);
     target.base = format!("http://127.0.0.1:{port}/").parse().unwrap();
-    let http = list_contract::http::HttpClient::new(list_contract::http::RetryPolicy {
-        max_attempts: 2,
-        base_delay: std::time::Duration::from_millis(1),
-        ..Default::default()
-    })
-    .unwrap();
-    let run = list_contract::runner::run_case(
-        case("list_batches::default_page"),
-        &target,
-        &http,
-        common::schemas(),
-    )
-    .await;
+    let options = RequestOptions {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        },
+        ..RequestOptions::default()
+    };
+    let run = common::run_with(&target, "list_batches::default_page", &options).await;
     assert_eq!(found(&run), [(Invariant::Transport, "")]);
     assert_eq!(run.requests, 2, "the connection failure is retried once");
     let v = &run.violations[0];
@@ -284,7 +283,11 @@ async fn unreachable_server_fails_transport_naming_the_url() {
         v.request.as_deref(),
         Some(format!("GET http://127.0.0.1:{port}/v1/batches").as_str())
     );
-    assert!(v.actual.contains("after 2 attempt(s)"), "{}", v.actual);
+    assert!(
+        v.actual.contains("Connection refused") && v.actual.contains("on page 1, after 2 attempts"),
+        "{}",
+        v.actual
+    );
 }
 
 #[tokio::test]

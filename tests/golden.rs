@@ -62,6 +62,7 @@ async fn drift_report() {
         .arg(schemas_dir())
         .env("CONTRACT_BASE_URL", &base)
         .env("CONTRACT_API_KEY", KEY)
+        .env("CONTRACT_RATE_LIMIT", "0")
         .env_remove("CONTRACT_AUTH")
         .current_dir(Path::new("/"))
         .output()

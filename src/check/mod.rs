@@ -5,7 +5,7 @@ pub mod page;
 use serde_json::Value;
 
 use crate::case::{BodyKind, Case, Outcome};
-use crate::http::Exchange;
+use crate::http::{Exchange, is_transient};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
 
@@ -32,9 +32,16 @@ pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Viola
                 format!("one of {}", wanted.join(", "))
             },
             format!(
-                "{} with body {}",
+                "{} with body {}{}",
                 exchange.status,
-                body_excerpt(&exchange.body)
+                body_excerpt(&exchange.body),
+                match exchange.attempts() {
+                    1 => String::new(),
+                    n if is_transient(exchange.status) => {
+                        format!(" (the last of {n} attempts: retries exhausted)")
+                    }
+                    n => format!(" (after {n} attempts)"),
+                }
             ),
         )];
     }

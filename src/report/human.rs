@@ -29,10 +29,9 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
         "{} violation(s) in {} request(s){}",
         run.violations.len(),
         run.requests,
-        if run.retries > 0 {
-            format!(", {} of them retries", run.retries)
-        } else {
-            String::new()
+        match run.retries.len() {
+            0 => String::new(),
+            n => format!(", {n} of them retries"),
         }
     );
 
@@ -42,6 +41,12 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
         match groups.iter_mut().find(|(r, _)| *r == request) {
             Some((_, vs)) => vs.push(v),
             None => groups.push((request, vec![v])),
+        }
+    }
+    if !run.retries.is_empty() {
+        let _ = writeln!(out, "\nretries:");
+        for (request, retry) in &run.retries {
+            let _ = writeln!(out, "  {request}: {retry}");
         }
     }
     for (request, violations) in groups {
@@ -128,7 +133,7 @@ mod tests {
         CaseRun {
             violations,
             requests: 1,
-            retries: 0,
+            retries: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use list_contract::case::{Case, load_cases};
-use list_contract::http::{HttpClient, RetryPolicy, Secret, Target};
+use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
 use list_contract::mock::{MockConfig, ReferenceMock};
 use list_contract::runner::{CaseRun, run_case};
 use list_contract::schema::SchemaSet;
@@ -61,8 +61,13 @@ pub async fn run(config: MockConfig, name: &str) -> CaseRun {
 }
 
 pub async fn run_on(mock: &ReferenceMock, name: &str) -> CaseRun {
-    let http = HttpClient::new(RetryPolicy::default()).unwrap();
-    run_case(case(name), &target_for(mock), &http, schemas()).await
+    run_with(&target_for(mock), name, &RequestOptions::default()).await
+}
+
+/// Runs the shipped case `name` against `target` with `options`.
+pub async fn run_with(target: &Target, name: &str, options: &RequestOptions) -> CaseRun {
+    let http = HttpClient::new(&ClientSettings::default()).unwrap();
+    run_case(case(name), target, &http, schemas(), options).await
 }
 
 /// `(invariant, pointer)` of each violation, for exact assertions.
