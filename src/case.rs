@@ -157,6 +157,49 @@ impl Case {
     }
 }
 
+impl Case {
+    /// Replaces `${NAME}` in the request's header and query values with the value of the
+    /// variable `NAME`, so secrets stay out of case files. A variable that is not set is an
+    /// error naming the case file and the key.
+    pub fn expand_vars(&mut self, var: &dyn Fn(&str) -> Option<String>) -> Result<(), LoadError> {
+        let request = &mut self.file.request;
+        let values = request
+            .headers
+            .iter_mut()
+            .map(|(k, v)| (format!("request.headers.{k}"), v))
+            .chain(
+                request
+                    .query
+                    .iter_mut()
+                    .map(|(k, v)| (format!("request.query.{k}"), &mut v.0)),
+            );
+        for (key, value) in values {
+            *value = expand(value, var).map_err(|name| LoadError::Invalid {
+                path: self.path.clone(),
+                message: format!("`{key}` uses ${{{name}}}, which is not set (export {name})"),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// `${NAME}` → the variable's value; `Err(NAME)` for the first variable that is not set.
+fn expand(text: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + 2 + len];
+        out.push_str(&rest[..start]);
+        out.push_str(&var(name).ok_or_else(|| name.to_owned())?);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// A case folder or file that cannot be used. Each names the file and says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -460,6 +503,20 @@ mod tests {
         assert_eq!(ok.request.query["limit"], QueryValue("7".into()));
         let err = parse("description = \"d\"\n[request]\nquery = { limit = [1] }\n[[accept]]\nstatus = 200\nschema = \"list\"\n").unwrap_err();
         assert!(err.to_string().contains("a string or an integer"), "{err}");
+    }
+
+    #[test]
+    fn variables_expand_and_missing_ones_are_named() {
+        let var = |name: &str| (name == "ORG").then(|| "org-1".to_owned());
+        assert_eq!(
+            expand("a ${ORG} b ${ORG}", &var),
+            Ok("a org-1 b org-1".into())
+        );
+        assert_eq!(
+            expand("no vars, $ and ${ unclosed", &var),
+            Ok("no vars, $ and ${ unclosed".into())
+        );
+        assert_eq!(expand("${NOPE}", &var), Err("NOPE".into()));
     }
 
     #[test]

@@ -260,6 +260,16 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<Stri
         let trials = cases.iter().map(|c| trial(c, None)).collect();
         return Ok(trials);
     }
+    let env_var = |name: &str| std::env::var(name).ok();
+    let mut cases = cases;
+    let expanded: Vec<String> = cases
+        .iter_mut()
+        .filter_map(|c| c.expand_vars(&env_var).err())
+        .map(|e| e.to_string())
+        .collect();
+    if !expanded.is_empty() {
+        return Err(expanded);
+    }
     let shared = Arc::new(connect(settings, &cases, schemas)?);
     eprintln!(
         "{}",

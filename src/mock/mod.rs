@@ -95,10 +95,22 @@ pub struct ReferenceMock {
 impl ReferenceMock {
     /// Starts the mock on a free port of 127.0.0.1.
     pub async fn start(config: MockConfig) -> Self {
+        ReferenceMock::start_with(config, Vec::new()).await
+    }
+
+    /// Starts the mock with `preludes` mounted in front of the reference responder: wiremock
+    /// mocks that answer first while they match (e.g. a 429 `up_to_n_times(1)`), for tests of
+    /// transient trouble.
+    pub async fn start_with(config: MockConfig, preludes: Vec<Mock>) -> Self {
         let items = Arc::new(dataset::generate(config.items, config.seed));
         let server = MockServer::start().await;
+        for prelude in preludes {
+            prelude.mount(&server).await;
+        }
         Mock::given(any())
             .respond_with(Responder::new(config.clone(), Arc::clone(&items)))
+            // Lowest priority: any prelude that matches answers first.
+            .with_priority(u8::MAX)
             .mount(&server)
             .await;
         ReferenceMock {
@@ -126,6 +138,11 @@ impl ReferenceMock {
 
     /// How many requests it has answered so far.
     pub async fn request_count(&self) -> usize {
-        self.server.received_requests().await.map_or(0, |r| r.len())
+        self.received().await.len()
+    }
+
+    /// The requests it has answered so far.
+    pub async fn received(&self) -> Vec<wiremock::Request> {
+        self.server.received_requests().await.unwrap_or_default()
     }
 }
