@@ -5,27 +5,29 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
-use common::{cases_dir, mock_config, schemas_dir};
+use common::{cases_dir, mock_config, root, schemas_dir};
 use list_contract::contract::AuthStyle;
 use list_contract::mock::{Fault, ReferenceMock};
+use wiremock::matchers::any;
+use wiremock::{Mock, ResponseTemplate};
 
 const CANARY: &str = "sk-canary-7f3a9d51c0e2";
 
 fn check(env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
     cmd.arg("check");
-    for var in [
-        "CONTRACT_BASE_URL",
-        "CONTRACT_API_KEY",
-        "CONTRACT_AUTH",
-        "CONTRACT_CASES_DIR",
-        "CONTRACT_SCHEMAS_DIR",
-    ] {
-        cmd.env_remove(var);
+    // Only what the test sets: no CONTRACT_* or proxy variable of the machine leaks in.
+    for (var, _) in std::env::vars() {
+        if var.starts_with("CONTRACT_") || var.to_ascii_lowercase().ends_with("_proxy") {
+            cmd.env_remove(var);
+        }
     }
     cmd.env("CONTRACT_CASES_DIR", cases_dir())
-        .env("CONTRACT_SCHEMAS_DIR", schemas_dir());
+        .env("CONTRACT_SCHEMAS_DIR", schemas_dir())
+        // The live-run rate cap has its own test; here it would only slow the suite down.
+        .env("CONTRACT_RATE_LIMIT", "0");
     cmd.envs(env.iter().copied()).args(args);
     cmd.output().expect("the list-contract binary runs")
 }
@@ -373,4 +375,266 @@ fn list_and_exact_filters_work_like_cargo_test() {
         stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 11 filtered out"),
         "{stdout}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_past_its_time_limit_fails_and_the_run_does_not_hang() {
+    let slow = Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)));
+    let mock = ReferenceMock::start_with(mock_config().key(CANARY), vec![slow]).await;
+    let base = mock.base_url().to_string();
+    let start = Instant::now();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_CASE_TIMEOUT", "0.5"),
+    ];
+    let out = check(&env, &["--exact", "list_batches::default_page"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("  expected:  the case finishes within 0.5 s\n  actual:    timed out after 0.5 s (raise CONTRACT_CASE_TIMEOUT"), "{all}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_is_shown_even_when_the_case_passes() {
+    let once = Mock::given(any())
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0.1"))
+        .up_to_n_times(1);
+    let mock = ReferenceMock::start_with(mock_config().key(CANARY), vec![once]).await;
+    let base = mock.base_url().to_string();
+    let out = check(
+        &[("CONTRACT_BASE_URL", &base), ("CONTRACT_API_KEY", CANARY)],
+        &["--exact", "list_batches::limit_1"],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(&format!("note: list_batches::limit_1: GET {base}v1/batches?limit=1: attempt 1 got 429 Too Many Requests; retried after 0.1 s")),
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_standard_proxy_variables_are_honoured_on_live_runs() {
+    // The reference mock stands in for the proxy: a plain-HTTP proxy receives the request
+    // for the origin's URL, and the origin's host is never resolved.
+    let proxy = ReferenceMock::start(mock_config().key(CANARY).prefix("/gw")).await;
+    let proxy_url = proxy.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", "http://staging.example.test/gw"),
+        ("CONTRACT_API_KEY", CANARY),
+        ("HTTP_PROXY", proxy_url.as_str()),
+    ];
+    let out = check(&env, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let seen = proxy.received().await;
+    assert_eq!(seen.len(), 12);
+    assert!(
+        seen.iter()
+            .all(|r| r.url.path().starts_with("/gw/v1/batches"))
+    );
+    assert!(!all.contains(CANARY));
+}
+
+#[test]
+fn a_custom_ca_that_cannot_be_used_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let out = check(&[("CONTRACT_CA_CERT", missing.to_str().unwrap())], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(&format!(
+            "error: CONTRACT_CA_CERT: cannot read {}",
+            missing.display()
+        )),
+        "{}",
+        text(&out)
+    );
+
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    let out = check(&[("CONTRACT_CA_CERT", junk.to_str().unwrap())], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(&format!(
+            "error: CONTRACT_CA_CERT: {} holds no PEM certificate",
+            junk.display()
+        )),
+        "{}",
+        text(&out)
+    );
+
+    let ca = root().join("tests/fixtures/tls/ca.pem");
+    let out = check(
+        &[("CONTRACT_CA_CERT", ca.to_str().unwrap())],
+        &["--exact", "list_batches::limit_1"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a real CA file is accepted: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn bad_retry_and_timeout_settings_are_named() {
+    for (var, value, message) in [
+        (
+            "CONTRACT_RETRY_ATTEMPTS",
+            "0",
+            "CONTRACT_RETRY_ATTEMPTS: give a whole number of attempts, at least 1",
+        ),
+        (
+            "CONTRACT_RETRY_ATTEMPTS",
+            "2.5",
+            "CONTRACT_RETRY_ATTEMPTS: give a whole number of attempts",
+        ),
+        (
+            "CONTRACT_REQUEST_TIMEOUT",
+            "soon",
+            "CONTRACT_REQUEST_TIMEOUT: `soon` is not a non-negative number",
+        ),
+        (
+            "CONTRACT_CASE_TIMEOUT",
+            "0",
+            "CONTRACT_CASE_TIMEOUT: give a positive number of seconds",
+        ),
+        (
+            "CONTRACT_MAX_BODY_BYTES",
+            "-1",
+            "CONTRACT_MAX_BODY_BYTES: `-1` is not a non-negative number",
+        ),
+    ] {
+        let out = check(&[(var, value)], &[]);
+        assert_eq!(out.status.code(), Some(1), "{var}={value}");
+        assert!(
+            text(&out).contains(message),
+            "{var}={value}: {}",
+            text(&out)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn values_marked_secret_are_masked_like_the_key() {
+    let dir = suite_copy();
+    let case = dir.path().join("list_batches/limit_not_integer.toml");
+    std::fs::write(
+        &case,
+        "description = \"d\"\n[request]\nquery = { limit = \"abc\" }\nheaders = { \"OpenAI-Organization\" = \"${ORG_TOKEN}\" }\n[[accept]]\nstatus = 400\nschema = \"error\"\n",
+    )
+    .unwrap();
+    // The crash page echoes every request header, the organisation token among them.
+    let mock =
+        ReferenceMock::start(mock_config().key(CANARY).fault(Fault::InvalidLimitCrashes)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_CASES_DIR", dir.path().to_str().unwrap()),
+        ("ORG_TOKEN", "org-canary-31337"),
+        ("CONTRACT_SECRET_VARS", "ORG_TOKEN, UNSET_ONE"),
+    ];
+    let out = check(&env, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("openai-organization: ***"), "{all}");
+    assert!(
+        !all.contains("org-canary-31337") && !all.contains(CANARY),
+        "{all}"
+    );
+    let seen = mock.received().await;
+    assert!(seen.iter().any(|r| {
+        r.headers
+            .get("openai-organization")
+            .is_some_and(|v| v == "org-canary-31337")
+    }));
+
+    let out = check(&env[..3], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(&format!("error: {}: `request.headers.OpenAI-Organization` uses ${{ORG_TOKEN}}, which is not set (export ORG_TOKEN)", case.display())),
+        "{}",
+        text(&out)
+    );
+}
+
+/// An HTTPS server on 127.0.0.1 with the fixture certificate, answering every request with
+/// a 401 error body: enough for the `missing_key` case.
+async fn tls_server() -> String {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+
+    let dir = root().join("tests/fixtures/tls");
+    let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = r#"{"error":{"message":"no key","type":"invalid_request_error","param":null,"code":"missing_api_key"}}"#;
+                let response = format!(
+                    "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staging_server_behind_a_custom_ca_is_trusted_with_contract_ca_cert() {
+    let base = tls_server().await;
+    let ca = root().join("tests/fixtures/tls/ca.pem");
+    let args = ["--exact", "list_batches::missing_key"];
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_CA_CERT", ca.to_str().unwrap()),
+    ];
+    let out = check(&env, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Without the CA the certificate is refused, and the case says so.
+    let out = check(&env[..2], &args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("invariant: transport"), "{all}");
+    assert!(all.to_ascii_lowercase().contains("certificate"), "{all}");
 }
