@@ -447,21 +447,7 @@ fn trial(case: &Case, shared: Option<Arc<Shared>>) -> Trial {
         let Some(shared) = shared else {
             return Ok(());
         };
-        // A panic is a harness bug; its message is masked like everything else we print.
-        let run =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&case, &shared)))
-                .map_err(|payload| {
-                    let message = payload
-                        .downcast_ref::<String>()
-                        .map(String::as_str)
-                        .or_else(|| payload.downcast_ref::<&str>().copied())
-                        .unwrap_or("(no message)");
-                    Failed::from(
-                        shared
-                            .redactor
-                            .redact(&format!("the harness panicked: {message}")),
-                    )
-                })?;
+        let run = guarded(&shared.redactor, || execute(&case, &shared))?;
         if run.passed() {
             for (request, retry) in &run.retries {
                 eprintln!(
@@ -484,6 +470,19 @@ fn trial(case: &Case, shared: Option<Arc<Shared>>) -> Trial {
     .with_ignored_flag(ignored)
 }
 
+/// Runs `f`, turning a panic (a harness bug) into a failure whose message is masked like
+/// everything else the harness prints.
+fn guarded<T>(redactor: &Redactor, f: impl FnOnce() -> T) -> Result<T, Failed> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        Failed::from(redactor.redact(&format!("the harness panicked: {message}")))
+    })
+}
+
 /// Runs one case within its time limit.
 fn execute(case: &Case, shared: &Shared) -> CaseRun {
     let target = &shared.targets[&case.contract_path];
@@ -501,4 +500,65 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
             violations: vec![case_timeout_violation(limit)],
             ..CaseRun::default()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_masked_failure() {
+        let redactor = Redactor::new([Secret::new("sk-canary-panic")]);
+        let failed = guarded(&redactor, || -> () {
+            panic!("leaked sk-canary-panic here")
+        })
+        .unwrap_err();
+        assert_eq!(
+            failed.message(),
+            Some("the harness panicked: leaked *** here")
+        );
+        assert_eq!(guarded(&redactor, || 7).unwrap(), 7);
+    }
+
+    #[test]
+    fn settings_come_from_the_variables_with_documented_defaults() {
+        let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
+        assert_eq!(s.cases_dir, Path::new("/r/cases"));
+        assert_eq!(s.request, RequestOptions::default());
+        assert_eq!(s.case_timeout, DEFAULT_CASE_TIMEOUT);
+        assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
+        let live = Settings {
+            base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
+            ..s.clone()
+        };
+        let client = live.client_for_run();
+        assert_eq!(
+            (client.rate_limit, client.concurrency),
+            (Some(DEFAULT_LIVE_RATE), Some(DEFAULT_LIVE_CONCURRENCY))
+        );
+        assert!(client.use_env_proxy);
+        let mock = s.client_for_run();
+        assert_eq!(
+            (mock.rate_limit, mock.concurrency, mock.use_env_proxy),
+            (None, None, false)
+        );
+
+        let vars = |name: &str| match name {
+            "CONTRACT_RETRY_ATTEMPTS" => Some("2".to_owned()),
+            "CONTRACT_REQUEST_TIMEOUT" => Some("1.5".to_owned()),
+            "CONTRACT_RATE_LIMIT" => Some("0".to_owned()),
+            "CONTRACT_SECRET_VARS" => Some("A,,B".to_owned()),
+            "A" => Some("alpha".to_owned()),
+            _ => None,
+        };
+        let s = Settings::from_vars(Path::new("/r"), vars).unwrap();
+        assert_eq!(s.request.retry.max_attempts, 2);
+        assert_eq!(s.request.timeout, Duration::from_millis(1500));
+        assert_eq!(s.secrets, [Secret::new("alpha")]);
+        let live = Settings {
+            base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
+            ..s
+        };
+        assert_eq!(live.client_for_run().rate_limit, None, "0 lifts the cap");
+    }
 }
