@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{found, mock_config, run_with, target_for};
+use common::{found, mock_config, run_with, run_with_client, target_for};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, RetryPolicy, Target};
 use list_contract::mock::ReferenceMock;
 use list_contract::violation::Invariant;
@@ -188,13 +188,10 @@ async fn a_body_over_the_cap_fails_body_size_before_it_is_read() {
         max_body_bytes: 2000,
         ..ClientSettings::default()
     };
-    let http = HttpClient::new(&settings).unwrap();
-    let case = common::case("list_batches::default_page");
-    let run = list_contract::runner::run_case(
-        case,
+    let run = run_with_client(
         &target_for(&mock),
-        &http,
-        common::schemas(),
+        "list_batches::default_page",
+        &settings,
         &options(1),
     )
     .await;
@@ -248,10 +245,13 @@ async fn a_chunked_body_over_the_cap_is_cut_off_while_streaming() {
         max_body_bytes: 2000,
         ..ClientSettings::default()
     };
-    let http = HttpClient::new(&settings).unwrap();
-    let case = common::case("list_batches::default_page");
-    let run =
-        list_contract::runner::run_case(case, &target, &http, common::schemas(), &options(1)).await;
+    let run = run_with_client(
+        &target,
+        "list_batches::default_page",
+        &settings,
+        &options(1),
+    )
+    .await;
     assert_eq!(found(&run), [(Invariant::BodySize, "")]);
     assert!(
         run.violations[0]

@@ -66,7 +66,17 @@ pub async fn run_on(mock: &ReferenceMock, name: &str) -> CaseRun {
 
 /// Runs the shipped case `name` against `target` with `options`.
 pub async fn run_with(target: &Target, name: &str, options: &RequestOptions) -> CaseRun {
-    let http = HttpClient::new(&ClientSettings::default()).unwrap();
+    run_with_client(target, name, &ClientSettings::default(), options).await
+}
+
+/// Runs the shipped case `name` against `target` through a client built from `client`.
+pub async fn run_with_client(
+    target: &Target,
+    name: &str,
+    client: &ClientSettings,
+    options: &RequestOptions,
+) -> CaseRun {
+    let http = HttpClient::new(client).unwrap();
     run_case(case(name), target, &http, schemas(), options).await
 }
 
