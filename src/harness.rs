@@ -176,19 +176,15 @@ impl Settings {
     /// environment names; the embedded mock is local and uncapped unless told otherwise.
     fn client_for_run(&self) -> ClientSettings {
         let mut client = self.client.clone();
-        let cap = |v: Option<f64>| v.filter(|n| *n > 0.0);
-        if self.base_url.is_some() {
-            client.rate_limit = cap(client.rate_limit.or(Some(DEFAULT_LIVE_RATE)));
-            client.concurrency = cap(client
-                .concurrency
-                .map(|n| n as f64)
-                .or(Some(DEFAULT_LIVE_CONCURRENCY as f64)))
-            .map(|n| n as usize);
-        } else {
-            client.rate_limit = cap(client.rate_limit);
-            client.concurrency = client.concurrency.filter(|n| *n > 0);
+        if self.base_url.is_none() {
             client.use_env_proxy = false;
+        } else {
+            client.rate_limit = client.rate_limit.or(Some(DEFAULT_LIVE_RATE));
+            client.concurrency = client.concurrency.or(Some(DEFAULT_LIVE_CONCURRENCY));
         }
+        // 0 lifts a cap.
+        client.rate_limit = client.rate_limit.filter(|r| *r > 0.0);
+        client.concurrency = client.concurrency.filter(|n| *n > 0);
         client
     }
 }
@@ -257,8 +253,7 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<Stri
     check_schema_roles(&cases, &schemas)?;
 
     if args.list {
-        let trials = cases.iter().map(|c| trial(c, None)).collect();
-        return Ok(trials);
+        return Ok(cases.into_iter().map(|c| trial(c, None)).collect());
     }
     let env_var = |name: &str| std::env::var(name).ok();
     let mut cases = cases;
@@ -277,7 +272,7 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<Stri
     );
     Ok(cases
         .into_iter()
-        .map(|c| trial(&c.clone(), Some(Arc::clone(&shared))))
+        .map(|c| trial(c, Some(Arc::clone(&shared))))
         .collect())
 }
 
@@ -439,11 +434,9 @@ fn describe_targets(settings: &Settings, shared: &Shared) -> String {
     }
 }
 
-fn trial(case: &Case, shared: Option<Arc<Shared>>) -> Trial {
+fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
     let ignored = case.file.skip.is_some();
-    let name = case.name.clone();
-    let case = case.clone();
-    Trial::test(name, move || {
+    Trial::test(case.name.clone(), move || {
         let Some(shared) = shared else {
             return Ok(());
         };
