@@ -143,6 +143,10 @@ fn unreachable_endpoint_is_one_clear_error() {
         stderr.contains("is the server up and the URL right?"),
         "{stderr}"
     );
+    assert!(
+        !text(&out).contains(CANARY),
+        "harness errors mask the key too"
+    );
 }
 
 #[test]
@@ -417,6 +421,7 @@ async fn a_retry_is_shown_even_when_the_case_passes() {
         all.contains(&format!("note: list_batches::limit_1: GET {base}v1/batches?limit=1: attempt 1 got 429 Too Many Requests; retried after 0.1 s")),
         "{all}"
     );
+    assert!(!all.contains(CANARY), "{all}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
