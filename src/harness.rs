@@ -270,6 +270,11 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<Stri
         "{}",
         shared.redactor.redact(&describe_targets(settings, &shared))
     );
+    for case in &cases {
+        if let Some(reason) = &case.file.skip {
+            eprintln!("note: {} is skipped: {reason}", case.name);
+        }
+    }
     Ok(cases
         .into_iter()
         .map(|c| trial(c, Some(Arc::clone(&shared))))

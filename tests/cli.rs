@@ -643,3 +643,38 @@ async fn a_staging_server_behind_a_custom_ca_is_trusted_with_contract_ca_cert() 
     assert!(all.contains("invariant: transport"), "{all}");
     assert!(all.to_ascii_lowercase().contains("certificate"), "{all}");
 }
+
+#[test]
+fn a_skipped_case_says_why_and_runs_when_asked() {
+    let dir = suite_copy();
+    std::fs::write(
+        dir.path().join("list_batches/later.toml"),
+        "description = \"d\"\nskip = \"the gateway strips this header until v2\"\n[[accept]]\nstatus = 200\nschema = \"list\"\n",
+    )
+    .unwrap();
+    let out = check_cases(dir.path());
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(
+            "note: list_batches::later is skipped: the gateway strips this header until v2"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("test list_batches::later ") && l.ends_with("... ignored")),
+        "{all}"
+    );
+    assert!(all.contains("2 passed; 0 failed; 1 ignored"), "{all}");
+
+    let out = check(
+        &[("CONTRACT_CASES_DIR", dir.path().to_str().unwrap())],
+        &["--include-ignored"],
+    );
+    assert!(
+        text(&out).contains("3 passed; 0 failed; 0 ignored"),
+        "{}",
+        text(&out)
+    );
+}
