@@ -21,8 +21,12 @@ pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Viola
         .filter(|o| o.status == exchange.status.as_u16())
         .collect();
     if candidates.is_empty() {
-        let mut wanted: Vec<String> = accept.iter().map(|o| o.status.to_string()).collect();
-        wanted.dedup();
+        let mut wanted: Vec<String> = Vec::new();
+        for status in accept.iter().map(|o| o.status.to_string()) {
+            if !wanted.contains(&status) {
+                wanted.push(status);
+            }
+        }
         return vec![Violation::new(
             Invariant::Status,
             "",
