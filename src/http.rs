@@ -285,6 +285,13 @@ pub struct TransportError {
     pub retries: Vec<Retry>,
 }
 
+impl TransportError {
+    /// `GET <url>`, as shown in reports.
+    pub fn request_line(&self) -> String {
+        format!("GET {}", self.url)
+    }
+}
+
 /// Seconds for messages: `2`, `0.5`.
 pub fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();

@@ -75,8 +75,7 @@ pub async fn run_case(
                 .collect();
         }
         Err(e) => {
-            let request = format!("GET {}", e.url);
-            run.record(&request, &e.retries);
+            run.record(&e.request_line(), &e.retries);
             run.violations.push(transport_violation(&e, page));
         }
     }
@@ -93,7 +92,7 @@ impl CaseRun {
 
 /// The violation for a request that got no usable response on page `page` of a case.
 pub fn transport_violation(e: &TransportError, page: usize) -> Violation {
-    let request = format!("GET {}", e.url);
+    let request = e.request_line();
     let attempts = e.retries.len() + 1;
     let tries = if attempts > 1 {
         format!(", after {attempts} attempts")
