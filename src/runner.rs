@@ -24,6 +24,13 @@ impl CaseRun {
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
     }
+
+    /// Counts a request and its retries.
+    fn record(&mut self, request: &str, retries: &[Retry]) {
+        self.requests += retries.len() as u32 + 1;
+        self.retries
+            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
+    }
 }
 
 /// The run's request settings with the case's `[limits]` applied.
@@ -80,14 +87,6 @@ pub async fn run_case(
         }
     }
     run
-}
-
-impl CaseRun {
-    fn record(&mut self, request: &str, retries: &[Retry]) {
-        self.requests += retries.len() as u32 + 1;
-        self.retries
-            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
-    }
 }
 
 /// The violation for a request that got no usable response on page `page` of a case.
