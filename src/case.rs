@@ -26,11 +26,129 @@ pub struct CaseFile {
     pub skip: Option<String>,
     #[serde(default)]
     pub request: RequestSpec,
-    /// The responses that conform; the response must match one of them.
+    /// A page case: the responses that conform; the response must match one of them.
+    #[serde(default)]
     pub accept: Vec<Outcome>,
+    /// A walk case: follow the cursor from the first page to the end.
+    #[serde(default)]
+    pub walk: Option<WalkSpec>,
+    /// A cross-walk case: walks at several limits must agree.
+    #[serde(default)]
+    pub cross_walk: Option<CrossWalkSpec>,
     /// Overrides of the run's retry and timeout settings for this case.
     #[serde(default)]
     pub limits: Limits,
+}
+
+/// What a case does, by the table its file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseKind<'a> {
+    /// One request, judged against `[[accept]]`.
+    Page(&'a [Outcome]),
+    /// One walk, from the first page to the end.
+    Walk(&'a WalkSpec),
+    /// Walks at several limits, each checked, then compared.
+    CrossWalk(&'a CrossWalkSpec),
+}
+
+impl CaseFile {
+    /// What the case does. Loading guarantees exactly one kind is set.
+    pub fn kind(&self) -> CaseKind<'_> {
+        match (&self.walk, &self.cross_walk) {
+            (Some(w), _) => CaseKind::Walk(w),
+            (None, Some(x)) => CaseKind::CrossWalk(x),
+            (None, None) => CaseKind::Page(&self.accept),
+        }
+    }
+}
+
+/// `[walk]`: follow `after = data[-1].id` from the first page until `has_more` is false.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalkSpec {
+    /// The limit every page is asked for with (default: none sent).
+    #[serde(default)]
+    pub limit: WalkLimit,
+    /// Pages the walk may take before it fails (default: `CONTRACT_MAX_PAGES`, else 1000).
+    pub max_pages: Option<u32>,
+}
+
+/// `[cross_walk]`: walks at several limits must yield the same ids in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossWalkSpec {
+    /// The limits to walk at, e.g. `[1, 7, "default", "max"]`.
+    pub limits: Vec<WalkLimit>,
+    /// Pages each walk may take before it fails.
+    pub max_pages: Option<u32>,
+}
+
+/// The limit a walk pages with: a number, the contract's default (no `limit` sent) or its
+/// maximum.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WalkLimit {
+    /// No `limit` parameter: the server's default applies.
+    #[default]
+    Default,
+    /// The contract's `max_limit`, sent.
+    Max,
+    /// This many, sent.
+    N(u64),
+}
+
+impl WalkLimit {
+    /// The value sent as the limit parameter; `None` when no parameter is sent.
+    pub fn param(self, contract: &Contract) -> Option<u64> {
+        match self {
+            WalkLimit::Default => None,
+            WalkLimit::Max => Some(contract.max_limit),
+            WalkLimit::N(n) => Some(n),
+        }
+    }
+
+    /// The most items a page of this walk may hold.
+    pub fn page_size(self, contract: &Contract) -> u64 {
+        self.param(contract).unwrap_or(contract.default_limit)
+    }
+
+    /// How the walk is named in messages: `limit=7`, or `no limit (default 20)`.
+    pub fn label(self, contract: &Contract) -> String {
+        match self.param(contract) {
+            Some(n) => format!("limit={n}"),
+            None => format!("no limit (default {})", contract.default_limit),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WalkLimit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = WalkLimit;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a positive integer, \"default\" or \"max\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WalkLimit, E> {
+                match v {
+                    "default" => Ok(WalkLimit::Default),
+                    "max" => Ok(WalkLimit::Max),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WalkLimit, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WalkLimit, E> {
+                if v == 0 {
+                    return Err(E::invalid_value(de::Unexpected::Unsigned(v), &self));
+                }
+                Ok(WalkLimit::N(v))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 /// A case's own retry and timeout settings; each unset one falls back to the run's.
@@ -265,6 +383,10 @@ pub fn load_cases(root: &Path) -> Result<Vec<Case>, Vec<LoadError>> {
         let Some(contract) = contracts.get(&contract_path) else {
             continue;
         };
+        if let Err(e) = validate_with_contract(path, &file, contract) {
+            errors.push(e);
+            continue;
+        }
         cases.push(Case {
             name: case_name(root, path),
             path: path.clone(),
@@ -401,10 +523,47 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
             "`description` is empty (say what the case proves)".into(),
         ));
     }
-    if f.accept.is_empty() {
-        return Err(invalid(
-            "no `[[accept]]` outcome (add at least one with `status` and `schema`)".into(),
-        ));
+    let kinds = [
+        ("[[accept]]", !f.accept.is_empty()),
+        ("[walk]", f.walk.is_some()),
+        ("[cross_walk]", f.cross_walk.is_some()),
+    ];
+    let set: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+    match set.len() {
+        0 => {
+            return Err(invalid(
+                "says neither what to accept nor what to walk (add `[[accept]]` with `status` and `schema` for one request, `[walk]` to follow the cursor, or `[cross_walk]` with `limits` to compare walks)".into(),
+            ));
+        }
+        1 => {}
+        _ => {
+            return Err(invalid(format!(
+                "has both {} (a case does one thing: split it into two files)",
+                set.join(" and ")
+            )));
+        }
+    }
+    let budgets = [
+        ("walk.max_pages", f.walk.as_ref().and_then(|w| w.max_pages)),
+        (
+            "cross_walk.max_pages",
+            f.cross_walk.as_ref().and_then(|w| w.max_pages),
+        ),
+    ];
+    if let Some((key, _)) = budgets.iter().find(|(_, v)| *v == Some(0)) {
+        return Err(invalid(format!(
+            "`{key}` is 0 (a walk needs at least one page)"
+        )));
+    }
+    if let Some(x) = &f.cross_walk {
+        let mut sorted = x.limits.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() < 2 || sorted.len() != x.limits.len() {
+            return Err(invalid(
+                "`cross_walk.limits` needs at least two different limits, each once (e.g. `[1, 7, \"default\", \"max\"]`)".into(),
+            ));
+        }
     }
     for (i, o) in f.accept.iter().enumerate() {
         if !(100..=599).contains(&o.status) {
@@ -447,6 +606,44 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
         }
     }
     Ok(f)
+}
+
+/// The checks that need the suite's contract: walk limits within its range, and walks that
+/// leave the limit and cursor parameters to the runner.
+fn validate_with_contract(path: &Path, f: &CaseFile, contract: &Contract) -> Result<(), LoadError> {
+    let invalid = |message: String| LoadError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let (key, limits): (&str, &[WalkLimit]) = match f.kind() {
+        CaseKind::Page(_) => return Ok(()),
+        CaseKind::Walk(w) => ("walk.limit", std::slice::from_ref(&w.limit)),
+        CaseKind::CrossWalk(x) => ("cross_walk.limits", &x.limits),
+    };
+    for limit in limits {
+        if let WalkLimit::N(n) = limit {
+            if *n > contract.max_limit {
+                return Err(invalid(format!(
+                    "`{key}` has {n}, above the contract's `max_limit` {} (a conforming server refuses it; use \"max\")",
+                    contract.max_limit
+                )));
+            }
+        }
+    }
+    for param in [&contract.limit_param, &contract.cursor_param] {
+        if f.request.query.contains_key(param) {
+            return Err(invalid(format!(
+                "`request.query.{param}` is set, but a walk sends `{}` and `{}` itself (set `{key}` instead)",
+                contract.limit_param, contract.cursor_param
+            )));
+        }
+    }
+    if f.request.auth != AuthMode::Valid {
+        return Err(invalid(
+            "`request.auth` is not \"valid\", but a walk needs pages (use a page case with `[[accept]]` for auth errors)".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -111,9 +111,41 @@ pub struct Contract {
     /// The item field the listing is ordered by (an integer).
     pub order_key: String,
     pub order: Direction,
+    /// How far the server's clock, and the lag before a new item shows in its listing, may
+    /// trail ours. Items whose order key (a creation time in Unix seconds) is at most this
+    /// much older than the start of a run count as created during the run: one walk seeing
+    /// them and another not is live traffic, not a gap.
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew_secs: u64,
     pub schemas: SchemaFiles,
+}
+
+fn default_clock_skew() -> u64 {
+    120
 }
 
 fn default_limit_param() -> String {
     "limit".to_owned()
+}
+
+/// The shipped List Batches contract, for unit tests of the checks.
+#[cfg(test)]
+pub(crate) fn list_batches() -> Contract {
+    Contract {
+        description: "t".into(),
+        path: "/v1/batches".into(),
+        auth: AuthStyle::XApiKey,
+        default_limit: 20,
+        max_limit: 100,
+        limit_param: "limit".into(),
+        cursor_param: "after".into(),
+        id_field: "id".into(),
+        order_key: "created_at".into(),
+        order: Direction::Desc,
+        clock_skew_secs: default_clock_skew(),
+        schemas: SchemaFiles {
+            list: "batch-list.json".into(),
+            error: "error.json".into(),
+        },
+    }
 }

@@ -4,20 +4,24 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 
+use crate::case::CaseKind;
 use crate::case::{Case, load_cases};
+use crate::check::walk::DEFAULT_MAX_PAGES;
 use crate::contract::AuthStyle;
 use crate::http::{
     ClientSettings, HttpClient, Redactor, RequestOptions, Secret, Target, parse_base_url,
 };
 use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
 use crate::report::human::render_failure;
-use crate::runner::{CaseRun, case_options, case_timeout_violation, run_case};
+use crate::runner::{
+    CaseRun, RunContext, WalkCache, case_options, case_timeout_violation, run_case,
+};
 use crate::schema::SchemaSet;
 
 /// Environment variables the harness reads.
@@ -52,6 +56,8 @@ pub mod env {
     pub const CONCURRENCY: &str = "CONTRACT_CONCURRENCY";
     /// A PEM file of extra CA certificates to trust.
     pub const CA_CERT: &str = "CONTRACT_CA_CERT";
+    /// Pages a walk may take before it fails, unless its case says otherwise.
+    pub const MAX_PAGES: &str = "CONTRACT_MAX_PAGES";
 }
 
 /// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
@@ -76,6 +82,8 @@ pub struct Settings {
     /// Retries and request timeout, unless a case's `[limits]` overrides them.
     pub request: RequestOptions,
     pub case_timeout: Duration,
+    /// The page budget of a walk whose case sets none.
+    pub max_pages: u32,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -137,6 +145,16 @@ impl Settings {
             }
             request.retry.max_attempts = n as u32;
         }
+        let max_pages = match parsed(env::MAX_PAGES)? {
+            None => DEFAULT_MAX_PAGES,
+            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => n as u32,
+            Some(_) => {
+                return Err(format!(
+                    "{}: give a whole number of pages, at least 1",
+                    env::MAX_PAGES
+                ));
+            }
+        };
         request.retry.budget = secs(env::RETRY_BUDGET, defaults.retry.budget)?;
         request.timeout = secs(env::REQUEST_TIMEOUT, defaults.timeout)?;
 
@@ -163,6 +181,7 @@ impl Settings {
             secrets,
             request,
             case_timeout: secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT)?,
+            max_pages,
             client,
         })
     }
@@ -196,7 +215,13 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let redactor = settings.redactor();
     install_redacting_panic_hook(redactor.clone());
     match prepare(args, &settings) {
-        Ok(trials) => libtest_mimic::run(args, trials).exit_code(),
+        Ok((trials, shared)) => {
+            let code = libtest_mimic::run(args, trials).exit_code();
+            if let Some(shared) = shared {
+                shared.print_notes();
+            }
+            code
+        }
         Err(errors) => {
             for e in errors {
                 eprintln!("error: {}", redactor.redact(&e));
@@ -235,11 +260,35 @@ struct Shared {
     redactor: Redactor,
     request: RequestOptions,
     case_timeout: Duration,
+    max_pages: u32,
+    /// Walks made so far: a walk several cases need is made once.
+    walks: WalkCache,
+    /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
+    /// after the run, so they do not tear libtest's lines apart.
+    notes: Mutex<Vec<(String, String)>>,
     /// Kept alive for the run: dropping them stops the servers.
     _mocks: Vec<ReferenceMock>,
 }
 
-fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<String>> {
+impl Shared {
+    fn note(&self, case: &str, note: String) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        notes.push((case.to_owned(), note));
+    }
+
+    /// Prints the notes, masked, grouped by case in name order.
+    fn print_notes(&self) {
+        let mut notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()));
+        notes.sort_by(|a, b| a.0.cmp(&b.0));
+        for (case, note) in notes {
+            eprintln!("{}", self.redactor.redact(&format!("note: {case}: {note}")));
+        }
+    }
+}
+
+type Prepared = (Vec<Trial>, Option<Arc<Shared>>);
+
+fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String>> {
     let schemas = SchemaSet::load(&settings.schemas_dir).map_err(|e| strings(&e));
     let cases = load_cases(&settings.cases_dir).map_err(|e| strings(&e));
     let (schemas, cases) = match (schemas, cases) {
@@ -253,7 +302,7 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<Stri
     check_schema_roles(&cases, &schemas)?;
 
     if args.list {
-        return Ok(cases.into_iter().map(|c| trial(c, None)).collect());
+        return Ok((cases.into_iter().map(|c| trial(c, None)).collect(), None));
     }
     let env_var = |name: &str| std::env::var(name).ok();
     let mut cases = cases;
@@ -275,10 +324,11 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Vec<Trial>, Vec<Stri
             eprintln!("note: {} is skipped: {reason}", case.name);
         }
     }
-    Ok(cases
+    let trials = cases
         .into_iter()
         .map(|c| trial(c, Some(Arc::clone(&shared))))
-        .collect())
+        .collect();
+    Ok((trials, Some(shared)))
 }
 
 fn strings<E: ToString>(errors: &[E]) -> Vec<String> {
@@ -385,6 +435,9 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         redactor: settings.redactor(),
         request: settings.request.clone(),
         case_timeout: settings.case_timeout,
+        max_pages: settings.max_pages,
+        walks: WalkCache::default(),
+        notes: Mutex::default(),
         _mocks: mocks,
     })
 }
@@ -447,13 +500,11 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
         };
         let run = guarded(&shared.redactor, || execute(&case, &shared))?;
         if run.passed() {
+            if !matches!(case.file.kind(), CaseKind::Page(_)) {
+                shared.note(&case.name, run.cost());
+            }
             for (request, retry) in &run.retries {
-                eprintln!(
-                    "{}",
-                    shared
-                        .redactor
-                        .redact(&format!("note: {}: {request}: {retry}", case.name))
-                );
+                shared.note(&case.name, format!("{request}: {retry}"));
             }
             Ok(())
         } else {
@@ -490,7 +541,17 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .limits
         .case_timeout_secs
         .map_or(shared.case_timeout, Duration::from_secs_f64);
-    let run = run_case(case, target, &shared.http, &shared.schemas, &options);
+    let ctx = RunContext {
+        max_pages: shared.max_pages,
+        ..RunContext::new(
+            target,
+            &shared.http,
+            &shared.schemas,
+            &options,
+            &shared.walks,
+        )
+    };
+    let run = run_case(case, &ctx);
     shared
         .runtime
         .block_on(async { tokio::time::timeout(limit, run).await })

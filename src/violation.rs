@@ -30,9 +30,49 @@ pub enum Invariant {
     EmptyPage,
     /// Items inside a page are ordered by the order key in the contract's direction.
     Order,
+    /// No id appears twice in a walk.
+    DuplicateId,
+    /// The order holds across page boundaries: a page's first item follows the previous
+    /// page's last.
+    WalkOrder,
+    /// Every cursor of a walk is new; a repeated one is a cycle.
+    CursorCycle,
+    /// A page with `has_more: true` is followed by a non-empty page.
+    HasMoreTrue,
+    /// After a page with `has_more: false`, the page after its last id is empty.
+    HasMoreFalse,
+    /// A walk ends (`has_more: false`) within its page budget.
+    PageBudget,
+    /// The first page at a smaller limit is a prefix of the first page at a larger one.
+    FirstPagePrefix,
+    /// Walks at different limits yield the same ids in the same order.
+    SameSequence,
 }
 
 impl Invariant {
+    /// Every invariant, in the order reports list them.
+    pub const ALL: [Invariant; 19] = [
+        Invariant::Transport,
+        Invariant::Status,
+        Invariant::BodySize,
+        Invariant::ContentType,
+        Invariant::Json,
+        Invariant::Schema,
+        Invariant::PageSize,
+        Invariant::FirstId,
+        Invariant::LastId,
+        Invariant::EmptyPage,
+        Invariant::Order,
+        Invariant::DuplicateId,
+        Invariant::WalkOrder,
+        Invariant::CursorCycle,
+        Invariant::HasMoreTrue,
+        Invariant::HasMoreFalse,
+        Invariant::PageBudget,
+        Invariant::FirstPagePrefix,
+        Invariant::SameSequence,
+    ];
+
     /// The stable name used in output, reports and case files.
     pub fn name(self) -> &'static str {
         match self {
@@ -47,6 +87,14 @@ impl Invariant {
             Invariant::LastId => "last_id",
             Invariant::EmptyPage => "empty_page",
             Invariant::Order => "order",
+            Invariant::DuplicateId => "duplicate_id",
+            Invariant::WalkOrder => "walk_order",
+            Invariant::CursorCycle => "cursor_cycle",
+            Invariant::HasMoreTrue => "has_more_true",
+            Invariant::HasMoreFalse => "has_more_false",
+            Invariant::PageBudget => "page_budget",
+            Invariant::FirstPagePrefix => "first_page_prefix",
+            Invariant::SameSequence => "same_sequence",
         }
     }
 
@@ -66,6 +114,20 @@ impl Invariant {
                 "an empty page has null `first_id`/`last_id` and `has_more: false`"
             }
             Invariant::Order => "items are ordered by the order key within the page",
+            Invariant::DuplicateId => "no id appears twice in a walk",
+            Invariant::WalkOrder => "the order holds across page boundaries",
+            Invariant::CursorCycle => "every cursor of a walk is new",
+            Invariant::HasMoreTrue => {
+                "a page with `has_more: true` is followed by a non-empty page"
+            }
+            Invariant::HasMoreFalse => {
+                "after `has_more: false`, the page after the last id is empty"
+            }
+            Invariant::PageBudget => "the walk ends within its page budget",
+            Invariant::FirstPagePrefix => {
+                "the first page at a smaller limit is a prefix of the first page at a larger one"
+            }
+            Invariant::SameSequence => "walks at different limits yield the same ids in order",
         }
     }
 }
@@ -118,6 +180,8 @@ pub struct Violation {
     pub invariant: Invariant,
     /// The request that produced the response, as `GET <url>`; filled in by the runner.
     pub request: Option<String>,
+    /// Which page of which walk, for violations found while walking.
+    pub page: Option<PageRef>,
     /// JSON pointer into the response body (`""` is the whole body).
     pub pointer: String,
     /// For schema violations: the keyword's location in the schema.
@@ -136,10 +200,81 @@ impl Violation {
         Violation {
             invariant,
             request: None,
+            page: None,
             pointer: pointer.into(),
             schema_path: None,
             expected: expected.into(),
             actual: actual.into(),
         }
+    }
+}
+
+impl Violation {
+    /// The same violation, located on `page`.
+    pub fn on_page(mut self, page: &PageRef) -> Self {
+        self.page = Some(page.clone());
+        self
+    }
+}
+
+/// Where in a walk a response came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRef {
+    /// The walk, by its limit: `limit=7`, or `no limit (default 20)`.
+    pub walk: String,
+    /// 1-based page number; the end probe is numbered after the last page.
+    pub page: u32,
+    /// The cursor the page was asked for with; `None` on the first page.
+    pub cursor: Option<String>,
+    /// The request after a page with `has_more: false`, which must come back empty.
+    pub probe: bool,
+}
+
+impl fmt::Display for PageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "walk {}, ", self.walk)?;
+        if self.probe {
+            write!(f, "end probe (page {})", self.page)?;
+        } else {
+            write!(f, "page {}", self.page)?;
+        }
+        match &self.cursor {
+            Some(c) => write!(f, ", after={c}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_snake_case() {
+        let mut names: Vec<&str> = Invariant::ALL.iter().map(|i| i.name()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Invariant::ALL.len());
+    }
+
+    #[test]
+    fn page_refs_name_walk_page_and_cursor() {
+        let mut p = PageRef {
+            walk: "limit=7".into(),
+            page: 3,
+            cursor: Some("batch_b".into()),
+            probe: false,
+        };
+        assert_eq!(p.to_string(), "walk limit=7, page 3, after=batch_b");
+        p.probe = true;
+        assert_eq!(
+            p.to_string(),
+            "walk limit=7, end probe (page 3), after=batch_b"
+        );
     }
 }

@@ -52,10 +52,10 @@ async fn live_endpoint_with_a_path_prefix_passes_and_the_key_is_never_printed() 
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains(&format!("checking {base}")), "{all}");
-    assert!(all.contains("12 passed; 0 failed"), "{all}");
+    assert!(all.contains("17 passed; 0 failed"), "{all}");
     assert!(!all.contains(CANARY), "{all}");
     assert!(
-        mock.request_count().await >= 12,
+        mock.request_count().await >= 17,
         "the cases reached the prefixed server"
     );
 }
@@ -94,7 +94,7 @@ async fn drift_exits_101_with_named_violations_and_the_echoed_key_masked() {
         "the echoed key is masked: {all}"
     );
     assert!(!all.contains(CANARY), "{all}");
-    assert!(all.contains("7 passed; 5 failed"), "{all}");
+    assert!(all.contains("12 passed; 5 failed"), "{all}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -368,16 +368,44 @@ fn list_and_exact_filters_work_like_cargo_test() {
         .lines()
         .filter_map(|l| l.strip_suffix(": test"))
         .collect();
-    assert_eq!(names.len(), 12, "{stdout}");
+    assert_eq!(names.len(), 17, "{stdout}");
     assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
-    assert_eq!(names[0], "list_batches::default_page");
+    assert_eq!(names[0], "list_batches::cross_walk");
 
     let out = check(&[], &["--exact", "list_batches::limit_1"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 11 filtered out"),
+        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 16 filtered out"),
         "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_walk_is_sent_once_however_many_cases_need_it() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+    ];
+    let out = check(&env, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    // 257 items: pages at limits 1, 7, 20 (the default) and 100, each walk plus its end
+    // probe; the cross-walk reuses the four walks the walk cases make.
+    let walks = (257 + 1) + (37 + 1) + (13 + 1) + (3 + 1);
+    let page_cases = 12;
+    assert_eq!(mock.request_count().await, page_cases + walks, "{all}");
+    let notes: Vec<&str> = all.lines().filter(|l| l.starts_with("note: ")).collect();
+    assert_eq!(notes.len(), 5, "one cost note per walk case: {all}");
+    assert!(
+        all.contains("note: list_batches::walk_limit_1: 1 walk, 258 pages, "),
+        "{all}"
+    );
+    assert!(
+        all.contains("note: list_batches::cross_walk: 4 walks, 314 pages, "),
+        "{all}"
     );
 }
 
@@ -435,7 +463,8 @@ async fn the_standard_proxy_variables_are_honoured_on_live_runs() {
         ("CONTRACT_API_KEY", CANARY),
         ("HTTP_PROXY", proxy_url.as_str()),
     ];
-    let out = check(&env, &[]);
+    // The page cases are enough to prove the route; the walks would only add requests.
+    let out = check(&env, &["--skip", "walk"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     let seen = proxy.received().await;

@@ -342,7 +342,7 @@ async fn the_harness_only_sends_get_and_names_itself() {
         common::run_on(&mock, &case.name).await;
     }
     let requests = mock.received().await;
-    assert_eq!(requests.len(), common::cases().len());
+    assert!(requests.len() > common::cases().len(), "walks send many");
     for r in requests {
         assert_eq!(r.method.as_str(), "GET");
         let agent = r.headers.get("user-agent").unwrap().to_str().unwrap();

@@ -1,21 +1,41 @@
 //! Checks are pure functions from responses to violations: no I/O happens here.
 
 pub mod page;
+pub mod walk;
 
 use serde_json::Value;
 
-use crate::case::{BodyKind, Case, Outcome};
+use crate::case::{BodyKind, Outcome};
+use crate::contract::Contract;
 use crate::http::{Exchange, is_transient};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
 
-/// Judges one response against the outcomes a case accepts.
+/// What one response is judged against.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    /// The responses that conform.
+    pub accept: &'a [Outcome],
+    /// The most items a list page may hold.
+    pub limit: u64,
+    pub contract: &'a Contract,
+}
+
+/// The verdict on one response, and its body when it parsed as JSON (so callers that walk
+/// on need not parse it again).
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub violations: Vec<Violation>,
+    pub body: Option<Value>,
+}
+
+/// Judges one response against the outcomes `expect` accepts.
 ///
 /// The outcomes whose status matches are each checked in full (content type, JSON, schema,
 /// page invariants); the response conforms if one of them has no violation, and otherwise
 /// the violations of the closest one are returned.
-pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Violation> {
-    let accept = &case.file.accept;
+pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judged {
+    let accept = expect.accept;
     let candidates: Vec<&Outcome> = accept
         .iter()
         .filter(|o| o.status == exchange.status.as_u16())
@@ -27,7 +47,7 @@ pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Viola
                 wanted.push(status);
             }
         }
-        return vec![Violation::new(
+        let violation = Violation::new(
             Invariant::Status,
             "",
             if wanted.len() == 1 {
@@ -47,7 +67,11 @@ pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Viola
                     n => format!(" (after {n} attempts)"),
                 }
             ),
-        )];
+        );
+        return Judged {
+            violations: vec![violation],
+            body: None,
+        };
     }
 
     let mut head = Vec::new();
@@ -58,28 +82,35 @@ pub fn judge(exchange: &Exchange, case: &Case, schemas: &SchemaSet) -> Vec<Viola
         Ok(body) => body,
         Err(e) => {
             head.push(json_violation(&exchange.body, &e));
-            return head;
+            return Judged {
+                violations: head,
+                body: None,
+            };
         }
     };
 
-    candidates
+    let violations = candidates
         .into_iter()
         .map(|outcome| {
             let mut found = head.clone();
-            found.extend(check_outcome(&body, outcome, case, schemas));
+            found.extend(check_outcome(&body, outcome, expect, schemas));
             found
         })
         .min_by_key(Vec::len)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    Judged {
+        violations,
+        body: Some(body),
+    }
 }
 
 fn check_outcome(
     body: &Value,
     outcome: &Outcome,
-    case: &Case,
+    expect: &Expect,
     schemas: &SchemaSet,
 ) -> Vec<Violation> {
-    let contract = &case.contract;
+    let contract = expect.contract;
     let schema = match outcome.schema {
         BodyKind::List => &contract.schemas.list,
         BodyKind::Error => &contract.schemas.error,
@@ -88,7 +119,7 @@ fn check_outcome(
     if outcome.schema == BodyKind::List {
         found.extend(page::check_page(
             body,
-            case.effective_limit(),
+            expect.limit,
             contract,
             outcome.page_invariants(),
         ));

@@ -115,25 +115,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::contract::{AuthStyle, Direction, SchemaFiles};
+    use crate::contract::Direction;
 
     fn contract() -> Contract {
-        Contract {
-            description: "t".into(),
-            path: "/v1/batches".into(),
-            auth: AuthStyle::XApiKey,
-            default_limit: 20,
-            max_limit: 100,
-            limit_param: "limit".into(),
-            cursor_param: "after".into(),
-            id_field: "id".into(),
-            order_key: "created_at".into(),
-            order: Direction::Desc,
-            schemas: SchemaFiles {
-                list: "batch-list.json".into(),
-                error: "error.json".into(),
-            },
-        }
+        crate::contract::list_batches()
     }
 
     fn page(ids_and_times: &[(&str, i64)], has_more: bool) -> Value {

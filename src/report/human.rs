@@ -7,15 +7,20 @@
 //!   expected:  at most 1 items
 //!   actual:    2 items
 //! ```
+//!
+//! Violations found while walking name their page in the heading:
+//! `list_batches::walk_limit_7: walk limit=7, page 3, after=batch_9f… (GET …)`.
 
 use std::fmt::Write as _;
 
 use crate::http::Redactor;
 use crate::runner::CaseRun;
-use crate::violation::Violation;
+use crate::violation::{PageRef, Violation};
 
 /// Violations of one kind beyond this many, on one request, are summarised on one line.
 const SHOWN_ALIKE: usize = 3;
+/// Requests whose violations are all alike beyond this many are summarised on one line.
+const SHOWN_ALIKE_REQUESTS: usize = 3;
 
 /// Renders every violation of a failed case, secrets masked.
 ///
@@ -26,21 +31,21 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
     let _ = writeln!(out, "{}", description.trim());
     let _ = writeln!(
         out,
-        "{} violation(s) in {} request(s){}",
+        "{} violation(s) in {}",
         run.violations.len(),
-        run.requests,
-        match run.retries.len() {
-            0 => String::new(),
-            n => format!(", {n} of them retries"),
-        }
+        run.cost()
     );
 
-    let mut groups: Vec<(Option<&str>, Vec<&Violation>)> = Vec::new();
+    type Group<'v> = (Option<&'v str>, Option<&'v PageRef>, Vec<&'v Violation>);
+    let mut groups: Vec<Group> = Vec::new();
     for v in &run.violations {
-        let request = v.request.as_deref();
-        match groups.iter_mut().find(|(r, _)| *r == request) {
-            Some((_, vs)) => vs.push(v),
-            None => groups.push((request, vec![v])),
+        let (request, page) = (v.request.as_deref(), v.page.as_ref());
+        match groups
+            .iter_mut()
+            .find(|(r, p, _)| *r == request && *p == page)
+        {
+            Some((_, _, vs)) => vs.push(v),
+            None => groups.push((request, page, vec![v])),
         }
     }
     if !run.retries.is_empty() {
@@ -49,15 +54,134 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
             let _ = writeln!(out, "  {request}: {retry}");
         }
     }
-    for (request, violations) in groups {
-        let _ = writeln!(out);
-        let _ = match request {
-            Some(request) => writeln!(out, "{name}: {request}"),
-            None => writeln!(out, "{name}:"),
+    // Pages that break the same rules in the same places are shown a few times, then listed.
+    let mut shown: Vec<(Vec<Kind>, usize)> = Vec::new();
+    let mut hidden: Vec<(Vec<Kind>, Vec<Place>)> = Vec::new();
+    for (request, page, violations) in groups {
+        let kinds: Vec<Kind> = violations.iter().map(|v| Kind::of(v)).collect();
+        let seen = shown.iter_mut().find(|(k, _)| *k == kinds);
+        if let Some((_, count)) = &seen {
+            if *count >= SHOWN_ALIKE_REQUESTS {
+                let place = match page {
+                    Some(p) => Place::Page(p),
+                    None => Place::Request(request.unwrap_or("(no request)")),
+                };
+                match hidden.iter_mut().find(|(k, _)| *k == kinds) {
+                    Some((_, places)) => places.push(place),
+                    None => hidden.push((kinds, vec![place])),
+                }
+                continue;
+            }
+        }
+        match seen {
+            Some((_, count)) => *count += 1,
+            None => shown.push((kinds, 1)),
+        }
+        if !out.ends_with("\n\n") {
+            let _ = writeln!(out);
+        }
+        let _ = match (page, request) {
+            (Some(page), Some(request)) => writeln!(out, "{name}: {page} ({request})"),
+            (Some(page), None) => writeln!(out, "{name}: {page}"),
+            (None, Some(request)) => writeln!(out, "{name}: {request}"),
+            (None, None) => writeln!(out, "{name}:"),
         };
         render_group(&mut out, &violations);
     }
+    if !hidden.is_empty() && !out.ends_with("\n\n") {
+        let _ = writeln!(out);
+    }
+    for (kinds, places) in hidden {
+        let mut invariants: Vec<&str> = Vec::new();
+        for name in kinds.iter().map(|k| k.invariant.name()) {
+            if !invariants.contains(&name) {
+                invariants.push(name);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "… and {} more request(s) with the same `{}` violations as above: {}",
+            places.len(),
+            invariants.join("`, `"),
+            describe_places(&places)
+        );
+    }
     redactor.redact(out.trim_end())
+}
+
+/// Where a summarised request was sent.
+enum Place<'v> {
+    Page(&'v PageRef),
+    Request(&'v str),
+}
+
+/// `walk limit=1 pages 4-9, 12; walk limit=7 pages 4-37 and its end probe; GET …`
+fn describe_places(places: &[Place]) -> String {
+    const LISTED_REQUESTS: usize = 3;
+    let mut walks: Vec<(&str, Vec<u32>, bool)> = Vec::new();
+    let mut requests: Vec<&str> = Vec::new();
+    for place in places {
+        match place {
+            Place::Page(p) => {
+                let i = match walks.iter().position(|w| w.0 == p.walk) {
+                    Some(i) => i,
+                    None => {
+                        walks.push((&p.walk, Vec::new(), false));
+                        walks.len() - 1
+                    }
+                };
+                if p.probe {
+                    walks[i].2 = true;
+                } else {
+                    walks[i].1.push(p.page);
+                }
+            }
+            Place::Request(r) => requests.push(r),
+        }
+    }
+    let mut parts: Vec<String> = walks
+        .into_iter()
+        .map(|(walk, pages, probe)| {
+            let mut text = format!("walk {walk}");
+            if !pages.is_empty() {
+                let word = if pages.len() == 1 { "page" } else { "pages" };
+                text.push_str(&format!(" {word} {}", ranges(&pages)));
+            }
+            if probe {
+                text.push_str(" and its end probe");
+            }
+            text
+        })
+        .collect();
+    parts.extend(
+        requests
+            .iter()
+            .take(LISTED_REQUESTS)
+            .map(|r| (*r).to_owned()),
+    );
+    if requests.len() > LISTED_REQUESTS {
+        parts.push("…".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// `[4, 5, 6, 9]` → `4-6, 9`.
+fn ranges(numbers: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let mut j = i;
+        while j + 1 < numbers.len() && numbers[j + 1] == numbers[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            numbers[i].to_string()
+        } else {
+            format!("{}-{}", numbers[i], numbers[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 fn render_group(out: &mut String, violations: &[&Violation]) {
@@ -92,6 +216,25 @@ fn render_group(out: &mut String, violations: &[&Violation]) {
             listed.join(", "),
             if at.len() > LISTED { ", …" } else { "" }
         );
+    }
+}
+
+/// What makes violations on different pages "the same": the rule and the place, not the
+/// values (which name each page's own ids).
+#[derive(PartialEq)]
+struct Kind<'v> {
+    invariant: crate::violation::Invariant,
+    pointer: &'v str,
+    schema_path: Option<&'v str>,
+}
+
+impl<'v> Kind<'v> {
+    fn of(v: &'v Violation) -> Self {
+        Kind {
+            invariant: v.invariant,
+            pointer: &v.pointer,
+            schema_path: v.schema_path.as_deref(),
+        }
     }
 }
 
@@ -133,7 +276,7 @@ mod tests {
         CaseRun {
             violations,
             requests: 1,
-            retries: Vec::new(),
+            ..CaseRun::default()
         }
     }
 
@@ -149,7 +292,7 @@ mod tests {
         );
         assert_eq!(
             text,
-            "One item.\n1 violation(s) in 1 request(s)\n\n\
+            "One item.\n1 violation(s) in 1 request\n\n\
              list_batches::limit_1: GET http://h/v1/batches?limit=1\n\
              \x20 invariant: page_size (a page holds at most `limit` items)\n\
              \x20 at:        /data\n\
@@ -174,6 +317,42 @@ mod tests {
         assert_eq!(text.matches("invariant: schema").count(), SHOWN_ALIKE);
         assert!(text.contains("… and 7 more `schema` violation(s) like the above at /data/3/created_at, /data/4/created_at"), "{text}");
         assert!(text.starts_with("d\n10 violation(s)"), "{text}");
+    }
+
+    #[test]
+    fn pages_alike_are_shown_three_times_then_listed_as_ranges() {
+        let vs: Vec<Violation> = [1, 2, 3, 4, 5, 6, 9]
+            .into_iter()
+            .map(|page| {
+                let mut v = Violation::new(
+                    Invariant::Schema,
+                    "/data/0/created_at",
+                    "type integer",
+                    page.to_string(),
+                );
+                v.request = Some(format!("GET http://h/v1/batches?limit=1&p={page}"));
+                v.on_page(&PageRef {
+                    walk: "limit=1".into(),
+                    page,
+                    cursor: None,
+                    probe: page == 9,
+                })
+            })
+            .collect();
+        let text = render_failure("c", "d", &run(vs), &Redactor::default());
+        assert_eq!(
+            text.matches("invariant: schema").count(),
+            SHOWN_ALIKE_REQUESTS
+        );
+        assert!(
+            text.contains("\nc: walk limit=1, page 3 (GET http://h/v1/batches?limit=1&p=3)\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\n\n… and 4 more request(s) with the same `schema` violations as above: walk limit=1 pages 4-6 and its end probe"),
+            "{text}"
+        );
+        assert_eq!(ranges(&[1, 3, 4, 5, 8, 9]), "1, 3-5, 8-9");
     }
 
     #[test]

@@ -1,0 +1,660 @@
+//! Walk and cross-walk invariants: what must hold across the pages of one walk, and between
+//! walks at different limits.
+//!
+//! A [`WalkState`] takes a walk's pages one at a time and says where to go next; it keeps
+//! only what the invariants need (each id, its order key and where it was seen), never whole
+//! pages. [`compare_walks`] then holds finished walks against each other.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::contract::Contract;
+use crate::violation::{Invariant, Violation};
+
+/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one.
+pub const DEFAULT_MAX_PAGES: u32 = 1000;
+
+/// How many ids a message lists before it says "…".
+const LISTED_IDS: usize = 5;
+
+/// One item as a walk keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub id: String,
+    /// The order key, when it is an integer.
+    pub key: Option<i64>,
+    /// 1-based page number and 0-based index inside the page.
+    pub page: u32,
+    pub slot: u32,
+}
+
+/// What a finished walk saw, for the cross-walk comparison.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalkRecord {
+    /// `limit=7`, or `no limit (default 20)`.
+    pub label: String,
+    /// The most items a page may hold.
+    pub page_size: u64,
+    /// Every item in the order the walk met them, repeats included.
+    pub items: Vec<Seen>,
+    /// Items on the first page.
+    pub first_page_len: usize,
+    /// Pages fetched, the end probe not counted.
+    pub pages: u32,
+    /// Whether the walk reached the end of the listing: `has_more: false` and an empty page
+    /// after it. An incomplete walk is compared with others only as far as it got.
+    pub complete: bool,
+    /// When the walk's first request was sent, in Unix seconds.
+    pub started_at: i64,
+}
+
+/// Where a walk goes after a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Fetch the next page, after this id.
+    Page(String),
+    /// `has_more` was false: fetch the page after this id, which must be empty.
+    Probe(String),
+    /// Stop: the walk ended, or cannot go on.
+    Stop,
+}
+
+/// A walk in progress: feed it each page's body with [`WalkState::page`], and the end probe's
+/// with [`WalkState::probe`].
+#[derive(Debug)]
+pub struct WalkState<'a> {
+    contract: &'a Contract,
+    max_pages: u32,
+    record: WalkRecord,
+    /// Each id's first position in `record.items`.
+    positions: HashMap<String, usize>,
+    /// Each cursor used so far, with the page it fetched.
+    cursors: HashMap<String, u32>,
+    /// `has_more` of the page before.
+    more_before: bool,
+}
+
+impl<'a> WalkState<'a> {
+    pub fn new(
+        contract: &'a Contract,
+        label: String,
+        page_size: u64,
+        max_pages: u32,
+        started_at: i64,
+    ) -> Self {
+        WalkState {
+            contract,
+            max_pages: max_pages.max(1),
+            record: WalkRecord {
+                label,
+                page_size,
+                started_at,
+                ..WalkRecord::default()
+            },
+            positions: HashMap::new(),
+            cursors: HashMap::new(),
+            more_before: false,
+        }
+    }
+
+    /// The number the next page will have.
+    pub fn next_page(&self) -> u32 {
+        self.record.pages + 1
+    }
+
+    pub fn label(&self) -> &str {
+        &self.record.label
+    }
+
+    /// Takes the next page, asked for with `cursor` (none on the first page). `body` is the
+    /// parsed response when it was a JSON 200; `None` stops the walk (the page's own
+    /// violations say why). Returns the walk invariants this page breaks, and where to go next.
+    pub fn page(&mut self, cursor: Option<&str>, body: Option<&Value>) -> (Vec<Violation>, Next) {
+        self.record.pages += 1;
+        let page = self.record.pages;
+        let mut out = Vec::new();
+        let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
+            return (out, Next::Stop);
+        };
+        if page == 1 {
+            self.record.first_page_len = items.len();
+        }
+
+        if items.is_empty() {
+            if page == 1 {
+                // An empty listing; `empty_page` has judged its `has_more`.
+                self.record.complete = true;
+            } else if self.more_before {
+                out.push(Violation::new(
+                    Invariant::HasMoreTrue,
+                    "/data",
+                    format!("at least one item (page {} said has_more: true)", page - 1),
+                    format!(
+                        "an empty page after {} (a client stops here, {} ids in)",
+                        cursor.unwrap_or("?"),
+                        self.record.items.len()
+                    ),
+                ));
+            }
+            return (out, Next::Stop);
+        }
+
+        let seen_before = self.record.items.len();
+        self.take_items(page, items, &mut out);
+
+        let last_id = items
+            .last()
+            .and_then(|i| i.get(&self.contract.id_field))
+            .and_then(Value::as_str);
+        let has_more = body
+            .and_then(|b| b.get("has_more"))
+            .and_then(Value::as_bool);
+        // Without a usable last id or `has_more`, the schema has already failed the page and
+        // no client could go on either.
+        let (Some(last_id), Some(has_more)) = (last_id, has_more) else {
+            return (out, Next::Stop);
+        };
+        self.more_before = has_more;
+        let last = items.len() - 1;
+        if let Some(&used) = self.cursors.get(last_id) {
+            let repeated = items
+                .iter()
+                .filter_map(|i| i.get(&self.contract.id_field).and_then(Value::as_str))
+                .filter(|id| self.positions.get(*id).is_some_and(|p| *p < seen_before))
+                .count();
+            out.push(Violation::new(
+                Invariant::CursorCycle,
+                format!("/data/{last}/{}", self.contract.id_field),
+                "a last id not used as a cursor before",
+                format!(
+                    "{last_id}, the cursor of page {used}: the next request would repeat page {used}'s ({repeated} of this page's {} ids were seen before); the walk stops here",
+                    items.len()
+                ),
+            ));
+            return (out, Next::Stop);
+        }
+        self.cursors.insert(last_id.to_owned(), page + 1);
+        if !has_more {
+            return (out, Next::Probe(last_id.to_owned()));
+        }
+        if page >= self.max_pages {
+            let distinct = self.positions.len();
+            out.push(Violation::new(
+                Invariant::PageBudget,
+                "/has_more",
+                format!("has_more: false within {} pages", self.max_pages),
+                format!(
+                    "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
+                    self.record.items.len()
+                ),
+            ));
+            return (out, Next::Stop);
+        }
+        (out, Next::Page(last_id.to_owned()))
+    }
+
+    /// Records the page's items, reporting ids seen before and an order broken at the boundary
+    /// with the page before.
+    fn take_items(&mut self, page: u32, items: &[Value], out: &mut Vec<Violation>) {
+        let (id_field, key_field) = (&self.contract.id_field, &self.contract.order_key);
+        let order = self.contract.order;
+        let before = self.record.items.last().cloned();
+        for (slot, item) in items.iter().enumerate() {
+            // An item without a string id is the schema's to report.
+            let Some(id) = item.get(id_field).and_then(Value::as_str) else {
+                continue;
+            };
+            let key = item.get(key_field).and_then(Value::as_i64);
+            if slot == 0 {
+                if let Some((prev, (k0, k1))) = before
+                    .as_ref()
+                    .and_then(|b| Some((b, (b.key?, key?))))
+                    .filter(|(_, (k0, k1))| !order.allows(*k0, *k1))
+                {
+                    out.push(Violation::new(
+                        Invariant::WalkOrder,
+                        format!("/data/0/{key_field}"),
+                        format!(
+                            "{} {k0} ({key_field} of {}, the last item of page {}; {} order)",
+                            order.bound_symbol(),
+                            prev.id,
+                            prev.page,
+                            order.name()
+                        ),
+                        format!("{k1} ({id})"),
+                    ));
+                }
+            }
+            match self.positions.get(id) {
+                Some(&first) => {
+                    let at = &self.record.items[first];
+                    out.push(Violation::new(
+                        Invariant::DuplicateId,
+                        format!("/data/{slot}/{id_field}"),
+                        "an id not seen before in this walk",
+                        format!(
+                            "{id}, already seen on page {} at data[{}] (walk position {})",
+                            at.page,
+                            at.slot,
+                            first + 1
+                        ),
+                    ));
+                }
+                None => {
+                    self.positions
+                        .insert(id.to_owned(), self.record.items.len());
+                }
+            }
+            self.record.items.push(Seen {
+                id: id.to_owned(),
+                key,
+                page,
+                slot: slot as u32,
+            });
+        }
+    }
+
+    /// Takes the answer to the request after a page with `has_more: false`. It must hold no
+    /// item; if it does, `has_more` lied and the walk stopped short.
+    pub fn probe(&mut self, body: Option<&Value>) -> Vec<Violation> {
+        let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.record.complete = true;
+            return Vec::new();
+        }
+        let ids: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.get(&self.contract.id_field).and_then(Value::as_str))
+            .collect();
+        vec![Violation::new(
+            Invariant::HasMoreFalse,
+            "/data",
+            format!("no items (page {} said has_more: false)", self.record.pages),
+            format!(
+                "{} item(s): {} (a client stops before them)",
+                items.len(),
+                list_ids(&ids)
+            ),
+        )]
+    }
+
+    pub fn finish(self) -> WalkRecord {
+        self.record
+    }
+}
+
+fn list_ids(ids: &[&str]) -> String {
+    let mut text = ids
+        .iter()
+        .take(LISTED_IDS)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > LISTED_IDS {
+        text.push_str(", …");
+    }
+    text
+}
+
+/// Holds walks at different limits against each other: each against the walk with the largest
+/// pages (the fewest boundaries). They must list the same ids in the same order, so the first
+/// page at a smaller limit is a prefix of the first page at a larger one.
+///
+/// Items created during the run (order key at least `started_at` of the earliest walk minus
+/// the contract's `clock_skew_secs`) that one walk saw and the other did not are live
+/// traffic, not drift, and are left out. An incomplete walk is compared as far as it got.
+pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violation> {
+    let Some(reference) = walks
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, w)| (w.page_size, std::cmp::Reverse(*i)))
+        .map(|(_, w)| *w)
+    else {
+        return Vec::new();
+    };
+    let fresh_since = walks.iter().map(|w| w.started_at).min().unwrap_or(0)
+        - i64::try_from(contract.clock_skew_secs).unwrap_or(i64::MAX);
+    walks
+        .iter()
+        .filter(|w| !std::ptr::eq(**w, reference))
+        .filter_map(|w| compare_pair(w, reference, fresh_since))
+        .collect()
+}
+
+fn ids(walk: &WalkRecord) -> HashSet<&str> {
+    walk.items.iter().map(|s| s.id.as_str()).collect()
+}
+
+/// The first place `small` and `large` disagree, if any.
+fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Option<Violation> {
+    let (in_small, in_large) = (ids(small), ids(large));
+    let fresh = |s: &Seen| s.key.is_some_and(|k| k >= fresh_since);
+    // (position in its walk, item), live traffic seen by one walk only left out.
+    let a: Vec<(usize, &Seen)> = small
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| in_large.contains(s.id.as_str()) || !fresh(s))
+        .collect();
+    let b: Vec<(usize, &Seen)> = large
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| in_small.contains(s.id.as_str()) || !fresh(s))
+        .collect();
+
+    let at = a
+        .iter()
+        .zip(&b)
+        .position(|((_, x), (_, y))| x.id != y.id)
+        .or_else(|| {
+            let n = a.len().min(b.len());
+            // Past the shorter walk, only a complete one proves the other has too much.
+            let ended = if a.len() < b.len() { small } else { large };
+            (a.len() != b.len() && ended.complete).then_some(n)
+        })?;
+
+    let (s, l) = (&small.label, &large.label);
+    let side = |w: &WalkRecord, other: &HashSet<&str>, item: Option<&(usize, &Seen)>| match item {
+        Some((pos, seen)) => {
+            let note = if other.contains(seen.id.as_str()) {
+                String::new()
+            } else {
+                " (missing from the other walk)".to_owned()
+            };
+            format!(
+                "{} has {} at position {} (page {}, data[{}]){note}",
+                w.label,
+                seen.id,
+                pos + 1,
+                seen.page,
+                seen.slot
+            )
+        }
+        None => format!(
+            "{} ended after {} ids ({} pages)",
+            w.label,
+            w.items.len(),
+            w.pages
+        ),
+    };
+    let actual = format!(
+        "{}; {}",
+        side(small, &in_large, a.get(at)),
+        side(large, &in_small, b.get(at))
+    );
+    let in_first_page = a
+        .get(at)
+        .is_some_and(|(pos, _)| *pos < small.first_page_len);
+    let (invariant, expected) = if in_first_page {
+        (
+            Invariant::FirstPagePrefix,
+            format!(
+                "the first page at {s} ({} ids) is a prefix of the first page at {l} ({} ids)",
+                small.first_page_len, large.first_page_len
+            ),
+        )
+    } else {
+        (
+            Invariant::SameSequence,
+            format!("the walks at {s} and {l} list the same ids in the same order"),
+        )
+    };
+    Some(Violation::new(
+        invariant,
+        "",
+        expected,
+        format!("they first differ at id #{}: {actual}", at + 1),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::list_batches;
+
+    fn page(items: &[(&str, i64)], has_more: bool) -> Value {
+        let data: Vec<Value> = items
+            .iter()
+            .map(|(id, t)| json!({"id": id, "created_at": t}))
+            .collect();
+        json!({"object": "list", "data": data, "has_more": has_more})
+    }
+
+    /// Walks `pages` in order (the last one is the probe when a page says `has_more: false`),
+    /// returning the violations by name and the record.
+    fn walk(pages: &[Value], max_pages: u32) -> (Vec<(&'static str, String)>, WalkRecord) {
+        let c = list_batches();
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, max_pages, 0);
+        let mut found = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = pages.iter();
+        while let Some(body) = pages.next() {
+            let (v, next) = state.page(cursor.as_deref(), Some(body));
+            found.extend(v);
+            match next {
+                Next::Page(c) => cursor = Some(c),
+                Next::Probe(_) => {
+                    found.extend(state.probe(pages.next()));
+                    break;
+                }
+                Next::Stop => break,
+            }
+        }
+        let names = found
+            .iter()
+            .map(|v| (v.invariant.name(), v.actual.clone()))
+            .collect();
+        (names, state.finish())
+    }
+
+    #[test]
+    fn a_conforming_walk_is_complete_and_clean() {
+        let (found, record) = walk(
+            &[
+                page(&[("e", 50), ("d", 40)], true),
+                page(&[("c", 40), ("b", 30)], true),
+                page(&[("a", 10)], false),
+                page(&[], false),
+            ],
+            10,
+        );
+        assert_eq!(found, []);
+        assert!(record.complete);
+        assert_eq!(record.pages, 3);
+        assert_eq!(record.first_page_len, 2);
+        let ids: Vec<&str> = record.items.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["e", "d", "c", "b", "a"]);
+    }
+
+    #[test]
+    fn short_pages_and_an_empty_listing_conform() {
+        let (found, record) = walk(
+            &[
+                page(&[("c", 3)], true),
+                page(&[("b", 2)], true),
+                page(&[("a", 1)], false),
+                page(&[], false),
+            ],
+            10,
+        );
+        assert_eq!((found, record.complete), (vec![], true));
+        let (found, record) = walk(&[page(&[], false)], 10);
+        assert_eq!((found, record.complete), (vec![], true));
+    }
+
+    #[test]
+    fn each_walk_invariant_is_named() {
+        let (found, _) = walk(
+            &[
+                page(&[("c", 30), ("b", 20)], true),
+                page(&[("b", 20), ("a", 25)], true),
+                page(&[], false),
+            ],
+            10,
+        );
+        let names: Vec<&str> = found.iter().map(|f| f.0).collect();
+        assert_eq!(names, ["duplicate_id", "has_more_true"]);
+        assert_eq!(
+            found[0].1,
+            "b, already seen on page 1 at data[1] (walk position 2)"
+        );
+
+        let (found, record) = walk(
+            &[
+                page(&[("c", 30)], true),
+                page(&[("b", 40)], false),
+                page(&[("a", 1)], false),
+            ],
+            10,
+        );
+        let names: Vec<&str> = found.iter().map(|f| f.0).collect();
+        assert_eq!(names, ["walk_order", "has_more_false"]);
+        assert_eq!(found[0].1, "40 (b)");
+        assert_eq!(found[1].1, "1 item(s): a (a client stops before them)");
+        assert!(
+            !record.complete,
+            "a walk cut short by has_more is not complete"
+        );
+    }
+
+    #[test]
+    fn a_repeated_cursor_stops_the_walk_at_once() {
+        let first = page(&[("b", 2), ("a", 1)], true);
+        let (found, record) = walk(&[first.clone(), first.clone(), first], 10);
+        let names: Vec<&str> = found.iter().map(|f| f.0).collect();
+        assert_eq!(
+            names,
+            ["walk_order", "duplicate_id", "duplicate_id", "cursor_cycle"]
+        );
+        assert!(found[3].1.starts_with("a, the cursor of page 2: the next request would repeat page 2's (2 of this page's 2 ids were seen before)"), "{}", found[3].1);
+        assert_eq!(record.pages, 2);
+    }
+
+    #[test]
+    fn the_page_budget_ends_an_endless_walk() {
+        let pages: Vec<Value> = (0..10)
+            .map(|i| page(&[(&format!("id{i}"), 100 - i)], true))
+            .collect();
+        let (found, record) = walk(&pages, 3);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "page_budget");
+        assert!(
+            found[0].1.starts_with(
+                "has_more is still true after 3 pages (3 ids, 3 distinct, last after=id2)"
+            ),
+            "{}",
+            found[0].1
+        );
+        assert_eq!((record.pages, record.complete), (3, false));
+    }
+
+    fn record(label: &str, page_size: u64, ids: &[&str], complete: bool) -> WalkRecord {
+        let items = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Seen {
+                id: (*id).to_owned(),
+                key: Some(1000 - i as i64),
+                page: (i as u64 / page_size) as u32 + 1,
+                slot: (i as u64 % page_size) as u32,
+            })
+            .collect();
+        WalkRecord {
+            label: label.into(),
+            page_size,
+            items,
+            first_page_len: ids.len().min(page_size as usize),
+            pages: ids.len().div_ceil(page_size as usize) as u32,
+            complete,
+            started_at: 1_000_000,
+        }
+    }
+
+    fn compare(walks: &[WalkRecord]) -> Vec<(&'static str, String)> {
+        let refs: Vec<&WalkRecord> = walks.iter().collect();
+        compare_walks(&refs, &list_batches())
+            .into_iter()
+            .map(|v| (v.invariant.name(), v.actual))
+            .collect()
+    }
+
+    #[test]
+    fn equal_walks_agree() {
+        let ids = ["e", "d", "c", "b", "a"];
+        assert_eq!(
+            compare(&[
+                record("limit=1", 1, &ids, true),
+                record("limit=2", 2, &ids, true)
+            ]),
+            []
+        );
+    }
+
+    #[test]
+    fn a_gap_is_named_with_position_pages_and_ids() {
+        let found = compare(&[
+            record("limit=1", 1, &["e", "d", "b", "a"], true),
+            record("limit=2", 2, &["e", "d", "c", "b", "a"], true),
+        ]);
+        assert_eq!(
+            found,
+            [(
+                "same_sequence",
+                "they first differ at id #3: limit=1 has b at position 3 (page 3, data[0]); limit=2 has c at position 3 (page 2, data[0]) (missing from the other walk)".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_difference_on_the_first_page_breaks_the_prefix_rule() {
+        let found = compare(&[
+            record("limit=2", 2, &["d", "e", "c"], true),
+            record("limit=3", 3, &["e", "d", "c"], true),
+        ]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "first_page_prefix");
+    }
+
+    #[test]
+    fn a_longer_complete_walk_and_an_incomplete_one() {
+        let found = compare(&[
+            record("limit=1", 1, &["c", "b", "a", "z"], true),
+            record("limit=2", 2, &["c", "b", "a"], true),
+        ]);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].1.ends_with("limit=2 ended after 3 ids (2 pages)"),
+            "{}",
+            found[0].1
+        );
+        // A walk that stopped early is compared only as far as it got.
+        let found = compare(&[
+            record("limit=1", 1, &["c", "b"], false),
+            record("limit=2", 2, &["c", "b", "a"], true),
+        ]);
+        assert_eq!(found, []);
+    }
+
+    #[test]
+    fn items_created_during_the_run_are_not_gaps() {
+        let mut early = record("limit=1", 1, &["c", "b", "a"], true);
+        let mut late = record("limit=2", 2, &["n", "c", "b", "a"], true);
+        late.items[0].key = Some(early.started_at + 5);
+        late.started_at += 30;
+        assert_eq!(compare(&[early.clone(), late.clone()]), []);
+        // An old item one walk lacks is a gap, wherever it sits.
+        late.items[0].key = Some(early.started_at - 10_000);
+        assert_eq!(compare(&[early.clone(), late.clone()]).len(), 1);
+        // A new item tied with the head may sit behind it.
+        early.items[0].key = Some(early.started_at);
+        late = record("limit=2", 2, &["c", "n", "b", "a"], true);
+        late.items[1].key = Some(early.started_at);
+        assert_eq!(compare(&[early, late]), []);
+    }
+}

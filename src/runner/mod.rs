@@ -1,0 +1,271 @@
+//! Runs one case: builds its requests, sends them, and judges the responses. A page case
+//! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
+
+pub mod walk;
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::case::{Case, CaseKind, Outcome};
+use crate::check::walk::{DEFAULT_MAX_PAGES, WalkRecord, compare_walks};
+use crate::check::{Expect, judge};
+use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
+use crate::schema::SchemaSet;
+use crate::violation::{Invariant, Violation};
+pub use walk::WalkCache;
+
+/// What running a case found, and what it cost.
+#[derive(Debug, Clone, Default)]
+pub struct CaseRun {
+    pub violations: Vec<Violation>,
+    /// HTTP requests this case sent, retries included.
+    pub requests: u32,
+    /// Requests whose responses this case used although another case sent them (a walk two
+    /// cases share is sent once).
+    pub shared: u32,
+    /// Pages walked, end probes included (0 for a page case).
+    pub pages: u32,
+    /// Walks this case made or shared.
+    pub walks: u32,
+    /// Every retry of transient trouble, with the request it repeated (`GET <url>`).
+    pub retries: Vec<(String, Retry)>,
+}
+
+impl CaseRun {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Counts a request and its retries.
+    fn record(&mut self, request: &str, retries: &[Retry]) {
+        self.requests += retries.len() as u32 + 1;
+        self.retries
+            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
+    }
+
+    /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
+    fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
+        self.violations.extend(walk.violations.iter().cloned());
+        if sent {
+            self.requests += walk.requests;
+            self.retries.extend(walk.retries.iter().cloned());
+        } else {
+            self.shared += walk.requests;
+        }
+        self.pages += walk.record.pages + u32::from(walk.probed);
+        self.walks += 1;
+    }
+
+    /// One line on what the case cost: `3 walks, 301 pages, 12 requests (289 shared with
+    /// other cases), 1 retry`.
+    pub fn cost(&self) -> String {
+        let mut parts = Vec::new();
+        if self.walks > 0 {
+            parts.push(plural(self.walks, "walk"));
+            parts.push(plural(self.pages, "page"));
+        }
+        let mut requests = plural(self.requests, "request");
+        if self.shared > 0 {
+            requests.push_str(&format!(" (+{} shared with other cases)", self.shared));
+        }
+        parts.push(requests);
+        if !self.retries.is_empty() {
+            parts.push(format!("{} of them retries", self.retries.len()));
+        }
+        parts.join(", ")
+    }
+}
+
+fn plural(n: u32, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// What a case runs with: where, through which client, and what the run shares.
+#[derive(Clone, Copy)]
+pub struct RunContext<'a> {
+    pub target: &'a Target,
+    pub http: &'a HttpClient,
+    pub schemas: &'a SchemaSet,
+    pub options: &'a RequestOptions,
+    /// Walks already made in this run, for cases that need the same walk.
+    pub walks: &'a WalkCache,
+    /// The page budget of a walk whose case sets none.
+    pub max_pages: u32,
+}
+
+impl<'a> RunContext<'a> {
+    /// A context with no walks shared yet and the default page budget.
+    pub fn new(
+        target: &'a Target,
+        http: &'a HttpClient,
+        schemas: &'a SchemaSet,
+        options: &'a RequestOptions,
+        walks: &'a WalkCache,
+    ) -> Self {
+        RunContext {
+            target,
+            http,
+            schemas,
+            options,
+            walks,
+            max_pages: DEFAULT_MAX_PAGES,
+        }
+    }
+}
+
+/// The run's request settings with the case's `[limits]` applied.
+pub fn case_options(case: &Case, run: &RequestOptions) -> RequestOptions {
+    let limits = &case.file.limits;
+    let mut options = run.clone();
+    if let Some(n) = limits.retry_attempts {
+        options.retry.max_attempts = n;
+    }
+    if let Some(s) = limits.retry_budget_secs {
+        options.retry.budget = Duration::from_secs_f64(s);
+    }
+    if let Some(s) = limits.request_timeout_secs {
+        options.timeout = Duration::from_secs_f64(s);
+    }
+    options
+}
+
+/// Runs `case` in `ctx`: sends its requests and judges the answers.
+pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
+    match case.file.kind() {
+        CaseKind::Page(accept) => run_page(case, accept, ctx).await,
+        CaseKind::Walk(spec) => {
+            let budget = spec.max_pages.unwrap_or(ctx.max_pages);
+            let (walk, sent) = ctx.walks.walk(case, spec.limit, budget, ctx).await;
+            let mut run = CaseRun::default();
+            run.absorb(&walk, sent);
+            run
+        }
+        CaseKind::CrossWalk(spec) => {
+            let budget = spec.max_pages.unwrap_or(ctx.max_pages);
+            // Side by side: the client's concurrency cap still bounds the requests in flight.
+            let walks = join_all(
+                spec.limits
+                    .iter()
+                    .map(|limit| ctx.walks.walk(case, *limit, budget, ctx)),
+            )
+            .await;
+            let mut run = CaseRun::default();
+            for (walk, sent) in &walks {
+                run.absorb(walk, *sent);
+            }
+            let records: Vec<&WalkRecord> = walks.iter().map(|(w, _)| &w.record).collect();
+            run.violations
+                .extend(compare_walks(&records, &case.contract));
+            run
+        }
+    }
+}
+
+/// Sends a page case's one request and judges the answer against its `[[accept]]`.
+async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> CaseRun {
+    let query: Vec<(&str, &str)> = case
+        .file
+        .request
+        .query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.0.as_str()))
+        .collect();
+    let url = ctx.target.endpoint(&case.contract.path, &query);
+    let headers = request_headers(case, ctx.target);
+    let expect = Expect {
+        accept,
+        limit: case.effective_limit(),
+        contract: &case.contract,
+    };
+
+    let mut run = CaseRun::default();
+    match ctx.http.get(url, headers, ctx.options).await {
+        Ok(exchange) => {
+            let request = exchange.request_line();
+            run.record(&request, &exchange.retries);
+            run.violations = judge(&exchange, &expect, ctx.schemas)
+                .violations
+                .into_iter()
+                .map(|mut v| {
+                    v.request = Some(request.clone());
+                    v
+                })
+                .collect();
+        }
+        Err(e) => {
+            run.record(&e.request_line(), &e.retries);
+            run.violations.push(transport_violation(&e, 1));
+        }
+    }
+    run
+}
+
+/// The violation for a request that got no usable response on page `page` of a case.
+pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
+    let request = e.request_line();
+    let attempts = e.retries.len() + 1;
+    let tries = if attempts > 1 {
+        format!(", after {attempts} attempts")
+    } else {
+        String::new()
+    };
+    let (invariant, expected, actual) = match &e.failure {
+        Failure::TimedOut(after) => (
+            Invariant::Transport,
+            format!("a complete response within {} s", seconds(*after)),
+            format!(
+                "timed out after {} s on page {page} ({request}){tries}",
+                seconds(*after)
+            ),
+        ),
+        Failure::Connection(message) => (
+            Invariant::Transport,
+            "an HTTP response".to_owned(),
+            format!("{message} on page {page}{tries} (is the server up and the base URL right?)"),
+        ),
+        Failure::TooLarge { cap, .. } => (
+            Invariant::BodySize,
+            format!("a body of at most {cap} bytes"),
+            format!("{} on page {page}", e.failure),
+        ),
+    };
+    let mut v = Violation::new(invariant, "", expected, actual);
+    v.request = Some(request);
+    v
+}
+
+/// The violation for a case that ran past its time limit.
+pub fn case_timeout_violation(after: Duration) -> Violation {
+    Violation::new(
+        Invariant::Transport,
+        "",
+        format!("the case finishes within {} s", seconds(after)),
+        format!(
+            "timed out after {} s (raise CONTRACT_CASE_TIMEOUT or the case's `limits.case_timeout_secs` if the server is just slow)",
+            seconds(after)
+        ),
+    )
+}
+
+pub(crate) fn request_headers(case: &Case, target: &Target) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &case.file.request.headers {
+        // Names and values were checked when the case was loaded.
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    if let Some((name, value)) = target.auth_header(case.file.request.auth) {
+        headers.insert(name, value);
+    }
+    headers
+}

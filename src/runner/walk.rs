@@ -1,0 +1,193 @@
+//! Walks: follow `after = data[-1].id` from the first page until `has_more` is false, judge
+//! every page, then ask for the page after the last id, which must be empty.
+//!
+//! A walk is a pure function of the case's request, the limit and the page budget, so a run
+//! makes each distinct walk once: the [`WalkCache`] hands the same walk to every case that
+//! needs it (a walk case and the cross-walk that compares it), and its requests are counted
+//! against the case that sent them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::OnceCell;
+
+use super::{RunContext, request_headers, transport_violation};
+use crate::case::{BodyKind, Case, Outcome, WalkLimit};
+use crate::check::walk::{Next, WalkRecord, WalkState};
+use crate::check::{Expect, judge};
+use crate::http::Retry;
+use crate::violation::{PageRef, Violation};
+
+/// A finished walk: what it saw, what it broke, what it cost.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    pub record: WalkRecord,
+    /// Page, walk and transport violations, each located on its page.
+    pub violations: Vec<Violation>,
+    /// HTTP requests sent, retries included.
+    pub requests: u32,
+    pub retries: Vec<(String, Retry)>,
+    /// Whether the end probe was sent.
+    pub probed: bool,
+}
+
+/// The walks made so far in a run, each made once however many cases need it.
+#[derive(Debug, Default)]
+pub struct WalkCache {
+    walks: Mutex<HashMap<WalkKey, Arc<OnceCell<Arc<Walk>>>>>,
+}
+
+/// Everything that decides which requests a walk sends.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct WalkKey {
+    contract: PathBuf,
+    base: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    limit: Option<u64>,
+    max_pages: u32,
+}
+
+impl WalkCache {
+    /// The walk of `case`'s request at `limit`, made now or shared from a case that made it
+    /// already (or is making it: this waits). The flag says whether this call sent the
+    /// requests.
+    pub async fn walk(
+        &self,
+        case: &Case,
+        limit: WalkLimit,
+        max_pages: u32,
+        ctx: &RunContext<'_>,
+    ) -> (Arc<Walk>, bool) {
+        let request = &case.file.request;
+        let key = WalkKey {
+            contract: case.contract_path.clone(),
+            base: ctx.target.base.to_string(),
+            query: request
+                .query
+                .iter()
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            limit: limit.param(&case.contract),
+            max_pages,
+        };
+        let cell = {
+            let mut walks = self.walks.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(walks.entry(key).or_default())
+        };
+        let sent = AtomicBool::new(false);
+        let walk = cell
+            .get_or_init(|| async {
+                sent.store(true, Ordering::Relaxed);
+                Arc::new(walk(case, limit, max_pages, ctx).await)
+            })
+            .await;
+        (Arc::clone(walk), sent.load(Ordering::Relaxed))
+    }
+}
+
+/// Walks `case`'s listing at `limit`, within `max_pages` pages.
+async fn walk(case: &Case, limit: WalkLimit, max_pages: u32, ctx: &RunContext<'_>) -> Walk {
+    let contract = &*case.contract;
+    let page_size = limit.page_size(contract);
+    let started_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let mut state = WalkState::new(
+        contract,
+        limit.label(contract),
+        page_size,
+        max_pages,
+        started_at,
+    );
+    let accept = [Outcome {
+        status: 200,
+        schema: BodyKind::List,
+        invariants: None,
+    }];
+    let expect = Expect {
+        accept: &accept,
+        limit: page_size,
+        contract,
+    };
+    let headers = request_headers(case, ctx.target);
+    let limit_value = limit.param(contract).map(|n| n.to_string());
+
+    let mut out = Walk::default();
+    let mut cursor: Option<String> = None;
+    let mut probing = false;
+    loop {
+        let mut query: Vec<(&str, &str)> = case
+            .file
+            .request
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.0.as_str()))
+            .collect();
+        if let Some(l) = &limit_value {
+            query.push((&contract.limit_param, l));
+        }
+        if let Some(c) = &cursor {
+            query.push((&contract.cursor_param, c));
+        }
+        let url = ctx.target.endpoint(&contract.path, &query);
+        let page = PageRef {
+            walk: state.label().to_owned(),
+            page: state.next_page(),
+            cursor: cursor.clone(),
+            probe: probing,
+        };
+        out.probed |= probing;
+        let exchange = match ctx.http.get(url, headers.clone(), ctx.options).await {
+            Ok(exchange) => exchange,
+            Err(e) => {
+                out.count(&e.request_line(), &e.retries);
+                out.violations
+                    .push(transport_violation(&e, page.page).on_page(&page));
+                break;
+            }
+        };
+        let request = exchange.request_line();
+        out.count(&request, &exchange.retries);
+        let judged = judge(&exchange, &expect, ctx.schemas);
+        let mut found = judged.violations;
+        let next = if probing {
+            found.extend(state.probe(judged.body.as_ref()));
+            Next::Stop
+        } else {
+            let (walk_found, next) = state.page(cursor.as_deref(), judged.body.as_ref());
+            found.extend(walk_found);
+            next
+        };
+        out.violations.extend(found.into_iter().map(|mut v| {
+            v.request = Some(request.clone());
+            v.on_page(&page)
+        }));
+        match next {
+            Next::Page(c) => cursor = Some(c),
+            Next::Probe(c) => {
+                cursor = Some(c);
+                probing = true;
+            }
+            Next::Stop => break,
+        }
+    }
+    out.record = state.finish();
+    out
+}
+
+impl Walk {
+    fn count(&mut self, request: &str, retries: &[Retry]) {
+        self.requests += retries.len() as u32 + 1;
+        self.retries
+            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
+    }
+}
