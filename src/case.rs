@@ -537,9 +537,10 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
         }
         1 => {}
         _ => {
+            let (last, rest) = set.split_last().expect("two or more");
             return Err(invalid(format!(
-                "has both {} (a case does one thing: split it into two files)",
-                set.join(" and ")
+                "has both {} and {last} (a case does one thing: split it into one file each)",
+                rest.join(", ")
             )));
         }
     }
@@ -630,10 +631,26 @@ fn validate_with_contract(path: &Path, f: &CaseFile, contract: &Contract) -> Res
             }
         }
     }
-    for param in [&contract.limit_param, &contract.cursor_param] {
+    let mut sent: Vec<Option<u64>> = limits.iter().map(|l| l.param(contract)).collect();
+    sent.sort_unstable();
+    sent.dedup();
+    if sent.len() != limits.len() {
+        return Err(invalid(format!(
+            "`{key}` names one limit twice: with `max_limit` {} the walks would send the same requests (drop one)",
+            contract.max_limit
+        )));
+    }
+    let hints = [
+        (&contract.limit_param, format!("set `{key}` instead")),
+        (
+            &contract.cursor_param,
+            "the cursor comes from each page's last id".to_owned(),
+        ),
+    ];
+    for (param, hint) in hints {
         if f.request.query.contains_key(param) {
             return Err(invalid(format!(
-                "`request.query.{param}` is set, but a walk sends `{}` and `{}` itself (set `{key}` instead)",
+                "`request.query.{param}` is set, but a walk sends `{}` and `{}` itself ({hint})",
                 contract.limit_param, contract.cursor_param
             )));
         }
@@ -714,6 +731,209 @@ mod tests {
             Ok("no vars, $ and ${ unclosed".into())
         );
         assert_eq!(expand("${NOPE}", &var), Err("NOPE".into()));
+    }
+
+    const DESC: &str = "description = \"d\"\n";
+
+    fn walk_file(walk: &str) -> CaseFile {
+        parse(&format!("{DESC}[walk]\n{walk}")).unwrap()
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    fn invalid(text: &str) -> String {
+        let file = parse(text).unwrap();
+        validate_case(Path::new("cases/s/c.toml"), file)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn walk_limit_parses_number_default_and_max() {
+        let seven = walk_file("limit = 7\n");
+        assert_eq!(seven.walk.as_ref().unwrap().limit, WalkLimit::N(7));
+        assert!(matches!(seven.kind(), CaseKind::Walk(w) if w.limit == WalkLimit::N(7)));
+        assert_eq!(
+            walk_file("limit = \"max\"\n").walk.unwrap().limit,
+            WalkLimit::Max
+        );
+        let omitted = walk_file("max_pages = 3\n").walk.unwrap();
+        assert_eq!(omitted.limit, WalkLimit::Default);
+        assert_eq!(omitted.max_pages, Some(3));
+    }
+
+    #[test]
+    fn cross_walk_parses_mixed_limits() {
+        let f = parse(&format!(
+            "{DESC}[cross_walk]\nlimits = [1, 7, \"default\", \"max\"]\n"
+        ))
+        .unwrap();
+        let want = [
+            WalkLimit::N(1),
+            WalkLimit::N(7),
+            WalkLimit::Default,
+            WalkLimit::Max,
+        ];
+        assert!(matches!(f.kind(), CaseKind::CrossWalk(x) if x.limits == want));
+    }
+
+    #[test]
+    fn page_case_kind_is_page() {
+        let f = parse(&format!(
+            "{DESC}[[accept]]\nstatus = 200\nschema = \"list\"\n"
+        ))
+        .unwrap();
+        assert!(matches!(f.kind(), CaseKind::Page([o]) if o.status == 200));
+    }
+
+    #[test]
+    fn bad_walk_limits_name_the_key_and_what_is_expected() {
+        for (value, got) in [
+            ("0", "integer `0`"),
+            ("-3", "integer `-3`"),
+            ("\"maximum\"", "string \"maximum\""),
+        ] {
+            let msg = parse_err(&format!("{DESC}[walk]\nlimit = {value}\n"));
+            assert!(msg.starts_with("cases/s/c.toml:3:"), "{value}: {msg}");
+            assert!(msg.contains(got), "{value}: {msg}");
+            assert!(
+                msg.contains("expected a positive integer, \"default\" or \"max\""),
+                "{value}: {msg}"
+            );
+            assert!(msg.ends_with("(at key `walk.limit`)"), "{value}: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_case_without_a_kind_is_rejected() {
+        let msg = invalid(DESC);
+        assert!(
+            msg.starts_with("cases/s/c.toml: says neither what to accept nor what to walk"),
+            "{msg}"
+        );
+        assert!(msg.contains("`[cross_walk]`"), "{msg}");
+    }
+
+    #[test]
+    fn a_case_with_two_kinds_names_both() {
+        let msg = invalid(&format!(
+            "{DESC}[walk]\nlimit = 7\n[[accept]]\nstatus = 200\nschema = \"list\"\n"
+        ));
+        assert!(
+            msg.starts_with("cases/s/c.toml: has both [[accept]] and [walk] ("),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn zero_max_pages_is_rejected() {
+        let msg = invalid(&format!("{DESC}[walk]\nmax_pages = 0\n"));
+        assert_eq!(
+            msg,
+            "cases/s/c.toml: `walk.max_pages` is 0 (a walk needs at least one page)"
+        );
+    }
+
+    #[test]
+    fn cross_walk_needs_two_distinct_limits_each_once() {
+        for limits in ["[7]", "[1, 7, 1]", "[\"max\", \"max\"]"] {
+            let msg = invalid(&format!("{DESC}[cross_walk]\nlimits = {limits}\n"));
+            assert!(
+                msg.starts_with(
+                    "cases/s/c.toml: `cross_walk.limits` needs at least two different limits, each once"
+                ),
+                "{limits}: {msg}"
+            );
+        }
+    }
+
+    /// A copy of `cases/list_batches/contract.toml`.
+    const CONTRACT: &str = r#"
+description = "OpenAI-compatible List Batches: GET /v1/batches?limit=N&after=CURSOR"
+path = "/v1/batches"
+auth = "x-api-key"
+default_limit = 20
+max_limit = 100
+limit_param = "limit"
+cursor_param = "after"
+id_field = "id"
+order_key = "created_at"
+order = "desc"
+
+[schemas]
+list = "batch-list.json"
+error = "error.json"
+"#;
+
+    /// `load_cases` on a suite of `CONTRACT` and one case file `c.toml`: the single error
+    /// it reports, and the case file's path.
+    fn load_error(case: &str) -> (String, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let suite = tmp.path().join("suite");
+        std::fs::create_dir(&suite).unwrap();
+        std::fs::write(suite.join(CONTRACT_FILE), CONTRACT).unwrap();
+        let path = suite.join("c.toml");
+        std::fs::write(&path, case).unwrap();
+        let errors = load_cases(tmp.path()).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        (errors[0].to_string(), path)
+    }
+
+    #[test]
+    fn walk_limit_above_max_limit_is_rejected() {
+        for (table, key) in [
+            ("[walk]\nlimit = 500", "walk.limit"),
+            ("[cross_walk]\nlimits = [1, 500]", "cross_walk.limits"),
+        ] {
+            let (msg, path) = load_error(&format!("{DESC}{table}\n"));
+            assert_eq!(
+                msg,
+                format!(
+                    "{}: `{key}` has 500, above the contract's `max_limit` 100 (a conforming server refuses it; use \"max\")",
+                    path.display()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_limit_written_twice_two_ways_is_rejected() {
+        let (msg, path) = load_error(&format!("{DESC}[cross_walk]\nlimits = [100, \"max\"]\n"));
+        assert_eq!(
+            msg,
+            format!(
+                "{}: `cross_walk.limits` names one limit twice: with `max_limit` 100 the walks would send the same requests (drop one)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn walk_with_limit_in_query_is_rejected() {
+        let (msg, path) = load_error(&format!(
+            "{DESC}[request]\nquery = {{ limit = 5 }}\n[walk]\nlimit = 7\n"
+        ));
+        assert_eq!(
+            msg,
+            format!(
+                "{}: `request.query.limit` is set, but a walk sends `limit` and `after` itself (set `walk.limit` instead)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn walk_without_valid_auth_is_rejected() {
+        let (msg, path) = load_error(&format!("{DESC}[request]\nauth = \"none\"\n[walk]\n"));
+        assert!(
+            msg.starts_with(&format!(
+                "{}: `request.auth` is not \"valid\", but a walk needs pages",
+                path.display()
+            )),
+            "{msg}"
+        );
     }
 
     #[test]

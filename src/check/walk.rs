@@ -365,8 +365,14 @@ fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opt
             } else {
                 " (missing from the other walk)".to_owned()
             };
+            // The page's cursor is the item before its first.
+            let cursor = (pos - seen.slot as usize)
+                .checked_sub(1)
+                .and_then(|i| w.items.get(i))
+                .map(|c| format!(", after={}", c.id))
+                .unwrap_or_default();
             format!(
-                "{} has {} at position {} (page {}, data[{}]){note}",
+                "{} has {} at position {} (page {}{cursor}, data[{}]){note}",
                 w.label,
                 seen.id,
                 pos + 1,
@@ -606,7 +612,7 @@ mod tests {
             found,
             [(
                 "same_sequence",
-                "they first differ at id #3: limit=1 has b at position 3 (page 3, data[0]); limit=2 has c at position 3 (page 2, data[0]) (missing from the other walk)".to_owned()
+                "they first differ at id #3: limit=1 has b at position 3 (page 3, after=d, data[0]); limit=2 has c at position 3 (page 2, after=d, data[0]) (missing from the other walk)".to_owned()
             )]
         );
     }

@@ -5,7 +5,7 @@
 pub mod dataset;
 mod responder;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use url::Url;
@@ -39,6 +39,14 @@ pub struct MockConfig {
     pub max_limit: u64,
     pub limit_param: String,
     pub cursor_param: String,
+    /// Benign: pages hold half the limit (rounded up) while `has_more` stays true, as the
+    /// contract allows ("the API may return fewer batches than the specified limit").
+    pub short_pages: bool,
+    /// Benign: every batch has the same `created_at`; the order among them stays stable.
+    pub all_tied: bool,
+    /// Benign live traffic: every this many requests, a new batch appears at the head of the
+    /// listing and another changes status.
+    pub live_every: Option<usize>,
 }
 
 impl MockConfig {
@@ -56,7 +64,30 @@ impl MockConfig {
             max_limit: contract.max_limit,
             limit_param: contract.limit_param.clone(),
             cursor_param: contract.cursor_param.clone(),
+            short_pages: false,
+            all_tied: false,
+            live_every: None,
         }
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    pub fn short_pages(mut self) -> Self {
+        self.short_pages = true;
+        self
+    }
+
+    pub fn all_tied(mut self) -> Self {
+        self.all_tied = true;
+        self
+    }
+
+    pub fn live_every(mut self, requests: usize) -> Self {
+        self.live_every = Some(requests);
+        self
     }
 
     pub fn items(mut self, items: usize) -> Self {
@@ -89,7 +120,7 @@ impl MockConfig {
 pub struct ReferenceMock {
     server: MockServer,
     config: MockConfig,
-    items: Arc<Vec<Value>>,
+    listing: Arc<Mutex<Vec<Value>>>,
 }
 
 impl ReferenceMock {
@@ -102,13 +133,19 @@ impl ReferenceMock {
     /// mocks that answer first while they match (e.g. a 429 `up_to_n_times(1)`), for tests of
     /// transient trouble.
     pub async fn start_with(config: MockConfig, preludes: Vec<Mock>) -> Self {
-        let items = Arc::new(dataset::generate(config.items, config.seed));
+        let mut items = dataset::generate(config.items, config.seed);
+        if config.all_tied {
+            for item in &mut items {
+                item["created_at"] = dataset::NEWEST.into();
+            }
+        }
+        let listing = Arc::new(Mutex::new(items));
         let server = MockServer::start().await;
         for prelude in preludes {
             prelude.mount(&server).await;
         }
         Mock::given(any())
-            .respond_with(Responder::new(config.clone(), Arc::clone(&items)))
+            .respond_with(Responder::new(config.clone(), Arc::clone(&listing)))
             // Lowest priority: any prelude that matches answers first.
             .with_priority(u8::MAX)
             .mount(&server)
@@ -116,7 +153,7 @@ impl ReferenceMock {
         ReferenceMock {
             server,
             config,
-            items,
+            listing,
         }
     }
 
@@ -131,9 +168,12 @@ impl ReferenceMock {
         &self.config
     }
 
-    /// The listing it serves, newest first.
-    pub fn items(&self) -> &[Value] {
-        &self.items
+    /// The listing it serves now, newest first.
+    pub fn items(&self) -> Vec<Value> {
+        self.listing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// How many requests it has answered so far.

@@ -1,11 +1,14 @@
 //! The contract, implemented: auth, limit validation, `after` cursors, newest first.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::MockConfig;
+use super::dataset::STATUSES;
 use crate::contract::AuthStyle;
 
 /// A way to break the contract, for proving that the harness notices.
@@ -34,16 +37,44 @@ pub enum Fault {
     /// An invalid `limit` crashes the server with a 500 whose debug page echoes the request
     /// headers, credentials included (as careless error pages do).
     InvalidLimitCrashes,
+    /// `after` is ignored: every request gets the first page (a proxy that drops the query).
+    CursorIgnored,
+    /// The page after a cursor starts with the cursor's own item (`>=` where `>` was meant).
+    CursorInclusive,
+    /// The page after a cursor starts one item late: an item is skipped at every boundary.
+    CursorSkipsOne,
+    /// The item at the first page boundary past the middle of the listing is served again
+    /// at the top of the next page, once.
+    DuplicateOnce,
+    /// The item after the first page boundary past the middle of the listing is skipped, once.
+    GapOnce,
+    /// `has_more` is true on every page, the last one included.
+    HasMoreAlwaysTrue,
+    /// `has_more` is false on the first page, although more items follow.
+    HasMoreFalseEarly,
+    /// After the last item, the cursor wraps around to the first page, `has_more` still true.
+    WrapAround,
+    /// Pages run from the oldest items to the newest, each sorted newest first inside (a
+    /// server that pages ascending and sorts each page for display).
+    PagesOldestFirst,
+    /// Items with equal `created_at` come in reverse order when the limit is odd (a query plan
+    /// that changes with the limit): every walk is consistent, but walks disagree.
+    TieOrderDependsOnLimit,
 }
 
 pub(super) struct Responder {
     config: MockConfig,
-    items: Arc<Vec<Value>>,
+    listing: Arc<Mutex<Vec<Value>>>,
+    requests: AtomicUsize,
 }
 
 impl Responder {
-    pub(super) fn new(config: MockConfig, items: Arc<Vec<Value>>) -> Self {
-        Responder { config, items }
+    pub(super) fn new(config: MockConfig, listing: Arc<Mutex<Vec<Value>>>) -> Self {
+        Responder {
+            config,
+            listing,
+            requests: AtomicUsize::new(0),
+        }
     }
 
     fn has(&self, fault: Fault) -> bool {
@@ -60,15 +91,59 @@ impl Responder {
         }
     }
 
-    fn page(&self, limit: usize, after: Option<&str>) -> Result<Value, Box<ResponseTemplate>> {
-        let listing: Vec<&Value> = if self.has(Fault::OldestFirst) {
-            self.items.iter().rev().collect()
-        } else {
-            self.items.iter().collect()
+    /// Live traffic: every `every` requests, a new batch appears at the head of the listing
+    /// and an older one changes status, as other jobs on a staging account would make happen.
+    fn live_traffic(&self, listing: &mut Vec<Value>, request_no: usize) {
+        let Some(every) = self.config.live_every.filter(|n| *n > 0) else {
+            return;
         };
+        if request_no % every != 0 {
+            return;
+        }
+        let tick = request_no / every;
+        if let Some(i) = (!listing.is_empty()).then(|| (tick * 37) % listing.len()) {
+            listing[i]["status"] = STATUSES[tick % STATUSES.len()].into();
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut fresh = super::dataset::generate(1, self.config.seed ^ tick as u64)
+            .pop()
+            .expect("one batch");
+        fresh["id"] = format!("batch_live{tick:06}").into();
+        fresh["created_at"] = now.into();
+        listing.insert(0, fresh);
+    }
+
+    fn page(
+        &self,
+        items: &[Value],
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Value, Box<ResponseTemplate>> {
+        let mut listing: Vec<&Value> =
+            if self.has(Fault::OldestFirst) || self.has(Fault::PagesOldestFirst) {
+                items.iter().rev().collect()
+            } else {
+                items.iter().collect()
+            };
+        if self.has(Fault::TieOrderDependsOnLimit) && limit % 2 == 1 {
+            for run in listing.chunk_by_mut(|a, b| a["created_at"] == b["created_at"]) {
+                run.reverse();
+            }
+        }
+        // The first page boundary at or past the middle, for the faults that strike once.
+        let once_at = (listing.len() / 2).div_ceil(limit.max(1)) * limit.max(1);
         let start = match after {
             None => 0,
+            Some(_) if self.has(Fault::CursorIgnored) => 0,
             Some(cursor) => match listing.iter().position(|b| b["id"] == cursor) {
+                Some(i) if self.has(Fault::CursorInclusive) => i,
+                Some(i) if self.has(Fault::CursorSkipsOne) => i + 2,
+                Some(i) if self.has(Fault::PagesOldestFirst) => i + limit,
+                Some(i) if self.has(Fault::DuplicateOnce) && i + 1 == once_at => i,
+                Some(i) if self.has(Fault::GapOnce) && i + 1 == once_at => i + 2,
+                Some(i) if self.has(Fault::WrapAround) && i + 1 == listing.len() => 0,
                 Some(i) => i + 1,
                 None => {
                     return Err(Box::new(error(
@@ -80,15 +155,27 @@ impl Responder {
                     )));
                 }
             },
-        };
+        }
+        .min(listing.len());
         let take = if self.has(Fault::LimitPlusOne) {
             limit + 1
+        } else if self.config.short_pages {
+            limit.div_ceil(2)
         } else {
             limit
         };
         let end = (start + take).min(listing.len());
         let mut data: Vec<Value> = listing[start..end].iter().map(|b| (*b).clone()).collect();
-        let has_more = end < listing.len();
+        if self.has(Fault::PagesOldestFirst) {
+            data.reverse();
+        }
+        let has_more = if self.has(Fault::HasMoreAlwaysTrue) || self.has(Fault::WrapAround) {
+            true
+        } else if self.has(Fault::HasMoreFalseEarly) && after.is_none() {
+            false
+        } else {
+            end < listing.len()
+        };
         if self.has(Fault::CreatedAtAsString) {
             for b in &mut data {
                 b["created_at"] = b["created_at"].to_string().into();
@@ -216,9 +303,15 @@ impl Respond for Responder {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
         };
+        let request_no = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut listing = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+        self.live_traffic(&mut listing, request_no);
         let result = self
             .limit(request, query(&self.config.limit_param).as_deref())
-            .and_then(|limit| self.page(limit, query(&self.config.cursor_param).as_deref()));
+            .and_then(|limit| {
+                self.page(&listing, limit, query(&self.config.cursor_param).as_deref())
+            });
+        drop(listing);
         match result {
             Ok(body) => {
                 let mut bytes = serde_json::to_vec(&body).expect("a JSON value serializes");
