@@ -69,8 +69,11 @@ pub struct WalkSpec {
     /// The limit every page is asked for with (default: none sent).
     #[serde(default)]
     pub limit: WalkLimit,
-    /// Pages the walk may take before it fails (default: `CONTRACT_MAX_PAGES`, else 1000).
+    /// Pages the walk may take before it fails (default: `CONTRACT_MAX_PAGES`, else 10000).
     pub max_pages: Option<u32>,
+    /// Items after which the walk stops short of the end, without failing (default:
+    /// `CONTRACT_STOP_AFTER_ITEMS`, else walk to the end).
+    pub stop_after_items: Option<u64>,
 }
 
 /// `[cross_walk]`: walks at several limits must yield the same ids in the same order.
@@ -81,6 +84,8 @@ pub struct CrossWalkSpec {
     pub limits: Vec<WalkLimit>,
     /// Pages each walk may take before it fails.
     pub max_pages: Option<u32>,
+    /// Items after which each walk stops short of the end, without failing.
+    pub stop_after_items: Option<u64>,
 }
 
 /// The limit a walk pages with: a number, the contract's default (no `limit` sent) or its
@@ -554,6 +559,21 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
     if let Some((key, _)) = budgets.iter().find(|(_, v)| *v == Some(0)) {
         return Err(invalid(format!(
             "`{key}` is 0 (a walk needs at least one page)"
+        )));
+    }
+    let caps = [
+        (
+            "walk.stop_after_items",
+            f.walk.as_ref().and_then(|w| w.stop_after_items),
+        ),
+        (
+            "cross_walk.stop_after_items",
+            f.cross_walk.as_ref().and_then(|w| w.stop_after_items),
+        ),
+    ];
+    if let Some((key, _)) = caps.iter().find(|(_, v)| *v == Some(0)) {
+        return Err(invalid(format!(
+            "`{key}` is 0 (a walk needs at least one item; leave it out to walk to the end)"
         )));
     }
     if let Some(x) = &f.cross_walk {

@@ -58,14 +58,19 @@ pub mod env {
     pub const CA_CERT: &str = "CONTRACT_CA_CERT";
     /// Pages a walk may take before it fails, unless its case says otherwise.
     pub const MAX_PAGES: &str = "CONTRACT_MAX_PAGES";
+    /// Items after which a walk stops without reaching the end (unset: walk to the end).
+    pub const STOP_AFTER_ITEMS: &str = "CONTRACT_STOP_AFTER_ITEMS";
 }
 
 /// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
 pub const DEFAULT_LIVE_RATE: f64 = 10.0;
 /// Requests a live run keeps in flight at most, unless `CONTRACT_CONCURRENCY` says otherwise.
 pub const DEFAULT_LIVE_CONCURRENCY: usize = 4;
-/// How long one case may take, unless `CONTRACT_CASE_TIMEOUT` or the case says otherwise.
+/// How long a page case may take, unless `CONTRACT_CASE_TIMEOUT` or the case says otherwise.
 pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a walk or cross-walk case may take, unless `CONTRACT_CASE_TIMEOUT` or the case
+/// says otherwise. Only a guard against hangs: the page budget is what bounds a walk.
+pub const DEFAULT_WALK_CASE_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// What a run is pointed at, from the environment or the command line.
 #[derive(Debug, Clone)]
@@ -81,9 +86,12 @@ pub struct Settings {
     pub secrets: Vec<Secret>,
     /// Retries and request timeout, unless a case's `[limits]` overrides them.
     pub request: RequestOptions,
-    pub case_timeout: Duration,
+    /// `None`: [`DEFAULT_CASE_TIMEOUT`] for page cases, [`DEFAULT_WALK_CASE_TIMEOUT`] for walks.
+    pub case_timeout: Option<Duration>,
     /// The page budget of a walk whose case sets none.
     pub max_pages: u32,
+    /// Items after which a walk whose case sets no cap stops short of the end.
+    pub stop_after_items: Option<u64>,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -145,16 +153,17 @@ impl Settings {
             }
             request.retry.max_attempts = n as u32;
         }
-        let max_pages = match parsed(env::MAX_PAGES)? {
-            None => DEFAULT_MAX_PAGES,
-            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => n as u32,
-            Some(_) => {
-                return Err(format!(
-                    "{}: give a whole number of pages, at least 1",
-                    env::MAX_PAGES
-                ));
+        let count = |name: &str, what: &str| -> Result<Option<u32>, String> {
+            match parsed(name)? {
+                None => Ok(None),
+                Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => {
+                    Ok(Some(n as u32))
+                }
+                Some(_) => Err(format!("{name}: give a whole number of {what}, at least 1")),
             }
         };
+        let max_pages = count(env::MAX_PAGES, "pages")?.unwrap_or(DEFAULT_MAX_PAGES);
+        let stop_after_items = count(env::STOP_AFTER_ITEMS, "items")?.map(u64::from);
         request.retry.budget = secs(env::RETRY_BUDGET, defaults.retry.budget)?;
         request.timeout = secs(env::REQUEST_TIMEOUT, defaults.timeout)?;
 
@@ -180,8 +189,11 @@ impl Settings {
             auth,
             secrets,
             request,
-            case_timeout: secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT)?,
+            case_timeout: var(env::CASE_TIMEOUT)
+                .map(|_| secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT))
+                .transpose()?,
             max_pages,
+            stop_after_items,
             client,
         })
     }
@@ -259,8 +271,9 @@ struct Shared {
     targets: BTreeMap<PathBuf, Target>,
     redactor: Redactor,
     request: RequestOptions,
-    case_timeout: Duration,
+    case_timeout: Option<Duration>,
     max_pages: u32,
+    stop_after_items: Option<u64>,
     /// Walks made so far: a walk several cases need is made once.
     walks: WalkCache,
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
@@ -436,6 +449,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         request: settings.request.clone(),
         case_timeout: settings.case_timeout,
         max_pages: settings.max_pages,
+        stop_after_items: settings.stop_after_items,
         walks: WalkCache::default(),
         notes: Mutex::default(),
         _mocks: mocks,
@@ -540,9 +554,15 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .file
         .limits
         .case_timeout_secs
-        .map_or(shared.case_timeout, Duration::from_secs_f64);
+        .map(Duration::from_secs_f64)
+        .or(shared.case_timeout)
+        .unwrap_or(match case.file.kind() {
+            CaseKind::Page(_) => DEFAULT_CASE_TIMEOUT,
+            CaseKind::Walk(_) | CaseKind::CrossWalk(_) => DEFAULT_WALK_CASE_TIMEOUT,
+        });
     let ctx = RunContext {
         max_pages: shared.max_pages,
+        stop_after_items: shared.stop_after_items,
         ..RunContext::new(
             target,
             &shared.http,
@@ -584,7 +604,8 @@ mod tests {
         let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
         assert_eq!(s.cases_dir, Path::new("/r/cases"));
         assert_eq!(s.request, RequestOptions::default());
-        assert_eq!(s.case_timeout, DEFAULT_CASE_TIMEOUT);
+        assert_eq!(s.case_timeout, None);
+        assert_eq!((s.max_pages, s.stop_after_items), (DEFAULT_MAX_PAGES, None));
         assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
@@ -606,6 +627,9 @@ mod tests {
             "CONTRACT_RETRY_ATTEMPTS" => Some("2".to_owned()),
             "CONTRACT_REQUEST_TIMEOUT" => Some("1.5".to_owned()),
             "CONTRACT_RATE_LIMIT" => Some("0".to_owned()),
+            "CONTRACT_CASE_TIMEOUT" => Some("600".to_owned()),
+            "CONTRACT_MAX_PAGES" => Some("50000".to_owned()),
+            "CONTRACT_STOP_AFTER_ITEMS" => Some("2000".to_owned()),
             "CONTRACT_SECRET_VARS" => Some("A,,B".to_owned()),
             "A" => Some("alpha".to_owned()),
             _ => None,
@@ -613,6 +637,8 @@ mod tests {
         let s = Settings::from_vars(Path::new("/r"), vars).unwrap();
         assert_eq!(s.request.retry.max_attempts, 2);
         assert_eq!(s.request.timeout, Duration::from_millis(1500));
+        assert_eq!(s.case_timeout, Some(Duration::from_secs(600)));
+        assert_eq!((s.max_pages, s.stop_after_items), (50_000, Some(2000)));
         assert_eq!(s.secrets, [Secret::new("alpha")]);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),

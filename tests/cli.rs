@@ -410,6 +410,55 @@ async fn each_walk_is_sent_once_however_many_cases_need_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_item_cap_keeps_walks_of_a_large_account_short() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_STOP_AFTER_ITEMS", "30"),
+    ];
+    let out = check(&env, &["walk"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    // Each walk stops on the page that reaches 30 items: 30 pages at limit 1, 5 at 7 (35
+    // items), 2 at the default 20 and 1 at 100; no end probes.
+    assert_eq!(mock.request_count().await, 30 + 5 + 2 + 1, "{all}");
+    assert!(
+        all.contains(
+            "note: list_batches::cross_walk: 4 walks (4 stopped at the item cap), 38 pages, "
+        ),
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_walk_past_its_page_budget_fails_and_says_how_to_raise_it() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_MAX_PAGES", "20"),
+    ];
+    let out = check(&env, &["--exact", "list_batches::walk_limit_7"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains("list_batches::walk_limit_7: walk limit=7, page 20, after="),
+        "{all}"
+    );
+    assert!(all.contains("  invariant: page_budget (the walk ends within its page budget)\n  at:        /has_more\n  expected:  has_more: false within 20 pages\n  actual:    has_more is still true after 20 pages (140 ids, 140 distinct, last after="), "{all}");
+    assert!(
+        all.contains(
+            "raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long"
+        ),
+        "{all}"
+    );
+    assert_eq!(mock.request_count().await, 20);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_case_past_its_time_limit_fails_and_the_run_does_not_hang() {
     let slow = Mock::given(any())
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)));

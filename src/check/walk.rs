@@ -12,8 +12,29 @@ use serde_json::Value;
 use crate::contract::Contract;
 use crate::violation::{Invariant, Violation};
 
-/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one.
-pub const DEFAULT_MAX_PAGES: u32 = 1000;
+/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one: a
+/// walk at limit 1 of a 10,000-batch account fits.
+pub const DEFAULT_MAX_PAGES: u32 = 10_000;
+
+/// How far a walk may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WalkBounds {
+    /// Pages after which a walk that has not ended fails (`page_budget`).
+    pub max_pages: u32,
+    /// Items after which the walk stops without failing, short of the end: the newest items
+    /// of a large account are enough to check the boundaries. The end is then not checked,
+    /// and cross-walks compare only as far as each walk got.
+    pub stop_after_items: Option<u64>,
+}
+
+impl Default for WalkBounds {
+    fn default() -> Self {
+        WalkBounds {
+            max_pages: DEFAULT_MAX_PAGES,
+            stop_after_items: None,
+        }
+    }
+}
 
 /// How many ids a message lists before it says "…".
 const LISTED_IDS: usize = 5;
@@ -47,6 +68,8 @@ pub struct WalkRecord {
     pub complete: bool,
     /// When the walk's first request was sent, in Unix seconds.
     pub started_at: i64,
+    /// Whether the walk stopped at its item cap, short of the end.
+    pub capped: bool,
 }
 
 /// Where a walk goes after a page.
@@ -65,7 +88,7 @@ pub enum Next {
 #[derive(Debug)]
 pub struct WalkState<'a> {
     contract: &'a Contract,
-    max_pages: u32,
+    bounds: WalkBounds,
     record: WalkRecord,
     /// Each id's first position in `record.items`.
     positions: HashMap<String, usize>,
@@ -80,12 +103,15 @@ impl<'a> WalkState<'a> {
         contract: &'a Contract,
         label: String,
         page_size: u64,
-        max_pages: u32,
+        bounds: WalkBounds,
         started_at: i64,
     ) -> Self {
         WalkState {
             contract,
-            max_pages: max_pages.max(1),
+            bounds: WalkBounds {
+                max_pages: bounds.max_pages.max(1),
+                ..bounds
+            },
             record: WalkRecord {
                 label,
                 page_size,
@@ -178,12 +204,20 @@ impl<'a> WalkState<'a> {
         if !has_more {
             return (out, Next::Probe(last_id.to_owned()));
         }
-        if page >= self.max_pages {
+        if self
+            .bounds
+            .stop_after_items
+            .is_some_and(|cap| self.record.items.len() as u64 >= cap)
+        {
+            self.record.capped = true;
+            return (out, Next::Stop);
+        }
+        if page >= self.bounds.max_pages {
             let distinct = self.positions.len();
             out.push(Violation::new(
                 Invariant::PageBudget,
                 "/has_more",
-                format!("has_more: false within {} pages", self.max_pages),
+                format!("has_more: false within {} pages", self.bounds.max_pages),
                 format!(
                     "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
                     self.record.items.len()
@@ -435,8 +469,21 @@ mod tests {
     /// Walks `pages` in order (the last one is the probe when a page says `has_more: false`),
     /// returning the violations by name and the record.
     fn walk(pages: &[Value], max_pages: u32) -> (Vec<(&'static str, String)>, WalkRecord) {
+        walk_within(
+            pages,
+            WalkBounds {
+                max_pages,
+                stop_after_items: None,
+            },
+        )
+    }
+
+    fn walk_within(
+        pages: &[Value],
+        bounds: WalkBounds,
+    ) -> (Vec<(&'static str, String)>, WalkRecord) {
         let c = list_batches();
-        let mut state = WalkState::new(&c, "limit=2".into(), 2, max_pages, 0);
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, bounds, 0);
         let mut found = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = pages.iter();
@@ -560,6 +607,29 @@ mod tests {
         assert_eq!((record.pages, record.complete), (3, false));
     }
 
+    #[test]
+    fn the_item_cap_stops_a_walk_short_without_failing() {
+        let pages: Vec<Value> = (0..10)
+            .map(|i| {
+                page(
+                    &[
+                        (&format!("a{i}"), 100 - 2 * i),
+                        (&format!("b{i}"), 99 - 2 * i),
+                    ],
+                    true,
+                )
+            })
+            .collect();
+        let bounds = WalkBounds {
+            max_pages: 4,
+            stop_after_items: Some(3),
+        };
+        let (found, record) = walk_within(&pages, bounds);
+        assert_eq!(found, []);
+        assert_eq!((record.pages, record.items.len()), (2, 4));
+        assert!(record.capped && !record.complete);
+    }
+
     fn record(label: &str, page_size: u64, ids: &[&str], complete: bool) -> WalkRecord {
         let items = ids
             .iter()
@@ -579,6 +649,7 @@ mod tests {
             pages: ids.len().div_ceil(page_size as usize) as u32,
             complete,
             started_at: 1_000_000,
+            capped: false,
         }
     }
 

@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::case::{Case, CaseKind, Outcome};
-use crate::check::walk::{DEFAULT_MAX_PAGES, WalkRecord, compare_walks};
+use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds, WalkRecord, compare_walks};
 use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
 use crate::schema::SchemaSet;
@@ -29,6 +29,8 @@ pub struct CaseRun {
     pub pages: u32,
     /// Walks this case made or shared.
     pub walks: u32,
+    /// Walks that stopped at their item cap, short of the end.
+    pub capped: u32,
     /// Every retry of transient trouble, with the request it repeated (`GET <url>`).
     pub retries: Vec<(String, Retry)>,
 }
@@ -56,6 +58,7 @@ impl CaseRun {
         }
         self.pages += walk.record.pages + u32::from(walk.probed);
         self.walks += 1;
+        self.capped += u32::from(walk.record.capped);
     }
 
     /// One line on what the case cost: `3 walks, 301 pages, 12 requests (289 shared with
@@ -63,7 +66,11 @@ impl CaseRun {
     pub fn cost(&self) -> String {
         let mut parts = Vec::new();
         if self.walks > 0 {
-            parts.push(plural(self.walks, "walk"));
+            let mut walks = plural(self.walks, "walk");
+            if self.capped > 0 {
+                walks.push_str(&format!(" ({} stopped at the item cap)", self.capped));
+            }
+            parts.push(walks);
             parts.push(plural(self.pages, "page"));
         }
         let mut requests = plural(self.requests, "request");
@@ -97,6 +104,8 @@ pub struct RunContext<'a> {
     pub walks: &'a WalkCache,
     /// The page budget of a walk whose case sets none.
     pub max_pages: u32,
+    /// Items after which a walk whose case sets no cap stops short of the end.
+    pub stop_after_items: Option<u64>,
 }
 
 impl<'a> RunContext<'a> {
@@ -115,6 +124,7 @@ impl<'a> RunContext<'a> {
             options,
             walks,
             max_pages: DEFAULT_MAX_PAGES,
+            stop_after_items: None,
         }
     }
 }
@@ -140,19 +150,25 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     match case.file.kind() {
         CaseKind::Page(accept) => run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
-            let budget = spec.max_pages.unwrap_or(ctx.max_pages);
-            let (walk, sent) = ctx.walks.walk(case, spec.limit, budget, ctx).await;
+            let bounds = WalkBounds {
+                max_pages: spec.max_pages.unwrap_or(ctx.max_pages),
+                stop_after_items: spec.stop_after_items.or(ctx.stop_after_items),
+            };
+            let (walk, sent) = ctx.walks.walk(case, spec.limit, bounds, ctx).await;
             let mut run = CaseRun::default();
             run.absorb(&walk, sent);
             run
         }
         CaseKind::CrossWalk(spec) => {
-            let budget = spec.max_pages.unwrap_or(ctx.max_pages);
+            let bounds = WalkBounds {
+                max_pages: spec.max_pages.unwrap_or(ctx.max_pages),
+                stop_after_items: spec.stop_after_items.or(ctx.stop_after_items),
+            };
             // Side by side: the client's concurrency cap still bounds the requests in flight.
             let walks = join_all(
                 spec.limits
                     .iter()
-                    .map(|limit| ctx.walks.walk(case, *limit, budget, ctx)),
+                    .map(|limit| ctx.walks.walk(case, *limit, bounds, ctx)),
             )
             .await;
             let mut run = CaseRun::default();

@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::{RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
-use crate::check::walk::{Next, WalkRecord, WalkState};
+use crate::check::walk::{Next, WalkBounds, WalkRecord, WalkState};
 use crate::check::{Expect, judge};
 use crate::http::Retry;
 use crate::violation::{PageRef, Violation};
@@ -48,7 +48,7 @@ struct WalkKey {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     limit: Option<u64>,
-    max_pages: u32,
+    bounds: WalkBounds,
 }
 
 impl WalkCache {
@@ -59,7 +59,7 @@ impl WalkCache {
         &self,
         case: &Case,
         limit: WalkLimit,
-        max_pages: u32,
+        bounds: WalkBounds,
         ctx: &RunContext<'_>,
     ) -> (Arc<Walk>, bool) {
         let request = &case.file.request;
@@ -77,7 +77,7 @@ impl WalkCache {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             limit: limit.param(&case.contract),
-            max_pages,
+            bounds,
         };
         let cell = {
             let mut walks = self.walks.lock().unwrap_or_else(|e| e.into_inner());
@@ -87,15 +87,15 @@ impl WalkCache {
         let walk = cell
             .get_or_init(|| async {
                 sent.store(true, Ordering::Relaxed);
-                Arc::new(walk(case, limit, max_pages, ctx).await)
+                Arc::new(walk(case, limit, bounds, ctx).await)
             })
             .await;
         (Arc::clone(walk), sent.load(Ordering::Relaxed))
     }
 }
 
-/// Walks `case`'s listing at `limit`, within `max_pages` pages.
-async fn walk(case: &Case, limit: WalkLimit, max_pages: u32, ctx: &RunContext<'_>) -> Walk {
+/// Walks `case`'s listing at `limit`, within `bounds`.
+async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContext<'_>) -> Walk {
     let contract = &*case.contract;
     let page_size = limit.page_size(contract);
     let started_at = SystemTime::now()
@@ -105,7 +105,7 @@ async fn walk(case: &Case, limit: WalkLimit, max_pages: u32, ctx: &RunContext<'_
         contract,
         limit.label(contract),
         page_size,
-        max_pages,
+        bounds,
         started_at,
     );
     let accept = [Outcome {
