@@ -133,7 +133,7 @@ async fn an_ignored_cursor_is_a_cycle_caught_on_page_two() {
     assert_eq!(cycle.page, page("limit=7", 2, Some(&cursor), false));
     assert_eq!(cycle.pointer, "/data/6/id");
     assert!(
-        cycle.actual.starts_with(&format!("{cursor}, the cursor of page 2: the next request would repeat page 2's (7 of this page's 7 ids were seen before)")),
+        cycle.actual.starts_with(&format!("{cursor}, already the cursor of page 2: the next request would repeat page 2's request (7 of this page's 7 ids were seen before)")),
         "{}",
         cycle.actual
     );

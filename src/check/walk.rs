@@ -194,7 +194,7 @@ impl<'a> WalkState<'a> {
                 format!("/data/{last}/{}", self.contract.id_field),
                 "a last id not used as a cursor before",
                 format!(
-                    "{last_id}, the cursor of page {used}: the next request would repeat page {used}'s ({repeated} of this page's {} ids were seen before); the walk stops here",
+                    "{last_id}, already the cursor of page {used}: the next request would repeat page {used}'s request ({repeated} of this page's {} ids were seen before); the walk stops here",
                     items.len()
                 ),
             ));
@@ -585,7 +585,7 @@ mod tests {
             names,
             ["walk_order", "duplicate_id", "duplicate_id", "cursor_cycle"]
         );
-        assert!(found[3].1.starts_with("a, the cursor of page 2: the next request would repeat page 2's (2 of this page's 2 ids were seen before)"), "{}", found[3].1);
+        assert!(found[3].1.starts_with("a, already the cursor of page 2: the next request would repeat page 2's request (2 of this page's 2 ids were seen before)"), "{}", found[3].1);
         assert_eq!(record.pages, 2);
     }
 

@@ -246,10 +246,12 @@ fn same_kind(a: &Violation, b: &Violation) -> bool {
 }
 
 fn render_one(out: &mut String, v: &Violation) {
-    let at = if v.pointer.is_empty() {
-        "(the whole response)"
-    } else {
-        v.pointer.as_str()
+    // A violation with neither request nor pointer (a cross-walk difference, a case timeout)
+    // is about no one response, so it has no location.
+    let at = match (v.pointer.is_empty(), &v.request) {
+        (false, _) => Some(v.pointer.as_str()),
+        (true, Some(_)) => Some("(the whole response)"),
+        (true, None) => None,
     };
     let _ = writeln!(
         out,
@@ -257,7 +259,9 @@ fn render_one(out: &mut String, v: &Violation) {
         v.invariant.name(),
         v.invariant.meaning()
     );
-    let _ = writeln!(out, "  at:        {at}");
+    if let Some(at) = at {
+        let _ = writeln!(out, "  at:        {at}");
+    }
     if let Some(schema) = &v.schema_path {
         let _ = writeln!(out, "  schema:    {schema}");
     }
