@@ -20,7 +20,7 @@ use crate::http::{
 use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
 use crate::report::human::render_failure;
 use crate::runner::{
-    CaseRun, RunContext, WalkCache, case_options, case_timeout_violation, run_case,
+    CaseRun, Progress, RunContext, WalkCache, case_options, case_timeout_violation, run_case,
 };
 use crate::schema::SchemaSet;
 
@@ -560,9 +560,11 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
             CaseKind::Page(_) => DEFAULT_CASE_TIMEOUT,
             CaseKind::Walk(_) | CaseKind::CrossWalk(_) => DEFAULT_WALK_CASE_TIMEOUT,
         });
+    let progress = Progress::default();
     let ctx = RunContext {
         max_pages: shared.max_pages,
         stop_after_items: shared.stop_after_items,
+        progress: Some(&progress),
         ..RunContext::new(
             target,
             &shared.http,
@@ -576,7 +578,8 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .runtime
         .block_on(async { tokio::time::timeout(limit, run).await })
         .unwrap_or_else(|_| CaseRun {
-            violations: vec![case_timeout_violation(limit)],
+            violations: vec![case_timeout_violation(limit, &progress)],
+            requests: progress.requests(),
             ..CaseRun::default()
         })
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{cases_dir, mock_config, root, schemas_dir};
 use list_contract::contract::AuthStyle;
 use list_contract::mock::{Fault, ReferenceMock};
-use wiremock::matchers::any;
+use wiremock::matchers::{any, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 const CANARY: &str = "sk-canary-7f3a9d51c0e2";
@@ -473,12 +473,39 @@ async fn a_case_past_its_time_limit_fails_and_the_run_does_not_hang() {
     let out = check(&env, &["--exact", "list_batches::default_page"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(101), "{all}");
-    assert!(all.contains("  expected:  the case finishes within 0.5 s\n  actual:    timed out after 0.5 s (raise CONTRACT_CASE_TIMEOUT"), "{all}");
+    assert!(all.contains("  expected:  the case finishes within 0.5 s\n  actual:    timed out after 0.5 s, no request answered (raise CONTRACT_CASE_TIMEOUT"), "{all}");
     assert!(
         start.elapsed() < Duration::from_secs(10),
         "{:?}",
         start.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_walk_past_its_time_limit_says_how_far_it_got() {
+    let plain = ReferenceMock::start(mock_config()).await;
+    let cursor = |i: usize| plain.items()[i]["id"].as_str().unwrap().to_owned();
+    // Page 3 of the walk at limit 7 hangs.
+    let slow = Mock::given(query_param("after", cursor(13).as_str()))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)));
+    let mock = ReferenceMock::start_with(mock_config().key(CANARY), vec![slow]).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_CASE_TIMEOUT", "1"),
+    ];
+    let out = check(&env, &["--exact", "list_batches::walk_limit_7"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains(&format!(
+            "  actual:    timed out after 1 s, 2 requests answered, the last: walk limit=7, page 2, after={} (raise",
+            cursor(6)
+        )),
+        "{all}"
+    );
+    assert!(all.contains("1 violation(s) in 2 requests"), "{all}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

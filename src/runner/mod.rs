@@ -3,6 +3,8 @@
 
 pub mod walk;
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -106,6 +108,8 @@ pub struct RunContext<'a> {
     pub max_pages: u32,
     /// Items after which a walk whose case sets no cap stops short of the end.
     pub stop_after_items: Option<u64>,
+    /// Where the case's requests are counted as they are answered.
+    pub progress: Option<&'a Progress>,
 }
 
 impl<'a> RunContext<'a> {
@@ -125,6 +129,14 @@ impl<'a> RunContext<'a> {
             walks,
             max_pages: DEFAULT_MAX_PAGES,
             stop_after_items: None,
+            progress: None,
+        }
+    }
+
+    /// Counts an answered request in the case's progress, if it is kept.
+    pub(crate) fn answered(&self, attempts: u32, what: impl FnOnce() -> String) {
+        if let Some(progress) = self.progress {
+            progress.answered(attempts, what());
         }
     }
 }
@@ -204,6 +216,7 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
     match ctx.http.get(url, headers, ctx.options).await {
         Ok(exchange) => {
             let request = exchange.request_line();
+            ctx.answered(exchange.attempts(), || request.clone());
             run.record(&request, &exchange.retries);
             run.violations = judge(&exchange, &expect, ctx.schemas)
                 .violations
@@ -215,6 +228,7 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                 .collect();
         }
         Err(e) => {
+            ctx.answered(e.retries.len() as u32 + 1, || e.request_line());
             run.record(&e.request_line(), &e.retries);
             run.violations.push(transport_violation(&e, 1));
         }
@@ -256,17 +270,47 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
     v
 }
 
-/// The violation for a case that ran past its time limit.
-pub fn case_timeout_violation(after: Duration) -> Violation {
+/// The violation for a case that ran past its time limit, saying how far it got.
+pub fn case_timeout_violation(after: Duration, progress: &Progress) -> Violation {
+    let answered = match (progress.requests(), progress.last()) {
+        (0, _) | (_, None) => "no request answered".to_owned(),
+        (n, Some(last)) => format!("{} answered, the last: {last}", plural(n, "request")),
+    };
     Violation::new(
         Invariant::Transport,
         "",
         format!("the case finishes within {} s", seconds(after)),
         format!(
-            "timed out after {} s (raise CONTRACT_CASE_TIMEOUT or the case's `limits.case_timeout_secs` if the server is just slow)",
+            "timed out after {} s, {answered} (raise CONTRACT_CASE_TIMEOUT or the case's `limits.case_timeout_secs` if the server is just slow)",
             seconds(after)
         ),
     )
+}
+
+/// What a case has done so far, kept as it goes, so a case cut off by its time limit can
+/// say how far it got.
+#[derive(Debug, Default)]
+pub struct Progress {
+    requests: AtomicU32,
+    last: Mutex<Option<String>>,
+}
+
+impl Progress {
+    /// Counts a request that got an answer (or gave up), with its retries; `what` names it.
+    fn answered(&self, attempts: u32, what: String) {
+        self.requests.fetch_add(attempts, Ordering::Relaxed);
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(what);
+    }
+
+    /// Requests answered so far, retries included.
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The last request answered: `GET <url>`, or a walk's page.
+    pub fn last(&self) -> Option<String> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 pub(crate) fn request_headers(case: &Case, target: &Target) -> HeaderMap {

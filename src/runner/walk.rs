@@ -149,6 +149,7 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
         let exchange = match ctx.http.get(url, headers.clone(), ctx.options).await {
             Ok(exchange) => exchange,
             Err(e) => {
+                ctx.answered(e.retries.len() as u32 + 1, || page.to_string());
                 out.count(&e.request_line(), &e.retries);
                 out.violations
                     .push(transport_violation(&e, page.page).on_page(&page));
@@ -156,6 +157,7 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
             }
         };
         let request = exchange.request_line();
+        ctx.answered(exchange.attempts(), || page.to_string());
         out.count(&request, &exchange.retries);
         let judged = judge(&exchange, &expect, ctx.schemas);
         let mut found = judged.violations;
