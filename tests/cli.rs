@@ -410,6 +410,22 @@ async fn each_walk_is_sent_once_however_many_cases_need_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_listing_that_grows_and_changes_during_the_run_passes_the_full_suite() {
+    // Other jobs on staging: a new batch at the head and a status change every 3 requests,
+    // while the walks run side by side.
+    let mock = ReferenceMock::start(mock_config().key(CANARY).live_every(3)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+    ];
+    let out = check(&env, &["--test-threads", "4"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(mock.items().len() > 257 + 100, "the listing grew");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_item_cap_keeps_walks_of_a_large_account_short() {
     let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
     let base = mock.base_url().to_string();
