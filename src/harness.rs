@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -279,6 +280,9 @@ struct Shared {
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
     /// after the run, so they do not tear libtest's lines apart.
     notes: Mutex<Vec<(String, String)>>,
+    /// Cases run and the requests they sent, retries included.
+    cases_run: AtomicU32,
+    requests: AtomicU32,
     /// Kept alive for the run: dropping them stops the servers.
     _mocks: Vec<ReferenceMock>,
 }
@@ -289,12 +293,19 @@ impl Shared {
         notes.push((case.to_owned(), note));
     }
 
-    /// Prints the notes, masked, grouped by case in name order.
+    /// Prints the notes, masked, grouped by case in name order, then what the run cost.
     fn print_notes(&self) {
         let mut notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()));
         notes.sort_by(|a, b| a.0.cmp(&b.0));
         for (case, note) in notes {
             eprintln!("{}", self.redactor.redact(&format!("note: {case}: {note}")));
+        }
+        let (cases, requests) = (
+            self.cases_run.load(Ordering::Relaxed),
+            self.requests.load(Ordering::Relaxed),
+        );
+        if cases > 0 {
+            eprintln!("note: {cases} case(s) run, {requests} request(s) sent in all");
         }
     }
 }
@@ -452,6 +463,8 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         stop_after_items: settings.stop_after_items,
         walks: WalkCache::default(),
         notes: Mutex::default(),
+        cases_run: AtomicU32::new(0),
+        requests: AtomicU32::new(0),
         _mocks: mocks,
     })
 }
@@ -513,6 +526,8 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
             return Ok(());
         };
         let run = guarded(&shared.redactor, || execute(&case, &shared))?;
+        shared.cases_run.fetch_add(1, Ordering::Relaxed);
+        shared.requests.fetch_add(run.requests, Ordering::Relaxed);
         if run.passed() {
             if !matches!(case.file.kind(), CaseKind::Page(_)) {
                 shared.note(&case.name, run.cost());

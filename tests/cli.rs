@@ -398,7 +398,18 @@ async fn each_walk_is_sent_once_however_many_cases_need_it() {
     let page_cases = 12;
     assert_eq!(mock.request_count().await, page_cases + walks, "{all}");
     let notes: Vec<&str> = all.lines().filter(|l| l.starts_with("note: ")).collect();
-    assert_eq!(notes.len(), 5, "one cost note per walk case: {all}");
+    assert_eq!(
+        notes.len(),
+        6,
+        "one cost note per walk case, and the total: {all}"
+    );
+    assert_eq!(
+        notes[5],
+        format!(
+            "note: 17 case(s) run, {} request(s) sent in all",
+            page_cases + walks
+        )
+    );
     assert!(
         all.contains("note: list_batches::walk_limit_1: 1 walk, 258 pages, "),
         "{all}"
