@@ -127,7 +127,7 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
 }
 
 /// How transient trouble is retried.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
     pub max_attempts: u32,
@@ -151,7 +151,7 @@ impl Default for RetryPolicy {
 }
 
 /// Per-request settings: the run's, unless a case file overrides them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RequestOptions {
     pub retry: RetryPolicy,
     /// From sending the request to the last byte of the body.

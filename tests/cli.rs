@@ -536,6 +536,47 @@ async fn a_walk_past_its_time_limit_says_how_far_it_got() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_case_waiting_for_a_shared_walk_says_so_when_cut_off() {
+    let plain = ReferenceMock::start(mock_config()).await;
+    let cursor = plain.items()[6]["id"].as_str().unwrap().to_owned();
+    // Page 2 of the walk at limit 7 hangs; the walk case and the cross-walk both need it.
+    let slow = Mock::given(query_param("after", cursor.as_str()))
+        .and(query_param("limit", "7"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)));
+    let mock = ReferenceMock::start_with(mock_config().key(CANARY), vec![slow]).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+        ("CONTRACT_CASE_TIMEOUT", "1"),
+    ];
+    let args = [
+        "walk",
+        "--skip",
+        "walk_default",
+        "--skip",
+        "walk_limit_1",
+        "--skip",
+        "walk_max",
+        "--test-threads",
+        "2",
+    ];
+    let out = check(&env, &args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("2 failed"), "{all}");
+    // One case makes the walk and hangs on its page 2; the other waits for it, and when
+    // the first is cut off, may take the walk over just before its own time runs out.
+    assert!(
+        all.contains("; waiting for the walk at limit=7, which another case is making (raise")
+            || all.contains(
+                "; took over the walk at limit=7 from a case cut off by its time limit (raise"
+            ),
+        "the case waiting for it: {all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_retry_is_shown_even_when_the_case_passes() {
     let once = Mock::given(any())
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0.1"))

@@ -59,6 +59,25 @@ async fn benign_listings_walk_clean() {
     for items in [0, 1, 2, 7, 20, 140, 200, 101] {
         let mock = ReferenceMock::start(mock_config().items(items)).await;
         assert_walks_pass(&mock, &format!("{items} items")).await;
+        // Every page read once: ceil(items / limit) pages and the end probe, or one empty page.
+        let pages = |limit: u32| match items as u32 {
+            0 => 1,
+            n => n.div_ceil(limit) + 1,
+        };
+        for (name, expected) in [
+            ("walk_limit_1", pages(1)),
+            ("walk_limit_7", pages(7)),
+            ("walk_default", pages(20)),
+            ("walk_max", pages(100)),
+            ("cross_walk", pages(1) + pages(7) + pages(20) + pages(100)),
+        ] {
+            let run = run_on(&mock, &format!("list_batches::{name}")).await;
+            assert_eq!(
+                (run.pages, run.requests),
+                (expected, expected),
+                "{name}, {items} items"
+            );
+        }
     }
 }
 
@@ -369,7 +388,7 @@ async fn a_skipping_cursor_is_a_gap_only_the_cross_walk_sees() {
     assert_eq!(
         diffs[0].actual,
         format!(
-            "they first differ at id #2: limit=1 has {} at position 2 (page 2, after={}, data[0]); limit=100 has {} at position 2 (page 1, data[1]) (missing from the other walk)",
+            "they first differ here: limit=1 has {} at position 2 (page 2, after={}, data[0]); limit=100 has {} at position 2 (page 1, data[1]) (missing from the other walk)",
             id(&mock, 2),
             id(&mock, 0),
             id(&mock, 1)
@@ -396,7 +415,7 @@ async fn a_gap_at_one_boundary_is_named_by_position_and_ids() {
     assert_eq!(
         first.actual,
         format!(
-            "they first differ at id #129: limit=1 has {} at position 129 (page 129, after={}, data[0]); limit=100 has {} at position 129 (page 2, after={}, data[28]) (missing from the other walk)",
+            "they first differ here: limit=1 has {} at position 129 (page 129, after={}, data[0]); limit=100 has {} at position 129 (page 2, after={}, data[28]) (missing from the other walk)",
             id(&mock, 129),
             id(&mock, 127),
             id(&mock, 128),
@@ -428,7 +447,7 @@ async fn tie_order_that_changes_with_the_limit_breaks_the_first_page_prefix() {
         "the first page at limit=1 (1 ids) is a prefix of the first page at limit=100 (100 ids)"
     );
     assert!(
-        v[0].actual.starts_with(&format!("they first differ at id #1: limit=1 has {} at position 1 (page 1, data[0]); limit=100 has {} at position 1 (page 1, data[0])", id(&mock, 256), id(&mock, 0))),
+        v[0].actual.starts_with(&format!("they first differ here: limit=1 has {} at position 1 (page 1, data[0]); limit=100 has {} at position 1 (page 1, data[0])", id(&mock, 256), id(&mock, 0))),
         "{}",
         v[0].actual
     );

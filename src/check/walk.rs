@@ -59,8 +59,10 @@ pub struct WalkRecord {
     pub page_size: u64,
     /// Every item in the order the walk met them, repeats included.
     pub items: Vec<Seen>,
-    /// Items on the first page.
+    /// Items (with an id) on the first page.
     pub first_page_len: usize,
+    /// Each page's cursor, by page number - 1 (`None` for the first page).
+    pub cursors: Vec<Option<String>>,
     /// Pages fetched, the end probe not counted.
     pub pages: u32,
     /// Whether the walk reached the end of the listing: `has_more: false` and an empty page
@@ -139,14 +141,11 @@ impl<'a> WalkState<'a> {
     pub fn page(&mut self, cursor: Option<&str>, body: Option<&Value>) -> (Vec<Violation>, Next) {
         self.record.pages += 1;
         let page = self.record.pages;
+        self.record.cursors.push(cursor.map(str::to_owned));
         let mut out = Vec::new();
         let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
             return (out, Next::Stop);
         };
-        if page == 1 {
-            self.record.first_page_len = items.len();
-        }
-
         if items.is_empty() {
             if page == 1 {
                 // An empty listing; `empty_page` has judged its `has_more`.
@@ -168,6 +167,9 @@ impl<'a> WalkState<'a> {
 
         let seen_before = self.record.items.len();
         self.take_items(page, items, &mut out);
+        if page == 1 {
+            self.record.first_page_len = self.record.items.len();
+        }
 
         let last_id = items
             .last()
@@ -207,7 +209,7 @@ impl<'a> WalkState<'a> {
         if self
             .bounds
             .stop_after_items
-            .is_some_and(|cap| self.record.items.len() as u64 >= cap)
+            .is_some_and(|cap| self.positions.len() as u64 >= cap)
         {
             self.record.capped = true;
             return (out, Next::Stop);
@@ -233,22 +235,22 @@ impl<'a> WalkState<'a> {
     fn take_items(&mut self, page: u32, items: &[Value], out: &mut Vec<Violation>) {
         let (id_field, key_field) = (&self.contract.id_field, &self.contract.order_key);
         let order = self.contract.order;
-        let before = self.record.items.last().cloned();
+        let mut before = self.record.items.last().cloned();
         for (slot, item) in items.iter().enumerate() {
             // An item without a string id is the schema's to report.
             let Some(id) = item.get(id_field).and_then(Value::as_str) else {
                 continue;
             };
             let key = item.get(key_field).and_then(Value::as_i64);
-            if slot == 0 {
-                if let Some((prev, (k0, k1))) = before
-                    .as_ref()
+            // The boundary: this page's first item with an id against the last page's last.
+            if let Some(before) = before.take() {
+                if let Some((prev, (k0, k1))) = Some(&before)
                     .and_then(|b| Some((b, (b.key?, key?))))
                     .filter(|(_, (k0, k1))| !order.allows(*k0, *k1))
                 {
                     out.push(Violation::new(
                         Invariant::WalkOrder,
-                        format!("/data/0/{key_field}"),
+                        format!("/data/{slot}/{key_field}"),
                         format!(
                             "{} {k0} ({key_field} of {}, the last item of page {}; {} order)",
                             order.bound_symbol(),
@@ -333,18 +335,20 @@ fn list_ids(ids: &[&str]) -> String {
     text
 }
 
-/// Holds walks at different limits against each other: each against the walk with the largest
-/// pages (the fewest boundaries). They must list the same ids in the same order, so the first
-/// page at a smaller limit is a prefix of the first page at a larger one.
+/// Holds walks at different limits against each other: each against a reference walk, the
+/// one with the largest pages (the fewest boundaries) among those that reached the end. They
+/// must list the same ids in the same order, so the first page at a smaller limit is a prefix
+/// of the first page at a larger one.
 ///
-/// Items created during the run (order key at least `started_at` of the earliest walk minus
-/// the contract's `clock_skew_secs`) that one walk saw and the other did not are live
-/// traffic, not drift, and are left out. An incomplete walk is compared as far as it got.
+/// Live traffic is not drift: an item one walk saw and the other did not is left out when it
+/// was created during the run (its order key is at least the earliest walk's start minus the
+/// contract's `clock_skew_secs`) and is no older than anything the walk that lacks it saw.
+/// An incomplete walk is compared as far as it got.
 pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violation> {
     let Some(reference) = walks
         .iter()
         .enumerate()
-        .max_by_key(|(i, w)| (w.page_size, std::cmp::Reverse(*i)))
+        .max_by_key(|(i, w)| (w.complete, w.page_size, std::cmp::Reverse(*i)))
         .map(|(_, w)| *w)
     else {
         return Vec::new();
@@ -354,7 +358,13 @@ pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violatio
     walks
         .iter()
         .filter(|w| !std::ptr::eq(**w, reference))
-        .filter_map(|w| compare_pair(w, reference, fresh_since))
+        .filter_map(|w| {
+            if w.page_size <= reference.page_size {
+                compare_pair(w, reference, fresh_since)
+            } else {
+                compare_pair(reference, w, fresh_since)
+            }
+        })
         .collect()
 }
 
@@ -362,23 +372,32 @@ fn ids(walk: &WalkRecord) -> HashSet<&str> {
     walk.items.iter().map(|s| s.id.as_str()).collect()
 }
 
-/// The first place `small` and `large` disagree, if any.
+/// The items of `walk` that count in a comparison with `other`, with their positions: all
+/// but the live traffic only `walk` saw. An item is live when it was created during the run
+/// and is no older than anything `other` saw: new items join a listing at its newest end.
+fn comparable<'w>(
+    walk: &'w WalkRecord,
+    other: &WalkRecord,
+    in_other: &HashSet<&str>,
+    fresh_since: i64,
+) -> Vec<(usize, &'w Seen)> {
+    let newest_in_other = other.items.iter().filter_map(|s| s.key).max();
+    let live = |s: &Seen| {
+        s.key
+            .is_some_and(|k| k >= fresh_since && newest_in_other.is_none_or(|n| k >= n))
+    };
+    walk.items
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| in_other.contains(s.id.as_str()) || !live(s))
+        .collect()
+}
+
+/// The first place two walks disagree, if any; `small` has the smaller (or equal) pages.
 fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Option<Violation> {
     let (in_small, in_large) = (ids(small), ids(large));
-    let fresh = |s: &Seen| s.key.is_some_and(|k| k >= fresh_since);
-    // (position in its walk, item), live traffic seen by one walk only left out.
-    let a: Vec<(usize, &Seen)> = small
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| in_large.contains(s.id.as_str()) || !fresh(s))
-        .collect();
-    let b: Vec<(usize, &Seen)> = large
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| in_small.contains(s.id.as_str()) || !fresh(s))
-        .collect();
+    let a = comparable(small, large, &in_large, fresh_since);
+    let b = comparable(large, small, &in_small, fresh_since);
 
     let at = a
         .iter()
@@ -399,11 +418,11 @@ fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opt
             } else {
                 " (missing from the other walk)".to_owned()
             };
-            // The page's cursor is the item before its first.
-            let cursor = (pos - seen.slot as usize)
-                .checked_sub(1)
-                .and_then(|i| w.items.get(i))
-                .map(|c| format!(", after={}", c.id))
+            let cursor = w
+                .cursors
+                .get(seen.page as usize - 1)
+                .and_then(Option::as_deref)
+                .map(|c| format!(", after={c}"))
                 .unwrap_or_default();
             format!(
                 "{} has {} at position {} (page {}{cursor}, data[{}]){note}",
@@ -422,7 +441,7 @@ fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opt
         ),
     };
     let actual = format!(
-        "{}; {}",
+        "they first differ here: {}; {}",
         side(small, &in_large, a.get(at)),
         side(large, &in_small, b.get(at))
     );
@@ -443,12 +462,7 @@ fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opt
             format!("the walks at {s} and {l} list the same ids in the same order"),
         )
     };
-    Some(Violation::new(
-        invariant,
-        "",
-        expected,
-        format!("they first differ at id #{}: {actual}", at + 1),
-    ))
+    Some(Violation::new(invariant, "", expected, actual))
 }
 
 #[cfg(test)]
@@ -646,6 +660,9 @@ mod tests {
             page_size,
             items,
             first_page_len: ids.len().min(page_size as usize),
+            cursors: (0..ids.len().div_ceil(page_size as usize))
+                .map(|p| (p > 0).then(|| ids[p * page_size as usize - 1].to_string()))
+                .collect(),
             pages: ids.len().div_ceil(page_size as usize) as u32,
             complete,
             started_at: 1_000_000,
@@ -683,7 +700,7 @@ mod tests {
             found,
             [(
                 "same_sequence",
-                "they first differ at id #3: limit=1 has b at position 3 (page 3, after=d, data[0]); limit=2 has c at position 3 (page 2, after=d, data[0]) (missing from the other walk)".to_owned()
+                "they first differ here: limit=1 has b at position 3 (page 3, after=d, data[0]); limit=2 has c at position 3 (page 2, after=d, data[0]) (missing from the other walk)".to_owned()
             )]
         );
     }
@@ -716,6 +733,68 @@ mod tests {
             record("limit=2", 2, &["c", "b", "a"], true),
         ]);
         assert_eq!(found, []);
+    }
+
+    #[test]
+    fn a_new_item_missing_from_the_middle_is_a_gap() {
+        // Created a minute before the run, so "new", but one walk skipped it mid-listing:
+        // new items only ever join at the head.
+        let mut full = record("limit=1", 1, &["e", "d", "c", "b", "a"], true);
+        let mut gap = record("limit=2", 2, &["e", "d", "b", "a"], true);
+        for w in [&mut full, &mut gap] {
+            for s in &mut w.items {
+                s.key = Some(1_000_000 - 60 - s.slot as i64 - 10 * i64::from(s.page));
+            }
+        }
+        let found = compare(&[full, gap]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("has c at position 3"), "{}", found[0].1);
+    }
+
+    #[test]
+    fn items_without_an_id_do_not_derail_a_walk_or_a_comparison() {
+        let no_id = json!({"created_at": 50});
+        let mut first = page(&[("c", 40), ("b", 30)], true);
+        first["data"]
+            .as_array_mut()
+            .unwrap()
+            .insert(0, no_id.clone());
+        let mut second = page(&[("a", 10)], false);
+        second["data"].as_array_mut().unwrap().insert(0, no_id);
+        let (found, record) = walk(&[first, second, page(&[], false)], 10);
+        assert_eq!(found, []);
+        assert_eq!(record.first_page_len, 2);
+        assert_eq!(record.cursors, [None, Some("b".to_owned())]);
+        let mut other = record.clone();
+        other.label = "limit=3".into();
+        other.page_size = 3;
+        other.items.swap(0, 1);
+        let found = compare(&[record, other]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "first_page_prefix");
+        assert!(
+            found[0].1.contains("has c at position 1 (page 1, data[1])"),
+            "{}",
+            found[0].1
+        );
+    }
+
+    #[test]
+    fn the_reference_is_a_complete_walk() {
+        // The walk at the largest limit broke off; the others are held to each other.
+        let mut broken = record("limit=100", 100, &["c", "b"], false);
+        broken.pages = 1;
+        let found = compare(&[
+            record("limit=1", 1, &["c", "b", "a", "z"], true),
+            record("limit=2", 2, &["c", "b", "a"], true),
+            broken,
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.ends_with("limit=2 ended after 3 ids (2 pages)"),
+            "{}",
+            found[0].1
+        );
     }
 
     #[test]

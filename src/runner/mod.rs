@@ -133,6 +133,20 @@ impl<'a> RunContext<'a> {
         }
     }
 
+    /// Adds `note` to the case's progress, or with `done`, takes it away again.
+    pub(crate) fn note(&self, note: &str, done: bool) {
+        if let Some(progress) = self.progress {
+            let mut notes = progress.notes.lock().unwrap_or_else(|e| e.into_inner());
+            match notes.iter().position(|n| n == note) {
+                Some(i) if done => {
+                    notes.remove(i);
+                }
+                None if !done => notes.push(note.to_owned()),
+                _ => {}
+            }
+        }
+    }
+
     /// Counts an answered request in the case's progress, if it is kept.
     pub(crate) fn answered(&self, attempts: u32, what: impl FnOnce() -> String) {
         if let Some(progress) = self.progress {
@@ -272,10 +286,14 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
 
 /// The violation for a case that ran past its time limit, saying how far it got.
 pub fn case_timeout_violation(after: Duration, progress: &Progress) -> Violation {
-    let answered = match (progress.requests(), progress.last()) {
+    let mut answered = match (progress.requests(), progress.last()) {
         (0, _) | (_, None) => "no request answered".to_owned(),
         (n, Some(last)) => format!("{} answered, the last: {last}", plural(n, "request")),
     };
+    for note in progress.notes() {
+        answered.push_str("; ");
+        answered.push_str(&note);
+    }
     Violation::new(
         Invariant::Transport,
         "",
@@ -293,6 +311,9 @@ pub fn case_timeout_violation(after: Duration, progress: &Progress) -> Violation
 pub struct Progress {
     requests: AtomicU32,
     last: Mutex<Option<String>>,
+    /// What the case is doing besides its own requests: waiting for a walk another case is
+    /// making, or having taken one over.
+    notes: Mutex<Vec<String>>,
 }
 
 impl Progress {
@@ -310,6 +331,11 @@ impl Progress {
     /// The last request answered: `GET <url>`, or a walk's page.
     pub fn last(&self) -> Option<String> {
         self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// What the case is doing besides its own requests.
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

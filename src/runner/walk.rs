@@ -18,7 +18,7 @@ use super::{RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
 use crate::check::walk::{Next, WalkBounds, WalkRecord, WalkState};
 use crate::check::{Expect, judge};
-use crate::http::Retry;
+use crate::http::{RequestOptions, Retry};
 use crate::violation::{PageRef, Violation};
 
 /// A finished walk: what it saw, what it broke, what it cost.
@@ -37,7 +37,16 @@ pub struct Walk {
 /// The walks made so far in a run, each made once however many cases need it.
 #[derive(Debug, Default)]
 pub struct WalkCache {
-    walks: Mutex<HashMap<WalkKey, Arc<OnceCell<Arc<Walk>>>>>,
+    walks: Mutex<HashMap<WalkKey, Arc<Shared>>>,
+}
+
+/// One walk as the cache holds it.
+#[derive(Debug, Default)]
+struct Shared {
+    walk: OnceCell<Arc<Walk>>,
+    /// Whether a case has begun the walk: a case that then finds it still unmade took it over
+    /// from one cut off by its time limit.
+    begun: AtomicBool,
 }
 
 /// Everything that decides which requests a walk sends.
@@ -49,6 +58,8 @@ struct WalkKey {
     headers: Vec<(String, String)>,
     limit: Option<u64>,
     bounds: WalkBounds,
+    /// Retries and timeouts: a case with its own `[limits]` makes its own walk.
+    options: RequestOptions,
 }
 
 impl WalkCache {
@@ -78,18 +89,35 @@ impl WalkCache {
                 .collect(),
             limit: limit.param(&case.contract),
             bounds,
+            options: ctx.options.clone(),
         };
-        let cell = {
+        let shared = {
             let mut walks = self.walks.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(walks.entry(key).or_default())
         };
         let sent = AtomicBool::new(false);
-        let walk = cell
+        let label = limit.label(&case.contract);
+        let waiting = format!("waiting for the walk at {label}, which another case is making");
+        ctx.note(&waiting, false);
+        // If the case making the walk is cut off by its time limit, a waiting case takes
+        // over and makes it from the first page.
+        let walk = shared
+            .walk
             .get_or_init(|| async {
                 sent.store(true, Ordering::Relaxed);
+                ctx.note(&waiting, true);
+                if shared.begun.swap(true, Ordering::Relaxed) {
+                    ctx.note(
+                        &format!(
+                            "took over the walk at {label} from a case cut off by its time limit"
+                        ),
+                        false,
+                    );
+                }
                 Arc::new(walk(case, limit, bounds, ctx).await)
             })
             .await;
+        ctx.note(&waiting, true);
         (Arc::clone(walk), sent.load(Ordering::Relaxed))
     }
 }
