@@ -44,16 +44,9 @@ fn normalize(text: &str, port: u16) -> String {
         .join("\n")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn drift_report() {
-    let config = mock_config()
-        .key(KEY)
-        .prefix("/gw")
-        .fault(Fault::CreatedAtAsString)
-        .fault(Fault::WrongLastId)
-        .fault(Fault::AuthNotChecked)
-        .fault(Fault::InvalidLimitCrashes);
-    let mock = ReferenceMock::start(config).await;
+/// Runs `list-contract check` one case at a time against `mock` and returns what it printed,
+/// normalized.
+fn check_report(mock: &ReferenceMock) -> String {
     let base = mock.base_url().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_list-contract"))
         .args(["check", "--test-threads", "1", "--cases"])
@@ -74,6 +67,30 @@ async fn drift_report() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(!all.contains(KEY));
-    let port = mock.base_url().port().unwrap();
-    assert_golden("drift_report.txt", &normalize(&all, port));
+    normalize(&all, mock.base_url().port().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_report() {
+    let config = mock_config()
+        .key(KEY)
+        .prefix("/gw")
+        .fault(Fault::CreatedAtAsString)
+        .fault(Fault::WrongLastId)
+        .fault(Fault::AuthNotChecked)
+        .fault(Fault::InvalidLimitCrashes);
+    let mock = ReferenceMock::start(config).await;
+    assert_golden("drift_report.txt", &check_report(&mock));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn walk_report() {
+    // A gap at one boundary past the middle, and a has_more that never turns false.
+    let config = mock_config()
+        .key(KEY)
+        .items(60)
+        .fault(Fault::GapOnce)
+        .fault(Fault::HasMoreAlwaysTrue);
+    let mock = ReferenceMock::start(config).await;
+    assert_golden("walk_report.txt", &check_report(&mock));
 }
