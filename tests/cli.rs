@@ -437,6 +437,34 @@ async fn a_listing_that_grows_and_changes_during_the_run_passes_the_full_suite()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_ignores_the_cursor_fails_every_walk_on_page_two() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY).fault(Fault::CursorIgnored)).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+    ];
+    let out = check(&env, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("12 passed; 5 failed"), "{all}");
+    // The page cases, then two pages per walk: the second repeats the first, and stops it.
+    assert_eq!(mock.request_count().await, 12 + 4 * 2, "{all}");
+    for walk in ["limit=1", "limit=7", "no limit (default 20)", "limit=100"] {
+        assert!(
+            all.contains(&format!(": walk {walk}, page 2, after=")),
+            "{walk}: {all}"
+        );
+    }
+    assert_eq!(
+        all.matches("invariant: cursor_cycle (every cursor of a walk is new)")
+            .count(),
+        8,
+        "each walk case, and each walk of the cross-walk: {all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_item_cap_keeps_walks_of_a_large_account_short() {
     let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
     let base = mock.base_url().to_string();
