@@ -3,9 +3,10 @@
 //! A contract-conformance test harness for paginated list APIs. Its first contract is the
 //! OpenAI-compatible List Batches endpoint, `GET /v1/batches?limit=N&after=CURSOR`.
 //!
-//! Declarative case files (`cases/<suite>/*.toml`) say what to request and what must hold;
-//! JSON Schemas (`schemas/*.json`) describe the bodies; the runner checks a live endpoint
-//! (`CONTRACT_BASE_URL`) or, when none is set, the embedded [reference mock](mock).
+//! Declarative case files (`cases/<suite>/*.toml`) say what to request and what must hold:
+//! one page, a walk that follows the cursor to the end, or walks at several limits that must
+//! agree. JSON Schemas (`schemas/*.json`) describe the bodies; the runner checks a live
+//! endpoint (`CONTRACT_BASE_URL`) or, when none is set, the embedded [reference mock](mock).
 //!
 //! The pipeline, one module each:
 //!
