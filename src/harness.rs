@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::case::CaseKind;
 use crate::case::{Case, load_cases};
-use crate::check::walk::DEFAULT_MAX_PAGES;
+use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds};
 use crate::contract::AuthStyle;
 use crate::http::{
     ClientSettings, HttpClient, Redactor, RequestOptions, Secret, Target, parse_base_url,
@@ -89,10 +89,8 @@ pub struct Settings {
     pub request: RequestOptions,
     /// `None`: [`DEFAULT_CASE_TIMEOUT`] for page cases, [`DEFAULT_WALK_CASE_TIMEOUT`] for walks.
     pub case_timeout: Option<Duration>,
-    /// The page budget of a walk whose case sets none.
-    pub max_pages: u32,
-    /// Items after which a walk whose case sets no cap stops short of the end.
-    pub stop_after_items: Option<u64>,
+    /// How far a walk may go, unless its case says otherwise.
+    pub walk_bounds: WalkBounds,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -163,8 +161,10 @@ impl Settings {
                 Some(_) => Err(format!("{name}: give a whole number of {what}, at least 1")),
             }
         };
-        let max_pages = count(env::MAX_PAGES, "pages")?.unwrap_or(DEFAULT_MAX_PAGES);
-        let stop_after_items = count(env::STOP_AFTER_ITEMS, "items")?.map(u64::from);
+        let walk_bounds = WalkBounds {
+            max_pages: count(env::MAX_PAGES, "pages")?.unwrap_or(DEFAULT_MAX_PAGES),
+            stop_after_items: count(env::STOP_AFTER_ITEMS, "items")?.map(u64::from),
+        };
         request.retry.budget = secs(env::RETRY_BUDGET, defaults.retry.budget)?;
         request.timeout = secs(env::REQUEST_TIMEOUT, defaults.timeout)?;
 
@@ -193,8 +193,7 @@ impl Settings {
             case_timeout: var(env::CASE_TIMEOUT)
                 .map(|_| secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT))
                 .transpose()?,
-            max_pages,
-            stop_after_items,
+            walk_bounds,
             client,
         })
     }
@@ -273,8 +272,7 @@ struct Shared {
     redactor: Redactor,
     request: RequestOptions,
     case_timeout: Option<Duration>,
-    max_pages: u32,
-    stop_after_items: Option<u64>,
+    walk_bounds: WalkBounds,
     /// Walks made so far: a walk several cases need is made once.
     walks: WalkCache,
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
@@ -459,8 +457,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         redactor: settings.redactor(),
         request: settings.request.clone(),
         case_timeout: settings.case_timeout,
-        max_pages: settings.max_pages,
-        stop_after_items: settings.stop_after_items,
+        walk_bounds: settings.walk_bounds,
         walks: WalkCache::default(),
         notes: Mutex::default(),
         cases_run: AtomicU32::new(0),
@@ -577,8 +574,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         });
     let progress = Progress::default();
     let ctx = RunContext {
-        max_pages: shared.max_pages,
-        stop_after_items: shared.stop_after_items,
+        walk_bounds: shared.walk_bounds,
         progress: Some(&progress),
         ..RunContext::new(
             target,
@@ -623,7 +619,7 @@ mod tests {
         assert_eq!(s.cases_dir, Path::new("/r/cases"));
         assert_eq!(s.request, RequestOptions::default());
         assert_eq!(s.case_timeout, None);
-        assert_eq!((s.max_pages, s.stop_after_items), (DEFAULT_MAX_PAGES, None));
+        assert_eq!(s.walk_bounds, WalkBounds::default());
         assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
@@ -656,7 +652,13 @@ mod tests {
         assert_eq!(s.request.retry.max_attempts, 2);
         assert_eq!(s.request.timeout, Duration::from_millis(1500));
         assert_eq!(s.case_timeout, Some(Duration::from_secs(600)));
-        assert_eq!((s.max_pages, s.stop_after_items), (50_000, Some(2000)));
+        assert_eq!(
+            s.walk_bounds,
+            WalkBounds {
+                max_pages: 50_000,
+                stop_after_items: Some(2000)
+            }
+        );
         assert_eq!(s.secrets, [Secret::new("alpha")]);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),

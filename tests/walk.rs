@@ -5,6 +5,7 @@
 mod common;
 
 use common::{case, mock_config, of, run, run_on, schemas, target_for};
+use list_contract::check::walk::WalkBounds;
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{Fault, ReferenceMock};
 use list_contract::runner::{CaseRun, RunContext, WalkCache, run_case};
@@ -316,7 +317,10 @@ async fn the_page_budget_stops_a_walk_that_does_not_end() {
     let options = RequestOptions::default();
     let walks = WalkCache::default();
     let ctx = RunContext {
-        max_pages: 5,
+        walk_bounds: WalkBounds {
+            max_pages: 5,
+            stop_after_items: None,
+        },
         ..RunContext::new(&target, &http, schemas(), &options, &walks)
     };
     let run = run_case(case("list_batches::walk_limit_1"), &ctx).await;

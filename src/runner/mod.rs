@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::case::{Case, CaseKind, Outcome};
-use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds, WalkRecord, compare_walks};
+use crate::check::walk::{WalkBounds, WalkRecord, compare_walks};
 use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
 use crate::schema::SchemaSet;
@@ -51,20 +51,20 @@ impl CaseRun {
 
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
-        self.violations.extend(walk.violations.iter().cloned());
+        self.violations.extend(walk.run.violations.iter().cloned());
         if sent {
-            self.requests += walk.requests;
-            self.retries.extend(walk.retries.iter().cloned());
+            self.requests += walk.run.requests;
+            self.retries.extend(walk.run.retries.iter().cloned());
         } else {
-            self.shared += walk.requests;
+            self.shared += walk.run.requests;
         }
         self.pages += walk.record.pages + u32::from(walk.probed);
         self.walks += 1;
         self.capped += u32::from(walk.record.capped);
     }
 
-    /// One line on what the case cost: `3 walks, 301 pages, 12 requests (289 shared with
-    /// other cases), 1 retry`.
+    /// One line on what the case cost: `3 walks, 301 pages, 12 requests (+289 shared with
+    /// other cases), 1 of them retries`.
     pub fn cost(&self) -> String {
         let mut parts = Vec::new();
         if self.walks > 0 {
@@ -104,16 +104,14 @@ pub struct RunContext<'a> {
     pub options: &'a RequestOptions,
     /// Walks already made in this run, for cases that need the same walk.
     pub walks: &'a WalkCache,
-    /// The page budget of a walk whose case sets none.
-    pub max_pages: u32,
-    /// Items after which a walk whose case sets no cap stops short of the end.
-    pub stop_after_items: Option<u64>,
+    /// How far a walk may go, unless its case says otherwise.
+    pub walk_bounds: WalkBounds,
     /// Where the case's requests are counted as they are answered.
     pub progress: Option<&'a Progress>,
 }
 
 impl<'a> RunContext<'a> {
-    /// A context with no walks shared yet and the default page budget.
+    /// A context with the default walk bounds and no progress kept.
     pub fn new(
         target: &'a Target,
         http: &'a HttpClient,
@@ -127,8 +125,7 @@ impl<'a> RunContext<'a> {
             schemas,
             options,
             walks,
-            max_pages: DEFAULT_MAX_PAGES,
-            stop_after_items: None,
+            walk_bounds: WalkBounds::default(),
             progress: None,
         }
     }
@@ -144,6 +141,14 @@ impl<'a> RunContext<'a> {
                 None if !done => notes.push(note.to_owned()),
                 _ => {}
             }
+        }
+    }
+
+    /// The bounds of a walk: the case's own, or else the run's.
+    fn bounds(&self, max_pages: Option<u32>, stop_after_items: Option<u64>) -> WalkBounds {
+        WalkBounds {
+            max_pages: max_pages.unwrap_or(self.walk_bounds.max_pages),
+            stop_after_items: stop_after_items.or(self.walk_bounds.stop_after_items),
         }
     }
 
@@ -176,20 +181,14 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     match case.file.kind() {
         CaseKind::Page(accept) => run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
-            let bounds = WalkBounds {
-                max_pages: spec.max_pages.unwrap_or(ctx.max_pages),
-                stop_after_items: spec.stop_after_items.or(ctx.stop_after_items),
-            };
+            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
             let (walk, sent) = ctx.walks.walk(case, spec.limit, bounds, ctx).await;
             let mut run = CaseRun::default();
             run.absorb(&walk, sent);
             run
         }
         CaseKind::CrossWalk(spec) => {
-            let bounds = WalkBounds {
-                max_pages: spec.max_pages.unwrap_or(ctx.max_pages),
-                stop_after_items: spec.stop_after_items.or(ctx.stop_after_items),
-            };
+            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
             // Side by side: the client's concurrency cap still bounds the requests in flight.
             let walks = join_all(
                 spec.limits

@@ -14,22 +14,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::OnceCell;
 
-use super::{RunContext, request_headers, transport_violation};
+use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
 use crate::check::walk::{Next, WalkBounds, WalkRecord, WalkState};
 use crate::check::{Expect, judge};
-use crate::http::{RequestOptions, Retry};
-use crate::violation::{PageRef, Violation};
+use crate::http::RequestOptions;
+use crate::violation::PageRef;
 
 /// A finished walk: what it saw, what it broke, what it cost.
 #[derive(Debug, Clone, Default)]
 pub struct Walk {
     pub record: WalkRecord,
-    /// Page, walk and transport violations, each located on its page.
-    pub violations: Vec<Violation>,
-    /// HTTP requests sent, retries included.
-    pub requests: u32,
-    pub retries: Vec<(String, Retry)>,
+    /// Page, walk and transport violations, each located on its page, and the requests and
+    /// retries sent.
+    pub run: CaseRun,
     /// Whether the end probe was sent.
     pub probed: bool,
 }
@@ -178,15 +176,16 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
             Ok(exchange) => exchange,
             Err(e) => {
                 ctx.answered(e.retries.len() as u32 + 1, || page.to_string());
-                out.count(&e.request_line(), &e.retries);
-                out.violations
+                out.run.record(&e.request_line(), &e.retries);
+                out.run
+                    .violations
                     .push(transport_violation(&e, page.page).on_page(&page));
                 break;
             }
         };
         let request = exchange.request_line();
         ctx.answered(exchange.attempts(), || page.to_string());
-        out.count(&request, &exchange.retries);
+        out.run.record(&request, &exchange.retries);
         let judged = judge(&exchange, &expect, ctx.schemas);
         let mut found = judged.violations;
         let next = if probing {
@@ -197,7 +196,7 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
             found.extend(walk_found);
             next
         };
-        out.violations.extend(found.into_iter().map(|mut v| {
+        out.run.violations.extend(found.into_iter().map(|mut v| {
             v.request = Some(request.clone());
             v.on_page(&page)
         }));
@@ -212,12 +211,4 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
     }
     out.record = state.finish();
     out
-}
-
-impl Walk {
-    fn count(&mut self, request: &str, retries: &[Retry]) {
-        self.requests += retries.len() as u32 + 1;
-        self.retries
-            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
-    }
 }
