@@ -243,11 +243,9 @@ impl<'a> WalkState<'a> {
             };
             let key = item.get(key_field).and_then(Value::as_i64);
             // The boundary: this page's first item with an id against the last page's last.
-            if let Some(before) = before.take() {
-                if let Some((prev, (k0, k1))) = Some(&before)
-                    .and_then(|b| Some((b, (b.key?, key?))))
-                    .filter(|(_, (k0, k1))| !order.allows(*k0, *k1))
-                {
+            if let Some(prev) = before.take() {
+                let keys = prev.key.zip(key);
+                if let Some((k0, k1)) = keys.filter(|(k0, k1)| !order.allows(*k0, *k1)) {
                     out.push(Violation::new(
                         Invariant::WalkOrder,
                         format!("/data/{slot}/{key_field}"),
