@@ -218,7 +218,7 @@ impl Violation {
 }
 
 /// Where in a walk a response came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageRef {
     /// The walk, by its limit: `limit=7`, or `no limit (default 20)`.
     pub walk: String,

@@ -11,6 +11,7 @@
 //! Violations found while walking name their page in the heading:
 //! `list_batches::walk_limit_7: walk limit=7, page 3, after=batch_9f… (GET …)`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::http::Redactor;
@@ -36,18 +37,7 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
         run.cost()
     );
 
-    type Group<'v> = (Option<&'v str>, Option<&'v PageRef>, Vec<&'v Violation>);
-    let mut groups: Vec<Group> = Vec::new();
-    for v in &run.violations {
-        let (request, page) = (v.request.as_deref(), v.page.as_ref());
-        match groups
-            .iter_mut()
-            .find(|(r, p, _)| *r == request && *p == page)
-        {
-            Some((_, _, vs)) => vs.push(v),
-            None => groups.push((request, page, vec![v])),
-        }
-    }
+    let groups = by_request(&run.violations);
     if !run.retries.is_empty() {
         let _ = writeln!(out, "\nretries:");
         for (request, retry) in &run.retries {
@@ -217,6 +207,26 @@ fn render_group(out: &mut String, violations: &[&Violation]) {
             if at.len() > LISTED { ", …" } else { "" }
         );
     }
+}
+
+type Group<'v> = (Option<&'v str>, Option<&'v PageRef>, Vec<&'v Violation>);
+
+/// The violations grouped by the request (and walk page) they came from, in order of first
+/// appearance.
+fn by_request(violations: &[Violation]) -> Vec<Group<'_>> {
+    let mut index: HashMap<(Option<&str>, Option<&PageRef>), usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for v in violations {
+        let key = (v.request.as_deref(), v.page.as_ref());
+        match index.get(&key) {
+            Some(&i) => groups[i].2.push(v),
+            None => {
+                index.insert(key, groups.len());
+                groups.push((key.0, key.1, vec![v]));
+            }
+        }
+    }
+    groups
 }
 
 /// What makes violations on different pages "the same": the rule and the place, not the
