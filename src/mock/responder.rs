@@ -43,10 +43,11 @@ pub enum Fault {
     CursorInclusive,
     /// The page after a cursor starts one item late: an item is skipped at every boundary.
     CursorSkipsOne,
-    /// The item at the first page boundary at or past the middle of the listing is served again
-    /// at the top of the next page, once.
+    /// The item at the first page boundary at or past the middle of the listing is served
+    /// again at the top of the next page, once.
     DuplicateOnce,
-    /// The item after the first page boundary at or past the middle of the listing is skipped, once.
+    /// The item after the first page boundary at or past the middle of the listing is
+    /// skipped, once.
     GapOnce,
     /// `has_more` is true on every page, the last one included.
     HasMoreAlwaysTrue,
