@@ -25,8 +25,9 @@ const SHOWN_ALIKE_REQUESTS: usize = 3;
 
 /// Renders every violation of a failed case, secrets masked.
 ///
-/// Violations are grouped under the request that produced them; beyond [`SHOWN_ALIKE`]
-/// violations of one kind on one request, the rest are listed by location on one line.
+/// Violations are grouped under the request (and walk page) that produced them; beyond
+/// three violations of one kind on one request, the rest are listed by location on one line,
+/// and beyond three requests with violations alike, the rest are listed by page.
 pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &Redactor) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", description.trim());
