@@ -268,6 +268,16 @@ pub struct Case {
 }
 
 impl Case {
+    /// The case's query parameters as `(name, value)` pairs, in name order.
+    pub fn query_pairs(&self) -> Vec<(&str, &str)> {
+        self.file
+            .request
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.0.as_str()))
+            .collect()
+    }
+
     /// The limit the page invariants hold the response to: the `limit` the case sends
     /// when it is a non-negative integer, otherwise the contract's default.
     pub fn effective_limit(&self) -> u64 {

@@ -210,14 +210,9 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
 
 /// Sends a page case's one request and judges the answer against its `[[accept]]`.
 async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> CaseRun {
-    let query: Vec<(&str, &str)> = case
-        .file
-        .request
-        .query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.0.as_str()))
-        .collect();
-    let url = ctx.target.endpoint(&case.contract.path, &query);
+    let url = ctx
+        .target
+        .endpoint(&case.contract.path, &case.query_pairs());
     let headers = request_headers(case, ctx.target);
     let expect = Expect {
         accept,

@@ -146,21 +146,16 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
     };
     let headers = request_headers(case, ctx.target);
     let limit_value = limit.param(contract).map(|n| n.to_string());
+    let mut fixed = case.query_pairs();
+    if let Some(l) = &limit_value {
+        fixed.push((&contract.limit_param, l));
+    }
 
     let mut out = Walk::default();
     let mut cursor: Option<String> = None;
     let mut probing = false;
     loop {
-        let mut query: Vec<(&str, &str)> = case
-            .file
-            .request
-            .query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.0.as_str()))
-            .collect();
-        if let Some(l) = &limit_value {
-            query.push((&contract.limit_param, l));
-        }
+        let mut query = fixed.clone();
         if let Some(c) = &cursor {
             query.push((&contract.cursor_param, c));
         }
