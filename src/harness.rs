@@ -21,7 +21,7 @@ use crate::http::{
 use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
 use crate::report::human::render_failure;
 use crate::runner::{
-    CaseRun, Progress, RunContext, WalkCache, case_options, case_timeout_violation, run_case,
+    CaseRun, Progress, RunCache, RunContext, case_options, case_timeout_violation, run_case,
 };
 use crate::schema::SchemaSet;
 
@@ -273,8 +273,8 @@ struct Shared {
     request: RequestOptions,
     case_timeout: Option<Duration>,
     walk_bounds: WalkBounds,
-    /// Walks made so far: a walk several cases need is made once.
-    walks: WalkCache,
+    /// Walks and first pages fetched so far: what several cases need is fetched once.
+    cache: RunCache,
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
     /// after the run, so they do not tear libtest's lines apart.
     notes: Mutex<Vec<(String, String)>>,
@@ -458,7 +458,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         request: settings.request.clone(),
         case_timeout: settings.case_timeout,
         walk_bounds: settings.walk_bounds,
-        walks: WalkCache::default(),
+        cache: RunCache::default(),
         notes: Mutex::default(),
         cases_run: AtomicU32::new(0),
         requests: AtomicU32::new(0),
@@ -581,7 +581,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
             &shared.http,
             &shared.schemas,
             &options,
-            &shared.walks,
+            &shared.cache,
         )
     };
     let run = run_case(case, &ctx);

@@ -8,7 +8,7 @@ use common::{case, mock_config, of, run, run_on, schemas, target_for};
 use list_contract::check::walk::WalkBounds;
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{Fault, ReferenceMock};
-use list_contract::runner::{CaseRun, RunContext, WalkCache, run_case};
+use list_contract::runner::{CaseRun, RunCache, RunContext, run_case};
 use list_contract::violation::{Invariant, PageRef};
 use wiremock::matchers::query_param;
 use wiremock::{Mock, ResponseTemplate};
@@ -124,12 +124,15 @@ async fn shared_walks_are_counted_once() {
     let http = HttpClient::new(&ClientSettings::default()).unwrap();
     let target = target_for(&mock);
     let options = RequestOptions::default();
-    let walks = WalkCache::default();
+    let walks = RunCache::default();
     let ctx = RunContext::new(&target, &http, schemas(), &options, &walks);
+    let page = run_case(case("list_batches::limit_7"), &ctx).await;
     let first = run_case(case("list_batches::walk_limit_7"), &ctx).await;
     let cross = run_case(case("list_batches::cross_walk"), &ctx).await;
-    assert!(first.passed() && cross.passed());
-    assert_eq!((first.requests, first.shared), (6, 0));
+    assert!(page.passed() && first.passed() && cross.passed());
+    assert_eq!((page.requests, page.shared), (1, 0));
+    // The walk's first page is the page case's request.
+    assert_eq!((first.requests, first.shared, first.pages), (5, 1, 6));
     // Limits 1, default and max are new; the walk at 7 is the one above.
     assert_eq!((cross.requests, cross.shared), (31 + 3 + 2, 6));
     assert_eq!(mock.request_count().await, 6 + 31 + 3 + 2);
@@ -315,7 +318,7 @@ async fn the_page_budget_stops_a_walk_that_does_not_end() {
     let http = HttpClient::new(&ClientSettings::default()).unwrap();
     let target = target_for(&mock);
     let options = RequestOptions::default();
-    let walks = WalkCache::default();
+    let walks = RunCache::default();
     let ctx = RunContext {
         walk_bounds: WalkBounds {
             max_pages: 5,

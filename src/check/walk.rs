@@ -68,7 +68,7 @@ pub struct WalkRecord {
     /// Whether the walk reached the end of the listing: `has_more: false` and an empty page
     /// after it. An incomplete walk is compared with others only as far as it got.
     pub complete: bool,
-    /// When the walk's first request was sent, in Unix seconds.
+    /// When the walk's first page was asked for, in Unix seconds (set by the runner).
     pub started_at: i64,
     /// Whether the walk stopped at its item cap, short of the end.
     pub capped: bool,
@@ -101,13 +101,7 @@ pub struct WalkState<'a> {
 }
 
 impl<'a> WalkState<'a> {
-    pub fn new(
-        contract: &'a Contract,
-        label: String,
-        page_size: u64,
-        bounds: WalkBounds,
-        started_at: i64,
-    ) -> Self {
+    pub fn new(contract: &'a Contract, label: String, page_size: u64, bounds: WalkBounds) -> Self {
         WalkState {
             contract,
             bounds: WalkBounds {
@@ -117,7 +111,6 @@ impl<'a> WalkState<'a> {
             record: WalkRecord {
                 label,
                 page_size,
-                started_at,
                 ..WalkRecord::default()
             },
             positions: HashMap::new(),
@@ -495,7 +488,7 @@ mod tests {
         bounds: WalkBounds,
     ) -> (Vec<(&'static str, String)>, WalkRecord) {
         let c = list_batches();
-        let mut state = WalkState::new(&c, "limit=2".into(), 2, bounds, 0);
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, bounds);
         let mut found = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = pages.iter();

@@ -1,14 +1,16 @@
 //! Runs one case: builds its requests, sends them, and judges the responses. A page case
 //! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
 
+pub mod pages;
 pub mod walk;
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
 
 use crate::case::{Case, CaseKind, Outcome};
 use crate::check::walk::{WalkBounds, WalkRecord, compare_walks};
@@ -16,7 +18,15 @@ use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
-pub use walk::WalkCache;
+use pages::{Fetched, PageCache};
+use walk::WalkCache;
+
+/// What a run shares between its cases: walks, and first pages.
+#[derive(Debug, Default)]
+pub struct RunCache {
+    walks: WalkCache,
+    pages: PageCache,
+}
 
 /// What running a case found, and what it cost.
 #[derive(Debug, Clone, Default)]
@@ -54,9 +64,10 @@ impl CaseRun {
         self.violations.extend(walk.run.violations.iter().cloned());
         if sent {
             self.requests += walk.run.requests;
+            self.shared += walk.run.shared;
             self.retries.extend(walk.run.retries.iter().cloned());
         } else {
-            self.shared += walk.run.requests;
+            self.shared += walk.run.requests + walk.run.shared;
         }
         self.pages += walk.record.pages + u32::from(walk.probed);
         self.walks += 1;
@@ -102,8 +113,8 @@ pub struct RunContext<'a> {
     pub http: &'a HttpClient,
     pub schemas: &'a SchemaSet,
     pub options: &'a RequestOptions,
-    /// Walks already made in this run, for cases that need the same walk.
-    pub walks: &'a WalkCache,
+    /// Walks and first pages already fetched in this run, for cases that need the same.
+    pub cache: &'a RunCache,
     /// How far a walk may go, unless its case says otherwise.
     pub walk_bounds: WalkBounds,
     /// Where the case's requests are counted as they are answered.
@@ -117,14 +128,14 @@ impl<'a> RunContext<'a> {
         http: &'a HttpClient,
         schemas: &'a SchemaSet,
         options: &'a RequestOptions,
-        walks: &'a WalkCache,
+        cache: &'a RunCache,
     ) -> Self {
         RunContext {
             target,
             http,
             schemas,
             options,
-            walks,
+            cache,
             walk_bounds: WalkBounds::default(),
             progress: None,
         }
@@ -150,6 +161,34 @@ impl<'a> RunContext<'a> {
             max_pages: max_pages.unwrap_or(self.walk_bounds.max_pages),
             stop_after_items: stop_after_items.or(self.walk_bounds.stop_after_items),
         }
+    }
+
+    /// Sends `GET url`; a request without a cursor may instead be answered with what another
+    /// case got for the same request. Counts it in `run` as sent or shared, and in the
+    /// case's progress as `what`.
+    async fn fetch(
+        &self,
+        url: Url,
+        headers: HeaderMap,
+        first_page: bool,
+        run: &mut CaseRun,
+        what: impl FnOnce(&Fetched) -> String,
+    ) -> Arc<Fetched> {
+        let (fetched, sent) = self
+            .cache
+            .pages
+            .get(self.http, url, headers, self.options, first_page)
+            .await;
+        if sent {
+            self.answered(fetched.attempts(), || what(&fetched));
+            match &fetched.result {
+                Ok(exchange) => run.record(&exchange.request_line(), &exchange.retries),
+                Err(e) => run.record(&e.request_line(), &e.retries),
+            }
+        } else {
+            run.shared += fetched.attempts();
+        }
+        fetched
     }
 
     /// Counts an answered request in the case's progress, if it is kept.
@@ -182,7 +221,7 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
         CaseKind::Page(accept) => run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let (walk, sent) = ctx.walks.walk(case, spec.limit, bounds, ctx).await;
+            let (walk, sent) = ctx.cache.walks.walk(case, spec.limit, bounds, ctx).await;
             let mut run = CaseRun::default();
             run.absorb(&walk, sent);
             run
@@ -193,7 +232,7 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             let walks = join_all(
                 spec.limits
                     .iter()
-                    .map(|limit| ctx.walks.walk(case, *limit, bounds, ctx)),
+                    .map(|limit| ctx.cache.walks.walk(case, *limit, bounds, ctx)),
             )
             .await;
             let mut run = CaseRun::default();
@@ -221,12 +260,21 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
     };
 
     let mut run = CaseRun::default();
-    match ctx.http.get(url, headers, ctx.options).await {
+    let first_page = !case
+        .file
+        .request
+        .query
+        .contains_key(&case.contract.cursor_param);
+    let fetched = ctx
+        .fetch(url, headers, first_page, &mut run, |f| match &f.result {
+            Ok(exchange) => exchange.request_line(),
+            Err(e) => e.request_line(),
+        })
+        .await;
+    match &fetched.result {
         Ok(exchange) => {
             let request = exchange.request_line();
-            ctx.answered(exchange.attempts(), || request.clone());
-            run.record(&request, &exchange.retries);
-            run.violations = judge(&exchange, &expect, ctx.schemas)
+            run.violations = judge(exchange, &expect, ctx.schemas)
                 .violations
                 .into_iter()
                 .map(|mut v| {
@@ -235,11 +283,7 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                 })
                 .collect();
         }
-        Err(e) => {
-            ctx.answered(e.retries.len() as u32 + 1, || e.request_line());
-            run.record(&e.request_line(), &e.retries);
-            run.violations.push(transport_violation(&e, 1));
-        }
+        Err(e) => run.violations.push(transport_violation(e, 1)),
     }
     run
 }

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::OnceCell;
 
@@ -124,16 +123,7 @@ impl WalkCache {
 async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContext<'_>) -> Walk {
     let contract = &*case.contract;
     let page_size = limit.page_size(contract);
-    let started_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let mut state = WalkState::new(
-        contract,
-        limit.label(contract),
-        page_size,
-        bounds,
-        started_at,
-    );
+    let mut state = WalkState::new(contract, limit.label(contract), page_size, bounds);
     let accept = [Outcome {
         status: 200,
         schema: BodyKind::List,
@@ -152,6 +142,7 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
     }
 
     let mut out = Walk::default();
+    let mut started_at = None;
     let mut cursor: Option<String> = None;
     let mut probing = false;
     loop {
@@ -167,21 +158,24 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
             probe: probing,
         };
         out.probed |= probing;
-        let exchange = match ctx.http.get(url, headers.clone(), ctx.options).await {
+        // The first page may be one a page case (or another walk) already fetched.
+        let fetched = ctx
+            .fetch(url, headers.clone(), cursor.is_none(), &mut out.run, |_| {
+                page.to_string()
+            })
+            .await;
+        started_at.get_or_insert(fetched.sent_at);
+        let exchange = match &fetched.result {
             Ok(exchange) => exchange,
             Err(e) => {
-                ctx.answered(e.retries.len() as u32 + 1, || page.to_string());
-                out.run.record(&e.request_line(), &e.retries);
                 out.run
                     .violations
-                    .push(transport_violation(&e, page.page).on_page(&page));
+                    .push(transport_violation(e, page.page).on_page(&page));
                 break;
             }
         };
         let request = exchange.request_line();
-        ctx.answered(exchange.attempts(), || page.to_string());
-        out.run.record(&request, &exchange.retries);
-        let judged = judge(&exchange, &expect, ctx.schemas);
+        let judged = judge(exchange, &expect, ctx.schemas);
         let mut found = judged.violations;
         let next = if probing {
             found.extend(state.probe(judged.body.as_ref()));
@@ -205,5 +199,6 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
         }
     }
     out.record = state.finish();
+    out.record.started_at = started_at.unwrap_or_default();
     out
 }

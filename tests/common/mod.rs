@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use list_contract::case::{Case, load_cases};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
 use list_contract::mock::{MockConfig, ReferenceMock};
-use list_contract::runner::{CaseRun, RunContext, WalkCache, run_case};
+use list_contract::runner::{CaseRun, RunCache, RunContext, run_case};
 use list_contract::schema::SchemaSet;
 use list_contract::violation::{Invariant, Violation};
 
@@ -77,7 +77,7 @@ pub async fn run_with_client(
     options: &RequestOptions,
 ) -> CaseRun {
     let http = HttpClient::new(client).unwrap();
-    let walks = WalkCache::default();
+    let walks = RunCache::default();
     run_case(
         case(name),
         &RunContext::new(target, &http, schemas(), options, &walks),

@@ -1,0 +1,101 @@
+//! First pages, shared: a request with no cursor (a page case, or the first page of a walk)
+//! is sent once per run and its answer handed to every case that sends the very same
+//! request, so the page cases cost nothing beside the walks that start with them.
+//!
+//! Only cursor-less requests are kept: there are a handful per run, while a walk's later
+//! pages are each needed once and are not worth holding.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::http::{Exchange, HttpClient, RequestOptions, TransportError};
+
+/// A request's answer, or why there was none, and when it was asked.
+#[derive(Debug)]
+pub struct Fetched {
+    pub result: Result<Exchange, Box<TransportError>>,
+    /// When the request was sent, in Unix seconds.
+    pub sent_at: i64,
+}
+
+impl Fetched {
+    /// Requests sent for it, retries included.
+    pub fn attempts(&self) -> u32 {
+        match &self.result {
+            Ok(exchange) => exchange.attempts(),
+            Err(e) => e.retries.len() as u32 + 1,
+        }
+    }
+}
+
+/// The first pages answered so far in a run.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    pages: Mutex<HashMap<PageKey, Arc<OnceCell<Arc<Fetched>>>>>,
+}
+
+/// Everything that makes two requests the same.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PageKey {
+    url: String,
+    headers: Vec<(String, Vec<u8>)>,
+    options: RequestOptions,
+}
+
+impl PageCache {
+    /// The answer to `GET url`: sent now, or `shareable` and taken from a case that sent the
+    /// same request already (or is sending it: this waits). The flag says whether this call
+    /// sent it.
+    pub async fn get(
+        &self,
+        http: &HttpClient,
+        url: Url,
+        headers: HeaderMap,
+        options: &RequestOptions,
+        shareable: bool,
+    ) -> (Arc<Fetched>, bool) {
+        if !shareable {
+            return (Arc::new(fetch(http, url, headers, options).await), true);
+        }
+        let key = PageKey {
+            url: url.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_owned()))
+                .collect(),
+            options: options.clone(),
+        };
+        let cell = {
+            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(pages.entry(key).or_default())
+        };
+        let mut sent = false;
+        let fetched = cell
+            .get_or_init(|| {
+                sent = true;
+                async move { Arc::new(fetch(http, url, headers, options).await) }
+            })
+            .await;
+        (Arc::clone(fetched), sent)
+    }
+}
+
+async fn fetch(
+    http: &HttpClient,
+    url: Url,
+    headers: HeaderMap,
+    options: &RequestOptions,
+) -> Fetched {
+    let sent_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    Fetched {
+        result: http.get(url, headers, options).await,
+        sent_at,
+    }
+}
