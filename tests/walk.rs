@@ -10,7 +10,7 @@ use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{Fault, ReferenceMock};
 use list_contract::runner::{CaseRun, RunCache, RunContext, run_case};
 use list_contract::violation::{Invariant, PageRef};
-use wiremock::matchers::query_param;
+use wiremock::matchers::{query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};
 
 const WALKS: [&str; 5] = [
@@ -136,6 +136,31 @@ async fn shared_walks_are_counted_once() {
     // Limits 1, default and max are new; the walk at 7 is the one above.
     assert_eq!((cross.requests, cross.shared), (31 + 3 + 2, 6));
     assert_eq!(mock.request_count().await, 6 + 31 + 3 + 2);
+}
+
+#[tokio::test]
+async fn a_failed_first_page_is_not_shared() {
+    // The first `GET ?limit=7` fails once; the page case gets the failure, the walk that
+    // starts with the same request sends it again and passes.
+    let once = Mock::given(query_param("limit", "7"))
+        .and(query_param_is_missing("after"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("flaky"))
+        .up_to_n_times(1);
+    let mock = ReferenceMock::start_with(mock_config().items(30), vec![once]).await;
+    let http = HttpClient::new(&ClientSettings::default()).unwrap();
+    let target = target_for(&mock);
+    let options = RequestOptions::default();
+    let cache = RunCache::default();
+    let ctx = RunContext::new(&target, &http, schemas(), &options, &cache);
+    let page = run_case(case("list_batches::limit_7"), &ctx).await;
+    assert_eq!(found_names(&page), [("status", "")]);
+    let walk = run_case(case("list_batches::walk_limit_7"), &ctx).await;
+    assert!(walk.passed(), "{:#?}", walk.violations);
+    assert_eq!((walk.requests, walk.shared), (6, 0));
+    // Now the answer is a good one, and the next case with that request shares it.
+    let again = run_case(case("list_batches::limit_7"), &ctx).await;
+    assert!(again.passed());
+    assert_eq!((again.requests, again.shared), (0, 1));
 }
 
 #[tokio::test]

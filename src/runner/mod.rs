@@ -187,11 +187,13 @@ impl<'a> RunContext<'a> {
             }
         } else {
             run.shared += fetched.attempts();
+            self.answered(0, || what(&fetched));
         }
         fetched
     }
 
-    /// Counts an answered request in the case's progress, if it is kept.
+    /// Counts an answered request in the case's progress, if it is kept (`attempts` 0: one
+    /// answered for another case, noted as the last but not counted).
     pub(crate) fn answered(&self, attempts: u32, what: impl FnOnce() -> String) {
         if let Some(progress) = self.progress {
             progress.answered(attempts, what());
@@ -325,7 +327,10 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
 /// The violation for a case that ran past its time limit, saying how far it got.
 pub fn case_timeout_violation(after: Duration, progress: &Progress) -> Violation {
     let mut answered = match (progress.requests(), progress.last()) {
-        (0, _) | (_, None) => "no request answered".to_owned(),
+        (_, None) => "no request answered".to_owned(),
+        (0, Some(last)) => {
+            format!("no request of its own answered (the last answer, shared: {last})")
+        }
         (n, Some(last)) => format!("{} answered, the last: {last}", plural(n, "request")),
     };
     for note in progress.notes() {

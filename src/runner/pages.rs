@@ -3,7 +3,9 @@
 //! request, so the page cases cost nothing beside the walks that start with them.
 //!
 //! Only cursor-less requests are kept: there are a handful per run, while a walk's later
-//! pages are each needed once and are not worth holding.
+//! pages are each needed once and are not worth holding. And only successful answers are
+//! shared: a failure (a timeout, a 5xx, retries run out) stays the case's own, and the next
+//! case sends the request again, so one flaky response never fails two cases.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,13 +36,21 @@ impl Fetched {
 }
 
 /// The first pages answered so far in a run.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PageCache {
     pages: Mutex<HashMap<PageKey, Arc<OnceCell<Arc<Fetched>>>>>,
 }
 
+// The keys hold request headers, credentials included: never print them.
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pages = self.pages.lock().map_or(0, |p| p.len());
+        f.debug_struct("PageCache").field("pages", &pages).finish()
+    }
+}
+
 /// Everything that makes two requests the same.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash)]
 struct PageKey {
     url: String,
     headers: Vec<(String, Vec<u8>)>,
@@ -48,9 +58,9 @@ struct PageKey {
 }
 
 impl PageCache {
-    /// The answer to `GET url`: sent now, or `shareable` and taken from a case that sent the
-    /// same request already (or is sending it: this waits). The flag says whether this call
-    /// sent it.
+    /// The answer to `GET url`: sent now, or `shareable` and taken from a case that got a
+    /// successful answer to the same request already (or is sending it: this waits). The
+    /// flag says whether this call sent it.
     pub async fn get(
         &self,
         http: &HttpClient,
@@ -75,13 +85,23 @@ impl PageCache {
             Arc::clone(pages.entry(key).or_default())
         };
         let mut sent = false;
-        let fetched = cell
-            .get_or_init(|| {
+        // A failure is handed back as the error, so it is not kept.
+        let shared = cell
+            .get_or_try_init(|| {
                 sent = true;
-                async move { Arc::new(fetch(http, url, headers, options).await) }
+                async move {
+                    let fetched = Arc::new(fetch(http, url, headers, options).await);
+                    match &fetched.result {
+                        Ok(exchange) if exchange.status.is_success() => Ok(fetched),
+                        _ => Err(fetched),
+                    }
+                }
             })
             .await;
-        (Arc::clone(fetched), sent)
+        match shared {
+            Ok(fetched) => (Arc::clone(fetched), sent),
+            Err(fetched) => (fetched, true),
+        }
     }
 }
 
