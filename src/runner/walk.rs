@@ -148,6 +148,9 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
     if let Some(l) = &limit_value {
         fixed.push((&contract.limit_param, l));
     }
+    // In name order, as a page case sends them, so the first page is the same request as a
+    // page case's and is shared with it; the cursor goes last.
+    fixed.sort_by_key(|(name, _)| *name);
 
     let mut out = Walk::default();
     let mut started_at = None;
