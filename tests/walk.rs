@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{case, mock_config, of, run, run_on, schemas, target_for};
+use common::{Local, case, mock_config, of, run, run_on};
 use list_contract::check::walk::WalkBounds;
-use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{Fault, ReferenceMock};
-use list_contract::runner::{CaseRun, RunCache, RunContext, run_case};
+use list_contract::runner::{CaseRun, RunContext, run_case};
 use list_contract::violation::{Invariant, PageRef};
 use wiremock::matchers::{query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};
@@ -121,11 +120,8 @@ async fn live_traffic_is_not_drift() {
 #[tokio::test]
 async fn shared_walks_are_counted_once() {
     let mock = ReferenceMock::start(mock_config().items(30)).await;
-    let http = HttpClient::new(&ClientSettings::default()).unwrap();
-    let target = target_for(&mock);
-    let options = RequestOptions::default();
-    let walks = RunCache::default();
-    let ctx = RunContext::new(&target, &http, schemas(), &options, &walks);
+    let local = Local::new(&mock);
+    let ctx = local.ctx();
     let page = run_case(case("list_batches::limit_7"), &ctx).await;
     let first = run_case(case("list_batches::walk_limit_7"), &ctx).await;
     let cross = run_case(case("list_batches::cross_walk"), &ctx).await;
@@ -147,11 +143,8 @@ async fn a_failed_first_page_is_not_shared() {
         .respond_with(ResponseTemplate::new(500).set_body_string("flaky"))
         .up_to_n_times(1);
     let mock = ReferenceMock::start_with(mock_config().items(30), vec![once]).await;
-    let http = HttpClient::new(&ClientSettings::default()).unwrap();
-    let target = target_for(&mock);
-    let options = RequestOptions::default();
-    let cache = RunCache::default();
-    let ctx = RunContext::new(&target, &http, schemas(), &options, &cache);
+    let local = Local::new(&mock);
+    let ctx = local.ctx();
     let page = run_case(case("list_batches::limit_7"), &ctx).await;
     assert_eq!(found_names(&page), [("status", "")]);
     let walk = run_case(case("list_batches::walk_limit_7"), &ctx).await;
@@ -340,16 +333,13 @@ async fn pages_in_the_wrong_order_break_the_order_across_boundaries() {
 #[tokio::test]
 async fn the_page_budget_stops_a_walk_that_does_not_end() {
     let mock = ReferenceMock::start(mock_config()).await;
-    let http = HttpClient::new(&ClientSettings::default()).unwrap();
-    let target = target_for(&mock);
-    let options = RequestOptions::default();
-    let walks = RunCache::default();
+    let local = Local::new(&mock);
     let ctx = RunContext {
         walk_bounds: WalkBounds {
             max_pages: 5,
             stop_after_items: None,
         },
-        ..RunContext::new(&target, &http, schemas(), &options, &walks)
+        ..local.ctx()
     };
     let run = run_case(case("list_batches::walk_limit_1"), &ctx).await;
     assert_eq!(found_names(&run), [("page_budget", "/has_more")]);
@@ -432,11 +422,7 @@ async fn a_skipping_cursor_is_a_gap_only_the_cross_walk_sees() {
 #[tokio::test]
 async fn a_gap_at_one_boundary_is_named_by_position_and_ids() {
     let mock = ReferenceMock::start(mock_config().fault(Fault::GapOnce)).await;
-    let run = run(
-        mock_config().fault(Fault::GapOnce),
-        "list_batches::cross_walk",
-    )
-    .await;
+    let run = run_on(&mock, "list_batches::cross_walk").await;
     let diffs = of(&run, Invariant::SameSequence);
     assert_eq!(invariants(&run), [Invariant::SameSequence]);
     // 257 / 2 = 128: at limit 1 the boundary after item 128 drops item 129.

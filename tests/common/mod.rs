@@ -54,6 +54,36 @@ pub fn target_for(mock: &ReferenceMock) -> Target {
     }
 }
 
+/// One run against a mock: a client, the target and a cache that every case run through
+/// [`Local::ctx`] shares, as the cases of one `cargo test` run do.
+pub struct Local {
+    pub http: HttpClient,
+    pub target: Target,
+    pub options: RequestOptions,
+    pub cache: RunCache,
+}
+
+impl Local {
+    pub fn new(mock: &ReferenceMock) -> Self {
+        Local {
+            http: HttpClient::new(&ClientSettings::default()).unwrap(),
+            target: target_for(mock),
+            options: RequestOptions::default(),
+            cache: RunCache::default(),
+        }
+    }
+
+    pub fn ctx(&self) -> RunContext<'_> {
+        RunContext::new(
+            &self.target,
+            &self.http,
+            schemas(),
+            &self.options,
+            &self.cache,
+        )
+    }
+}
+
 /// Runs the shipped case `name` against a mock built from `config`.
 pub async fn run(config: MockConfig, name: &str) -> CaseRun {
     let mock = ReferenceMock::start(config).await;
