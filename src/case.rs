@@ -525,6 +525,11 @@ fn validate_contract(path: &Path, c: Contract) -> Result<Contract, LoadError> {
             c.default_limit, c.max_limit
         )));
     }
+    if let Some((key, pointer)) = c.plausible.pointers().find(|(_, p)| !p.starts_with('/')) {
+        return Err(invalid(format!(
+            "`plausible.{key}` names `{pointer}` (it must be a JSON pointer into one item, starting with `/`, e.g. `/created_at`)"
+        )));
+    }
     Ok(c)
 }
 
@@ -963,6 +968,28 @@ error = "error.json"
                 path.display()
             )),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_plausibility_field_that_is_not_a_pointer_is_rejected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let suite = tmp.path().join("suite");
+        std::fs::create_dir(&suite).unwrap();
+        let contract = suite.join(CONTRACT_FILE);
+        std::fs::write(
+            &contract,
+            format!("{CONTRACT}\n[[plausible.sums]]\ntotal = \"/t\"\nparts = [\"/a\", \"b\"]\n"),
+        )
+        .unwrap();
+        std::fs::write(suite.join("c.toml"), format!("{DESC}[walk]\n")).unwrap();
+        let errors = load_cases(tmp.path()).unwrap_err();
+        assert_eq!(
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [format!(
+                "{}: `plausible.sums.parts` names `b` (it must be a JSON pointer into one item, starting with `/`, e.g. `/created_at`)",
+                contract.display()
+            )]
         );
     }
 

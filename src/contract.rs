@@ -118,6 +118,63 @@ pub struct Contract {
     #[serde(default = "default_clock_skew")]
     pub clock_skew_secs: u64,
     pub schemas: SchemaFiles,
+    /// What item values mean beyond their JSON type (invariant `plausible`); empty: no such
+    /// checks.
+    #[serde(default)]
+    pub plausible: Plausibility,
+}
+
+/// `[plausible]`: values that keep their JSON type but can lose their meaning. Every field is
+/// named by a JSON pointer into one item (`/request_counts/total`); an absent or `null` value
+/// is never judged here (the schema says whether it may be absent or null).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plausibility {
+    /// Fields holding Unix seconds: a value outside 2000-01-01..2100-01-01 is in another unit
+    /// (milliseconds, microseconds) or a placeholder such as `0`.
+    #[serde(default)]
+    pub unix_seconds: Vec<String>,
+    /// Times that cannot come before another time of the same item.
+    #[serde(default)]
+    pub not_before: Vec<NotBefore>,
+    /// Counts whose parts cannot add up to more than their total.
+    #[serde(default)]
+    pub sums: Vec<Sum>,
+}
+
+/// `[[plausible.not_before]]`: none of `fields` is earlier than `bound`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotBefore {
+    pub bound: String,
+    pub fields: Vec<String>,
+}
+
+/// `[[plausible.sums]]`: the `parts` add up to at most `total`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sum {
+    pub total: String,
+    pub parts: Vec<String>,
+}
+
+impl Plausibility {
+    /// Every pointer the table names, with the key it is written under, for validation.
+    pub fn pointers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let seconds = self
+            .unix_seconds
+            .iter()
+            .map(|p| ("unix_seconds", p.as_str()));
+        let order = self.not_before.iter().flat_map(|n| {
+            std::iter::once(("not_before.bound", n.bound.as_str()))
+                .chain(n.fields.iter().map(|p| ("not_before.fields", p.as_str())))
+        });
+        let sums = self.sums.iter().flat_map(|s| {
+            std::iter::once(("sums.total", s.total.as_str()))
+                .chain(s.parts.iter().map(|p| ("sums.parts", p.as_str())))
+        });
+        seconds.chain(order).chain(sums)
+    }
 }
 
 fn default_clock_skew() -> u64 {
@@ -147,5 +204,6 @@ pub(crate) fn list_batches() -> Contract {
             list: "batch-list.json".into(),
             error: "error.json".into(),
         },
+        plausible: Plausibility::default(),
     }
 }

@@ -30,6 +30,9 @@ pub enum Invariant {
     EmptyPage,
     /// Items inside a page are ordered by the order key in the contract's direction.
     Order,
+    /// Values keep their meaning, where the contract says what it is (a timestamp in Unix
+    /// seconds, counts that add up).
+    Plausible,
     /// No id appears twice in a walk.
     DuplicateId,
     /// The order holds across page boundaries: a page's first item follows the previous
@@ -51,7 +54,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in the order reports list them.
-    pub const ALL: [Invariant; 19] = [
+    pub const ALL: [Invariant; 20] = [
         Invariant::Transport,
         Invariant::Status,
         Invariant::BodySize,
@@ -63,6 +66,7 @@ impl Invariant {
         Invariant::LastId,
         Invariant::EmptyPage,
         Invariant::Order,
+        Invariant::Plausible,
         Invariant::DuplicateId,
         Invariant::WalkOrder,
         Invariant::CursorCycle,
@@ -87,6 +91,7 @@ impl Invariant {
             Invariant::LastId => "last_id",
             Invariant::EmptyPage => "empty_page",
             Invariant::Order => "order",
+            Invariant::Plausible => "plausible",
             Invariant::DuplicateId => "duplicate_id",
             Invariant::WalkOrder => "walk_order",
             Invariant::CursorCycle => "cursor_cycle",
@@ -114,6 +119,7 @@ impl Invariant {
                 "an empty page has null `first_id`/`last_id` and `has_more: false`"
             }
             Invariant::Order => "items are ordered by the order key within the page",
+            Invariant::Plausible => "values keep the meaning the contract gives them",
             Invariant::DuplicateId => "no id appears twice in a walk",
             Invariant::WalkOrder => "the order holds across page boundaries",
             Invariant::CursorCycle => "every cursor of a walk is new",
@@ -149,16 +155,18 @@ pub enum PageInvariant {
     LastId,
     EmptyPage,
     Order,
+    Plausible,
 }
 
 impl PageInvariant {
     /// All page invariants: what a list case checks when it names none.
-    pub const ALL: [PageInvariant; 5] = [
+    pub const ALL: [PageInvariant; 6] = [
         PageInvariant::PageSize,
         PageInvariant::FirstId,
         PageInvariant::LastId,
         PageInvariant::EmptyPage,
         PageInvariant::Order,
+        PageInvariant::Plausible,
     ];
 }
 
@@ -170,6 +178,7 @@ impl From<PageInvariant> for Invariant {
             PageInvariant::LastId => Invariant::LastId,
             PageInvariant::EmptyPage => Invariant::EmptyPage,
             PageInvariant::Order => Invariant::Order,
+            PageInvariant::Plausible => Invariant::Plausible,
         }
     }
 }

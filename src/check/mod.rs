@@ -1,6 +1,7 @@
 //! Checks are pure functions from responses to violations: no I/O happens here.
 
 pub mod page;
+pub mod plausible;
 pub mod walk;
 
 use serde_json::Value;

@@ -80,6 +80,9 @@ pub fn check_page(
     if on(PageInvariant::Order) {
         check_order(items, contract, &mut out);
     }
+    if on(PageInvariant::Plausible) {
+        super::plausible::check_items(items, &contract.plausible, &mut out);
+    }
     out
 }
 

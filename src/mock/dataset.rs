@@ -50,6 +50,19 @@ pub fn generate(count: usize, seed: u64) -> Vec<Value> {
         .collect()
 }
 
+/// Moves every timestamp of `batch` (`created_at` and the `*_at` fields) by `seconds`, so a
+/// batch made for another time stays consistent with itself.
+pub fn shift_times(batch: &mut Value, seconds: i64) {
+    let Some(fields) = batch.as_object_mut() else {
+        return;
+    };
+    for (key, value) in fields.iter_mut() {
+        if let Some(t) = value.as_i64().filter(|_| key.ends_with("_at")) {
+            *value = (t + seconds).into();
+        }
+    }
+}
+
 fn batch(i: usize, created: i64, rng: &mut Rng) -> Value {
     let status = STATUSES[i % STATUSES.len()];
     let id = format!("batch_{:016x}{:04x}", rng.next(), i);

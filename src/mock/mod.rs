@@ -136,7 +136,8 @@ impl ReferenceMock {
         let mut items = dataset::generate(config.items, config.seed);
         if config.all_tied {
             for item in &mut items {
-                item["created_at"] = dataset::NEWEST.into();
+                let created = item["created_at"].as_i64().unwrap_or(dataset::NEWEST);
+                dataset::shift_times(item, dataset::NEWEST - created);
             }
         }
         let listing = Arc::new(Mutex::new(items));

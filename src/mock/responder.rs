@@ -112,7 +112,7 @@ impl Responder {
             .pop()
             .expect("one batch");
         fresh["id"] = format!("batch_live{tick:06}").into();
-        fresh["created_at"] = now.into();
+        super::dataset::shift_times(&mut fresh, now - super::dataset::NEWEST);
         listing.insert(0, fresh);
     }
 

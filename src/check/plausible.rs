@@ -1,0 +1,189 @@
+//! Plausibility: values that keep their JSON type but lose their meaning (a timestamp in
+//! milliseconds, counts that do not add up), judged only where the contract's `[plausible]`
+//! table says what a field means.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::contract::Plausibility;
+use crate::violation::{Invariant, Violation};
+
+/// 2000-01-01T00:00:00Z: no batch API's data is older.
+pub const EARLIEST_SECONDS: i64 = 946_684_800;
+/// 2100-01-01T00:00:00Z: a Unix-seconds value past this is in another unit.
+pub const LATEST_SECONDS: i64 = 4_102_444_800;
+
+/// Checks every item of a page against the contract's plausibility rules. A field that is
+/// absent, null or not an integer is left to the schema.
+pub fn check_items(items: &[Value], rules: &Plausibility, out: &mut Vec<Violation>) {
+    for (i, item) in items.iter().enumerate() {
+        let int = |pointer: &str| item.pointer(pointer).and_then(Value::as_i64);
+        let at = |pointer: &str| format!("/data/{i}{pointer}");
+
+        for pointer in &rules.unix_seconds {
+            if let Some(v) = int(pointer).filter(|v| !in_range(*v)) {
+                out.push(Violation::new(
+                    Invariant::Plausible,
+                    at(pointer),
+                    "Unix seconds between 2000-01-01 and 2100-01-01",
+                    format!("{v}{}", unit_hint(v)),
+                ));
+            }
+        }
+
+        for rule in &rules.not_before {
+            let Some(bound) = int(&rule.bound) else {
+                continue;
+            };
+            for pointer in &rule.fields {
+                if let Some(v) = int(pointer).filter(|v| *v < bound) {
+                    out.push(Violation::new(
+                        Invariant::Plausible,
+                        at(pointer),
+                        format!(">= {bound} (data[{i}].{})", field(&rule.bound)),
+                        format!("{v} ({} s earlier)", bound - v),
+                    ));
+                }
+            }
+        }
+
+        for sum in &rules.sums {
+            let Some(total) = int(&sum.total) else {
+                continue;
+            };
+            let Some(parts) = sum
+                .parts
+                .iter()
+                .map(|p| int(p))
+                .collect::<Option<Vec<i64>>>()
+            else {
+                continue;
+            };
+            let added = parts.iter().fold(0i64, |a, b| a.saturating_add(*b));
+            if added > total {
+                let names: Vec<String> = sum.parts.iter().map(|p| field(p)).collect();
+                let values: Vec<String> = parts.iter().map(i64::to_string).collect();
+                out.push(Violation::new(
+                    Invariant::Plausible,
+                    at(&sum.total),
+                    format!(
+                        ">= {added} ({} = {})",
+                        names.join(" + "),
+                        values.join(" + ")
+                    ),
+                    total.to_string(),
+                ));
+            }
+        }
+    }
+}
+
+fn in_range(seconds: i64) -> bool {
+    (EARLIEST_SECONDS..LATEST_SECONDS).contains(&seconds)
+}
+
+/// What an out-of-range timestamp most likely is, e.g. ` (milliseconds: Mon, 24 Nov 2025
+/// 13:16:40 GMT)`.
+fn unit_hint(v: i64) -> String {
+    if v == 0 {
+        return " (a placeholder, not a time)".to_owned();
+    }
+    for (unit, per_second) in [
+        ("milliseconds", 1_000),
+        ("microseconds", 1_000_000),
+        ("nanoseconds", 1_000_000_000),
+    ] {
+        let seconds = v / per_second;
+        if in_range(seconds) {
+            let when = UNIX_EPOCH + Duration::from_secs(seconds as u64);
+            return format!(" (as {unit}: {})", httpdate::fmt_http_date(when));
+        }
+    }
+    String::new()
+}
+
+/// `/request_counts/total` → `request_counts.total`, for messages.
+fn field(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::{NotBefore, Sum};
+
+    fn rules() -> Plausibility {
+        Plausibility {
+            unix_seconds: vec!["/created_at".into(), "/completed_at".into()],
+            not_before: vec![NotBefore {
+                bound: "/created_at".into(),
+                fields: vec!["/completed_at".into()],
+            }],
+            sums: vec![Sum {
+                total: "/request_counts/total".into(),
+                parts: vec![
+                    "/request_counts/completed".into(),
+                    "/request_counts/failed".into(),
+                ],
+            }],
+        }
+    }
+
+    fn check(items: &[Value]) -> Vec<Violation> {
+        let mut out = Vec::new();
+        check_items(items, &rules(), &mut out);
+        out
+    }
+
+    #[test]
+    fn plausible_items_pass_with_nulls_and_absent_fields() {
+        let items = [
+            json!({"created_at": 1_763_990_200, "completed_at": 1_763_993_900,
+                   "request_counts": {"total": 10, "completed": 7, "failed": 3}}),
+            json!({"created_at": 1_763_990_200, "completed_at": null,
+                   "request_counts": {"total": 0, "completed": 0, "failed": 0}}),
+            json!({"created_at": "not an integer: the schema's to report"}),
+        ];
+        assert!(check(&items).is_empty(), "{:#?}", check(&items));
+    }
+
+    #[test]
+    fn a_timestamp_in_another_unit_names_the_unit() {
+        let v = check(&[json!({"created_at": 1_763_990_200_000_i64})]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].invariant, Invariant::Plausible);
+        assert_eq!(v[0].pointer, "/data/0/created_at");
+        assert_eq!(
+            v[0].actual,
+            "1763990200000 (as milliseconds: Mon, 24 Nov 2025 13:16:40 GMT)"
+        );
+        let v = check(&[json!({"created_at": 1_763_990_200_000_000_i64})]);
+        assert!(v[0].actual.contains("as microseconds"), "{}", v[0].actual);
+        let v = check(&[json!({"created_at": 0})]);
+        assert_eq!(v[0].actual, "0 (a placeholder, not a time)");
+        let v = check(&[json!({"created_at": -5})]);
+        assert_eq!(v[0].actual, "-5");
+    }
+
+    #[test]
+    fn a_time_before_its_bound_and_parts_above_their_total_fail() {
+        let v = check(&[
+            json!({"created_at": 1_763_990_200}),
+            json!({"created_at": 1_763_990_200, "completed_at": 1_763_990_100,
+                   "request_counts": {"total": 10, "completed": 9, "failed": 2}}),
+        ]);
+        assert_eq!(v.len(), 2, "{v:#?}");
+        assert_eq!(v[0].pointer, "/data/1/completed_at");
+        assert_eq!(v[0].expected, ">= 1763990200 (data[1].created_at)");
+        assert_eq!(v[0].actual, "1763990100 (100 s earlier)");
+        assert_eq!(v[1].pointer, "/data/1/request_counts/total");
+        assert_eq!(
+            v[1].expected,
+            ">= 11 (request_counts.completed + request_counts.failed = 9 + 2)"
+        );
+        assert_eq!(v[1].actual, "10");
+    }
+}
