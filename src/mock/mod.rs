@@ -13,8 +13,8 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 use crate::contract::{AuthStyle, Contract};
-pub use responder::Fault;
 use responder::Responder;
+pub use responder::{Family, Fault};
 
 /// The key the embedded mock accepts when no other is configured.
 pub const DEFAULT_KEY: &str = "lc-reference-mock-key";
