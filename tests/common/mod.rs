@@ -2,6 +2,8 @@
 //! reference mock that may carry faults.
 #![allow(dead_code)] // each test target uses its own subset
 
+pub mod catalogue;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -129,4 +131,49 @@ pub fn of(run: &CaseRun, invariant: Invariant) -> Vec<&Violation> {
         .iter()
         .filter(|v| v.invariant == invariant)
         .collect()
+}
+
+/// Every shipped case's run against one mock, in name order, sharing walks and first pages
+/// as one `cargo test --test contract` run does.
+pub struct Suite {
+    pub runs: Vec<(String, CaseRun)>,
+}
+
+impl Suite {
+    /// Runs every shipped case against `mock` with `options`.
+    pub async fn run(mock: &ReferenceMock, options: RequestOptions) -> Suite {
+        Suite::run_cases(mock, options, cases()).await
+    }
+
+    /// Runs `cases` against `mock` with `options`, in the order given.
+    pub async fn run_cases(mock: &ReferenceMock, options: RequestOptions, cases: &[Case]) -> Suite {
+        let mut local = Local::new(mock);
+        local.options = options;
+        let mut runs = Vec::new();
+        for case in cases {
+            runs.push((case.name.clone(), run_case(case, &local.ctx()).await));
+        }
+        Suite { runs }
+    }
+
+    /// The cases that failed, by name.
+    pub fn failed(&self) -> Vec<&str> {
+        self.runs
+            .iter()
+            .filter(|(_, r)| !r.passed())
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// Every violation of every case, with the case's name.
+    pub fn violations(&self) -> impl Iterator<Item = (&str, &Violation)> {
+        self.runs
+            .iter()
+            .flat_map(|(n, r)| r.violations.iter().map(move |v| (n.as_str(), v)))
+    }
+
+    /// Requests sent in all.
+    pub fn requests(&self) -> u32 {
+        self.runs.iter().map(|(_, r)| r.requests).sum()
+    }
 }

@@ -1,0 +1,155 @@
+//! The drift catalogue's facts that more than one test needs: for each fault of the reference
+//! mock, the smallest listing that shows it, the invariants that catch it, and the request
+//! settings its runs need.
+
+use std::time::Duration;
+
+use list_contract::http::{RequestOptions, RetryPolicy};
+use list_contract::mock::Fault;
+use list_contract::violation::Invariant;
+
+/// One fault of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub fault: Fault,
+    /// The fewest items a listing needs for the fault to show at all (an oldest-first order
+    /// needs two different timestamps; a gap at a page boundary needs two pages). Listings of
+    /// random seeds have ties, so faults about order ask for enough items that a listing of
+    /// nothing but ties is out of the question.
+    pub min_items: usize,
+    /// A full run must report at least one of these.
+    pub caught_by: &'static [Invariant],
+}
+
+const fn entry(fault: Fault, min_items: usize, caught_by: &'static [Invariant]) -> Entry {
+    Entry {
+        fault,
+        min_items,
+        caught_by,
+    }
+}
+
+use Invariant::*;
+
+/// Every fault, in `Fault::ALL` order.
+pub const CATALOGUE: [Entry; 64] = [
+    // Schema drift.
+    entry(Fault::CreatedAtAsString, 1, &[Schema]),
+    entry(Fault::MissingHasMore, 0, &[Schema]),
+    entry(Fault::HasMoreNull, 0, &[Schema]),
+    entry(Fault::MissingFirstLastId, 0, &[Schema]),
+    entry(Fault::DataRenamed, 0, &[Schema]),
+    entry(Fault::DataNullWhenEmpty, 0, &[Schema]),
+    entry(Fault::EnvelopeObjectRenamed, 0, &[Schema]),
+    entry(Fault::BareArray, 0, &[Schema]),
+    entry(Fault::CursorEnvelope, 0, &[Schema]),
+    entry(Fault::IdRenamed, 1, &[Schema]),
+    entry(Fault::ItemObjectRenamed, 1, &[Schema]),
+    // The second batch is the first `in_progress` one, the fourth the first `failed` one,
+    // the third the first with metadata.
+    entry(Fault::StatusRenamed, 2, &[Schema]),
+    entry(Fault::ErrorsAsString, 4, &[Schema]),
+    entry(Fault::InputFileIdNull, 1, &[Schema]),
+    entry(Fault::RequestCountsAsStrings, 1, &[Schema]),
+    entry(Fault::MetadataValueNumber, 3, &[Schema]),
+    entry(Fault::DeepItemUnknownStatus, 201, &[Schema]),
+    // Page invariants.
+    entry(Fault::LimitPlusOne, 2, &[PageSize]),
+    entry(Fault::DefaultLimitWrong, 21, &[PageSize]),
+    entry(Fault::LimitIgnored, 0, &[PageSize, Status]),
+    entry(Fault::WrongFirstId, 2, &[FirstId]),
+    entry(Fault::WrongLastId, 2, &[LastId]),
+    entry(Fault::FirstIdNull, 1, &[FirstId]),
+    entry(Fault::EmptyPageLies, 0, &[EmptyPage]),
+    entry(Fault::EmptyPageStaleIds, 1, &[EmptyPage]),
+    entry(Fault::OldestFirst, 10, &[Order, WalkOrder]),
+    // Swapping tied items changes no order key but does change the sequence.
+    entry(Fault::UnsortedPage, 3, &[Order, SameSequence]),
+    // Walk invariants.
+    entry(Fault::CursorIgnored, 2, &[DuplicateId, CursorCycle]),
+    entry(Fault::CursorInclusive, 2, &[DuplicateId, CursorCycle]),
+    entry(Fault::CursorSkipsOne, 2, &[SameSequence, HasMoreTrue]),
+    entry(Fault::MaxLimitSkipsOne, 101, &[SameSequence, HasMoreTrue]),
+    entry(Fault::DuplicateOnce, 2, &[DuplicateId, CursorCycle]),
+    entry(Fault::GapOnce, 2, &[SameSequence, HasMoreTrue]),
+    entry(Fault::HasMoreAlwaysTrue, 0, &[EmptyPage, HasMoreTrue]),
+    entry(Fault::HasMoreFalseEarly, 2, &[HasMoreFalse]),
+    entry(Fault::HasMoreFalseMidway, 3, &[HasMoreFalse]),
+    entry(Fault::EmptyPageMidway, 2, &[EmptyPage, HasMoreTrue]),
+    entry(Fault::WrapAround, 1, &[DuplicateId, CursorCycle, WalkOrder]),
+    entry(Fault::PagesOldestFirst, 10, &[WalkOrder]),
+    entry(
+        Fault::TieOrderDependsOnLimit,
+        60,
+        &[SameSequence, FirstPagePrefix],
+    ),
+    entry(
+        Fault::TiesUnstable,
+        100,
+        &[
+            DuplicateId,
+            CursorCycle,
+            SameSequence,
+            FirstPagePrefix,
+            HasMoreTrue,
+        ],
+    ),
+    // Negative and auth: the error cases need no listing.
+    entry(Fault::AuthNotChecked, 0, &[Status]),
+    entry(Fault::KeyPresenceOnly, 0, &[Status]),
+    entry(Fault::BearerOnly, 0, &[Status]),
+    entry(Fault::Forbidden403, 0, &[Status]),
+    entry(Fault::LimitAboveMaxClamped, 0, &[Status]),
+    entry(Fault::NonPositiveLimitAccepted, 0, &[Status, PageSize]),
+    entry(Fault::NonIntegerLimitAccepted, 0, &[Status]),
+    entry(Fault::InvalidLimitCrashes, 0, &[Status]),
+    entry(Fault::UnknownAfterCrashes, 0, &[Status]),
+    entry(Fault::ErrorAsString, 0, &[Schema]),
+    entry(Fault::ErrorFlat, 0, &[Schema]),
+    // Transport.
+    entry(Fault::TextContentType, 0, &[ContentType]),
+    entry(Fault::NoContentType, 0, &[ContentType]),
+    entry(Fault::TruncatedBody, 0, &[Json]),
+    entry(Fault::EmptyBody, 0, &[Json]),
+    entry(Fault::HtmlPage, 0, &[ContentType, Json]),
+    entry(Fault::TrailingGarbage, 0, &[Json]),
+    entry(Fault::Persistent503, 0, &[Status]),
+    entry(Fault::Hang, 0, &[Transport]),
+    // Plausibility. The first batch is `completed`.
+    entry(Fault::TimesInMilliseconds, 1, &[Plausible]),
+    entry(Fault::CountsExceedTotal, 1, &[Plausible]),
+    entry(Fault::CompletedBeforeCreated, 1, &[Plausible]),
+    entry(Fault::ExpiresAtZero, 1, &[Plausible]),
+];
+
+/// The catalogue's entry for `fault`.
+pub fn entry_of(fault: Fault) -> &'static Entry {
+    CATALOGUE
+        .iter()
+        .find(|e| e.fault == fault)
+        .unwrap_or_else(|| panic!("{fault:?} is missing from the catalogue"))
+}
+
+/// The request settings a run against `fault` needs: a hang is cut off quickly and not
+/// retried; a persistent 503 is retried once, after a short wait. Every other fault runs
+/// with the defaults a real run has.
+pub fn options_for(fault: Fault) -> RequestOptions {
+    match fault {
+        Fault::Hang => RequestOptions {
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            timeout: Duration::from_millis(200),
+        },
+        Fault::Persistent503 => RequestOptions {
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base_delay: Duration::from_millis(5),
+                ..RetryPolicy::default()
+            },
+            ..RequestOptions::default()
+        },
+        _ => RequestOptions::default(),
+    }
+}
