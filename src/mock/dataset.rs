@@ -63,6 +63,33 @@ pub fn shift_times(batch: &mut Value, seconds: i64) {
     }
 }
 
+/// The fields of a batch that may be `null`.
+pub const NULLABLE: [&str; 14] = [
+    "errors",
+    "output_file_id",
+    "error_file_id",
+    "in_progress_at",
+    "expires_at",
+    "finalizing_at",
+    "completed_at",
+    "failed_at",
+    "expired_at",
+    "cancelling_at",
+    "cancelled_at",
+    "metadata",
+    "model",
+    "usage",
+];
+
+/// Sets every nullable field of `batch` to `null`, present or not.
+pub fn null_every_nullable(batch: &mut Value) {
+    if let Some(fields) = batch.as_object_mut() {
+        for key in NULLABLE {
+            fields.insert(key.to_owned(), Value::Null);
+        }
+    }
+}
+
 fn batch(i: usize, created: i64, rng: &mut Rng) -> Value {
     let status = STATUSES[i % STATUSES.len()];
     let id = format!("batch_{:016x}{:04x}", rng.next(), i);

@@ -47,6 +47,15 @@ pub struct MockConfig {
     /// Benign live traffic: every this many requests, a new batch appears at the head of the
     /// listing and another changes status.
     pub live_every: Option<usize>,
+    /// Benign additive drift: fields the schema does not know on the envelope and on every
+    /// item, and a response header clients have not seen.
+    pub additive_fields: bool,
+    /// Benign: every nullable field of every batch is `null` (recorded responses send unset
+    /// values as `null`).
+    pub all_nullable_null: bool,
+    /// Benign transient trouble: every this many requests is answered 429 with a
+    /// `Retry-After` of 0.05 s, or 503 with none, alternately.
+    pub transient_every: Option<usize>,
 }
 
 impl MockConfig {
@@ -67,6 +76,9 @@ impl MockConfig {
             short_pages: false,
             all_tied: false,
             live_every: None,
+            additive_fields: false,
+            all_nullable_null: false,
+            transient_every: None,
         }
     }
 
@@ -87,6 +99,21 @@ impl MockConfig {
 
     pub fn live_every(mut self, requests: usize) -> Self {
         self.live_every = Some(requests);
+        self
+    }
+
+    pub fn additive_fields(mut self) -> Self {
+        self.additive_fields = true;
+        self
+    }
+
+    pub fn all_nullable_null(mut self) -> Self {
+        self.all_nullable_null = true;
+        self
+    }
+
+    pub fn transient_every(mut self, requests: usize) -> Self {
+        self.transient_every = Some(requests);
         self
     }
 
@@ -138,6 +165,11 @@ impl ReferenceMock {
             for item in &mut items {
                 let created = item["created_at"].as_i64().unwrap_or(dataset::NEWEST);
                 dataset::shift_times(item, dataset::NEWEST - created);
+            }
+        }
+        if config.all_nullable_null {
+            for item in &mut items {
+                dataset::null_every_nullable(item);
             }
         }
         let listing = Arc::new(Mutex::new(items));

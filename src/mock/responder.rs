@@ -335,7 +335,10 @@ impl Fault {
 pub(super) struct Responder {
     config: MockConfig,
     listing: Arc<Mutex<Vec<Value>>>,
+    /// Requests past auth, for live traffic.
     requests: AtomicUsize,
+    /// Every request, for transient trouble.
+    received: AtomicUsize,
 }
 
 /// How `DefaultLimitWrong` pages when no limit is sent.
@@ -350,6 +353,7 @@ impl Responder {
             config,
             listing,
             requests: AtomicUsize::new(0),
+            received: AtomicUsize::new(0),
         }
     }
 
@@ -595,6 +599,13 @@ impl Responder {
         if self.has(Fault::ExpiresAtZero) && b.contains_key("expires_at") {
             b.insert("expires_at".into(), 0.into());
         }
+        if self.config.additive_fields {
+            b.insert("priority".into(), "standard".into());
+            b.insert(
+                "output_expires_after".into(),
+                json!({"anchor": "created_at", "seconds": 2_592_000}),
+            );
+        }
     }
 
     /// The list envelope around `data`, or what a fault makes of it.
@@ -650,6 +661,9 @@ impl Responder {
         if self.has(Fault::DataRenamed) {
             let data = envelope.remove("data").unwrap_or_default();
             envelope.insert("items".into(), data);
+        }
+        if self.config.additive_fields {
+            envelope.insert("total_count".into(), Value::Null);
         }
         body
     }
@@ -742,6 +756,19 @@ impl Responder {
     }
 
     fn answer(&self, request: &Request) -> ResponseTemplate {
+        let received = self.received.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(every) = self.config.transient_every.filter(|n| *n > 0) {
+            if received % every == 0 {
+                return if (received / every) % 2 == 1 {
+                    ResponseTemplate::new(429)
+                        .insert_header("retry-after", "0.05")
+                        .set_body_json(json!({"error": {"message": "Rate limit reached.",
+                            "type": "requests", "param": null, "code": "rate_limit_exceeded"}}))
+                } else {
+                    ResponseTemplate::new(503).set_body_string("Service Unavailable")
+                };
+            }
+        }
         if self.has(Fault::Persistent503) {
             return ResponseTemplate::new(503).set_body_string("Service Unavailable");
         }
@@ -791,6 +818,9 @@ impl Responder {
             });
         drop(listing);
         match result {
+            Ok(body) if self.config.additive_fields => {
+                self.wire(&body).insert_header("x-batch-region", "eu-west")
+            }
             Ok(body) => self.wire(&body),
             Err(response) => *response,
         }

@@ -1,0 +1,164 @@
+//! Benign variation: everything a conforming server may do that is not drift. Each runs the
+//! whole shipped suite and must pass with no violation at all: a harness that cries wolf gets
+//! switched off. Each test also checks that the variation really happened, so none can pass by
+//! testing nothing.
+
+mod common;
+
+use common::{Suite, mock_config};
+use list_contract::contract::AuthStyle;
+use list_contract::http::RequestOptions;
+use list_contract::mock::{MockConfig, ReferenceMock};
+
+/// Runs the shipped suite against a mock built from `config`; asserts it passes.
+async fn assert_conforms(config: MockConfig, what: &str) -> (ReferenceMock, Suite) {
+    let mock = ReferenceMock::start(config).await;
+    let suite = Suite::run(&mock, RequestOptions::default()).await;
+    let violations: Vec<String> = suite
+        .violations()
+        .take(10)
+        .map(|(case, v)| {
+            format!(
+                "{case}: {} at {:?}: expected {}, got {}",
+                v.invariant, v.pointer, v.expected, v.actual
+            )
+        })
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "{what}: false alarms:\n{}",
+        violations.join("\n")
+    );
+    (mock, suite)
+}
+
+/// Requests that reached the listing (not the auth or limit checks) with `limit=n`.
+async fn pages_at(mock: &ReferenceMock, limit: &str) -> usize {
+    mock.received()
+        .await
+        .iter()
+        .filter(|r| r.url.query_pairs().any(|(k, v)| k == "limit" && v == limit))
+        .count()
+}
+
+#[tokio::test]
+async fn an_empty_listing() {
+    let (mock, suite) = assert_conforms(mock_config().items(0), "0 items").await;
+    assert!(mock.items().is_empty());
+    // One empty page, shared by the walk and the page case; no last id to probe after.
+    assert_eq!(pages_at(&mock, "7").await, 1);
+    assert!(suite.requests() > 0);
+}
+
+#[tokio::test]
+async fn one_item() {
+    let (mock, _) = assert_conforms(mock_config().items(1), "1 item").await;
+    assert_eq!(mock.items().len(), 1);
+}
+
+#[tokio::test]
+async fn exact_multiples_of_every_limit() {
+    // 140 is a multiple of 1, 7 and 20; 100 of 1, 20 and 100.
+    for items in [140, 100] {
+        let (mock, _) = assert_conforms(mock_config().items(items), &format!("{items}")).await;
+        // A full last page with `has_more: false`, then the probe.
+        // One page per item and the probe; the page case shares the first page.
+        assert_eq!(pages_at(&mock, "1").await, items + 1);
+    }
+}
+
+#[tokio::test]
+async fn short_pages_with_has_more_true() {
+    let (mock, _) = assert_conforms(mock_config().short_pages(), "short pages").await;
+    // Half of 7 per page: 37 walk pages become 65.
+    assert_eq!(pages_at(&mock, "7").await, 257usize.div_ceil(4) + 1);
+}
+
+#[tokio::test]
+async fn additive_fields_and_headers() {
+    let (mock, _) = assert_conforms(mock_config().additive_fields(), "additive fields").await;
+    let response = reqwest::Client::new()
+        .get(format!("{}v1/batches?limit=1", mock.base_url()))
+        .header("x-api-key", &mock.config().key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-batch-region"], "eu-west");
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert!(body.get("total_count").is_some(), "{body}");
+    assert_eq!(body["data"][0]["priority"], "standard");
+}
+
+#[tokio::test]
+async fn a_path_prefix_in_the_base_url() {
+    let (mock, _) = assert_conforms(mock_config().prefix("/gateway/openai"), "prefix").await;
+    assert!(
+        mock.received()
+            .await
+            .iter()
+            .all(|r| r.url.path() == "/gateway/openai/v1/batches")
+    );
+}
+
+#[tokio::test]
+async fn bearer_auth() {
+    let (mock, _) = assert_conforms(mock_config().auth(AuthStyle::Bearer), "bearer").await;
+    let bearer = mock
+        .received()
+        .await
+        .iter()
+        .filter(|r| r.headers.contains_key("authorization"))
+        .count();
+    assert!(bearer > 300, "{bearer} requests with a bearer token");
+}
+
+#[tokio::test]
+async fn equal_timestamps_in_a_stable_order() {
+    let (mock, _) = assert_conforms(mock_config().all_tied(), "all tied").await;
+    let items = mock.items();
+    assert!(
+        items
+            .iter()
+            .all(|b| b["created_at"] == items[0]["created_at"])
+    );
+}
+
+#[tokio::test]
+async fn every_nullable_field_null() {
+    let (mock, _) = assert_conforms(mock_config().all_nullable_null(), "all null").await;
+    let items = mock.items();
+    for field in list_contract::mock::dataset::NULLABLE {
+        assert!(items.iter().all(|b| b[field].is_null()), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn transient_429s_and_503s_are_retried() {
+    let (mock, suite) =
+        assert_conforms(mock_config().transient_every(25), "transient trouble").await;
+    let retries: usize = suite.runs.iter().map(|(_, r)| r.retries.len()).sum();
+    // Every 25th request got a 429 or a 503, and each of them was retried once.
+    let received = mock.received().await.len();
+    assert!(received > 300, "{received}");
+    assert_eq!(retries, received / 25, "{received} requests received");
+}
+
+#[tokio::test]
+async fn live_traffic_during_the_run() {
+    let (mock, _) = assert_conforms(mock_config().live_every(3), "live traffic").await;
+    assert!(mock.items().len() > 257 + 100, "batches were created");
+}
+
+#[tokio::test]
+async fn all_of_it_at_once() {
+    let config = mock_config()
+        .items(140)
+        .prefix("/gw")
+        .auth(AuthStyle::Bearer)
+        .short_pages()
+        .additive_fields()
+        .all_nullable_null()
+        .transient_every(40)
+        .live_every(5);
+    assert_conforms(config, "every benign variation at once").await;
+}
