@@ -1,0 +1,191 @@
+//! Property tests: for random listings (0-500 batches, any seed, with random benign
+//! variations) and random limits, the reference mock always conforms; and a random fault from
+//! the drift catalogue, on a random listing large enough to show it, is always caught.
+//!
+//! Deterministic: the seed is fixed unless `PROPTEST_RNG_SEED` names another, and a failure
+//! prints the seed with the smallest failing input. `PROPTEST_CASES` changes the number of
+//! cases.
+
+mod common;
+
+use common::catalogue::{CATALOGUE, options_for};
+use common::{Suite, case, mock_config};
+use list_contract::case::{Case, CrossWalkSpec, QueryValue, WalkLimit};
+use list_contract::http::RequestOptions;
+use list_contract::mock::ReferenceMock;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+
+/// The seed when `PROPTEST_RNG_SEED` is not set.
+const SEED: u64 = 20_261_129;
+
+/// A runner with a fixed seed and `cases` cases (unless `PROPTEST_CASES` says otherwise);
+/// failures are reported, not written to a regressions file.
+fn runner(cases: u32) -> (TestRunner, u64) {
+    let mut config = Config::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = cases;
+    }
+    let seed = match std::env::var("PROPTEST_RNG_SEED") {
+        Ok(s) => s
+            .parse()
+            .unwrap_or_else(|_| panic!("PROPTEST_RNG_SEED is `{s}` (expected an integer)")),
+        Err(_) => SEED,
+    };
+    config.rng_seed = RngSeed::Fixed(seed);
+    config.failure_persistence = None;
+    config.max_shrink_iters = 100;
+    (TestRunner::new(config), seed)
+}
+
+/// Runs `property` over `strategy`; a failure panics with the seed that reproduces it.
+fn check<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    property: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    let (mut runner, seed) = runner(cases);
+    if let Err(e) = runner.run(&strategy, property) {
+        panic!("{e}\nseed: {seed} (rerun with PROPTEST_RNG_SEED={seed})");
+    }
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
+/// A page case, a walk and a cross-walk at `limit`; the cross-walk also walks at `other`, the
+/// default and the maximum.
+fn cases_at(limit: u64, other: u64) -> Vec<Case> {
+    let mut page = case("list_batches::limit_7").clone();
+    page.name = format!("prop::limit_{limit}");
+    page.file
+        .request
+        .query
+        .insert("limit".into(), QueryValue(limit.to_string()));
+    let mut walk = case("list_batches::walk_limit_7").clone();
+    walk.name = format!("prop::walk_limit_{limit}");
+    walk.file.walk.as_mut().expect("a walk").limit = WalkLimit::N(limit);
+    let mut cross = case("list_batches::cross_walk").clone();
+    cross.name = format!("prop::cross_walk_{limit}_{other}");
+    let mut limits = vec![WalkLimit::N(limit), WalkLimit::Default, WalkLimit::Max];
+    for extra in [other, 20, 100] {
+        limits.retain(|l| *l != WalkLimit::N(extra) || extra == limit);
+    }
+    if other != limit && other != 20 && other != 100 {
+        limits.push(WalkLimit::N(other));
+    }
+    if limit == 20 || limit == 100 {
+        limits.retain(|l| *l != WalkLimit::N(limit));
+        limits.push(WalkLimit::N(if limit == 20 { 21 } else { 99 }));
+    }
+    cross.file.cross_walk = Some(CrossWalkSpec {
+        limits,
+        ..cross.file.cross_walk.clone().expect("a cross-walk")
+    });
+    vec![page, walk, cross]
+}
+
+#[derive(Debug, Clone)]
+struct Listing {
+    items: usize,
+    seed: u64,
+    short_pages: bool,
+    all_tied: bool,
+    all_nullable_null: bool,
+    additive_fields: bool,
+}
+
+fn listings() -> impl Strategy<Value = Listing> {
+    (
+        0usize..=500,
+        any::<u64>(),
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(items, seed, short_pages, all_tied, all_nullable_null, additive_fields)| Listing {
+                items,
+                seed,
+                short_pages,
+                all_tied,
+                all_nullable_null,
+                additive_fields,
+            },
+        )
+}
+
+#[test]
+fn the_reference_mock_conforms_for_any_listing_and_limit() {
+    check(
+        256,
+        (listings(), 1u64..=100, 1u64..=100),
+        |(listing, limit, other)| {
+            let mut config = mock_config().items(listing.items).seed(listing.seed);
+            config.short_pages = listing.short_pages;
+            config.all_tied = listing.all_tied;
+            config.all_nullable_null = listing.all_nullable_null;
+            config.additive_fields = listing.additive_fields;
+            block_on(async {
+                let mock = ReferenceMock::start(config).await;
+                let cases = cases_at(limit, other);
+                let suite = Suite::run_cases(&mock, RequestOptions::default(), &cases).await;
+                let found: Vec<String> = suite
+                    .violations()
+                    .take(5)
+                    .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
+                    .collect();
+                prop_assert!(found.is_empty(), "false alarms: {found:#?}");
+                // The walk read every item once: full pages, and the probe after the last.
+                let per_page = if listing.short_pages {
+                    limit.div_ceil(2)
+                } else {
+                    limit
+                } as usize;
+                let walk = &suite.runs[1].1;
+                let expected = match listing.items {
+                    0 => 1,
+                    n => n.div_ceil(per_page) + 1,
+                };
+                prop_assert_eq!(walk.pages as usize, expected);
+                Ok(())
+            })
+        },
+    );
+}
+
+#[test]
+fn a_random_fault_of_the_catalogue_is_always_caught() {
+    check(
+        128,
+        (0..CATALOGUE.len(), 0usize..=300, any::<u64>()),
+        |(index, extra, seed)| {
+            let entry = CATALOGUE[index];
+            let items = entry.min_items + extra;
+            block_on(async {
+                let mock =
+                    ReferenceMock::start(mock_config().items(items).seed(seed).fault(entry.fault))
+                        .await;
+                let suite = Suite::run(&mock, options_for(entry.fault)).await;
+                let caught: Vec<_> = suite
+                    .violations()
+                    .filter(|(_, v)| entry.caught_by.contains(&v.invariant))
+                    .collect();
+                prop_assert!(
+                    !caught.is_empty(),
+                    "{:?} on {items} items went unnoticed (expected one of {:?}); failed cases: {:?}",
+                    entry.fault,
+                    entry.caught_by,
+                    suite.failed()
+                );
+                Ok(())
+            })
+        },
+    );
+}
