@@ -135,7 +135,10 @@ async fn a_drifting_endpoint_gets_a_junit_and_a_json_report_with_every_key_maske
     assert!(body.contains("at:        /last_id"), "{body}");
     let crash = failure("list_batches::limit_above_max").expect("limit=101 crashes the server");
     assert!(crash.text().unwrap().contains("500"), "{:?}", crash.text());
-    assert!(failure("list_batches::missing_key").is_none(), "missing_key passes");
+    assert!(
+        failure("list_batches::missing_key").is_none(),
+        "missing_key passes"
+    );
 
     // The JSON report names every violation and agrees with the JUnit file.
     let report = read_json_report(&json);
