@@ -69,12 +69,24 @@ impl RunResults {
         self.cases.iter().map(|c| c.run.retries.len()).sum()
     }
 
-    /// Violations per invariant, over all cases (a violation of a walk two cases share counts
-    /// in both); invariants with none are left out.
+    /// Violations per invariant, each counted once however many cases share the walk it was
+    /// found on (a cross-walk reports its walks' violations too); invariants with none are
+    /// left out.
     pub fn violations_by_invariant(&self) -> BTreeMap<Invariant, u32> {
+        let mut seen = std::collections::HashSet::new();
         let mut counts = BTreeMap::new();
         for v in self.cases.iter().flat_map(|c| &c.run.violations) {
-            *counts.entry(v.invariant).or_insert(0) += 1;
+            let key = (
+                v.invariant,
+                &v.request,
+                v.page.as_ref().map(ToString::to_string),
+                &v.pointer,
+                &v.expected,
+                &v.actual,
+            );
+            if seen.insert(key) {
+                *counts.entry(v.invariant).or_insert(0) += 1;
+            }
         }
         counts
     }
