@@ -751,6 +751,22 @@ mod tests {
     }
 
     #[test]
+    fn the_filter_selects_as_libtest_mimic_does() {
+        let args = |v: &[&str]| Arguments::from_iter(std::iter::once("t").chain(v.iter().copied()));
+        assert!(selected("list_batches::walk_max", &args(&[])));
+        assert!(selected("list_batches::walk_max", &args(&["walk"])));
+        assert!(!selected("list_batches::limit_1", &args(&["walk"])));
+        assert!(!selected(
+            "list_batches::walk_max",
+            &args(&["--exact", "walk"])
+        ));
+        assert!(!selected(
+            "list_batches::walk_max",
+            &args(&["--skip", "max"])
+        ));
+    }
+
+    #[test]
     fn settings_come_from_the_variables_with_documented_defaults() {
         let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
         assert_eq!(s.cases_dir, Path::new("/r/cases"));
@@ -758,6 +774,10 @@ mod tests {
         assert_eq!(s.case_timeout, None);
         assert_eq!(s.walk_bounds, WalkBounds::default());
         assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
+        assert_eq!(
+            (&s.junit, &s.json, s.fail_on),
+            (&None, &None, Severity::Breaking)
+        );
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
             ..s.clone()
@@ -782,6 +802,9 @@ mod tests {
             "CONTRACT_MAX_PAGES" => Some("50000".to_owned()),
             "CONTRACT_STOP_AFTER_ITEMS" => Some("2000".to_owned()),
             "CONTRACT_SECRET_VARS" => Some("A,,B".to_owned()),
+            "CONTRACT_JUNIT" => Some("out/junit.xml".to_owned()),
+            "CONTRACT_JSON" => Some("out/report.json".to_owned()),
+            "CONTRACT_FAIL_ON" => Some("Additive".to_owned()),
             "A" => Some("alpha".to_owned()),
             _ => None,
         };
@@ -797,6 +820,9 @@ mod tests {
             }
         );
         assert_eq!(s.secrets, [Secret::new("alpha")]);
+        assert_eq!(s.junit.as_deref(), Some(Path::new("out/junit.xml")));
+        assert_eq!(s.json.as_deref(), Some(Path::new("out/report.json")));
+        assert_eq!(s.fail_on, Severity::Additive);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
             ..s
