@@ -154,7 +154,7 @@ fn describe_notice(notice: &Notice) -> String {
 ///
 /// ```text
 /// summary: 17 case(s): 16 passed, 1 failed, 0 ignored; 314 page(s) walked, 322 request(s), 0 retries
-/// violations by invariant: last_id 3, schema 1
+/// violations by invariant: schema 1, last_id 3
 /// notices (additive drift: not failing the run; `--fail-on additive` fails on it): 1 new field, 0 new headers
 ///   list_batches::limit_1: new field:  data[].priority at /data/0/priority (GET …)
 /// ```
