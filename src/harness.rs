@@ -19,11 +19,13 @@ use crate::http::{
     ClientSettings, HttpClient, Redactor, RequestOptions, Secret, Target, parse_base_url,
 };
 use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
-use crate::report::human::render_failure;
+use crate::report::human::{render_failure, render_notices, render_summary};
+use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit};
 use crate::runner::{
     CaseRun, Progress, RunCache, RunContext, case_options, case_timeout_violation, run_case,
 };
 use crate::schema::SchemaSet;
+use crate::violation::Severity;
 
 /// Environment variables the harness reads.
 pub mod env {
@@ -61,6 +63,12 @@ pub mod env {
     pub const MAX_PAGES: &str = "CONTRACT_MAX_PAGES";
     /// Items after which a walk stops without reaching the end (unset: walk to the end).
     pub const STOP_AFTER_ITEMS: &str = "CONTRACT_STOP_AFTER_ITEMS";
+    /// A file to write the JUnit XML report to.
+    pub const JUNIT: &str = "CONTRACT_JUNIT";
+    /// A file to write the JSON report to.
+    pub const JSON: &str = "CONTRACT_JSON";
+    /// `breaking` (default) or `additive`: the least severity that fails a case.
+    pub const FAIL_ON: &str = "CONTRACT_FAIL_ON";
 }
 
 /// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
@@ -94,6 +102,13 @@ pub struct Settings {
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
+    /// Where to write the JUnit XML report, if anywhere.
+    pub junit: Option<PathBuf>,
+    /// Where to write the JSON report, if anywhere.
+    pub json: Option<PathBuf>,
+    /// The least severity that fails a case: breaking drift always does; additive drift
+    /// (new fields and headers) only with [`Severity::Additive`].
+    pub fail_on: Severity,
 }
 
 impl Settings {
@@ -195,6 +210,12 @@ impl Settings {
                 .transpose()?,
             walk_bounds,
             client,
+            junit: var(env::JUNIT).map(PathBuf::from),
+            json: var(env::JSON).map(PathBuf::from),
+            fail_on: var(env::FAIL_ON)
+                .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::FAIL_ON)))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 
@@ -229,10 +250,19 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     match prepare(args, &settings) {
         Ok((trials, shared)) => {
             let code = libtest_mimic::run(args, trials).exit_code();
-            if let Some(shared) = shared {
-                shared.print_notes();
+            let Some(shared) = shared else {
+                return code;
+            };
+            shared.print_notes();
+            let results = shared.results(args, &settings);
+            eprintln!("{}", render_summary(&results, &redactor));
+            match write_reports(&results, &settings, &redactor) {
+                Ok(()) => code,
+                Err(e) => {
+                    eprintln!("error: {}", redactor.redact(&e));
+                    ExitCode::FAILURE
+                }
             }
-            code
         }
         Err(errors) => {
             for e in errors {
@@ -241,6 +271,36 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the reports the settings ask for; every text in them is masked.
+fn write_reports(
+    results: &RunResults,
+    settings: &Settings,
+    redactor: &Redactor,
+) -> Result<(), String> {
+    if let Some(path) = &settings.junit {
+        junit::write(results, redactor, path)?;
+        eprintln!("note: JUnit report written to {}", path.display());
+    }
+    if let Some(path) = &settings.json {
+        json::Report::build(results, redactor).write(path)?;
+        eprintln!("note: JSON report written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Whether libtest-mimic runs a trial of that name under `args`' filter and skips (its
+/// rule: a substring, or the whole name with `--exact`).
+fn selected(name: &str, args: &Arguments) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
 }
 
 /// Prints panics, from any thread, with secrets masked.
@@ -281,6 +341,11 @@ struct Shared {
     /// Cases run and the requests they sent, retries included.
     cases_run: AtomicU32,
     requests: AtomicU32,
+    /// What each case that ran found, for the summary and the reports.
+    results: Mutex<Vec<CaseResult>>,
+    /// Cases whose file says `skip`: name, description, reason.
+    skipped: Vec<(String, String, String)>,
+    fail_on: Severity,
     /// Kept alive for the run: dropping them stops the servers.
     _mocks: Vec<ReferenceMock>,
 }
@@ -304,6 +369,34 @@ impl Shared {
         );
         if cases > 0 {
             eprintln!("note: {cases} case(s) run, {requests} request(s) sent in all");
+        }
+    }
+
+    /// The run's results in case name order, with the skipped cases `args` selected.
+    fn results(&self, args: &Arguments, settings: &Settings) -> RunResults {
+        let mut cases =
+            std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()));
+        if !args.ignored && !args.include_ignored {
+            for (name, description, reason) in &self.skipped {
+                if selected(name, args) {
+                    cases.push(CaseResult {
+                        name: name.clone(),
+                        description: description.clone(),
+                        outcome: CaseOutcome::Ignored,
+                        duration: Duration::ZERO,
+                        run: CaseRun::default(),
+                        message: Some(reason.clone()),
+                    });
+                }
+            }
+        }
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+        let targets: Vec<String> = self.targets.values().map(|t| t.base.to_string()).collect();
+        RunResults {
+            target: targets.join(", "),
+            reference_mock: settings.base_url.is_none(),
+            fail_on: self.fail_on,
+            cases,
         }
     }
 }
@@ -336,7 +429,15 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String
     if !expanded.is_empty() {
         return Err(expanded);
     }
-    let shared = Arc::new(connect(settings, &cases, schemas)?);
+    let mut shared = connect(settings, &cases, schemas)?;
+    shared.skipped = cases
+        .iter()
+        .filter_map(|c| {
+            let reason = c.file.skip.clone()?;
+            Some((c.name.clone(), c.file.description.clone(), reason))
+        })
+        .collect();
+    let shared = Arc::new(shared);
     eprintln!(
         "{}",
         shared.redactor.redact(&describe_targets(settings, &shared))
@@ -462,6 +563,9 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         notes: Mutex::default(),
         cases_run: AtomicU32::new(0),
         requests: AtomicU32::new(0),
+        results: Mutex::default(),
+        skipped: Vec::new(),
+        fail_on: settings.fail_on,
         _mocks: mocks,
     })
 }
@@ -522,24 +626,57 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
         let Some(shared) = shared else {
             return Ok(());
         };
+        let started = std::time::Instant::now();
         let run = guarded(&shared.redactor, || execute(&case, &shared))?;
+        let duration = started.elapsed();
         shared.cases_run.fetch_add(1, Ordering::Relaxed);
         shared.requests.fetch_add(run.requests, Ordering::Relaxed);
-        if run.passed() {
+        let fail_on_notices = shared.fail_on == Severity::Additive && !run.notices.is_empty();
+        let message = if run.passed() && !fail_on_notices {
             if !matches!(case.file.kind(), CaseKind::Page(_)) {
                 shared.note(&case.name, run.cost());
             }
             for (request, retry) in &run.retries {
                 shared.note(&case.name, format!("{request}: {retry}"));
             }
-            Ok(())
+            None
         } else {
-            Err(Failed::from(render_failure(
-                &case.name,
-                &case.file.description,
-                &run,
-                &shared.redactor,
-            )))
+            let mut text = if run.passed() {
+                case.file.description.trim().to_owned()
+            } else {
+                render_failure(&case.name, &case.file.description, &run, &shared.redactor)
+            };
+            if fail_on_notices {
+                text.push_str("\n\n");
+                text.push_str(&render_notices(
+                    &case.name,
+                    &run.notices,
+                    shared.fail_on,
+                    &shared.redactor,
+                ));
+            }
+            Some(text)
+        };
+        let outcome = if message.is_some() {
+            CaseOutcome::Failed
+        } else {
+            CaseOutcome::Passed
+        };
+        shared
+            .results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(CaseResult {
+                name: case.name.clone(),
+                description: case.file.description.clone(),
+                outcome,
+                duration,
+                run,
+                message: message.clone(),
+            });
+        match message {
+            None => Ok(()),
+            Some(text) => Err(Failed::from(text)),
         }
     })
     .with_ignored_flag(ignored)
@@ -614,6 +751,22 @@ mod tests {
     }
 
     #[test]
+    fn the_filter_selects_as_libtest_mimic_does() {
+        let args = |v: &[&str]| Arguments::from_iter(std::iter::once("t").chain(v.iter().copied()));
+        assert!(selected("list_batches::walk_max", &args(&[])));
+        assert!(selected("list_batches::walk_max", &args(&["walk"])));
+        assert!(!selected("list_batches::limit_1", &args(&["walk"])));
+        assert!(!selected(
+            "list_batches::walk_max",
+            &args(&["--exact", "walk"])
+        ));
+        assert!(!selected(
+            "list_batches::walk_max",
+            &args(&["--skip", "max"])
+        ));
+    }
+
+    #[test]
     fn settings_come_from_the_variables_with_documented_defaults() {
         let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
         assert_eq!(s.cases_dir, Path::new("/r/cases"));
@@ -621,6 +774,10 @@ mod tests {
         assert_eq!(s.case_timeout, None);
         assert_eq!(s.walk_bounds, WalkBounds::default());
         assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
+        assert_eq!(
+            (&s.junit, &s.json, s.fail_on),
+            (&None, &None, Severity::Breaking)
+        );
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
             ..s.clone()
@@ -645,6 +802,9 @@ mod tests {
             "CONTRACT_MAX_PAGES" => Some("50000".to_owned()),
             "CONTRACT_STOP_AFTER_ITEMS" => Some("2000".to_owned()),
             "CONTRACT_SECRET_VARS" => Some("A,,B".to_owned()),
+            "CONTRACT_JUNIT" => Some("out/junit.xml".to_owned()),
+            "CONTRACT_JSON" => Some("out/report.json".to_owned()),
+            "CONTRACT_FAIL_ON" => Some("Additive".to_owned()),
             "A" => Some("alpha".to_owned()),
             _ => None,
         };
@@ -660,6 +820,9 @@ mod tests {
             }
         );
         assert_eq!(s.secrets, [Secret::new("alpha")]);
+        assert_eq!(s.junit.as_deref(), Some(Path::new("out/junit.xml")));
+        assert_eq!(s.json.as_deref(), Some(Path::new("out/report.json")));
+        assert_eq!(s.fail_on, Severity::Additive);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
             ..s

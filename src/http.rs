@@ -224,6 +224,9 @@ pub struct Exchange {
     pub url: Url,
     pub status: StatusCode,
     pub content_type: Option<String>,
+    /// The response's header names, lowercase, in the order received (values are not kept:
+    /// they may echo credentials).
+    pub header_names: Vec<String>,
     pub body: Vec<u8>,
     /// The retries before this response, if any.
     pub retries: Vec<Retry>,
@@ -472,6 +475,7 @@ fn finish(
                 .headers
                 .get(CONTENT_TYPE)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            header_names: raw.headers.keys().map(|k| k.as_str().to_owned()).collect(),
             body: raw.body,
             retries,
             elapsed: start.elapsed(),

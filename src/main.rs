@@ -3,16 +3,22 @@
 //! `list-contract check` runs the same cases as `cargo test --test contract`, with the same
 //! `CONTRACT_*` variables; flags given here override them. Without a base URL it checks the
 //! embedded reference mock.
+//!
+//! `list-contract serve` runs the reference mock as a standalone server, for client
+//! developers to work against.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use list_contract::contract::{AuthStyle, Contract};
 use list_contract::harness::{Settings, run};
 use list_contract::http::parse_base_url;
 use list_contract::libtest_mimic::Arguments;
+use list_contract::mock::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig, ReferenceMock};
 
 const USAGE: &str = "\
 usage: list-contract check [OPTIONS] [FILTER] [TEST-HARNESS FLAGS]
+       list-contract serve [SERVE OPTIONS]
 
 Checks a paginated list endpoint against its contract; exits 0 when it conforms,
 101 when it drifts, 1 when the harness cannot run.
@@ -22,15 +28,31 @@ options:
   --auth STYLE     x-api-key or bearer (default: $CONTRACT_AUTH, else the contract's)
   --cases DIR      case files (default: $CONTRACT_CASES_DIR, else ./cases)
   --schemas DIR    JSON Schemas (default: $CONTRACT_SCHEMAS_DIR, else ./schemas)
+  --junit FILE     write a JUnit XML report (default: $CONTRACT_JUNIT)
+  --json FILE      write a JSON report of every violation and notice (default: $CONTRACT_JSON)
+  --fail-on LEVEL  breaking (default) or additive: also fail on new fields and headers
+                   (default: $CONTRACT_FAIL_ON)
 
 The API key is read from $CONTRACT_API_KEY only, so it never lands in shell history.
 Test-harness flags work as with `cargo test`: a name filter, --exact, --list, --ignored, -q.
+
+serve options (the reference mock as a local server; Ctrl-C stops it):
+  --port N         port on 127.0.0.1 (default: 0, a free one; the URL is printed on stdout)
+  --items N        batches in the listing (default: 257)
+  --seed N         dataset seed (default: 20251124)
+  --key KEY        the key it accepts (default: lc-reference-mock-key)
+  --auth STYLE     x-api-key or bearer (default: the contract's, x-api-key; OpenAI SDKs send bearer)
+  --contract FILE  a contract.toml (default: the shipped List Batches contract)
 ";
+
+/// The shipped List Batches contract, what `serve` implements unless told otherwise.
+const LIST_BATCHES_CONTRACT: &str = include_str!("../cases/list_batches/contract.toml");
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("check") => check(args.collect()),
+        Some("serve") => serve(args.collect()),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -94,8 +116,144 @@ fn parse_check(args: Vec<String>) -> Result<(Settings, Vec<String>), String> {
             }
             "--cases" => settings.cases_dir = PathBuf::from(value("--cases")?),
             "--schemas" => settings.schemas_dir = PathBuf::from(value("--schemas")?),
+            "--junit" => settings.junit = Some(PathBuf::from(value("--junit")?)),
+            "--json" => settings.json = Some(PathBuf::from(value("--json")?)),
+            "--fail-on" => {
+                settings.fail_on = value("--fail-on")?
+                    .parse()
+                    .map_err(|e| format!("--fail-on: {e}"))?
+            }
             _ => rest.push(arg),
         }
     }
     Ok((settings, rest))
+}
+
+/// What `serve` was asked for.
+struct Serve {
+    port: u16,
+    config: MockConfig,
+    /// Whether `--key` was given: a chosen key is not printed.
+    own_key: bool,
+}
+
+fn serve(args: Vec<String>) -> ExitCode {
+    let serve = match parse_serve(args) {
+        Ok(serve) => serve,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match std::net::TcpListener::bind(("127.0.0.1", serve.port)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!(
+                "error: cannot listen on 127.0.0.1:{}: {e} (pick another --port, or 0 for a free one)",
+                serve.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = serve.config;
+    let mock = runtime.block_on(ReferenceMock::start_on(config.clone(), listener));
+    let base = mock.base_url();
+    let base = base.as_str().trim_end_matches('/');
+    // The first line on stdout is the base URL, for scripts (and tests) to read.
+    println!("listening on {base}");
+    let header = match config.auth {
+        AuthStyle::XApiKey => "x-api-key: KEY",
+        AuthStyle::Bearer => "Authorization: Bearer KEY",
+    };
+    let key = if serve.own_key {
+        "the one given with --key".to_owned()
+    } else {
+        config.key.clone()
+    };
+    eprintln!(
+        "list-contract serve: {} batches (seed {}) at {base}{}, newest first; send `{header}` (KEY: {key}); Ctrl-C stops it",
+        config.items, config.seed, config.path
+    );
+    // The server runs on the runtime's threads; this one only keeps the process alive.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
+    let mut port = 0u16;
+    let mut items = DEFAULT_ITEMS;
+    let mut seed = DEFAULT_SEED;
+    let mut key: Option<String> = None;
+    let mut auth: Option<AuthStyle> = None;
+    let mut contract_file: Option<PathBuf> = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let number = |name: &str, v: String| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{name}: `{v}` is not a whole number"))
+        };
+        match flag.as_str() {
+            "--port" => {
+                port = u16::try_from(number("--port", value("--port")?)?)
+                    .map_err(|_| "--port: give a port up to 65535".to_owned())?
+            }
+            "--items" => items = number("--items", value("--items")?)? as usize,
+            "--seed" => seed = number("--seed", value("--seed")?)?,
+            "--key" => {
+                let k = value("--key")?;
+                if k.is_empty() {
+                    return Err("--key: give a non-empty key".to_owned());
+                }
+                key = Some(k);
+            }
+            "--auth" => {
+                auth = Some(
+                    value("--auth")?
+                        .parse()
+                        .map_err(|e| format!("--auth: {e}"))?,
+                )
+            }
+            "--contract" => contract_file = Some(PathBuf::from(value("--contract")?)),
+            other => return Err(format!("serve: unknown option `{other}`")),
+        }
+    }
+    let contract: Contract = match &contract_file {
+        Some(path) => list_contract::case::parse_file(path).map_err(|e| e.to_string())?,
+        None => toml::from_str(LIST_BATCHES_CONTRACT)
+            .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
+    };
+    let mut config = MockConfig::for_contract(&contract).items(items).seed(seed);
+    if let Some(auth) = auth {
+        config = config.auth(auth);
+    }
+    let own_key = key.is_some();
+    config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));
+    Ok(Serve {
+        port,
+        config,
+        own_key,
+    })
 }

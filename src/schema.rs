@@ -64,6 +64,8 @@ impl Retrieve for LocalSchemas {
 pub struct SchemaSet {
     dir: PathBuf,
     validators: BTreeMap<String, Validator>,
+    /// The documents by file name, for [`SchemaSet::undeclared`].
+    docs: BTreeMap<String, Value>,
 }
 
 impl std::fmt::Debug for SchemaSet {
@@ -118,6 +120,7 @@ impl SchemaSet {
                 .collect(),
         );
         let mut validators = BTreeMap::new();
+        let mut by_name = BTreeMap::new();
         for (path, doc) in &docs {
             let built = jsonschema::options()
                 .with_retriever(local.clone())
@@ -126,7 +129,8 @@ impl SchemaSet {
             match built {
                 Ok(v) => {
                     let name = path.file_name().unwrap_or_default().to_string_lossy();
-                    validators.insert(name.into_owned(), v);
+                    validators.insert(name.clone().into_owned(), v);
+                    by_name.insert(name.into_owned(), doc.clone());
                 }
                 Err(e) => errors.push(SchemaError::Compile {
                     path: path.clone(),
@@ -138,6 +142,7 @@ impl SchemaSet {
             Ok(SchemaSet {
                 dir: dir.to_owned(),
                 validators,
+                docs: by_name,
             })
         } else {
             Err(errors)
@@ -178,6 +183,134 @@ impl SchemaSet {
             })
             .collect()
     }
+}
+
+impl SchemaSet {
+    /// The properties of `instance` that the schema `file` does not declare: additive drift,
+    /// which the schemas allow. Each as its path with array positions written `[]`
+    /// (`data[].priority`) and the JSON pointer of its first occurrence; one per path.
+    ///
+    /// The schema is followed through `properties`, `items`, `$ref` (to a file of the folder
+    /// or within one) and the branches of `anyOf`/`oneOf`/`allOf`: a property any branch
+    /// declares is known. An object whose schema declares no `properties`, or opens them
+    /// with `additionalProperties`/`patternProperties` (as `metadata` does), is not looked
+    /// into: its keys are free.
+    pub fn undeclared(&self, file: &str, instance: &Value) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        let Some(doc) = self.docs.get(file) else {
+            return found;
+        };
+        self.walk_undeclared(&[(file, doc)], instance, "", "", &mut found);
+        found
+    }
+
+    fn walk_undeclared(
+        &self,
+        schemas: &[(&str, &Value)],
+        instance: &Value,
+        path: &str,
+        pointer: &str,
+        found: &mut Vec<(String, String)>,
+    ) {
+        let mut nodes = Vec::new();
+        for (file, node) in schemas {
+            self.applicable(file, node, 0, &mut nodes);
+        }
+        match instance {
+            Value::Object(map) => {
+                let open = nodes.iter().any(|(_, n)| {
+                    n.get("patternProperties").is_some()
+                        || n.get("additionalProperties")
+                            .is_some_and(|a| a != &Value::Bool(false))
+                });
+                let declared: Vec<(&str, &serde_json::Map<String, Value>)> = nodes
+                    .iter()
+                    .filter_map(|(f, n)| n.get("properties")?.as_object().map(|p| (*f, p)))
+                    .collect();
+                if open || declared.is_empty() {
+                    return;
+                }
+                for (key, value) in map {
+                    let child_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    let child_pointer = format!("{pointer}/{}", escape_pointer(key));
+                    let children: Vec<(&str, &Value)> = declared
+                        .iter()
+                        .filter_map(|(f, props)| props.get(key).map(|s| (*f, s)))
+                        .collect();
+                    if children.is_empty() {
+                        if !found.iter().any(|(p, _)| *p == child_path) {
+                            found.push((child_path, child_pointer));
+                        }
+                    } else {
+                        self.walk_undeclared(&children, value, &child_path, &child_pointer, found);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let children: Vec<(&str, &Value)> = nodes
+                    .iter()
+                    .filter_map(|(f, n)| n.get("items").map(|s| (*f, s)))
+                    .collect();
+                if children.is_empty() {
+                    return;
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let child_path = format!("{path}[]");
+                    let child_pointer = format!("{pointer}/{i}");
+                    self.walk_undeclared(&children, item, &child_path, &child_pointer, found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `node` and every schema it brings in at the same instance location, through `$ref`
+    /// and the branches of `anyOf`/`oneOf`/`allOf`, each with the file it sits in.
+    fn applicable<'s>(
+        &'s self,
+        file: &'s str,
+        node: &'s Value,
+        depth: u32,
+        out: &mut Vec<(&'s str, &'s Value)>,
+    ) {
+        // Deep enough for any real schema; stops a `$ref` cycle.
+        if depth > 32 || !node.is_object() {
+            return;
+        }
+        out.push((file, node));
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+            let (target, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+            let (file, doc) = if target.is_empty() {
+                (file, self.docs.get(file))
+            } else {
+                let name = target.rsplit('/').next().unwrap_or(target);
+                self.docs
+                    .get_key_value(name)
+                    .map_or((file, None), |(k, d)| (k.as_str(), Some(d)))
+            };
+            if let Some(resolved) = doc.and_then(|d| d.pointer(fragment)) {
+                self.applicable(file, resolved, depth + 1, out);
+            }
+        }
+        for keyword in ["anyOf", "oneOf", "allOf"] {
+            for branch in node
+                .get(keyword)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                self.applicable(file, branch, depth + 1, out);
+            }
+        }
+    }
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }
 
 /// What the schema wanted and what it got, in the words of the failing keyword.

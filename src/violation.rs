@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Every rule the harness can report, by the stable name users see in output and filter on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,6 +138,32 @@ impl Invariant {
     }
 }
 
+impl std::str::FromStr for Invariant {
+    type Err = String;
+
+    /// The invariant of that stable name.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Invariant::ALL
+            .into_iter()
+            .find(|i| i.name() == s)
+            .ok_or_else(|| format!("unknown invariant `{s}`"))
+    }
+}
+
+// By name, so reports read (and read back) the names users see.
+impl Serialize for Invariant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Invariant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Invariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -183,6 +209,99 @@ impl From<PageInvariant> for Invariant {
     }
 }
 
+/// How bad a finding is: breaking drift fails the run; additive drift (a field or header the
+/// contract does not describe) is a notice, unless the run is told to fail on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Additive drift: clients that ignore unknown fields keep working.
+    Additive,
+    /// Breaking drift: a violation of an invariant.
+    #[default]
+    Breaking,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Additive => "additive",
+            Severity::Breaking => "breaking",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "additive" => Ok(Severity::Additive),
+            "breaking" => Ok(Severity::Breaking),
+            other => Err(format!(
+                "unknown severity `{other}` (expected `breaking` or `additive`)"
+            )),
+        }
+    }
+}
+
+/// What kind of thing a response added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdditionKind {
+    /// A property the schema does not declare, on the envelope or inside an item.
+    Field,
+    /// A response header outside the known ones.
+    Header,
+}
+
+/// Additive drift: something a response carries that the contract does not describe. Reported
+/// as a notice; it fails a case only with `--fail-on additive`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: AdditionKind,
+    /// A field by its path, array positions as `[]` (`data[].priority`); a header by its
+    /// lowercase name.
+    pub name: String,
+    /// For a field: one JSON pointer where it was seen (`/data/0/priority`).
+    pub pointer: Option<String>,
+    /// The request whose response carried it, as `GET <url>`; filled in by the runner.
+    pub request: Option<String>,
+    /// Which page of which walk, for notices found while walking.
+    pub page: Option<PageRef>,
+}
+
+impl Notice {
+    pub fn field(name: impl Into<String>, pointer: impl Into<String>) -> Self {
+        Notice {
+            kind: AdditionKind::Field,
+            name: name.into(),
+            pointer: Some(pointer.into()),
+            request: None,
+            page: None,
+        }
+    }
+
+    pub fn header(name: impl Into<String>) -> Self {
+        Notice {
+            kind: AdditionKind::Header,
+            name: name.into(),
+            pointer: None,
+            request: None,
+            page: None,
+        }
+    }
+
+    /// Always [`Severity::Additive`].
+    pub fn severity(&self) -> Severity {
+        Severity::Additive
+    }
+
+    /// Whether `other` reports the same addition (wherever it was seen).
+    pub fn same_addition(&self, other: &Notice) -> bool {
+        self.kind == other.kind && self.name == other.name
+    }
+}
+
 /// One broken rule, with everything a reader needs to find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -219,6 +338,11 @@ impl Violation {
 }
 
 impl Violation {
+    /// Every violation is breaking drift; additive drift is a [`Notice`].
+    pub fn severity(&self) -> Severity {
+        Severity::Breaking
+    }
+
     /// The same violation, located on `page`.
     pub fn on_page(mut self, page: &PageRef) -> Self {
         self.page = Some(page.clone());
@@ -227,7 +351,7 @@ impl Violation {
 }
 
 /// Where in a walk a response came from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PageRef {
     /// The walk, by its limit: `limit=7`, or `no limit (default 20)`.
     pub walk: String,
@@ -269,6 +393,17 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Invariant::ALL.len());
+    }
+
+    #[test]
+    fn invariants_read_back_from_their_names() {
+        for invariant in Invariant::ALL {
+            assert_eq!(invariant.name().parse::<Invariant>(), Ok(invariant));
+            let json = serde_json::to_string(&invariant).unwrap();
+            assert_eq!(json, format!("\"{}\"", invariant.name()));
+            assert_eq!(serde_json::from_str::<Invariant>(&json).unwrap(), invariant);
+        }
+        assert!("no_such_rule".parse::<Invariant>().is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Checks are pure functions from responses to violations: no I/O happens here.
 
+pub mod additive;
 pub mod page;
 pub mod plausible;
 pub mod walk;
@@ -10,7 +11,7 @@ use crate::case::{BodyKind, Outcome};
 use crate::contract::Contract;
 use crate::http::{Exchange, is_transient};
 use crate::schema::SchemaSet;
-use crate::violation::{Invariant, Violation};
+use crate::violation::{Invariant, Notice, Violation};
 
 /// What one response is judged against.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,9 @@ pub struct Expect<'a> {
 pub struct Judged {
     pub violations: Vec<Violation>,
     pub body: Option<Value>,
+    /// Additive drift of a list page: fields the list schema does not declare and headers
+    /// outside the known ones (see [`additive`]).
+    pub notices: Vec<Notice>,
 }
 
 /// Judges one response against the outcomes `expect` accepts.
@@ -71,7 +75,7 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
         );
         return Judged {
             violations: vec![violation],
-            body: None,
+            ..Judged::default()
         };
     }
 
@@ -85,11 +89,16 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
             head.push(json_violation(&exchange.body, &e));
             return Judged {
                 violations: head,
-                body: None,
+                ..Judged::default()
             };
         }
     };
 
+    let mut notices = Vec::new();
+    if exchange.status.is_success() && candidates.iter().any(|o| o.schema == BodyKind::List) {
+        notices = additive::new_fields(&body, &expect.contract.schemas.list, schemas);
+        notices.extend(additive::new_headers(&exchange.header_names));
+    }
     let violations = candidates
         .into_iter()
         .map(|outcome| {
@@ -102,6 +111,7 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
     Judged {
         violations,
         body: Some(body),
+        notices,
     }
 }
 

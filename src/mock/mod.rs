@@ -160,6 +160,20 @@ impl ReferenceMock {
     /// mocks that answer first while they match (e.g. a 429 `up_to_n_times(1)`), for tests of
     /// transient trouble.
     pub async fn start_with(config: MockConfig, preludes: Vec<Mock>) -> Self {
+        ReferenceMock::launch(config, preludes, None).await
+    }
+
+    /// Starts the mock on `listener` (a socket the caller bound, e.g. to a chosen port): the
+    /// standalone server of `list-contract serve`.
+    pub async fn start_on(config: MockConfig, listener: std::net::TcpListener) -> Self {
+        ReferenceMock::launch(config, Vec::new(), Some(listener)).await
+    }
+
+    async fn launch(
+        config: MockConfig,
+        preludes: Vec<Mock>,
+        listener: Option<std::net::TcpListener>,
+    ) -> Self {
         let mut items = dataset::generate(config.items, config.seed);
         if config.all_tied {
             for item in &mut items {
@@ -173,7 +187,10 @@ impl ReferenceMock {
             }
         }
         let listing = Arc::new(Mutex::new(items));
-        let server = MockServer::start().await;
+        let server = match listener {
+            Some(listener) => MockServer::builder().listener(listener).start().await,
+            None => MockServer::start().await,
+        };
         for prelude in preludes {
             prelude.mount(&server).await;
         }

@@ -14,9 +14,10 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use super::{CaseOutcome, RunResults};
 use crate::http::Redactor;
 use crate::runner::CaseRun;
-use crate::violation::{PageRef, Violation};
+use crate::violation::{AdditionKind, Notice, PageRef, Severity, Violation};
 
 /// Violations of one kind beyond this many, on one request, are summarised on one line.
 const SHOWN_ALIKE: usize = 3;
@@ -96,6 +97,106 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
             invariants.join("`, `"),
             describe_places(&places)
         );
+    }
+    redactor.redact(out.trim_end())
+}
+
+/// Renders a case's additive drift: each new field with where it was first seen, each new
+/// header, secrets masked.
+///
+/// ```text
+/// list_batches::limit_1: 2 new field(s) or header(s) (additive drift: a notice; `--fail-on additive` fails on it)
+///   new field:  data[].priority at /data/0/priority (GET http://127.0.0.1:41234/v1/batches?limit=1)
+///   new header: x-batch-region (GET http://127.0.0.1:41234/v1/batches?limit=1)
+/// ```
+pub fn render_notices(
+    name: &str,
+    notices: &[Notice],
+    fail_on: Severity,
+    redactor: &Redactor,
+) -> String {
+    let mut out = String::new();
+    let verdict = match fail_on {
+        Severity::Additive => "additive drift: fails the run (`--fail-on additive`)",
+        Severity::Breaking => "additive drift: a notice; `--fail-on additive` fails on it",
+    };
+    let _ = writeln!(
+        out,
+        "{name}: {} new field(s) or header(s) ({verdict})",
+        notices.len()
+    );
+    for notice in notices {
+        let _ = writeln!(out, "  {}", describe_notice(notice));
+    }
+    redactor.redact(out.trim_end())
+}
+
+/// `new field:  data[].priority at /data/0/priority (walk limit=7, page 1 (GET …))`
+fn describe_notice(notice: &Notice) -> String {
+    let mut text = match notice.kind {
+        AdditionKind::Field => format!("new field:  {}", notice.name),
+        AdditionKind::Header => format!("new header: {}", notice.name),
+    };
+    if let Some(pointer) = &notice.pointer {
+        let _ = write!(text, " at {pointer}");
+    }
+    let _ = match (&notice.page, &notice.request) {
+        (Some(page), Some(request)) => write!(text, " ({page} ({request}))"),
+        (Some(page), None) => write!(text, " ({page})"),
+        (None, Some(request)) => write!(text, " ({request})"),
+        (None, None) => Ok(()),
+    };
+    text
+}
+
+/// The few lines that end a run: cases, what they cost, violations by invariant, and the
+/// additive drift seen, each field or header once with an example.
+///
+/// ```text
+/// summary: 17 case(s): 16 passed, 1 failed, 0 ignored; 314 page(s) walked, 322 request(s), 0 retries
+/// violations by invariant: schema 1, last_id 3
+/// notices (additive drift: not failing the run; `--fail-on additive` fails on it): 1 new field, 0 new headers
+///   list_batches::limit_1: new field:  data[].priority at /data/0/priority (GET …)
+/// ```
+pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "summary: {} case(s): {} passed, {} failed, {} ignored; {} page(s) walked, {} request(s), {} retries",
+        results.cases.len(),
+        results.count(CaseOutcome::Passed),
+        results.count(CaseOutcome::Failed),
+        results.count(CaseOutcome::Ignored),
+        results.pages(),
+        results.requests(),
+        results.retries(),
+    );
+    let by_invariant = results.violations_by_invariant();
+    if !by_invariant.is_empty() {
+        let counts: Vec<String> = by_invariant
+            .iter()
+            .map(|(invariant, n)| format!("{invariant} {n}"))
+            .collect();
+        let _ = writeln!(out, "violations by invariant: {}", counts.join(", "));
+    }
+    let notices = results.notices();
+    if !notices.is_empty() {
+        let fields = notices
+            .iter()
+            .filter(|(_, n)| n.kind == AdditionKind::Field)
+            .count();
+        let verdict = match results.fail_on {
+            Severity::Additive => "failing the run: `--fail-on additive`",
+            Severity::Breaking => "not failing the run; `--fail-on additive` fails on it",
+        };
+        let _ = writeln!(
+            out,
+            "notices (additive drift: {verdict}): {fields} new field(s), {} new header(s)",
+            notices.len() - fields
+        );
+        for (case, notice) in notices {
+            let _ = writeln!(out, "  {case}: {}", describe_notice(notice));
+        }
     }
     redactor.redact(out.trim_end())
 }

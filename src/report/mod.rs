@@ -1,3 +1,106 @@
-//! Reporters: the only place violations become text.
+//! Reporters: the only place violations become text. `human` renders failures and the run's
+//! summary for a terminal; `junit` and `json` write the same results to files for CI. Every
+//! reporter masks secrets with the run's [`Redactor`](crate::http::Redactor).
 
 pub mod human;
+pub mod json;
+pub mod junit;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::runner::CaseRun;
+use crate::violation::{Invariant, Notice, Severity};
+
+/// How a case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOutcome {
+    Passed,
+    Failed,
+    /// Not run: the case file says `skip = "reason"`.
+    Ignored,
+}
+
+/// One case of a run, as reporters see it.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub name: String,
+    pub description: String,
+    pub outcome: CaseOutcome,
+    pub duration: Duration,
+    pub run: CaseRun,
+    /// The failure text shown under the failed trial (already masked), or an ignored case's
+    /// reason.
+    pub message: Option<String>,
+}
+
+/// Everything a run found, in case name order.
+#[derive(Debug, Clone)]
+pub struct RunResults {
+    /// Where the cases were sent: the live base URL, or the embedded mock's.
+    pub target: String,
+    pub reference_mock: bool,
+    /// The least severity that fails a case.
+    pub fail_on: Severity,
+    pub cases: Vec<CaseResult>,
+}
+
+impl RunResults {
+    /// Cases with `outcome`.
+    pub fn count(&self, outcome: CaseOutcome) -> usize {
+        self.cases.iter().filter(|c| c.outcome == outcome).count()
+    }
+
+    /// Pages walked in all, each shared walk counted once.
+    pub fn pages(&self) -> u32 {
+        self.cases.iter().map(|c| c.run.walked).sum()
+    }
+
+    /// Requests sent in all, retries included.
+    pub fn requests(&self) -> u32 {
+        self.cases.iter().map(|c| c.run.requests).sum()
+    }
+
+    /// Retries in all.
+    pub fn retries(&self) -> usize {
+        self.cases.iter().map(|c| c.run.retries.len()).sum()
+    }
+
+    /// Violations per invariant, each counted once however many cases share the walk it was
+    /// found on (a cross-walk reports its walks' violations too); invariants with none are
+    /// left out.
+    pub fn violations_by_invariant(&self) -> BTreeMap<Invariant, u32> {
+        let mut seen = std::collections::HashSet::new();
+        let mut counts = BTreeMap::new();
+        for v in self.cases.iter().flat_map(|c| &c.run.violations) {
+            let key = (
+                v.invariant,
+                &v.request,
+                v.page.as_ref().map(ToString::to_string),
+                &v.pointer,
+                &v.expected,
+                &v.actual,
+            );
+            if seen.insert(key) {
+                *counts.entry(v.invariant).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// Each new field and header once per run, with the first case (by name) that saw it.
+    pub fn notices(&self) -> Vec<(&str, &Notice)> {
+        let mut out: Vec<(&str, &Notice)> = Vec::new();
+        for case in &self.cases {
+            for notice in &case.run.notices {
+                if !out.iter().any(|(_, n)| n.same_addition(notice)) {
+                    out.push((&case.name, notice));
+                }
+            }
+        }
+        out
+    }
+}

@@ -17,7 +17,7 @@ use crate::check::walk::{WalkBounds, WalkRecord, compare_walks};
 use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
 use crate::schema::SchemaSet;
-use crate::violation::{Invariant, Violation};
+use crate::violation::{Invariant, Notice, Violation};
 use pages::{Fetched, PageCache};
 use walk::WalkCache;
 
@@ -45,11 +45,23 @@ pub struct CaseRun {
     pub capped: u32,
     /// Every retry of transient trouble, with the request it repeated (`GET <url>`).
     pub retries: Vec<(String, Retry)>,
+    /// Pages of the walks this case made itself (end probes included): the walked pages of a
+    /// run add up without counting a shared walk twice.
+    pub walked: u32,
+    /// Additive drift, each field or header once, where it was first seen.
+    pub notices: Vec<Notice>,
 }
 
 impl CaseRun {
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
+    }
+
+    /// Keeps `notice` unless the same field or header was noted already.
+    pub fn notice(&mut self, notice: Notice) {
+        if !self.notices.iter().any(|n| n.same_addition(&notice)) {
+            self.notices.push(notice);
+        }
     }
 
     /// Counts a request and its retries.
@@ -62,7 +74,11 @@ impl CaseRun {
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
         self.violations.extend(walk.run.violations.iter().cloned());
+        for notice in &walk.run.notices {
+            self.notice(notice.clone());
+        }
         if sent {
+            self.walked += walk.record.pages + u32::from(walk.probed);
             self.requests += walk.run.requests;
             self.shared += walk.run.shared;
             self.retries.extend(walk.run.retries.iter().cloned());
@@ -276,7 +292,12 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
     match &fetched.result {
         Ok(exchange) => {
             let request = exchange.request_line();
-            run.violations = judge(exchange, &expect, ctx.schemas)
+            let judged = judge(exchange, &expect, ctx.schemas);
+            for mut notice in judged.notices {
+                notice.request = Some(request.clone());
+                run.notice(notice);
+            }
+            run.violations = judged
                 .violations
                 .into_iter()
                 .map(|mut v| {

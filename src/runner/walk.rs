@@ -187,6 +187,11 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
         };
         let request = exchange.request_line();
         let judged = judge(exchange, &expect, ctx.schemas);
+        for mut notice in judged.notices {
+            notice.request = Some(request.clone());
+            notice.page = Some(page.clone());
+            out.run.notice(notice);
+        }
         let mut found = judged.violations;
         let next = if probing {
             found.extend(state.probe(judged.body.as_ref()));

@@ -1,0 +1,212 @@
+//! The JSON report (`--json FILE`, `CONTRACT_JSON`): every violation and every notice of a
+//! run, as data. The shape is versioned and documented in the README; these structs both
+//! write and read it, so a consumer in Rust can load a report back.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CaseOutcome, RunResults};
+use crate::http::Redactor;
+use crate::violation::{AdditionKind, Invariant, Notice, PageRef, Severity, Violation};
+
+/// The version of the shape below; bumped when a field changes meaning or goes away.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub version: u32,
+    /// The base URL checked (masked), or the embedded mock's.
+    pub target: String,
+    pub reference_mock: bool,
+    /// `breaking` (the default) or `additive` (`--fail-on additive`).
+    pub fail_on: Severity,
+    /// Whether every case that ran passed.
+    pub passed: bool,
+    pub summary: Summary,
+    pub cases: Vec<CaseReport>,
+    /// Each new field or header once per run, where it was first seen.
+    pub notices: Vec<NoticeReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub cases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub ignored: usize,
+    /// Pages walked, each shared walk once.
+    pub pages: u32,
+    /// Requests sent, retries included.
+    pub requests: u32,
+    pub retries: usize,
+    /// Violations per invariant name; invariants with none are left out.
+    pub violations: BTreeMap<Invariant, u32>,
+    /// New fields and headers, each once.
+    pub notices: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseReport {
+    pub name: String,
+    pub description: String,
+    pub outcome: CaseOutcome,
+    pub duration_secs: f64,
+    /// Requests this case sent, retries included.
+    pub requests: u32,
+    /// Requests another case sent whose responses this case used.
+    pub shared: u32,
+    /// Pages of the walks this case made or shared.
+    pub pages: u32,
+    pub walks: u32,
+    pub retries: usize,
+    /// An ignored case's reason; `null` otherwise.
+    pub skip_reason: Option<String>,
+    pub violations: Vec<ViolationReport>,
+    pub notices: Vec<NoticeReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViolationReport {
+    pub invariant: Invariant,
+    /// Always `breaking`.
+    pub severity: Severity,
+    /// `GET <url>`, or `null` for a finding over several walks.
+    pub request: Option<String>,
+    pub page: Option<PageRef>,
+    /// JSON pointer into the response body (`""`: the whole response).
+    pub pointer: String,
+    pub expected: String,
+    pub actual: String,
+    /// For `schema`: the keyword's location, `file.json#/pointer`.
+    pub schema_path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeReport {
+    /// The case that saw it (in the run-wide list: the first, by name).
+    pub case: String,
+    pub kind: AdditionKind,
+    /// Always `additive`.
+    pub severity: Severity,
+    /// `data[].priority` for a field, the lowercase name for a header.
+    pub name: String,
+    /// For a field: where it was first seen, as a JSON pointer.
+    pub pointer: Option<String>,
+    pub request: Option<String>,
+    pub page: Option<PageRef>,
+}
+
+impl Report {
+    /// The report of `results`, every text masked by `redactor`.
+    pub fn build(results: &RunResults, redactor: &Redactor) -> Report {
+        let mask = |s: &str| redactor.redact(s);
+        let cases: Vec<CaseReport> = results
+            .cases
+            .iter()
+            .map(|c| CaseReport {
+                name: mask(&c.name),
+                description: mask(c.description.trim()),
+                outcome: c.outcome,
+                duration_secs: c.duration.as_secs_f64(),
+                requests: c.run.requests,
+                shared: c.run.shared,
+                pages: c.run.pages,
+                walks: c.run.walks,
+                retries: c.run.retries.len(),
+                skip_reason: match c.outcome {
+                    CaseOutcome::Ignored => c.message.as_deref().map(mask),
+                    _ => None,
+                },
+                violations: c
+                    .run
+                    .violations
+                    .iter()
+                    .map(|v| violation(v, redactor))
+                    .collect(),
+                notices: c
+                    .run
+                    .notices
+                    .iter()
+                    .map(|n| notice(&c.name, n, redactor))
+                    .collect(),
+            })
+            .collect();
+        let notices: Vec<NoticeReport> = results
+            .notices()
+            .into_iter()
+            .map(|(case, n)| notice(case, n, redactor))
+            .collect();
+        Report {
+            version: VERSION,
+            target: mask(&results.target),
+            reference_mock: results.reference_mock,
+            fail_on: results.fail_on,
+            passed: results.count(CaseOutcome::Failed) == 0,
+            summary: Summary {
+                cases: results.cases.len(),
+                passed: results.count(CaseOutcome::Passed),
+                failed: results.count(CaseOutcome::Failed),
+                ignored: results.count(CaseOutcome::Ignored),
+                pages: results.pages(),
+                requests: results.requests(),
+                retries: results.retries(),
+                violations: results.violations_by_invariant(),
+                notices: notices.len(),
+            },
+            cases,
+            notices,
+        }
+    }
+
+    /// Writes the report as pretty-printed JSON.
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| format!("cannot encode the JSON report: {e}"))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write the JSON report to {}: {e}", path.display()))
+    }
+
+    /// Reads a report written by [`Report::write`].
+    pub fn read(path: &Path) -> Result<Report, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+fn page(p: &PageRef, redactor: &Redactor) -> PageRef {
+    PageRef {
+        walk: redactor.redact(&p.walk),
+        cursor: p.cursor.as_deref().map(|c| redactor.redact(c)),
+        ..p.clone()
+    }
+}
+
+fn violation(v: &Violation, redactor: &Redactor) -> ViolationReport {
+    let mask = |s: &str| redactor.redact(s);
+    ViolationReport {
+        invariant: v.invariant,
+        severity: v.severity(),
+        request: v.request.as_deref().map(mask),
+        page: v.page.as_ref().map(|p| page(p, redactor)),
+        pointer: mask(&v.pointer),
+        expected: mask(&v.expected),
+        actual: mask(&v.actual),
+        schema_path: v.schema_path.as_deref().map(mask),
+    }
+}
+
+fn notice(case: &str, n: &Notice, redactor: &Redactor) -> NoticeReport {
+    let mask = |s: &str| redactor.redact(s);
+    NoticeReport {
+        case: mask(case),
+        kind: n.kind,
+        severity: n.severity(),
+        name: mask(&n.name),
+        pointer: n.pointer.as_deref().map(mask),
+        request: n.request.as_deref().map(mask),
+        page: n.page.as_ref().map(|p| page(p, redactor)),
+    }
+}

@@ -1,0 +1,138 @@
+//! A real client against `list-contract serve`: the official OpenAI Python SDK's
+//! auto-pagination (`client.batches.list()`) must get every batch once, newest first.
+//!
+//! Needs `python3` with the `openai` package (`.ci/run` installs it in `target/sdk-venv`):
+//! `python3 -m pip install 'openai>=1.50,<3'`, or point `LIST_CONTRACT_PYTHON` at an
+//! interpreter that has it. Without it the test fails, saying so; `LIST_CONTRACT_SKIP_SDK=1`
+//! skips it on purpose.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use list_contract::mock::dataset;
+
+const KEY: &str = "sk-sdk-test-2f9c";
+const ITEMS: usize = 57;
+const SEED: u64 = 11;
+const LIMIT: usize = 7;
+
+/// The serve process, stopped when the test ends however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python() -> String {
+    std::env::var("LIST_CONTRACT_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+#[test]
+fn the_openai_python_sdk_pages_through_serve_getting_every_batch_once_newest_first() {
+    if std::env::var("LIST_CONTRACT_SKIP_SDK").is_ok_and(|v| v == "1") {
+        eprintln!("LIST_CONTRACT_SKIP_SDK=1: the OpenAI SDK test is skipped on purpose");
+        return;
+    }
+    let python = python();
+    let probe = Command::new(&python)
+        .args(["-c", "import openai; print(openai.__version__)"])
+        .output();
+    match &probe {
+        Ok(out) if out.status.success() => {
+            eprintln!("openai {}", String::from_utf8_lossy(&out.stdout).trim());
+        }
+        _ => panic!(
+            "this test needs {python} with the OpenAI SDK: install it with \
+             `{python} -m pip install 'openai>=1.50,<3'` (or set LIST_CONTRACT_PYTHON to an \
+             interpreter that has it; LIST_CONTRACT_SKIP_SDK=1 skips the test on purpose): {}",
+            match &probe {
+                Ok(out) => String::from_utf8_lossy(&out.stderr).into_owned(),
+                Err(e) => e.to_string(),
+            }
+        ),
+    }
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_list-contract"))
+        .args(["serve", "--port", "0", "--auth", "bearer", "--key", KEY])
+        .args(["--items", &ITEMS.to_string(), "--seed", &SEED.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("list-contract serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let base = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("serve prints its URL first, got {first:?}"))
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let mut banner = String::new();
+    BufReader::new(stderr).read_line(&mut banner).unwrap();
+    assert!(
+        !banner.contains(KEY),
+        "serve does not print a key given to it: {banner}"
+    );
+    assert!(banner.contains("Authorization: Bearer KEY"), "{banner}");
+
+    let script = common::root().join("tests/sdk/list_all.py");
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).args([&base, KEY, &LIMIT.to_string()]);
+    // Only 127.0.0.1: no proxy of the machine gets in between.
+    for (var, _) in std::env::vars() {
+        if var.to_ascii_lowercase().ends_with("_proxy") {
+            cmd.env_remove(var);
+        }
+    }
+    let out = cmd.output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the SDK script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
+
+    let mut listed: Vec<(String, i64)> = Vec::new();
+    let (mut auto, mut pages) = (None, None);
+    for line in stdout.lines() {
+        let mut words = line.split(' ');
+        match words.next() {
+            Some("auto") => auto = Some(words.skip(1).map(str::to_owned).collect::<Vec<_>>()),
+            Some("pages") => pages = words.next().map(|n| n.parse::<usize>().unwrap()),
+            Some(id) => listed.push((id.to_owned(), words.next().unwrap().parse().unwrap())),
+            None => {}
+        }
+    }
+    let ids: Vec<String> = listed.iter().map(|(id, _)| id.clone()).collect();
+
+    // Every batch of the listing, once, in the server's order: newest first.
+    let expected: Vec<String> = dataset::generate(ITEMS, SEED)
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), ITEMS, "{stdout}");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ITEMS, "a batch came twice: {stdout}");
+    assert!(
+        listed.windows(2).all(|w| w[0].1 >= w[1].1),
+        "not newest first: {stdout}"
+    );
+    assert_eq!(ids, expected);
+    assert_eq!(
+        auto.as_ref(),
+        Some(&expected),
+        "auto-pagination yields the same"
+    );
+    assert_eq!(pages, Some(ITEMS.div_ceil(LIMIT)), "{stdout}");
+}
