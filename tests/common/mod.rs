@@ -67,8 +67,14 @@ pub struct Local {
 
 impl Local {
     pub fn new(mock: &ReferenceMock) -> Self {
+        Local::with_client(mock, HttpClient::new(&ClientSettings::default()).unwrap())
+    }
+
+    /// A run through an existing client (building one costs tens of milliseconds; loops over
+    /// many mocks on one runtime share one).
+    pub fn with_client(mock: &ReferenceMock, http: HttpClient) -> Self {
         Local {
-            http: HttpClient::new(&ClientSettings::default()).unwrap(),
+            http,
             target: target_for(mock),
             options: RequestOptions::default(),
             cache: RunCache::default(),
@@ -147,7 +153,11 @@ impl Suite {
 
     /// Runs `cases` against `mock` with `options`, in the order given.
     pub async fn run_cases(mock: &ReferenceMock, options: RequestOptions, cases: &[Case]) -> Suite {
-        let mut local = Local::new(mock);
+        Suite::run_local(Local::new(mock), options, cases).await
+    }
+
+    /// Runs `cases` in `local` with `options`, in the order given.
+    pub async fn run_local(mut local: Local, options: RequestOptions, cases: &[Case]) -> Suite {
         local.options = options;
         let mut runs = Vec::new();
         for case in cases {
