@@ -39,6 +39,8 @@ pub struct CaseRun {
     pub shared: u32,
     /// Pages walked, end probes included (0 for a page case).
     pub pages: u32,
+    /// Items the walks met, repeats included (0 for a page case).
+    pub items: u64,
     /// Walks this case made or shared.
     pub walks: u32,
     /// Walks that stopped at their item cap, short of the end.
@@ -70,6 +72,7 @@ impl CaseRun {
             self.shared += walk.run.requests + walk.run.shared;
         }
         self.pages += walk.record.pages + u32::from(walk.probed);
+        self.items += walk.record.items.len() as u64;
         self.walks += 1;
         self.capped += u32::from(walk.record.capped);
     }
