@@ -3,9 +3,11 @@
 //!
 //! A [`WalkState`] takes a walk's pages one at a time and says where to go next; it keeps
 //! only what the invariants need (each id, its order key and where it was seen), never whole
-//! pages. [`compare_walks`] then holds finished walks against each other.
+//! pages. Each id is held once, shared (`Arc<str>`) by the items, the index of first
+//! sightings and the cursors. [`compare_walks`] then holds finished walks against each other.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -42,7 +44,7 @@ const LISTED_IDS: usize = 5;
 /// One item as a walk keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
-    pub id: String,
+    pub id: Arc<str>,
     /// The order key, when it is an integer.
     pub key: Option<i64>,
     /// 1-based page number and 0-based index inside the page.
@@ -62,7 +64,7 @@ pub struct WalkRecord {
     /// Items (with an id) on the first page.
     pub first_page_len: usize,
     /// Each page's cursor, by page number - 1 (`None` for the first page).
-    pub cursors: Vec<Option<String>>,
+    pub cursors: Vec<Option<Arc<str>>>,
     /// Pages fetched, the end probe not counted.
     pub pages: u32,
     /// Whether the walk reached the end of the listing: `has_more: false` and an empty page
@@ -93,9 +95,9 @@ pub struct WalkState<'a> {
     bounds: WalkBounds,
     record: WalkRecord,
     /// Each id's first position in `record.items`.
-    positions: HashMap<String, usize>,
+    positions: HashMap<Arc<str>, usize>,
     /// Each cursor used so far, with the page it fetched.
-    cursors: HashMap<String, u32>,
+    cursors: HashMap<Arc<str>, u32>,
     /// `has_more` of the page before.
     more_before: bool,
 }
@@ -134,7 +136,8 @@ impl<'a> WalkState<'a> {
     pub fn page(&mut self, cursor: Option<&str>, body: Option<&Value>) -> (Vec<Violation>, Next) {
         self.record.pages += 1;
         let page = self.record.pages;
-        self.record.cursors.push(cursor.map(str::to_owned));
+        let cursor_id = cursor.map(|c| self.interned(c));
+        self.record.cursors.push(cursor_id);
         let mut out = Vec::new();
         let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
             return (out, Next::Stop);
@@ -195,7 +198,7 @@ impl<'a> WalkState<'a> {
             ));
             return (out, Next::Stop);
         }
-        self.cursors.insert(last_id.to_owned(), page + 1);
+        self.cursors.insert(self.interned(last_id), page + 1);
         if !has_more {
             return (out, Next::Probe(last_id.to_owned()));
         }
@@ -253,8 +256,8 @@ impl<'a> WalkState<'a> {
                     ));
                 }
             }
-            match self.positions.get(id) {
-                Some(&first) => {
+            let id: Arc<str> = match self.positions.get_key_value(id) {
+                Some((shared, &first)) => {
                     let at = &self.record.items[first];
                     out.push(Violation::new(
                         Invariant::DuplicateId,
@@ -267,14 +270,17 @@ impl<'a> WalkState<'a> {
                             first + 1
                         ),
                     ));
+                    Arc::clone(shared)
                 }
                 None => {
+                    let id: Arc<str> = Arc::from(id);
                     self.positions
-                        .insert(id.to_owned(), self.record.items.len());
+                        .insert(Arc::clone(&id), self.record.items.len());
+                    id
                 }
-            }
+            };
             self.record.items.push(Seen {
-                id: id.to_owned(),
+                id,
                 key,
                 page,
                 slot: slot as u32,
@@ -306,6 +312,13 @@ impl<'a> WalkState<'a> {
                 list_ids(&ids)
             ),
         )]
+    }
+
+    /// The walk's own copy of `id` when it has met it, so a cursor costs no new copy.
+    fn interned(&self, id: &str) -> Arc<str> {
+        self.positions
+            .get_key_value(id)
+            .map_or_else(|| Arc::from(id), |(k, _)| Arc::clone(k))
     }
 
     pub fn finish(self) -> WalkRecord {
@@ -360,7 +373,7 @@ pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violatio
 }
 
 fn ids(walk: &WalkRecord) -> HashSet<&str> {
-    walk.items.iter().map(|s| s.id.as_str()).collect()
+    walk.items.iter().map(|s| &*s.id).collect()
 }
 
 /// The items of `walk` that count in a comparison with `other`, with their positions: all
@@ -380,7 +393,7 @@ fn comparable<'w>(
     walk.items
         .iter()
         .enumerate()
-        .filter(|(_, s)| in_other.contains(s.id.as_str()) || !live(s))
+        .filter(|(_, s)| in_other.contains(&*s.id) || !live(s))
         .collect()
 }
 
@@ -404,7 +417,7 @@ fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opt
     let (s, l) = (&small.label, &large.label);
     let side = |w: &WalkRecord, other: &HashSet<&str>, item: Option<&(usize, &Seen)>| match item {
         Some((pos, seen)) => {
-            let note = if other.contains(seen.id.as_str()) {
+            let note = if other.contains(&*seen.id) {
                 String::new()
             } else {
                 " (missing from the other walk)".to_owned()
@@ -526,7 +539,7 @@ mod tests {
         assert!(record.complete);
         assert_eq!(record.pages, 3);
         assert_eq!(record.first_page_len, 2);
-        let ids: Vec<&str> = record.items.iter().map(|s| s.id.as_str()).collect();
+        let ids: Vec<&str> = record.items.iter().map(|s| &*s.id).collect();
         assert_eq!(ids, ["e", "d", "c", "b", "a"]);
     }
 
@@ -640,7 +653,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, id)| Seen {
-                id: (*id).to_owned(),
+                id: Arc::from(*id),
                 key: Some(1000 - i as i64),
                 page: (i as u64 / page_size) as u32 + 1,
                 slot: (i as u64 % page_size) as u32,
@@ -652,7 +665,7 @@ mod tests {
             items,
             first_page_len: ids.len().min(page_size as usize),
             cursors: (0..ids.len().div_ceil(page_size as usize))
-                .map(|p| (p > 0).then(|| ids[p * page_size as usize - 1].to_string()))
+                .map(|p| (p > 0).then(|| Arc::from(ids[p * page_size as usize - 1])))
                 .collect(),
             pages: ids.len().div_ceil(page_size as usize) as u32,
             complete,
@@ -755,7 +768,7 @@ mod tests {
         let (found, record) = walk(&[first, second, page(&[], false)], 10);
         assert_eq!(found, []);
         assert_eq!(record.first_page_len, 2);
-        assert_eq!(record.cursors, [None, Some("b".to_owned())]);
+        assert_eq!(record.cursors, [None, Some(Arc::from("b"))]);
         let mut other = record.clone();
         other.label = "limit=3".into();
         other.page_size = 3;
