@@ -427,7 +427,9 @@ impl HttpClient {
                     declared: Some(n),
                 });
             }
-            let mut body = Vec::new();
+            // The headers are taken, not copied: the body is read from the response alone.
+            let headers = std::mem::take(response.headers_mut());
+            let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
             while let Some(chunk) = response.chunk().await.map_err(|e| {
                 Failure::Connection(format!("reading the body failed: {}", error_chain(&e)))
             })? {
@@ -441,7 +443,7 @@ impl HttpClient {
             }
             Ok(Raw {
                 status: response.status(),
-                headers: response.headers().clone(),
+                headers,
                 body,
             })
         };

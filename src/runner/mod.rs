@@ -54,11 +54,14 @@ impl CaseRun {
         self.violations.is_empty()
     }
 
-    /// Counts a request and its retries.
-    fn record(&mut self, request: &str, retries: &[Retry]) {
+    /// Counts a request and its retries; `request` names it (`GET <url>`) for the retries.
+    fn record(&mut self, request: impl FnOnce() -> String, retries: &[Retry]) {
         self.requests += retries.len() as u32 + 1;
-        self.retries
-            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
+        if !retries.is_empty() {
+            let request = request();
+            self.retries
+                .extend(retries.iter().map(|r| (request.clone(), r.clone())));
+        }
     }
 
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
@@ -185,8 +188,8 @@ impl<'a> RunContext<'a> {
         if sent {
             self.answered(fetched.attempts(), || what(&fetched));
             match &fetched.result {
-                Ok(exchange) => run.record(&exchange.request_line(), &exchange.retries),
-                Err(e) => run.record(&e.request_line(), &e.retries),
+                Ok(exchange) => run.record(|| exchange.request_line(), &exchange.retries),
+                Err(e) => run.record(|| e.request_line(), &e.retries),
             }
         } else {
             run.shared += fetched.attempts();
