@@ -331,6 +331,10 @@ pub enum ClientError {
 
 impl HttpClient {
     pub fn new(settings: &ClientSettings) -> Result<Self, ClientError> {
+        // rustls is built with ring as its only crypto provider (aws-lc-rs, reqwest's default,
+        // is a long C build), so it is installed for the process; one installed before (by
+        // an earlier client, or by a program embedding the harness) is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("list-contract/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.connect_timeout);
