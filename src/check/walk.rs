@@ -3,8 +3,8 @@
 //!
 //! A [`WalkState`] takes a walk's pages one at a time and says where to go next; it keeps
 //! only what the invariants need (each id, its order key and where it was seen), never whole
-//! pages. Each id is held once, shared (`Arc<str>`) by the items, the index of first
-//! sightings and the cursors. [`compare_walks`] then holds finished walks against each other.
+//! pages. Each id is held once, shared (`Arc<str>`) by the items, the index of sightings
+//! and the cursors. [`compare_walks`] then holds finished walks against each other.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -87,6 +87,14 @@ pub enum Next {
     Stop,
 }
 
+/// Where a walk first met an id, and the page it asked for when the id was a cursor.
+#[derive(Debug, Clone, Copy)]
+struct Sighting {
+    /// Index in `WalkRecord::items`.
+    position: usize,
+    cursor_of: Option<u32>,
+}
+
 /// A walk in progress: feed it each page's body with [`WalkState::page`], and the end probe's
 /// with [`WalkState::probe`].
 #[derive(Debug)]
@@ -94,10 +102,11 @@ pub struct WalkState<'a> {
     contract: &'a Contract,
     bounds: WalkBounds,
     record: WalkRecord,
-    /// Each id's first position in `record.items`.
-    positions: HashMap<Arc<str>, usize>,
-    /// Each cursor used so far, with the page it fetched.
-    cursors: HashMap<Arc<str>, u32>,
+    /// Each id seen so far: where first, and the page it fetched as a cursor.
+    positions: HashMap<Arc<str>, Sighting>,
+    /// The cursor handed out in the last [`Next`], so the next page records it without a
+    /// new copy.
+    next_cursor: Option<Arc<str>>,
     /// `has_more` of the page before.
     more_before: bool,
 }
@@ -116,7 +125,7 @@ impl<'a> WalkState<'a> {
                 ..WalkRecord::default()
             },
             positions: HashMap::new(),
-            cursors: HashMap::new(),
+            next_cursor: None,
             more_before: false,
         }
     }
@@ -136,7 +145,11 @@ impl<'a> WalkState<'a> {
     pub fn page(&mut self, cursor: Option<&str>, body: Option<&Value>) -> (Vec<Violation>, Next) {
         self.record.pages += 1;
         let page = self.record.pages;
-        let cursor_id = cursor.map(|c| self.interned(c));
+        let handed_out = self.next_cursor.take();
+        let cursor_id = match (cursor, handed_out) {
+            (Some(c), Some(id)) if *id == *c => Some(id),
+            (c, _) => c.map(Arc::from),
+        };
         self.record.cursors.push(cursor_id);
         let mut out = Vec::new();
         let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
@@ -181,11 +194,21 @@ impl<'a> WalkState<'a> {
         };
         self.more_before = has_more;
         let last = items.len() - 1;
-        if let Some(&used) = self.cursors.get(last_id) {
+        // The last id was just taken in, so it has a sighting; it records this cursor, and
+        // says whether an earlier page already had it.
+        let used = self
+            .positions
+            .get_mut(last_id)
+            .and_then(|s| s.cursor_of.replace(page + 1));
+        if let Some(used) = used {
             let repeated = items
                 .iter()
                 .filter_map(|i| i.get(&self.contract.id_field).and_then(Value::as_str))
-                .filter(|id| self.positions.get(*id).is_some_and(|p| *p < seen_before))
+                .filter(|id| {
+                    self.positions
+                        .get(*id)
+                        .is_some_and(|s| s.position < seen_before)
+                })
                 .count();
             out.push(Violation::new(
                 Invariant::CursorCycle,
@@ -198,7 +221,8 @@ impl<'a> WalkState<'a> {
             ));
             return (out, Next::Stop);
         }
-        self.cursors.insert(self.interned(last_id), page + 1);
+        // The last item taken in is the page's last: its id is the walk's own copy.
+        self.next_cursor = self.record.items.last().map(|s| Arc::clone(&s.id));
         if !has_more {
             return (out, Next::Probe(last_id.to_owned()));
         }
@@ -257,7 +281,12 @@ impl<'a> WalkState<'a> {
                 }
             }
             let id: Arc<str> = match self.positions.get_key_value(id) {
-                Some((shared, &first)) => {
+                Some((
+                    shared,
+                    &Sighting {
+                        position: first, ..
+                    },
+                )) => {
                     let at = &self.record.items[first];
                     out.push(Violation::new(
                         Invariant::DuplicateId,
@@ -274,8 +303,11 @@ impl<'a> WalkState<'a> {
                 }
                 None => {
                     let id: Arc<str> = Arc::from(id);
-                    self.positions
-                        .insert(Arc::clone(&id), self.record.items.len());
+                    let sighting = Sighting {
+                        position: self.record.items.len(),
+                        cursor_of: None,
+                    };
+                    self.positions.insert(Arc::clone(&id), sighting);
                     id
                 }
             };
@@ -312,13 +344,6 @@ impl<'a> WalkState<'a> {
                 list_ids(&ids)
             ),
         )]
-    }
-
-    /// The walk's own copy of `id` when it has met it, so a cursor costs no new copy.
-    fn interned(&self, id: &str) -> Arc<str> {
-        self.positions
-            .get_key_value(id)
-            .map_or_else(|| Arc::from(id), |(k, _)| Arc::clone(k))
     }
 
     pub fn finish(self) -> WalkRecord {
