@@ -7,7 +7,7 @@
 //! client, parsing each body with serde_json and checking nothing. Runs alternate, best of
 //! `--reps`; the table shows wall and CPU time per page, their ratio, and peak memory.
 //!
-//! Options (after `--`): `--reps N` (default 3), `--items N` (default 10000), `--limits
+//! Options (after `--`): `--reps N` (default 5), `--items N` (default 10000), `--limits
 //! 1,20,100` (each must be the page size of a shipped walk case), `--only harness|baseline`
 //! (one side only, for a profiler).
 //!
@@ -70,7 +70,7 @@ struct Options {
 impl Options {
     fn parse(args: &[String]) -> Result<Options, String> {
         let mut o = Options {
-            reps: 3,
+            reps: 5,
             items: 10_000,
             limits: vec![1, 20, 100],
             harness: true,
