@@ -157,7 +157,8 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
     let mut cursor: Option<String> = None;
     let mut probing = false;
     loop {
-        let mut query = fixed.clone();
+        let mut query = Vec::with_capacity(fixed.len() + 1);
+        query.extend_from_slice(&fixed);
         if let Some(c) = &cursor {
             query.push((&contract.cursor_param, c));
         }
