@@ -190,8 +190,8 @@ fn bench(o: &Options) -> Result<bool, String> {
         let (mut best_h, mut best_b): (Option<Sample>, Option<Sample>) = (None, None);
         for rep in 0..o.reps {
             // Alternate which side goes first, so neither always finds a warm server.
-            for side in [rep % 2 == 0, rep % 2 != 0] {
-                let sample = if side {
+            for harness_side in [rep % 2 == 0, rep % 2 != 0] {
+                if harness_side {
                     if !o.harness {
                         continue;
                     }
@@ -217,7 +217,6 @@ fn bench(o: &Options) -> Result<bool, String> {
                         }
                     }
                     best_h = Some(best(best_h, sample));
-                    sample
                 } else {
                     if !o.baseline {
                         continue;
@@ -233,9 +232,7 @@ fn bench(o: &Options) -> Result<bool, String> {
                         ..sample
                     };
                     best_b = Some(best(best_b, sample));
-                    sample
-                };
-                let _ = sample;
+                }
             }
         }
         let per_page = |s: Option<Sample>, f: fn(&Sample) -> Duration| {
