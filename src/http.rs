@@ -334,6 +334,10 @@ pub enum ClientError {
 
 impl HttpClient {
     pub fn new(settings: &ClientSettings) -> Result<Self, ClientError> {
+        // rustls is built with ring as its only crypto provider (aws-lc-rs, reqwest's default,
+        // is a long C build), so it is installed for the process; one installed before (by
+        // an earlier client, or by a program embedding the harness) is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("list-contract/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.connect_timeout);
@@ -430,7 +434,9 @@ impl HttpClient {
                     declared: Some(n),
                 });
             }
-            let mut body = Vec::new();
+            // The headers are taken, not copied: the body is read from the response alone.
+            let headers = std::mem::take(response.headers_mut());
+            let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
             while let Some(chunk) = response.chunk().await.map_err(|e| {
                 Failure::Connection(format!("reading the body failed: {}", error_chain(&e)))
             })? {
@@ -444,7 +450,7 @@ impl HttpClient {
             }
             Ok(Raw {
                 status: response.status(),
-                headers: response.headers().clone(),
+                headers,
                 body,
             })
         };

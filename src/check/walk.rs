@@ -3,9 +3,11 @@
 //!
 //! A [`WalkState`] takes a walk's pages one at a time and says where to go next; it keeps
 //! only what the invariants need (each id, its order key and where it was seen), never whole
-//! pages. [`compare_walks`] then holds finished walks against each other.
+//! pages. Each id is held once, shared (`Arc<str>`) by the items, the index of sightings
+//! and the cursors. [`compare_walks`] then holds finished walks against each other.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -42,7 +44,7 @@ const LISTED_IDS: usize = 5;
 /// One item as a walk keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
-    pub id: String,
+    pub id: Arc<str>,
     /// The order key, when it is an integer.
     pub key: Option<i64>,
     /// 1-based page number and 0-based index inside the page.
@@ -62,7 +64,7 @@ pub struct WalkRecord {
     /// Items (with an id) on the first page.
     pub first_page_len: usize,
     /// Each page's cursor, by page number - 1 (`None` for the first page).
-    pub cursors: Vec<Option<String>>,
+    pub cursors: Vec<Option<Arc<str>>>,
     /// Pages fetched, the end probe not counted.
     pub pages: u32,
     /// Whether the walk reached the end of the listing: `has_more: false` and an empty page
@@ -85,6 +87,14 @@ pub enum Next {
     Stop,
 }
 
+/// Where a walk first met an id, and the page it asked for when the id was a cursor.
+#[derive(Debug, Clone, Copy)]
+struct Sighting {
+    /// Index in `WalkRecord::items`.
+    position: usize,
+    cursor_of: Option<u32>,
+}
+
 /// A walk in progress: feed it each page's body with [`WalkState::page`], and the end probe's
 /// with [`WalkState::probe`].
 #[derive(Debug)]
@@ -92,10 +102,11 @@ pub struct WalkState<'a> {
     contract: &'a Contract,
     bounds: WalkBounds,
     record: WalkRecord,
-    /// Each id's first position in `record.items`.
-    positions: HashMap<String, usize>,
-    /// Each cursor used so far, with the page it fetched.
-    cursors: HashMap<String, u32>,
+    /// Each id seen so far: where first, and the page it fetched as a cursor.
+    positions: HashMap<Arc<str>, Sighting>,
+    /// The cursor handed out in the last [`Next`], so the next page records it without a
+    /// new copy.
+    next_cursor: Option<Arc<str>>,
     /// `has_more` of the page before.
     more_before: bool,
 }
@@ -114,7 +125,7 @@ impl<'a> WalkState<'a> {
                 ..WalkRecord::default()
             },
             positions: HashMap::new(),
-            cursors: HashMap::new(),
+            next_cursor: None,
             more_before: false,
         }
     }
@@ -134,7 +145,12 @@ impl<'a> WalkState<'a> {
     pub fn page(&mut self, cursor: Option<&str>, body: Option<&Value>) -> (Vec<Violation>, Next) {
         self.record.pages += 1;
         let page = self.record.pages;
-        self.record.cursors.push(cursor.map(str::to_owned));
+        let handed_out = self.next_cursor.take();
+        let cursor_id = match (cursor, handed_out) {
+            (Some(c), Some(id)) if *id == *c => Some(id),
+            (c, _) => c.map(Arc::from),
+        };
+        self.record.cursors.push(cursor_id);
         let mut out = Vec::new();
         let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
             return (out, Next::Stop);
@@ -178,11 +194,21 @@ impl<'a> WalkState<'a> {
         };
         self.more_before = has_more;
         let last = items.len() - 1;
-        if let Some(&used) = self.cursors.get(last_id) {
+        // The last id was just taken in, so it has a sighting; it records this cursor, and
+        // says whether an earlier page already had it.
+        let used = self
+            .positions
+            .get_mut(last_id)
+            .and_then(|s| s.cursor_of.replace(page + 1));
+        if let Some(used) = used {
             let repeated = items
                 .iter()
                 .filter_map(|i| i.get(&self.contract.id_field).and_then(Value::as_str))
-                .filter(|id| self.positions.get(*id).is_some_and(|p| *p < seen_before))
+                .filter(|id| {
+                    self.positions
+                        .get(*id)
+                        .is_some_and(|s| s.position < seen_before)
+                })
                 .count();
             out.push(Violation::new(
                 Invariant::CursorCycle,
@@ -195,7 +221,8 @@ impl<'a> WalkState<'a> {
             ));
             return (out, Next::Stop);
         }
-        self.cursors.insert(last_id.to_owned(), page + 1);
+        // The last item taken in is the page's last: its id is the walk's own copy.
+        self.next_cursor = self.record.items.last().map(|s| Arc::clone(&s.id));
         if !has_more {
             return (out, Next::Probe(last_id.to_owned()));
         }
@@ -253,8 +280,13 @@ impl<'a> WalkState<'a> {
                     ));
                 }
             }
-            match self.positions.get(id) {
-                Some(&first) => {
+            let id: Arc<str> = match self.positions.get_key_value(id) {
+                Some((
+                    shared,
+                    &Sighting {
+                        position: first, ..
+                    },
+                )) => {
                     let at = &self.record.items[first];
                     out.push(Violation::new(
                         Invariant::DuplicateId,
@@ -267,14 +299,20 @@ impl<'a> WalkState<'a> {
                             first + 1
                         ),
                     ));
+                    Arc::clone(shared)
                 }
                 None => {
-                    self.positions
-                        .insert(id.to_owned(), self.record.items.len());
+                    let id: Arc<str> = Arc::from(id);
+                    let sighting = Sighting {
+                        position: self.record.items.len(),
+                        cursor_of: None,
+                    };
+                    self.positions.insert(Arc::clone(&id), sighting);
+                    id
                 }
-            }
+            };
             self.record.items.push(Seen {
-                id: id.to_owned(),
+                id,
                 key,
                 page,
                 slot: slot as u32,
@@ -360,7 +398,7 @@ pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violatio
 }
 
 fn ids(walk: &WalkRecord) -> HashSet<&str> {
-    walk.items.iter().map(|s| s.id.as_str()).collect()
+    walk.items.iter().map(|s| &*s.id).collect()
 }
 
 /// The items of `walk` that count in a comparison with `other`, with their positions: all
@@ -380,7 +418,7 @@ fn comparable<'w>(
     walk.items
         .iter()
         .enumerate()
-        .filter(|(_, s)| in_other.contains(s.id.as_str()) || !live(s))
+        .filter(|(_, s)| in_other.contains(&*s.id) || !live(s))
         .collect()
 }
 
@@ -404,7 +442,7 @@ fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opt
     let (s, l) = (&small.label, &large.label);
     let side = |w: &WalkRecord, other: &HashSet<&str>, item: Option<&(usize, &Seen)>| match item {
         Some((pos, seen)) => {
-            let note = if other.contains(seen.id.as_str()) {
+            let note = if other.contains(&*seen.id) {
                 String::new()
             } else {
                 " (missing from the other walk)".to_owned()
@@ -526,7 +564,7 @@ mod tests {
         assert!(record.complete);
         assert_eq!(record.pages, 3);
         assert_eq!(record.first_page_len, 2);
-        let ids: Vec<&str> = record.items.iter().map(|s| s.id.as_str()).collect();
+        let ids: Vec<&str> = record.items.iter().map(|s| &*s.id).collect();
         assert_eq!(ids, ["e", "d", "c", "b", "a"]);
     }
 
@@ -640,7 +678,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, id)| Seen {
-                id: (*id).to_owned(),
+                id: Arc::from(*id),
                 key: Some(1000 - i as i64),
                 page: (i as u64 / page_size) as u32 + 1,
                 slot: (i as u64 % page_size) as u32,
@@ -652,7 +690,7 @@ mod tests {
             items,
             first_page_len: ids.len().min(page_size as usize),
             cursors: (0..ids.len().div_ceil(page_size as usize))
-                .map(|p| (p > 0).then(|| ids[p * page_size as usize - 1].to_string()))
+                .map(|p| (p > 0).then(|| Arc::from(ids[p * page_size as usize - 1])))
                 .collect(),
             pages: ids.len().div_ceil(page_size as usize) as u32,
             complete,
@@ -755,7 +793,7 @@ mod tests {
         let (found, record) = walk(&[first, second, page(&[], false)], 10);
         assert_eq!(found, []);
         assert_eq!(record.first_page_len, 2);
-        assert_eq!(record.cursors, [None, Some("b".to_owned())]);
+        assert_eq!(record.cursors, [None, Some(Arc::from("b"))]);
         let mut other = record.clone();
         other.label = "limit=3".into();
         other.page_size = 3;

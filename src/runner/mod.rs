@@ -39,6 +39,8 @@ pub struct CaseRun {
     pub shared: u32,
     /// Pages walked, end probes included (0 for a page case).
     pub pages: u32,
+    /// Items the walks met, repeats included (0 for a page case).
+    pub items: u64,
     /// Walks this case made or shared.
     pub walks: u32,
     /// Walks that stopped at their item cap, short of the end.
@@ -64,11 +66,14 @@ impl CaseRun {
         }
     }
 
-    /// Counts a request and its retries.
-    fn record(&mut self, request: &str, retries: &[Retry]) {
+    /// Counts a request and its retries; `request` names it (`GET <url>`) for the retries.
+    fn record(&mut self, request: impl FnOnce() -> String, retries: &[Retry]) {
         self.requests += retries.len() as u32 + 1;
-        self.retries
-            .extend(retries.iter().map(|r| (request.to_owned(), r.clone())));
+        if !retries.is_empty() {
+            let request = request();
+            self.retries
+                .extend(retries.iter().map(|r| (request.clone(), r.clone())));
+        }
     }
 
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
@@ -86,6 +91,7 @@ impl CaseRun {
             self.shared += walk.run.requests + walk.run.shared;
         }
         self.pages += walk.record.pages + u32::from(walk.probed);
+        self.items += walk.record.items.len() as u64;
         self.walks += 1;
         self.capped += u32::from(walk.record.capped);
     }
@@ -198,8 +204,8 @@ impl<'a> RunContext<'a> {
         if sent {
             self.answered(fetched.attempts(), || what(&fetched));
             match &fetched.result {
-                Ok(exchange) => run.record(&exchange.request_line(), &exchange.retries),
-                Err(e) => run.record(&e.request_line(), &e.retries),
+                Ok(exchange) => run.record(|| exchange.request_line(), &exchange.retries),
+                Err(e) => run.record(|| e.request_line(), &e.retries),
             }
         } else {
             run.shared += fetched.attempts();

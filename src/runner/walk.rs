@@ -157,14 +157,17 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
     let mut cursor: Option<String> = None;
     let mut probing = false;
     loop {
-        let mut query = fixed.clone();
+        let mut query = Vec::with_capacity(fixed.len() + 1);
+        query.extend_from_slice(&fixed);
         if let Some(c) = &cursor {
             query.push((&contract.cursor_param, c));
         }
         let url = ctx.target.endpoint(&contract.path, &query);
-        let page = PageRef {
-            walk: state.label().to_owned(),
-            page: state.next_page(),
+        // Where a violation sits, built only for a page that has one (or for progress).
+        let page_no = state.next_page();
+        let page = |label: &str| PageRef {
+            walk: label.to_owned(),
+            page: page_no,
             cursor: cursor.clone(),
             probe: probing,
         };
@@ -172,24 +175,24 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
         // The first page may be one a page case (or another walk) already fetched.
         let fetched = ctx
             .fetch(url, headers.clone(), cursor.is_none(), &mut out.run, |_| {
-                page.to_string()
+                page(state.label()).to_string()
             })
             .await;
         started_at.get_or_insert(fetched.sent_at);
         let exchange = match &fetched.result {
             Ok(exchange) => exchange,
             Err(e) => {
+                let at = page(state.label());
                 out.run
                     .violations
-                    .push(transport_violation(e, page.page).on_page(&page));
+                    .push(transport_violation(e, page_no).on_page(&at));
                 break;
             }
         };
-        let request = exchange.request_line();
         let judged = judge(exchange, &expect, ctx.schemas);
         for mut notice in judged.notices {
-            notice.request = Some(request.clone());
-            notice.page = Some(page.clone());
+            notice.request = Some(exchange.request_line());
+            notice.page = Some(page(state.label()));
             out.run.notice(notice);
         }
         let mut found = judged.violations;
@@ -201,10 +204,13 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
             found.extend(walk_found);
             next
         };
-        out.run.violations.extend(found.into_iter().map(|mut v| {
-            v.request = Some(request.clone());
-            v.on_page(&page)
-        }));
+        if !found.is_empty() {
+            let (request, at) = (exchange.request_line(), page(state.label()));
+            out.run.violations.extend(found.into_iter().map(|mut v| {
+                v.request = Some(request.clone());
+                v.on_page(&at)
+            }));
+        }
         match next {
             Next::Page(c) => cursor = Some(c),
             Next::Probe(c) => {
