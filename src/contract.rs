@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -140,6 +141,23 @@ pub struct Plausibility {
     /// Counts whose parts cannot add up to more than their total.
     #[serde(default)]
     pub sums: Vec<Sum>,
+    /// The rules indexed by field, built on first use.
+    #[serde(skip)]
+    pub(crate) plan: OnceLock<PlausiblePlan>,
+}
+
+/// [`Plausibility`]'s rules with each field named once: the checks run on every item of every
+/// page, and the rules share most of their fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlausiblePlan {
+    /// Each field the rules name, once.
+    pub fields: Vec<String>,
+    /// `unix_seconds`, as indices into `fields`.
+    pub seconds: Vec<usize>,
+    /// `not_before`: the bound and the fields that cannot precede it.
+    pub not_before: Vec<(usize, Vec<usize>)>,
+    /// `sums`: the total and its parts.
+    pub sums: Vec<(usize, Vec<usize>)>,
 }
 
 /// `[[plausible.not_before]]`: none of `fields` is earlier than `bound`.
@@ -159,6 +177,37 @@ pub struct Sum {
 }
 
 impl Plausibility {
+    /// The rules indexed by field.
+    pub fn plan(&self) -> &PlausiblePlan {
+        self.plan.get_or_init(|| {
+            let mut plan = PlausiblePlan::default();
+            let mut slot = |pointer: &str| match plan.fields.iter().position(|f| f == pointer) {
+                Some(i) => i,
+                None => {
+                    plan.fields.push(pointer.to_owned());
+                    plan.fields.len() - 1
+                }
+            };
+            let seconds = self.unix_seconds.iter().map(|p| slot(p)).collect();
+            let not_before = self
+                .not_before
+                .iter()
+                .map(|r| (slot(&r.bound), r.fields.iter().map(|p| slot(p)).collect()))
+                .collect();
+            let sums = self
+                .sums
+                .iter()
+                .map(|s| (slot(&s.total), s.parts.iter().map(|p| slot(p)).collect()))
+                .collect();
+            PlausiblePlan {
+                seconds,
+                not_before,
+                sums,
+                ..plan
+            }
+        })
+    }
+
     /// Every pointer the table names, with the key it is written under, for validation.
     pub fn pointers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let seconds = self

@@ -64,8 +64,31 @@ impl Retrieve for LocalSchemas {
 pub struct SchemaSet {
     dir: PathBuf,
     validators: BTreeMap<String, Validator>,
-    /// The documents by file name, for [`SchemaSet::undeclared`].
+    /// The documents by file name, for building shapes.
     docs: BTreeMap<String, Value>,
+    /// What each file declares, for [`SchemaSet::undeclared`]: built once at load, so a page
+    /// without additive drift costs a lookup per key and no allocation.
+    shapes: BTreeMap<String, Shape>,
+}
+
+/// The properties a schema declares at one instance location, with `$ref`s followed and the
+/// branches of `anyOf`/`oneOf`/`allOf` merged.
+#[derive(Debug, Default)]
+struct Shape {
+    /// Keys are free here: no `properties`, or `additionalProperties`/`patternProperties`
+    /// open them (as `metadata` does).
+    open: bool,
+    /// Sorted by name, as serde_json's maps iterate, so an object is matched in one pass.
+    properties: Vec<(String, Shape)>,
+    /// The shape of an array's items, when the schema says.
+    items: Option<Box<Shape>>,
+}
+
+/// One step from the root of an instance: a key or an array position.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 impl std::fmt::Debug for SchemaSet {
@@ -139,11 +162,18 @@ impl SchemaSet {
             }
         }
         if errors.is_empty() {
-            Ok(SchemaSet {
+            let mut set = SchemaSet {
                 dir: dir.to_owned(),
                 validators,
                 docs: by_name,
-            })
+                shapes: BTreeMap::new(),
+            };
+            set.shapes = set
+                .docs
+                .iter()
+                .map(|(file, doc)| (file.clone(), set.shape(&[(file, doc)], 0)))
+                .collect();
+            Ok(set)
         } else {
             Err(errors)
         }
@@ -202,74 +232,56 @@ impl SchemaSet {
     /// into: its keys are free.
     pub fn undeclared(&self, file: &str, instance: &Value) -> Vec<(String, String)> {
         let mut found: Vec<(String, String)> = Vec::new();
-        let Some(doc) = self.docs.get(file) else {
-            return found;
-        };
-        self.walk_undeclared(&[(file, doc)], instance, "", "", &mut found);
+        if let Some(shape) = self.shapes.get(file) {
+            let mut steps = Vec::new();
+            undeclared_in(shape, instance, &mut steps, &mut found);
+        }
         found
     }
 
-    fn walk_undeclared(
-        &self,
-        schemas: &[(&str, &Value)],
-        instance: &Value,
-        path: &str,
-        pointer: &str,
-        found: &mut Vec<(String, String)>,
-    ) {
-        let mut nodes = Vec::new();
-        for (file, node) in schemas {
-            self.applicable(file, node, 0, &mut nodes);
+    /// What `nodes` declare together at one instance location. Past 16 levels (only a
+    /// recursive schema goes so deep) everything counts as declared.
+    fn shape(&self, nodes: &[(&str, &Value)], depth: u32) -> Shape {
+        if depth > 16 {
+            return Shape {
+                open: true,
+                ..Shape::default()
+            };
         }
-        match instance {
-            Value::Object(map) => {
-                let open = nodes.iter().any(|(_, n)| {
-                    n.get("patternProperties").is_some()
-                        || n.get("additionalProperties")
-                            .is_some_and(|a| a != &Value::Bool(false))
-                });
-                let declared: Vec<(&str, &serde_json::Map<String, Value>)> = nodes
-                    .iter()
-                    .filter_map(|(f, n)| n.get("properties")?.as_object().map(|p| (*f, p)))
-                    .collect();
-                if open || declared.is_empty() {
-                    return;
-                }
-                for (key, value) in map {
-                    let child_path = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    let child_pointer = format!("{pointer}/{}", escape_pointer(key));
-                    let children: Vec<(&str, &Value)> = declared
-                        .iter()
-                        .filter_map(|(f, props)| props.get(key).map(|s| (*f, s)))
-                        .collect();
-                    if children.is_empty() {
-                        if !found.iter().any(|(p, _)| *p == child_path) {
-                            found.push((child_path, child_pointer));
-                        }
-                    } else {
-                        self.walk_undeclared(&children, value, &child_path, &child_pointer, found);
-                    }
-                }
+        let mut applicable = Vec::new();
+        for (file, node) in nodes {
+            self.applicable(file, node, 0, &mut applicable);
+        }
+        let open = applicable.iter().any(|(_, n)| {
+            n.get("patternProperties").is_some()
+                || n.get("additionalProperties")
+                    .is_some_and(|a| a != &Value::Bool(false))
+        });
+        let mut declared: BTreeMap<&str, Vec<(&str, &Value)>> = BTreeMap::new();
+        for (file, node) in &applicable {
+            for (key, schema) in node
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                declared.entry(key).or_default().push((file, schema));
             }
-            Value::Array(items) => {
-                let children: Vec<(&str, &Value)> = nodes
-                    .iter()
-                    .filter_map(|(f, n)| n.get("items").map(|s| (*f, s)))
-                    .collect();
-                if children.is_empty() {
-                    return;
-                }
-                for (i, item) in items.iter().enumerate() {
-                    let child_path = format!("{path}[]");
-                    let child_pointer = format!("{pointer}/{i}");
-                    self.walk_undeclared(&children, item, &child_path, &child_pointer, found);
-                }
-            }
-            _ => {}
+        }
+        let has_properties = applicable
+            .iter()
+            .any(|(_, n)| n.get("properties").is_some());
+        let items: Vec<(&str, &Value)> = applicable
+            .iter()
+            .filter_map(|(f, n)| n.get("items").map(|s| (*f, s)))
+            .collect();
+        Shape {
+            open: open || !has_properties,
+            properties: declared
+                .into_iter()
+                .map(|(key, nodes)| (key.to_owned(), self.shape(&nodes, depth + 1)))
+                .collect(),
+            items: (!items.is_empty()).then(|| Box::new(self.shape(&items, depth + 1))),
         }
     }
 
@@ -314,8 +326,78 @@ impl SchemaSet {
     }
 }
 
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// Collects the keys of `instance` that `shape` does not declare, one per path. Strings are
+/// built only for what is found.
+fn undeclared_in<'a>(
+    shape: &Shape,
+    instance: &'a Value,
+    steps: &mut Vec<Step<'a>>,
+    found: &mut Vec<(String, String)>,
+) {
+    match instance {
+        Value::Object(map) if !shape.open => {
+            let declared = &shape.properties;
+            // Both sides are sorted by key: one pass, with a search for a key out of order.
+            let mut next = 0;
+            for (key, value) in map {
+                steps.push(Step::Key(key));
+                while next < declared.len() && declared[next].0.as_str() < key.as_str() {
+                    next += 1;
+                }
+                let child = match declared.get(next) {
+                    Some((name, child)) if name == key => Some(child),
+                    _ => declared
+                        .binary_search_by(|(name, _)| name.as_str().cmp(key))
+                        .ok()
+                        .map(|at| &declared[at].1),
+                };
+                match child {
+                    Some(child) => undeclared_in(child, value, steps, found),
+                    None => {
+                        let (path, pointer) = describe_steps(steps);
+                        if !found.iter().any(|(p, _)| *p == path) {
+                            found.push((path, pointer));
+                        }
+                    }
+                }
+                steps.pop();
+            }
+        }
+        Value::Array(items) => {
+            if let Some(child) = &shape.items {
+                for (i, item) in items.iter().enumerate() {
+                    steps.push(Step::Index(i));
+                    undeclared_in(child, item, steps, found);
+                    steps.pop();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The path (`data[].priority`) and the JSON pointer (`/data/0/priority`) of `steps`.
+fn describe_steps(steps: &[Step<'_>]) -> (String, String) {
+    let mut path = String::new();
+    let mut pointer = String::new();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Step::Index(i) => {
+                path.push_str("[]");
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+            }
+        }
+    }
+    (path, pointer)
 }
 
 /// What the schema wanted and what it got, in the words of the failing keyword.

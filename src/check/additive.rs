@@ -88,16 +88,19 @@ pub const KNOWN_HEADER_PREFIXES: &[&str] = &[
 
 /// Whether a response header (any case) is one an ordinary server or proxy sends.
 pub fn is_known_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    KNOWN_HEADERS.contains(&name.as_str())
-        || KNOWN_HEADER_PREFIXES.iter().any(|p| name.starts_with(p))
+    KNOWN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+        || KNOWN_HEADER_PREFIXES.iter().any(|p| {
+            name.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        })
 }
 
 /// One notice per header name outside the known ones.
 pub fn new_headers(names: &[String]) -> Vec<Notice> {
     let mut notices: Vec<Notice> = Vec::new();
-    for name in names.iter().map(|n| n.to_ascii_lowercase()) {
-        if !is_known_header(&name) && !notices.iter().any(|n| n.name == name) {
+    for name in names.iter().filter(|n| !is_known_header(n)) {
+        let name = name.to_ascii_lowercase();
+        if !notices.iter().any(|n| n.name == name) {
             notices.push(Notice::header(name));
         }
     }
