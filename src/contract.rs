@@ -158,7 +158,14 @@ pub struct PlausiblePlan {
     pub not_before: Vec<(usize, Vec<usize>)>,
     /// `sums`: the total and its parts.
     pub sums: Vec<(usize, Vec<usize>)>,
+    /// The fields by their first key, sorted by it, each with the keys below it (unescaped)
+    /// and its index in `fields`: an item is read in one pass over its keys.
+    pub tops: Vec<TopField>,
 }
+
+/// A first key of [`PlausiblePlan`]'s fields, and each field below it: its keys under the
+/// first one, and its index in `fields`.
+pub type TopField = (String, Vec<(Vec<String>, usize)>);
 
 /// `[[plausible.not_before]]`: none of `fields` is earlier than `bound`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -199,10 +206,25 @@ impl Plausibility {
                 .iter()
                 .map(|s| (slot(&s.total), s.parts.iter().map(|p| slot(p)).collect()))
                 .collect();
+            let mut tops: Vec<TopField> = Vec::new();
+            for (index, pointer) in plan.fields.iter().enumerate() {
+                let mut keys = pointer
+                    .split('/')
+                    .skip(1)
+                    .map(|t| t.replace("~1", "/").replace("~0", "~"));
+                let top = keys.next().unwrap_or_default();
+                let below = (keys.collect(), index);
+                match tops.iter_mut().find(|(t, _)| *t == top) {
+                    Some((_, fields)) => fields.push(below),
+                    None => tops.push((top, vec![below])),
+                }
+            }
+            tops.sort_by(|a, b| a.0.cmp(&b.0));
             PlausiblePlan {
                 seconds,
                 not_before,
                 sums,
+                tops,
                 ..plan
             }
         })

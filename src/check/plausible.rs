@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::contract::Plausibility;
+use crate::contract::{Plausibility, TopField};
 use crate::violation::{Invariant, Violation};
 
 /// 2000-01-01T00:00:00Z: no batch API's data is older.
@@ -26,10 +26,9 @@ pub fn check_items(items: &[Value], rules: &Plausibility, out: &mut Vec<Violatio
         return;
     }
     let mut values: Vec<Option<i64>> = vec![None; fields.len()];
+    let mut read = vec![false; plan.tops.len()];
     for (i, item) in items.iter().enumerate() {
-        for (value, pointer) in values.iter_mut().zip(fields) {
-            *value = lookup(item, pointer).and_then(Value::as_i64);
-        }
+        read_fields(item, &plan.tops, &mut read, &mut values);
         let at = |slot: usize| format!("/data/{i}{}", fields[slot]);
 
         for &s in &plan.seconds {
@@ -91,17 +90,51 @@ pub fn check_items(items: &[Value], rules: &Plausibility, out: &mut Vec<Violatio
     }
 }
 
-/// `value.pointer(pointer)` without an allocation per token (this runs for every field rule
-/// of every item of every page); pointers with escapes (`~0`, `~1`) take serde_json's way.
-fn lookup<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
-    if pointer.contains('~') {
-        return value.pointer(pointer);
+/// Fills `values` with the integers at the plan's fields of `item` (`None` where absent or not
+/// an integer). The item's keys and `tops` are both sorted (serde_json's maps iterate by key),
+/// so one pass matches them; a top key the pass missed (absent, or a map that keeps insertion
+/// order) is looked up directly.
+fn read_fields(item: &Value, tops: &[TopField], read: &mut [bool], values: &mut [Option<i64>]) {
+    values.fill(None);
+    read.fill(false);
+    let Some(map) = item.as_object() else {
+        return;
+    };
+    let mut next = 0;
+    for (key, value) in map {
+        while next < tops.len() && tops[next].0.as_str() < key.as_str() {
+            next += 1;
+        }
+        if next == tops.len() {
+            break;
+        }
+        if tops[next].0 == *key {
+            resolve(value, &tops[next].1, values);
+            read[next] = true;
+            next += 1;
+        }
     }
+    for ((top, below), done) in tops.iter().zip(read.iter()) {
+        if let Some(value) = map.get(top).filter(|_| !done) {
+            resolve(value, below, values);
+        }
+    }
+}
+
+/// Sets `values[slot]` for each field below `value`.
+fn resolve(value: &Value, below: &[(Vec<String>, usize)], values: &mut [Option<i64>]) {
+    for (keys, slot) in below {
+        values[*slot] = lookup(value, keys).and_then(Value::as_i64);
+    }
+}
+
+/// The value at `keys` below `value` (object keys, or array indices).
+fn lookup<'v>(value: &'v Value, keys: &[String]) -> Option<&'v Value> {
     let mut at = value;
-    for token in pointer.split('/').skip(1) {
+    for key in keys {
         at = match at {
-            Value::Object(map) => map.get(token)?,
-            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            Value::Object(map) => map.get(key)?,
+            Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
@@ -169,20 +202,34 @@ mod tests {
     }
 
     #[test]
-    fn lookup_agrees_with_serde_json() {
-        let v = json!({"a": {"b/c": [1, {"d": 2}], "e~f": 3}, "": 4});
-        for p in [
-            "",
-            "/a",
+    fn fields_are_read_as_serde_json_reads_pointers() {
+        let item = json!({"a": {"b/c": [1, {"d": 2}], "e~f": 3}, "": 4, "z": 5, "m": "x"});
+        let pointers = [
             "/a/b~1c/1/d",
             "/a/e~0f",
             "/a/x",
             "/a/b~1c/9",
             "/",
-            "/a/b~1c/0/z",
-        ] {
-            assert_eq!(lookup(&v, p), v.pointer(p), "{p}");
+            "/z",
+            "/m",
+            "/q",
+        ];
+        let rules = Plausibility {
+            unix_seconds: pointers.iter().map(|p| p.to_string()).collect(),
+            ..Plausibility::default()
+        };
+        let plan = rules.plan();
+        let mut values = vec![Some(-1); plan.fields.len()];
+        let mut read = vec![false; plan.tops.len()];
+        read_fields(&item, &plan.tops, &mut read, &mut values);
+        for (field, value) in plan.fields.iter().zip(&values) {
+            assert_eq!(
+                *value,
+                item.pointer(field).and_then(Value::as_i64),
+                "{field}"
+            );
         }
+        assert_eq!(values.iter().flatten().count(), 4, "{values:?}");
     }
 
     #[test]
