@@ -114,8 +114,8 @@ fn read_fields(item: &Value, tops: &[TopField], read: &mut [bool], values: &mut 
             next += 1;
         }
     }
-    for ((top, below), done) in tops.iter().zip(read.iter()) {
-        if let Some(value) = map.get(top).filter(|_| !done) {
+    for ((top, below), _) in tops.iter().zip(read.iter()).filter(|(_, done)| !**done) {
+        if let Some(value) = map.get(top) {
             resolve(value, below, values);
         }
     }
