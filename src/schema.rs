@@ -340,13 +340,13 @@ fn undeclared_in<'a>(
             // Both sides are sorted by key: one pass, with a search for a key out of order.
             let mut next = 0;
             for (key, value) in map {
-                while next < declared.len() && key_order(&declared[next].0, key).is_lt() {
+                while next < declared.len() && declared[next].0.as_str() < key.as_str() {
                     next += 1;
                 }
                 let child = match declared.get(next) {
-                    Some((name, child)) if key_order(name, key).is_eq() => Some(child),
+                    Some((name, child)) if name == key => Some(child),
                     _ => declared
-                        .binary_search_by(|(name, _)| key_order(name, key))
+                        .binary_search_by(|(name, _)| name.as_str().cmp(key))
                         .ok()
                         .map(|at| &declared[at].1),
                 };
@@ -380,17 +380,6 @@ fn undeclared_in<'a>(
         }
         _ => {}
     }
-}
-
-/// `a.cmp(b)` for the short keys of JSON objects, byte by byte in line: most keys differ in
-/// their first bytes, where a call to `memcmp` would cost more than the comparison.
-pub(crate) fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    for (x, y) in a.bytes().zip(b.bytes()) {
-        if x != y {
-            return x.cmp(&y);
-        }
-    }
-    a.len().cmp(&b.len())
 }
 
 /// The path (`data[].priority`) and the JSON pointer (`/data/0/priority`) of `steps`.
