@@ -64,6 +64,10 @@ impl Retrieve for LocalSchemas {
 pub struct SchemaSet {
     dir: PathBuf,
     validators: BTreeMap<String, Validator>,
+    /// Each schema with `additionalProperties: false` wherever it lists `properties` and
+    /// leaves the rest open: passing it means valid and nothing undeclared. A file whose
+    /// strict form does not compile has none (its pages take the two checks one by one).
+    strict: BTreeMap<String, Validator>,
     /// The documents by file name, for building shapes.
     docs: BTreeMap<String, Value>,
     /// What each file declares, for [`SchemaSet::undeclared`]: built once at load, so a page
@@ -161,10 +165,37 @@ impl SchemaSet {
                 }),
             }
         }
+        let strict_docs: Vec<(PathBuf, Value)> = docs
+            .iter()
+            .map(|(p, doc)| {
+                let mut doc = doc.clone();
+                close_objects(&mut doc);
+                (p.clone(), doc)
+            })
+            .collect();
+        let strict_local = LocalSchemas(
+            strict_docs
+                .iter()
+                .map(|(p, doc)| (file_uri(p), doc.clone()))
+                .collect(),
+        );
+        let strict = strict_docs
+            .iter()
+            .filter_map(|(path, doc)| {
+                let validator = jsonschema::options()
+                    .with_retriever(strict_local.clone())
+                    .with_base_uri(file_uri(path))
+                    .build(doc)
+                    .ok()?;
+                let name = path.file_name()?.to_string_lossy().into_owned();
+                Some((name, validator))
+            })
+            .collect();
         if errors.is_empty() {
             let mut set = SchemaSet {
                 dir: dir.to_owned(),
                 validators,
+                strict,
                 docs: by_name,
                 shapes: BTreeMap::new(),
             };
@@ -193,6 +224,12 @@ impl SchemaSet {
     ///
     /// # Panics
     /// If `file` was not loaded: callers check contracts against [`SchemaSet::contains`] at start.
+    /// Whether `instance` is valid against `file` and has no property the schema does not
+    /// declare (see [`SchemaSet::undeclared`]). `false` says nothing: check each apart.
+    pub fn conforms_strictly(&self, file: &str, instance: &Value) -> bool {
+        self.strict.get(file).is_some_and(|v| v.is_valid(instance))
+    }
+
     pub fn validate(&self, file: &str, instance: &Value) -> Vec<Violation> {
         let validator = self
             .validators
@@ -378,6 +415,41 @@ fn undeclared_in<'a>(
                 }
             }
         }
+        _ => {}
+    }
+}
+
+/// Adds `additionalProperties: false` to every schema object that lists `properties` and
+/// says nothing of other keys. Only constraints are added, so an instance valid against the
+/// result is valid against the original. Values that are data, not schemas (`const`, `enum`,
+/// `default`, `examples`), are left as they are; maps of names to schemas (`properties`,
+/// `$defs`, ...) are followed into each schema, whatever the names.
+pub(crate) fn close_objects(node: &mut Value) {
+    match node {
+        Value::Object(schema) => {
+            let open = [
+                "additionalProperties",
+                "patternProperties",
+                "unevaluatedProperties",
+            ]
+            .iter()
+            .any(|k| schema.contains_key(*k));
+            if schema.get("properties").is_some_and(Value::is_object) && !open {
+                schema.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (keyword, value) in schema.iter_mut() {
+                match (keyword.as_str(), value) {
+                    ("const" | "enum" | "default" | "examples", _) => {}
+                    (
+                        "properties" | "patternProperties" | "$defs" | "definitions"
+                        | "dependentSchemas",
+                        Value::Object(named),
+                    ) => named.values_mut().for_each(close_objects),
+                    (_, value) => close_objects(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
         _ => {}
     }
 }

@@ -193,6 +193,55 @@ mod tests {
     }
 
     #[test]
+    fn the_strict_schema_passes_exactly_the_valid_bodies_with_nothing_new() {
+        let schemas = schemas();
+        let strict = |body: &Value| schemas.conforms_strictly("batch-list.json", body);
+        let valid = |body: &Value| schemas.validate("batch-list.json", body).is_empty();
+        let items = crate::mock::dataset::generate(40, 3);
+        assert!(strict(&page(items.clone())), "the mock's listing");
+        assert!(strict(&page(vec![batch()])), "metadata keys are free");
+
+        let mut added = page(items.clone());
+        added["data"][7]["request_counts"]["cancelled"] = json!(0);
+        let mut envelope = page(items.clone());
+        envelope["total_count"] = json!(40);
+        let mut invalid = page(items);
+        invalid["data"][3]["status"] = json!("running");
+        for (what, body) in [("nested", &added), ("envelope", &envelope)] {
+            assert!(!strict(body), "{what}");
+            assert!(valid(body), "{what}: additive drift stays valid");
+            assert!(!found(body).is_empty(), "{what}: found by the slow path");
+        }
+        assert!(!strict(&invalid) && !valid(&invalid));
+    }
+
+    #[test]
+    fn closing_objects_follows_every_schema_and_leaves_data_alone() {
+        let mut schema = json!({
+            "properties": {
+                "const": {"properties": {"a": {}}},
+                "b": {"const": {"properties": {}}, "anyOf": [{"properties": {"c": {}}}]},
+            },
+            "$defs": {"d": {"properties": {}, "additionalProperties": true}},
+        });
+        crate::schema::close_objects(&mut schema);
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert_eq!(
+            schema["properties"]["const"]["additionalProperties"],
+            json!(false)
+        );
+        assert_eq!(
+            schema["properties"]["b"]["const"],
+            json!({"properties": {}})
+        );
+        assert_eq!(
+            schema["properties"]["b"]["anyOf"][0]["additionalProperties"],
+            json!(false)
+        );
+        assert_eq!(schema["$defs"]["d"]["additionalProperties"], json!(true));
+    }
+
+    #[test]
     fn ordinary_headers_are_known_and_others_are_new_once() {
         let names: Vec<String> = [
             "content-type",
