@@ -4,41 +4,16 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{cases_dir, mock_config, root, schemas_dir};
+use common::{cases_dir, check, mock_config, root, schemas_dir, text};
 use list_contract::contract::AuthStyle;
 use list_contract::mock::{Fault, ReferenceMock};
 use wiremock::matchers::{any, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 const CANARY: &str = "sk-canary-7f3a9d51c0e2";
-
-fn check(env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
-    cmd.arg("check");
-    // Only what the test sets: no CONTRACT_* or proxy variable of the machine leaks in.
-    for (var, _) in std::env::vars() {
-        if var.starts_with("CONTRACT_") || var.to_ascii_lowercase().ends_with("_proxy") {
-            cmd.env_remove(var);
-        }
-    }
-    cmd.env("CONTRACT_CASES_DIR", cases_dir())
-        .env("CONTRACT_SCHEMAS_DIR", schemas_dir())
-        // The live-run rate cap has its own test; here it would only slow the suite down.
-        .env("CONTRACT_RATE_LIMIT", "0");
-    cmd.envs(env.iter().copied()).args(args);
-    cmd.output().expect("the list-contract binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn live_endpoint_with_a_path_prefix_passes_and_the_key_is_never_printed() {

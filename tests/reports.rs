@@ -4,9 +4,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{cases_dir, mock_config, schemas_dir};
+use common::{cases_dir, check, mock_config, text};
 use list_contract::mock::{Fault, ReferenceMock, dataset};
 use list_contract::report::CaseOutcome;
 use list_contract::report::json::Report;
@@ -16,31 +15,6 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CANARY: &str = "sk-canary-report-4d81e0";
-
-/// `list-contract check` with only the variables given: none of the machine's leak in.
-fn check(env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
-    cmd.arg("check");
-    for (var, _) in std::env::vars() {
-        if var.starts_with("CONTRACT_") || var.to_ascii_lowercase().ends_with("_proxy") {
-            cmd.env_remove(var);
-        }
-    }
-    cmd.env("CONTRACT_CASES_DIR", cases_dir())
-        .env("CONTRACT_SCHEMAS_DIR", schemas_dir())
-        .env("CONTRACT_RATE_LIMIT", "0")
-        .envs(env.iter().copied())
-        .args(args);
-    cmd.output().expect("the list-contract binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

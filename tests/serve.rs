@@ -1,8 +1,12 @@
 //! `list-contract serve`: the reference mock as a standalone server conforms to the contract
 //! it serves (the whole suite passes against it), and its flags are checked.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
+
+use common::{check, list_contract, text};
 
 /// A serve process, stopped when the test ends however it ends.
 struct Server(Child);
@@ -34,61 +38,36 @@ fn serve(args: &[&str]) -> (Server, String) {
     (server, base)
 }
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
-    for (var, _) in std::env::vars() {
-        if var.starts_with("CONTRACT_") || var.to_ascii_lowercase().ends_with("_proxy") {
-            cmd.env_remove(var);
-        }
-    }
-    let root = env!("CARGO_MANIFEST_DIR");
-    cmd.env("CONTRACT_CASES_DIR", format!("{root}/cases"))
-        .env("CONTRACT_SCHEMAS_DIR", format!("{root}/schemas"))
-        .env("CONTRACT_RATE_LIMIT", "0")
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn the_served_mock_passes_the_whole_contract_with_either_auth_style() {
     let (_server, base) = serve(&["--items", "40", "--seed", "5", "--key", "sk-serve-1"]);
-    let out = run(
-        &["check", "--base-url", &base],
+    let out = check(
         &[("CONTRACT_API_KEY", "sk-serve-1")],
+        &["--base-url", &base],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("17 passed; 0 failed"), "{}", text(&out));
 
     let (_server, base) = serve(&["--auth", "bearer", "--key", "sk-serve-2"]);
     let env = [("CONTRACT_API_KEY", "sk-serve-2")];
-    let out = run(&["check", "--base-url", &base, "--auth", "bearer"], &env);
+    let out = check(&env, &["--base-url", &base, "--auth", "bearer"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // The default auth style is the contract's: x-api-key gets a 401 from a bearer server.
-    let out = run(&["check", "--base-url", &base, "limit_1"], &env);
+    let out = check(&env, &["--base-url", &base, "limit_1"]);
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));
     assert!(text(&out).contains("401"), "{}", text(&out));
 }
 
 #[test]
 fn serve_names_a_bad_flag_and_a_port_in_use() {
-    let out = run(&["serve", "--items", "many"], &[]);
+    let out = list_contract(&[], &["serve", "--items", "many"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains("error: --items: `many` is not a whole number"),
         "{}",
         text(&out)
     );
-    let out = run(&["serve", "--colour"], &[]);
+    let out = list_contract(&[], &["serve", "--colour"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains("serve: unknown option `--colour`"),
@@ -98,7 +77,7 @@ fn serve_names_a_bad_flag_and_a_port_in_use() {
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let out = run(&["serve", "--port", &port], &[]);
+    let out = list_contract(&[], &["serve", "--port", &port]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains(&format!("error: cannot listen on 127.0.0.1:{port}")),

@@ -5,6 +5,7 @@
 pub mod catalogue;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use list_contract::case::{Case, load_cases};
@@ -41,6 +42,41 @@ pub fn case(name: &str) -> &'static Case {
         .iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no shipped case named {name}"))
+}
+
+/// `list-contract ARGS` run with only the variables given: no `CONTRACT_*` or proxy variable
+/// of the machine leaks in. It reads the shipped cases and schemas, with no rate cap (the
+/// live-run cap has its own test; here it would only slow the suite down).
+pub fn list_contract(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
+    for (var, _) in std::env::vars() {
+        if var.starts_with("CONTRACT_") || var.to_ascii_lowercase().ends_with("_proxy") {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.env("CONTRACT_CASES_DIR", cases_dir())
+        .env("CONTRACT_SCHEMAS_DIR", schemas_dir())
+        .env("CONTRACT_RATE_LIMIT", "0")
+        .envs(env.iter().copied())
+        .args(args);
+    cmd.output().expect("the list-contract binary runs")
+}
+
+/// `list-contract check ARGS`, as [`list_contract`] runs it.
+pub fn check(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(args.iter().copied())
+        .collect();
+    list_contract(env, &args)
+}
+
+/// What a run printed, stdout then stderr.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// The conforming mock's configuration for the shipped contract.
