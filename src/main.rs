@@ -88,18 +88,9 @@ fn check(args: Vec<String>) -> ExitCode {
 fn parse_check(args: Vec<String>) -> Result<(Settings, Vec<String>), String> {
     let mut settings = Settings::from_env(Path::new("."))?;
     let mut rest = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
+    let mut args = Flags(args.into_iter());
+    while let Some((arg, flag, inline)) = args.next_flag() {
+        let mut value = |name: &str| args.value(name, &inline);
         match flag.as_str() {
             "--base-url" => {
                 settings.base_url = Some(
@@ -127,6 +118,30 @@ fn parse_check(args: Vec<String>) -> Result<(Settings, Vec<String>), String> {
         }
     }
     Ok((settings, rest))
+}
+
+/// A command's arguments, one flag at a time: `--name value` and `--name=value` alike.
+struct Flags(std::vec::IntoIter<String>);
+
+impl Flags {
+    /// The next argument as given, its flag (the part before `=`, or all of it) and the value
+    /// written after `=`, if any.
+    fn next_flag(&mut self) -> Option<(String, String, Option<String>)> {
+        let arg = self.0.next()?;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        Some((arg, flag, inline))
+    }
+
+    /// The value of flag `name`: the one after `=`, else the next argument.
+    fn value(&mut self, name: &str, inline: &Option<String>) -> Result<String, String> {
+        inline
+            .clone()
+            .or_else(|| self.0.next())
+            .ok_or_else(|| format!("{name} needs a value"))
+    }
 }
 
 /// What `serve` was asked for.
@@ -198,18 +213,9 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     let mut key: Option<String> = None;
     let mut auth: Option<AuthStyle> = None;
     let mut contract_file: Option<PathBuf> = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
+    let mut args = Flags(args.into_iter());
+    while let Some((_, flag, inline)) = args.next_flag() {
+        let mut value = |name: &str| args.value(name, &inline);
         let number = |name: &str, v: String| {
             v.trim()
                 .parse::<u64>()
