@@ -627,7 +627,29 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
             return Ok(());
         };
         let started = std::time::Instant::now();
-        let run = guarded(&shared.redactor, || execute(&case, &shared))?;
+        let run = match guarded(&shared.redactor, || execute(&case, &shared)) {
+            Ok(run) => run,
+            Err(panicked) => {
+                // A harness bug still fails the case in every report, not only in libtest's.
+                let message = panicked
+                    .message()
+                    .unwrap_or("the harness panicked")
+                    .to_owned();
+                shared
+                    .results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(CaseResult {
+                        name: case.name.clone(),
+                        description: case.file.description.clone(),
+                        outcome: CaseOutcome::Failed,
+                        duration: started.elapsed(),
+                        run: CaseRun::default(),
+                        message: Some(message),
+                    });
+                return Err(panicked);
+            }
+        };
         let duration = started.elapsed();
         shared.cases_run.fetch_add(1, Ordering::Relaxed);
         shared.requests.fetch_add(run.requests, Ordering::Relaxed);

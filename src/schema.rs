@@ -165,6 +165,9 @@ impl SchemaSet {
                 }),
             }
         }
+        // Closing objects is exact only for schemas that do not negate or choose between
+        // subschemas: under `not`, `if` or `oneOf` a closed subschema loosens the whole.
+        let exact = docs.iter().all(|(_, doc)| closes_exactly(doc));
         let strict_docs: Vec<(PathBuf, Value)> = docs
             .iter()
             .map(|(p, doc)| {
@@ -181,6 +184,7 @@ impl SchemaSet {
         );
         let strict = strict_docs
             .iter()
+            .filter(|_| exact)
             .filter_map(|(path, doc)| {
                 let validator = jsonschema::options()
                     .with_retriever(strict_local.clone())
@@ -202,8 +206,13 @@ impl SchemaSet {
             set.shapes = set
                 .docs
                 .iter()
-                .map(|(file, doc)| (file.clone(), set.shape(&[(file, doc)], 0)))
+                .map(|(file, doc)| (file.clone(), set.shape(&[(file, doc)], &mut Vec::new())))
                 .collect();
+            // A branch that takes any object without listing properties lets the strict form
+            // pass keys that `undeclared` would name: no fast path then.
+            if !set.branches_list_properties() {
+                set.strict.clear();
+            }
             Ok(set)
         } else {
             Err(errors)
@@ -220,16 +229,16 @@ impl SchemaSet {
         self.validators.contains_key(file)
     }
 
-    /// Validates `instance` against the schema `file`, one violation per error.
-    ///
-    /// # Panics
-    /// If `file` was not loaded: callers check contracts against [`SchemaSet::contains`] at start.
     /// Whether `instance` is valid against `file` and has no property the schema does not
     /// declare (see [`SchemaSet::undeclared`]). `false` says nothing: check each apart.
     pub fn conforms_strictly(&self, file: &str, instance: &Value) -> bool {
         self.strict.get(file).is_some_and(|v| v.is_valid(instance))
     }
 
+    /// Validates `instance` against the schema `file`, one violation per error.
+    ///
+    /// # Panics
+    /// If `file` was not loaded: callers check contracts against [`SchemaSet::contains`] at start.
     pub fn validate(&self, file: &str, instance: &Value) -> Vec<Violation> {
         let validator = self
             .validators
@@ -276,10 +285,15 @@ impl SchemaSet {
         found
     }
 
-    /// What `nodes` declare together at one instance location. Past 16 levels (only a
-    /// recursive schema goes so deep) everything counts as declared.
-    fn shape(&self, nodes: &[(&str, &Value)], depth: u32) -> Shape {
-        if depth > 16 {
+    /// What `nodes` declare together at one instance location. A schema that refers back to
+    /// itself (a `$ref` cycle) counts as open below the first round: its keys are not looked
+    /// into twice, and a recursive schema cannot blow the shape up.
+    fn shape<'s>(&'s self, nodes: &[(&'s str, &'s Value)], visiting: &mut Vec<&'s Value>) -> Shape {
+        let ids: Vec<&Value> = nodes.iter().map(|(_, n)| *n).collect();
+        if ids
+            .iter()
+            .any(|id| visiting.iter().any(|v| std::ptr::eq(*v, *id)))
+        {
             return Shape {
                 open: true,
                 ..Shape::default()
@@ -312,14 +326,57 @@ impl SchemaSet {
             .iter()
             .filter_map(|(f, n)| n.get("items").map(|s| (*f, s)))
             .collect();
-        Shape {
+        visiting.extend(&ids);
+        let shape = Shape {
             open: open || !has_properties,
             properties: declared
                 .into_iter()
-                .map(|(key, nodes)| (key.to_owned(), self.shape(&nodes, depth + 1)))
+                .map(|(key, nodes)| (key.to_owned(), self.shape(&nodes, visiting)))
                 .collect(),
-            items: (!items.is_empty()).then(|| Box::new(self.shape(&items, depth + 1))),
+            items: (!items.is_empty()).then(|| Box::new(self.shape(&items, visiting))),
+        };
+        visiting.truncate(visiting.len() - ids.len());
+        shape
+    }
+
+    /// Whether every branch of every `anyOf`/`allOf` in the folder either lists `properties`
+    /// or takes no objects at all (`{"type": "null"}`), `$ref`s followed.
+    fn branches_list_properties(&self) -> bool {
+        fn branches<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
+            match node {
+                Value::Object(map) => {
+                    for (keyword, value) in map {
+                        if let ("anyOf" | "allOf", Value::Array(list)) = (keyword.as_str(), value) {
+                            out.extend(list);
+                        }
+                        if !matches!(keyword.as_str(), "const" | "enum" | "default" | "examples") {
+                            branches(value, out);
+                        }
+                    }
+                }
+                Value::Array(list) => list.iter().for_each(|v| branches(v, out)),
+                _ => {}
+            }
         }
+        self.docs.iter().all(|(file, doc)| {
+            let mut found = Vec::new();
+            branches(doc, &mut found);
+            found.into_iter().all(|branch| {
+                let mut nodes = Vec::new();
+                self.applicable(file, branch, 0, &mut nodes);
+                let lists = nodes.iter().any(|(_, n)| n.get("properties").is_some());
+                let no_objects = nodes.iter().any(|(_, n)| {
+                    n.get("const").is_some()
+                        || n.get("enum").is_some()
+                        || match n.get("type") {
+                            Some(Value::String(t)) => t != "object",
+                            Some(Value::Array(ts)) => !ts.iter().any(|t| t == "object"),
+                            _ => false,
+                        }
+                });
+                lists || no_objects
+            })
+        })
     }
 
     /// `node` and every schema it brings in at the same instance location, through `$ref`
@@ -419,9 +476,44 @@ fn undeclared_in<'a>(
     }
 }
 
+/// Whether closing the objects of `schema` only adds constraints: no subschema is negated or
+/// chosen between (`not`, `if`/`then`/`else`, `oneOf`), and no keyword looks at what other
+/// subschemas evaluated (`unevaluated*`, `dependentSchemas`, `contains`, dynamic refs).
+fn closes_exactly(schema: &Value) -> bool {
+    const LOOSENED: [&str; 12] = [
+        "not",
+        "if",
+        "then",
+        "else",
+        "oneOf",
+        "contains",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "dependentSchemas",
+        "dependencies",
+        "$dynamicRef",
+        "$recursiveRef",
+    ];
+    match schema {
+        Value::Object(map) => map
+            .iter()
+            .all(|(keyword, value)| match (keyword.as_str(), value) {
+                ("const" | "enum" | "default" | "examples", _) => true,
+                (k, _) if LOOSENED.contains(&k) => false,
+                (
+                    "properties" | "patternProperties" | "$defs" | "definitions",
+                    Value::Object(named),
+                ) => named.values().all(closes_exactly),
+                (_, value) => closes_exactly(value),
+            }),
+        Value::Array(items) => items.iter().all(closes_exactly),
+        _ => true,
+    }
+}
+
 /// Adds `additionalProperties: false` to every schema object that lists `properties` and
-/// says nothing of other keys. Only constraints are added, so an instance valid against the
-/// result is valid against the original. Values that are data, not schemas (`const`, `enum`,
+/// says nothing of other keys. For a schema that [`closes_exactly`], only constraints are
+/// added, so an instance valid against the result is valid against the original. Values that are data, not schemas (`const`, `enum`,
 /// `default`, `examples`), are left as they are; maps of names to schemas (`properties`,
 /// `$defs`, ...) are followed into each schema, whatever the names.
 pub(crate) fn close_objects(node: &mut Value) {
@@ -559,5 +651,76 @@ pub fn excerpt(value: &Value) -> String {
     } else {
         let cut: String = text.chars().take(MAX).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A schemas folder holding `s.json` = `schema`.
+    fn load(schema: Value) -> SchemaSet {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.json"), schema.to_string()).unwrap();
+        SchemaSet::load(dir.path()).unwrap()
+    }
+
+    #[test]
+    fn no_strict_pass_where_closing_would_loosen_the_schema() {
+        // Closed, the `if` would fail on any batch with other keys, and `then` never apply.
+        let set = load(json!({
+            "properties": {"status": {}, "completed_at": {}},
+            "if": {"properties": {"status": {"const": "completed"}}},
+            "then": {"properties": {"completed_at": {"type": "integer"}}},
+        }));
+        let bad = json!({"status": "completed", "completed_at": null});
+        assert!(!set.conforms_strictly("s.json", &bad));
+        assert!(!set.validate("s.json", &bad).is_empty());
+        // A branch that takes any object: the strict form would pass what `undeclared` names.
+        let set = load(json!({
+            "properties": {"usage": {"anyOf": [
+                {"properties": {"tokens": {}}},
+                {"type": "object"},
+            ]}},
+        }));
+        let extra = json!({"usage": {"tokens": 1, "cached": 2}});
+        assert!(!set.conforms_strictly("s.json", &extra));
+        assert_eq!(set.undeclared("s.json", &extra).len(), 1);
+        // The shipped kind of schema keeps its fast path.
+        let set = load(json!({
+            "properties": {"errors": {"anyOf": [
+                {"type": "null"},
+                {"properties": {"data": {}}},
+            ]}},
+        }));
+        assert!(set.conforms_strictly("s.json", &json!({"errors": {"data": []}})));
+        assert!(!set.conforms_strictly("s.json", &json!({"errors": {"data": [], "x": 1}})));
+    }
+
+    #[test]
+    fn a_recursive_schema_is_looked_into_once_per_round() {
+        // Three self-references: unfolding them 16 levels deep would be 3^16 shapes.
+        let set = load(json!({
+            "$defs": {"node": {"properties": {
+                "a": {"$ref": "#/$defs/node"},
+                "b": {"$ref": "#/$defs/node"},
+                "c": {"items": {"$ref": "#/$defs/node"}},
+            }}},
+            "$ref": "#/$defs/node",
+        }));
+        let found = set.undeclared(
+            "s.json",
+            &json!({"a": {"new": 1, "a": {"deep": 1}}, "x": 2}),
+        );
+        // The first round of `a` is looked into; the same `$ref` again is taken as open.
+        assert_eq!(
+            found,
+            [
+                ("a.new".to_owned(), "/a/new".to_owned()),
+                ("x".to_owned(), "/x".to_owned())
+            ]
+        );
     }
 }

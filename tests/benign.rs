@@ -62,8 +62,15 @@ async fn exact_multiples_of_every_limit() {
     for items in [140, 100] {
         let (mock, _) = assert_conforms(mock_config().items(items), &format!("{items}")).await;
         // A full last page with `has_more: false`, then the probe.
-        // One page per item and the probe; the page case shares the first page.
-        assert_eq!(pages_at(&mock, "1").await, items + 1);
+        // Full last pages with `has_more: false`, then the probe; the page cases share the
+        // walks' first pages.
+        for (limit, size) in [("1", 1), ("7", 7), ("100", 100)] {
+            assert_eq!(
+                pages_at(&mock, limit).await,
+                items.div_ceil(size) + 1,
+                "{items} items at limit {limit}"
+            );
+        }
     }
 }
 
@@ -76,7 +83,24 @@ async fn short_pages_with_has_more_true() {
 
 #[tokio::test]
 async fn additive_fields_and_headers() {
-    let (mock, _) = assert_conforms(mock_config().additive_fields(), "additive fields").await;
+    let (mock, suite) = assert_conforms(mock_config().additive_fields(), "additive fields").await;
+    // Not drift, but not unseen either: each is a notice.
+    let mut noticed: Vec<&str> = suite
+        .runs
+        .iter()
+        .flat_map(|(_, r)| r.notices.iter().map(|n| n.name.as_str()))
+        .collect();
+    noticed.sort_unstable();
+    noticed.dedup();
+    assert_eq!(
+        noticed,
+        [
+            "data[].output_expires_after",
+            "data[].priority",
+            "total_count",
+            "x-batch-region"
+        ]
+    );
     let response = reqwest::Client::new()
         .get(format!("{}v1/batches?limit=1", mock.base_url()))
         .header("x-api-key", &mock.config().key)
@@ -160,5 +184,40 @@ async fn all_of_it_at_once() {
         .all_nullable_null()
         .transient_every(40)
         .live_every(5);
-    assert_conforms(config, "every benign variation at once").await;
+    let (mock, suite) = assert_conforms(config, "every benign variation at once").await;
+    let received = mock.received().await;
+    assert!(
+        received.iter().all(|r| r.url.path() == "/gw/v1/batches"),
+        "the prefix"
+    );
+    assert!(
+        received
+            .iter()
+            .all(|r| !r.headers.contains_key("x-api-key"))
+            && received
+                .iter()
+                .filter(|r| r.headers.contains_key("authorization"))
+                .count()
+                > 200,
+        "bearer auth"
+    );
+    let retries: usize = suite.runs.iter().map(|(_, r)| r.retries.len()).sum();
+    assert_eq!(retries, received.len() / 40, "transient trouble retried");
+    assert!(mock.items().len() > 140, "batches created during the run");
+    let listed = mock.items();
+    let seeded: Vec<_> = listed
+        .iter()
+        .filter(|b| !b["id"].as_str().unwrap().starts_with("batch_live"))
+        .collect();
+    assert_eq!(seeded.len(), 140);
+    assert!(
+        seeded.iter().all(|b| b["completed_at"].is_null()),
+        "all nullable null"
+    );
+    assert!(
+        suite.runs.iter().any(|(_, r)| !r.notices.is_empty()),
+        "additive fields seen"
+    );
+    // Short pages: 4 of 7 per page.
+    assert!(pages_at(&mock, "7").await > 140usize.div_ceil(7) + 1);
 }

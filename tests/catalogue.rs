@@ -256,7 +256,7 @@ catalogue! {
         "cross_walk": SameSequence At(""),
     ];
     ties_without_a_tie_break: TiesUnstable => [
-        "walk_limit_1": CursorCycle Page(20, "/data/0/id"),
+        "walk_limit_1": CursorCycle Page(57, "/data/0/id"),
         "walk_default": DuplicateId Page(8, "/data/0/id"),
     ];
 

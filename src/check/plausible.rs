@@ -52,7 +52,7 @@ pub fn check_items(items: &[Value], rules: &Plausibility, out: &mut Vec<Violatio
                         Invariant::Plausible,
                         at(f),
                         format!(">= {bound} (data[{i}].{})", field(&fields[*b])),
-                        format!("{v} ({} s earlier)", bound - v),
+                        format!("{v} ({} s earlier)", bound.abs_diff(v)),
                     ));
                 }
             }
@@ -121,6 +121,14 @@ fn read_fields(item: &Value, tops: &[TopField], read: &mut [bool], values: &mut 
     }
 }
 
+/// A JSON Pointer array index: `0`, or digits without a leading zero (RFC 6901).
+fn array_index(key: &str) -> Option<usize> {
+    let digits = !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit());
+    (digits && (key == "0" || !key.starts_with('0')))
+        .then(|| key.parse().ok())
+        .flatten()
+}
+
 /// Sets `values[slot]` for each field below `value`.
 fn resolve(value: &Value, below: &[(Vec<String>, usize)], values: &mut [Option<i64>]) {
     for (keys, slot) in below {
@@ -134,7 +142,7 @@ fn lookup<'v>(value: &'v Value, keys: &[String]) -> Option<&'v Value> {
     for key in keys {
         at = match at {
             Value::Object(map) => map.get(key)?,
-            Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+            Value::Array(items) => items.get(array_index(key)?)?,
             _ => return None,
         };
     }
@@ -205,6 +213,9 @@ mod tests {
     fn fields_are_read_as_serde_json_reads_pointers() {
         let item = json!({"a": {"b/c": [1, {"d": 2}], "e~f": 3}, "": 4, "z": 5, "m": "x"});
         let pointers = [
+            "/a/b~1c/01",
+            "/a/b~1c/+0",
+            "/a/b~1c/0",
             "/a/b~1c/1/d",
             "/a/e~0f",
             "/a/x",
@@ -229,7 +240,7 @@ mod tests {
                 "{field}"
             );
         }
-        assert_eq!(values.iter().flatten().count(), 4, "{values:?}");
+        assert_eq!(values.iter().flatten().count(), 5, "{values:?}");
     }
 
     #[test]
@@ -260,6 +271,13 @@ mod tests {
         assert_eq!(v[0].actual, "0 (a placeholder, not a time)");
         let v = check(&[json!({"created_at": -5})]);
         assert_eq!(v[0].actual, "-5");
+        // The extremes a server could send: no overflow.
+        let v = check(&[json!({"created_at": 1_763_990_200, "completed_at": i64::MIN})]);
+        assert_eq!(v.len(), 2, "{v:#?}");
+        assert_eq!(
+            v[1].actual,
+            format!("{} (9223372038618766008 s earlier)", i64::MIN)
+        );
     }
 
     #[test]

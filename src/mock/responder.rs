@@ -1,6 +1,5 @@
 //! The contract, implemented: auth, limit validation, `after` cursors, newest first.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -433,10 +432,12 @@ impl Responder {
             }
         }
         if self.has(Fault::TiesUnstable) {
-            // No tie-break: each request sees ties in an order of its own.
-            let mut hasher = DefaultHasher::new();
-            (limit, after).hash(&mut hasher);
-            let turn = hasher.finish() as usize;
+            // No tie-break: each request sees ties in an order of its own. FNV-1a of the
+            // request, so the order is the same on every toolchain.
+            let request = format!("{limit}:{}", after.unwrap_or(""));
+            let turn = request.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            }) as usize;
             for (n, run) in listing.chunk_by_mut(ties).enumerate() {
                 let len = run.len();
                 run.rotate_left(turn.wrapping_add(n) % len);
