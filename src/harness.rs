@@ -627,26 +627,31 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
             return Ok(());
         };
         let started = std::time::Instant::now();
+        let record = |outcome, duration, run, message| {
+            shared
+                .results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(CaseResult {
+                    name: case.name.clone(),
+                    description: case.file.description.clone(),
+                    outcome,
+                    duration,
+                    run,
+                    message,
+                });
+        };
         let run = match guarded(&shared.redactor, || execute(&case, &shared)) {
             Ok(run) => run,
             Err(panicked) => {
                 // A harness bug still fails the case in every report, not only in libtest's.
-                let message = panicked
-                    .message()
-                    .unwrap_or("the harness panicked")
-                    .to_owned();
-                shared
-                    .results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(CaseResult {
-                        name: case.name.clone(),
-                        description: case.file.description.clone(),
-                        outcome: CaseOutcome::Failed,
-                        duration: started.elapsed(),
-                        run: CaseRun::default(),
-                        message: Some(message),
-                    });
+                let message = panicked.message().unwrap_or("the harness panicked");
+                record(
+                    CaseOutcome::Failed,
+                    started.elapsed(),
+                    CaseRun::default(),
+                    Some(message.to_owned()),
+                );
                 return Err(panicked);
             }
         };
@@ -684,18 +689,7 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
         } else {
             CaseOutcome::Passed
         };
-        shared
-            .results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(CaseResult {
-                name: case.name.clone(),
-                description: case.file.description.clone(),
-                outcome,
-                duration,
-                run,
-                message: message.clone(),
-            });
+        record(outcome, duration, run, message.clone());
         match message {
             None => Ok(()),
             Some(text) => Err(Failed::from(text)),

@@ -62,14 +62,10 @@ pub fn check_items(items: &[Value], rules: &Plausibility, out: &mut Vec<Violatio
             let Some(total) = values[*t] else {
                 continue;
             };
-            let mut added = 0i64;
-            for &p in parts {
-                match values[p] {
-                    Some(v) => added = added.saturating_add(v),
-                    None => break,
-                }
-            }
-            if parts.iter().all(|&p| values[p].is_some()) && added > total {
+            let sum = parts
+                .iter()
+                .try_fold(0i64, |sum, &p| values[p].map(|v| sum.saturating_add(v)));
+            if let Some(added) = sum.filter(|added| *added > total) {
                 let names: Vec<String> = parts.iter().map(|&p| field(&fields[p])).collect();
                 let counts: Vec<String> = parts
                     .iter()

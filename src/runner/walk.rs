@@ -190,10 +190,14 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
             }
         };
         let judged = judge(exchange, &expect, ctx.schemas);
+        // A server that adds a field adds it to every page: only the first sighting is kept,
+        // so only a new one pays for its request line and page.
         for mut notice in judged.notices {
-            notice.request = Some(exchange.request_line());
-            notice.page = Some(page(state.label()));
-            out.run.notice(notice);
+            if !out.run.notices.iter().any(|n| n.same_addition(&notice)) {
+                notice.request = Some(exchange.request_line());
+                notice.page = Some(page(state.label()));
+                out.run.notice(notice);
+            }
         }
         let mut found = judged.violations;
         let next = if probing {
