@@ -139,68 +139,27 @@ impl SchemaSet {
             return Err(errors);
         }
 
-        // Every file is known by its own file URI, so a relative `$ref` such as `batch.json`
-        // resolves to its sibling, served from memory: nothing is ever fetched.
-        let local = LocalSchemas(
-            docs.iter()
-                .map(|(p, doc)| (file_uri(p), doc.clone()))
-                .collect(),
-        );
+        let name = |path: &Path| {
+            path.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
         let mut validators = BTreeMap::new();
-        let mut by_name = BTreeMap::new();
-        for (path, doc) in &docs {
-            let built = jsonschema::options()
-                .with_retriever(local.clone())
-                .with_base_uri(file_uri(path))
-                .build(doc);
+        for (path, built) in compile(&docs) {
             match built {
                 Ok(v) => {
-                    let name = path.file_name().unwrap_or_default().to_string_lossy();
-                    validators.insert(name.clone().into_owned(), v);
-                    by_name.insert(name.into_owned(), doc.clone());
+                    validators.insert(name(&path), v);
                 }
-                Err(e) => errors.push(SchemaError::Compile {
-                    path: path.clone(),
-                    message: e.to_string(),
-                }),
+                Err(message) => errors.push(SchemaError::Compile { path, message }),
             }
         }
-        // Closing objects is exact only for schemas that do not negate or choose between
-        // subschemas: under `not`, `if` or `oneOf` a closed subschema loosens the whole.
-        let exact = docs.iter().all(|(_, doc)| closes_exactly(doc));
-        let strict_docs: Vec<(PathBuf, Value)> = docs
-            .iter()
-            .map(|(p, doc)| {
-                let mut doc = doc.clone();
-                close_objects(&mut doc);
-                (p.clone(), doc)
-            })
-            .collect();
-        let strict_local = LocalSchemas(
-            strict_docs
-                .iter()
-                .map(|(p, doc)| (file_uri(p), doc.clone()))
-                .collect(),
-        );
-        let strict = strict_docs
-            .iter()
-            .filter(|_| exact)
-            .filter_map(|(path, doc)| {
-                let validator = jsonschema::options()
-                    .with_retriever(strict_local.clone())
-                    .with_base_uri(file_uri(path))
-                    .build(doc)
-                    .ok()?;
-                let name = path.file_name()?.to_string_lossy().into_owned();
-                Some((name, validator))
-            })
-            .collect();
         if errors.is_empty() {
             let mut set = SchemaSet {
                 dir: dir.to_owned(),
                 validators,
-                strict,
-                docs: by_name,
+                strict: BTreeMap::new(),
+                docs: docs.iter().map(|(p, doc)| (name(p), doc.clone())).collect(),
                 shapes: BTreeMap::new(),
             };
             set.shapes = set
@@ -208,10 +167,22 @@ impl SchemaSet {
                 .iter()
                 .map(|(file, doc)| (file.clone(), set.shape(&[(file, doc)], &mut Vec::new())))
                 .collect();
-            // A branch that takes any object without listing properties lets the strict form
-            // pass keys that `undeclared` would name: no fast path then.
-            if !set.branches_list_properties() {
-                set.strict.clear();
+            // Closing objects is exact only for schemas that do not negate or choose between
+            // subschemas (under `not`, `if` or `oneOf` a closed subschema loosens the whole),
+            // and whose `anyOf`/`allOf` branches each list properties or take no object (a
+            // branch that takes any object would let keys through that `undeclared` names).
+            if docs.iter().all(|(_, doc)| closes_exactly(doc)) && set.branches_list_properties() {
+                let closed: Vec<(PathBuf, Value)> = docs
+                    .into_iter()
+                    .map(|(path, mut doc)| {
+                        close_objects(&mut doc);
+                        (path, doc)
+                    })
+                    .collect();
+                set.strict = compile(&closed)
+                    .into_iter()
+                    .filter_map(|(path, built)| Some((name(&path), built.ok()?)))
+                    .collect();
             }
             Ok(set)
         } else {
@@ -474,6 +445,27 @@ fn undeclared_in<'a>(
         }
         _ => {}
     }
+}
+
+/// Compiles each document, its `$ref`s resolved among the documents only: every file is known
+/// by its own file URI, so a relative `$ref` such as `batch.json` resolves to its sibling,
+/// served from memory, and nothing is ever fetched.
+fn compile(docs: &[(PathBuf, Value)]) -> Vec<(PathBuf, Result<Validator, String>)> {
+    let local = LocalSchemas(
+        docs.iter()
+            .map(|(p, doc)| (file_uri(p), doc.clone()))
+            .collect(),
+    );
+    docs.iter()
+        .map(|(path, doc)| {
+            let built = jsonschema::options()
+                .with_retriever(local.clone())
+                .with_base_uri(file_uri(path))
+                .build(doc)
+                .map_err(|e| e.to_string());
+            (path.clone(), built)
+        })
+        .collect()
 }
 
 /// Whether closing the objects of `schema` only adds constraints: no subschema is negated or
