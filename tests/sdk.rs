@@ -10,7 +10,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use list_contract::mock::dataset;
 
@@ -18,16 +18,6 @@ const KEY: &str = "sk-sdk-test-2f9c";
 const ITEMS: usize = 57;
 const SEED: u64 = 11;
 const LIMIT: usize = 7;
-
-/// The serve process, stopped when the test ends however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn python() -> String {
     std::env::var("LIST_CONTRACT_PYTHON").unwrap_or_else(|_| "python3".to_owned())
@@ -55,23 +45,10 @@ fn the_openai_python_sdk_pages_through_serve_getting_every_batch_once_newest_fir
         ),
     }
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_list-contract"))
-        .args(["serve", "--port", "0", "--auth", "bearer", "--key", KEY])
-        .args(["--items", &ITEMS.to_string(), "--seed", &SEED.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("list-contract serve starts");
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).unwrap();
-    let base = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("serve prints its URL first, got {first:?}"))
-        .to_owned();
+    let (items, seed) = (ITEMS.to_string(), SEED.to_string());
+    let (server, base, stderr) = common::serve(&[
+        "--port", "0", "--auth", "bearer", "--key", KEY, "--items", &items, "--seed", &seed,
+    ]);
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let mut banner = String::new();
     BufReader::new(stderr).read_line(&mut banner).unwrap();

@@ -3,44 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::{check, list_contract, text};
-
-/// A serve process, stopped when the test ends however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_list-contract"))
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("list-contract serve starts");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("serve prints its URL first, got {line:?}"))
-        .to_owned();
-    (server, base)
-}
+use common::{check, list_contract, serve, text};
 
 #[test]
 fn the_served_mock_passes_the_whole_contract_with_either_auth_style() {
-    let (_server, base) = serve(&["--items", "40", "--seed", "5", "--key", "sk-serve-1"]);
+    let (_server, base, _stderr) = serve(&["--items", "40", "--seed", "5", "--key", "sk-serve-1"]);
     let out = check(
         &[("CONTRACT_API_KEY", "sk-serve-1")],
         &["--base-url", &base],
@@ -48,7 +15,7 @@ fn the_served_mock_passes_the_whole_contract_with_either_auth_style() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("17 passed; 0 failed"), "{}", text(&out));
 
-    let (_server, base) = serve(&["--auth", "bearer", "--key", "sk-serve-2"]);
+    let (_server, base, _stderr) = serve(&["--auth", "bearer", "--key", "sk-serve-2"]);
     let env = [("CONTRACT_API_KEY", "sk-serve-2")];
     let out = check(&env, &["--base-url", &base, "--auth", "bearer"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

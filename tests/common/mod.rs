@@ -4,8 +4,9 @@
 
 pub mod catalogue;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use list_contract::case::{Case, load_cases};
@@ -60,6 +61,39 @@ pub fn list_contract(env: &[(&str, &str)], args: &[&str]) -> Output {
         .envs(env.iter().copied())
         .args(args);
     cmd.output().expect("the list-contract binary runs")
+}
+
+/// A `list-contract serve` process, stopped when the test ends however it ends.
+pub struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `list-contract serve ARGS`: the server, the base URL it prints first, and its
+/// stderr, to be kept as long as the server runs (a closed pipe would fail its writes).
+pub fn serve(args: &[&str]) -> (Server, String, ChildStderr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_list-contract"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("list-contract serve starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("serve prints its URL first, got {line:?}"))
+        .to_owned();
+    (server, base, stderr)
 }
 
 /// `list-contract check ARGS`, as [`list_contract`] runs it.
