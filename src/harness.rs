@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -338,9 +337,6 @@ struct Shared {
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
     /// after the run, so they do not tear libtest's lines apart.
     notes: Mutex<Vec<(String, String)>>,
-    /// Cases run and the requests they sent, retries included.
-    cases_run: AtomicU32,
-    requests: AtomicU32,
     /// What each case that ran found, for the summary and the reports.
     results: Mutex<Vec<CaseResult>>,
     /// Cases whose file says `skip`: name, description, reason.
@@ -356,19 +352,13 @@ impl Shared {
         notes.push((case.to_owned(), note));
     }
 
-    /// Prints the notes, masked, grouped by case in name order, then what the run cost.
+    /// Prints the notes, masked, grouped by case in name order (the summary then says what
+    /// the run cost).
     fn print_notes(&self) {
         let mut notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()));
         notes.sort_by(|a, b| a.0.cmp(&b.0));
         for (case, note) in notes {
             eprintln!("{}", self.redactor.redact(&format!("note: {case}: {note}")));
-        }
-        let (cases, requests) = (
-            self.cases_run.load(Ordering::Relaxed),
-            self.requests.load(Ordering::Relaxed),
-        );
-        if cases > 0 {
-            eprintln!("note: {cases} case(s) run, {requests} request(s) sent in all");
         }
     }
 
@@ -561,8 +551,6 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         walk_bounds: settings.walk_bounds,
         cache: RunCache::default(),
         notes: Mutex::default(),
-        cases_run: AtomicU32::new(0),
-        requests: AtomicU32::new(0),
         results: Mutex::default(),
         skipped: Vec::new(),
         fail_on: settings.fail_on,
@@ -656,8 +644,6 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
             }
         };
         let duration = started.elapsed();
-        shared.cases_run.fetch_add(1, Ordering::Relaxed);
-        shared.requests.fetch_add(run.requests, Ordering::Relaxed);
         let fail_on_notices = shared.fail_on == Severity::Additive && !run.notices.is_empty();
         let message = if run.passed() && !fail_on_notices {
             if !matches!(case.file.kind(), CaseKind::Page(_)) {
