@@ -16,6 +16,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CANARY: &str = "sk-canary-report-4d81e0";
 
+/// How many elements named `name` the XML document holds.
+fn tags(doc: &roxmltree::Document, name: &str) -> usize {
+    doc.descendants().filter(|n| n.has_tag_name(name)).count()
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -120,10 +125,7 @@ async fn a_drifting_endpoint_gets_a_junit_and_a_json_report_with_every_key_maske
     assert!(!report.reference_mock);
     assert_eq!(report.fail_on, Severity::Breaking);
     assert_eq!(report.target, base.replace(CANARY, "***"));
-    let failures = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("failure"))
-        .count();
+    let failures = tags(&doc, "failure");
     assert_eq!(report.summary.failed, failures);
     assert_eq!(report.summary.cases, 17);
     assert_eq!(report.summary.passed + report.summary.failed, 17);
@@ -209,18 +211,8 @@ async fn the_reference_mock_conforms_with_no_notices_and_the_reports_come_from_t
     assert!(report.summary.violations.is_empty());
     let doc_text = read(&junit);
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
-    assert_eq!(
-        doc.descendants()
-            .filter(|n| n.has_tag_name("testcase"))
-            .count(),
-        17
-    );
-    assert_eq!(
-        doc.descendants()
-            .filter(|n| n.has_tag_name("failure"))
-            .count(),
-        0
-    );
+    assert_eq!(tags(&doc, "testcase"), 17);
+    assert_eq!(tags(&doc, "failure"), 0);
 }
 
 /// A suite of one page case and one skipped case, against `server`.
@@ -359,24 +351,9 @@ async fn additive_drift_is_a_notice_by_default_and_fails_with_fail_on_additive()
     );
     let xml = read(&junit);
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    assert_eq!(
-        doc.descendants()
-            .filter(|n| n.has_tag_name("testcase"))
-            .count(),
-        2
-    );
-    assert_eq!(
-        doc.descendants()
-            .filter(|n| n.has_tag_name("skipped"))
-            .count(),
-        1
-    );
-    assert_eq!(
-        doc.descendants()
-            .filter(|n| n.has_tag_name("failure"))
-            .count(),
-        0
-    );
+    assert_eq!(tags(&doc, "testcase"), 2);
+    assert_eq!(tags(&doc, "skipped"), 1);
+    assert_eq!(tags(&doc, "failure"), 0);
     let out_text: String = doc
         .descendants()
         .filter(|n| n.has_tag_name("system-out"))
