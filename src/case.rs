@@ -633,8 +633,8 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
         }
     }
     for (name, value) in &f.request.headers {
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
-            || reqwest::header::HeaderValue::from_str(value).is_err()
+        if ::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || ::http::HeaderValue::from_str(value).is_err()
         {
             return Err(invalid(format!(
                 "`request.headers.{name}` is not a valid HTTP header name and value"

@@ -1,7 +1,6 @@
-//! Talking to the endpoint: one shared client, auth headers, retries of transient trouble,
-//! and masking of secrets in anything that may be printed.
+//! Talking to the endpoint: one shared client, auth headers and retries of transient trouble.
+//! What it hands back is plain data ([`crate::exchange`]); masking lives in [`crate::redact`].
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,58 +12,8 @@ use url::Url;
 
 use crate::case::AuthMode;
 use crate::contract::AuthStyle;
-
-/// A value that must never be printed. `Debug` and `Display` show `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The value itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// Replaces every secret with `***` in text about to be printed.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<Secret>,
-}
-
-impl Redactor {
-    pub fn new(secrets: impl IntoIterator<Item = Secret>) -> Self {
-        let mut secrets: Vec<Secret> = secrets.into_iter().filter(|s| !s.0.is_empty()).collect();
-        // Longest first, so a secret that contains another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
-        Redactor { secrets }
-    }
-
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.secrets {
-            if out.contains(s.expose()) {
-                out = out.replace(s.expose(), "***");
-            }
-        }
-        out
-    }
-}
+pub use crate::exchange::{Exchange, Failure, Retry, TransportError, is_transient, seconds};
+pub use crate::redact::{Redactor, Secret};
 
 /// Where the cases are sent.
 #[derive(Debug, Clone)]
@@ -193,115 +142,6 @@ impl Default for ClientSettings {
             ca_cert: None,
             use_env_proxy: false,
         }
-    }
-}
-
-/// One retry: why, and how long the harness waited before it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Retry {
-    /// The attempt that failed (1 is the first).
-    pub attempt: u32,
-    /// `503 Service Unavailable`, `connection failed: …`.
-    pub reason: String,
-    pub waited: Duration,
-}
-
-impl fmt::Display for Retry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "attempt {} got {}; retried after {:.1} s",
-            self.attempt,
-            self.reason,
-            self.waited.as_secs_f64()
-        )
-    }
-}
-
-/// One request and the response it got: all that checks look at.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    pub url: Url,
-    pub status: StatusCode,
-    pub content_type: Option<String>,
-    /// The response's header names, lowercase, in the order received (values are not kept:
-    /// they may echo credentials).
-    pub header_names: Vec<String>,
-    pub body: Vec<u8>,
-    /// The retries before this response, if any.
-    pub retries: Vec<Retry>,
-    pub elapsed: Duration,
-}
-
-impl Exchange {
-    /// `GET <url>`, as shown in reports.
-    pub fn request_line(&self) -> String {
-        format!("GET {}", self.url)
-    }
-
-    /// Attempts made, the first included.
-    pub fn attempts(&self) -> u32 {
-        self.retries.len() as u32 + 1
-    }
-}
-
-/// Why a request got no usable response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// No response within the request timeout.
-    TimedOut(Duration),
-    /// The connection could not be made or broke.
-    Connection(String),
-    /// The body is larger than the cap.
-    TooLarge { cap: u64, declared: Option<u64> },
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::TimedOut(after) => write!(f, "timed out after {} s", seconds(*after)),
-            Failure::Connection(message) => f.write_str(message),
-            Failure::TooLarge {
-                cap,
-                declared: Some(n),
-            } => write!(
-                f,
-                "the body is {n} bytes (Content-Length), over the {cap}-byte cap (raise CONTRACT_MAX_BODY_BYTES if that is right)"
-            ),
-            Failure::TooLarge {
-                cap,
-                declared: None,
-            } => write!(
-                f,
-                "the body passed the {cap}-byte cap before it ended (raise CONTRACT_MAX_BODY_BYTES if that is right)"
-            ),
-        }
-    }
-}
-
-/// The request got no usable response.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("GET {url}: {failure} (after {} attempt(s))", retries.len() + 1)]
-pub struct TransportError {
-    pub url: Url,
-    pub failure: Failure,
-    pub retries: Vec<Retry>,
-}
-
-impl TransportError {
-    /// `GET <url>`, as shown in reports.
-    pub fn request_line(&self) -> String {
-        format!("GET {}", self.url)
-    }
-}
-
-/// Seconds for messages: `2`, `0.5`.
-pub fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}")
-    } else {
-        format!("{s}")
     }
 }
 
@@ -546,11 +386,6 @@ impl Gate {
     }
 }
 
-/// Statuses that say "try again": timeout, rate limit, and a gateway or server in a deploy.
-pub fn is_transient(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
-}
-
 /// The wait a server asks for: `retry-after-ms`, or `Retry-After` in (decimal) seconds or
 /// as an HTTP date.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -635,12 +470,5 @@ mod tests {
         h.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(retry_after(&h, now), Some(Duration::from_millis(250)));
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
-    }
-
-    #[test]
-    fn redactor_masks_every_occurrence_and_debug_hides_secrets() {
-        let r = Redactor::new([Secret::new("sk-canary"), Secret::new("")]);
-        assert_eq!(r.redact("a sk-canary b sk-canary"), "a *** b ***");
-        assert_eq!(format!("{:?}", Secret::new("sk-canary")), "***");
     }
 }

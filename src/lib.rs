@@ -30,9 +30,11 @@
 pub mod case;
 pub mod check;
 pub mod contract;
+pub mod exchange;
 pub mod harness;
 pub mod http;
 pub mod mock;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schema;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::case::{BodyKind, Outcome};
 use crate::contract::Contract;
-use crate::http::{Exchange, is_transient};
+use crate::exchange::{Exchange, is_transient};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Notice, Violation};
 

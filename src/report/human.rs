@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{CaseOutcome, RunResults};
-use crate::http::Redactor;
+use crate::redact::Redactor;
 use crate::runner::CaseRun;
 use crate::violation::{AdditionKind, Notice, PageRef, Severity, Violation};
 
@@ -385,7 +385,7 @@ fn render_one(out: &mut String, v: &Violation) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Secret;
+    use crate::redact::Secret;
     use crate::violation::Invariant;
 
     fn run(violations: Vec<Violation>) -> CaseRun {

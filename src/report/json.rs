@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{CaseOutcome, RunResults};
-use crate::http::Redactor;
+use crate::redact::Redactor;
 use crate::violation::{AdditionKind, Invariant, Notice, PageRef, Severity, Violation};
 
 /// The version of the shape below; bumped when a field changes meaning or goes away.

@@ -10,7 +10,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::human::render_notices;
 use super::{CaseOutcome, RunResults};
-use crate::http::Redactor;
+use crate::redact::Redactor;
 
 /// The report as XML, every text masked by `redactor`.
 pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, String> {

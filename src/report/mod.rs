@@ -1,6 +1,6 @@
 //! Reporters: the only place violations become text. `human` renders failures and the run's
 //! summary for a terminal; `junit` and `json` write the same results to files for CI. Every
-//! reporter masks secrets with the run's [`Redactor`](crate::http::Redactor).
+//! reporter masks secrets with the run's [`Redactor`](crate::redact::Redactor).
 
 pub mod human;
 pub mod json;
