@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
-use crate::contract::Contract;
+use crate::contract::{Contract, CursorSource};
 use crate::violation::PageInvariant;
 
 /// The name of the file that holds a suite's contract parameters.
@@ -35,6 +35,18 @@ pub struct CaseFile {
     /// A cross-walk case: walks at several limits must agree.
     #[serde(default)]
     pub cross_walk: Option<CrossWalkSpec>,
+    /// A backward-walk case: from the end of the listing back to its head with the
+    /// contract's `backward` parameter, and round trips.
+    #[serde(default)]
+    pub backward_walk: Option<WalkSpec>,
+    /// An order case: walks in both directions of the contract's `order_param` must list
+    /// the same items, one the other reversed.
+    #[serde(default)]
+    pub order_walk: Option<WalkSpec>,
+    /// A filter case: the walk with the filter must list exactly the matching items of the
+    /// walk without it.
+    #[serde(default)]
+    pub filter_walk: Option<FilterWalkSpec>,
     /// Overrides of the run's retry and timeout settings for this case.
     #[serde(default)]
     pub limits: Limits,
@@ -49,15 +61,61 @@ pub enum CaseKind<'a> {
     Walk(&'a WalkSpec),
     /// Walks at several limits, each checked, then compared.
     CrossWalk(&'a CrossWalkSpec),
+    /// A forward walk, then back from its end to the head, then round trips.
+    BackwardWalk(&'a WalkSpec),
+    /// Walks in both directions, compared.
+    OrderWalk(&'a WalkSpec),
+    /// A walk with a filter against the walk without it.
+    FilterWalk(&'a FilterWalkSpec),
+}
+
+impl CaseKind<'_> {
+    /// Whether the case walks (and so may take long).
+    pub fn walks(self) -> bool {
+        !matches!(self, CaseKind::Page(_))
+    }
 }
 
 impl CaseFile {
     /// What the case does. Loading guarantees exactly one kind is set.
     pub fn kind(&self) -> CaseKind<'_> {
-        match (&self.walk, &self.cross_walk) {
-            (Some(w), _) => CaseKind::Walk(w),
-            (None, Some(x)) => CaseKind::CrossWalk(x),
-            (None, None) => CaseKind::Page(&self.accept),
+        if let Some(w) = &self.walk {
+            CaseKind::Walk(w)
+        } else if let Some(x) = &self.cross_walk {
+            CaseKind::CrossWalk(x)
+        } else if let Some(w) = &self.backward_walk {
+            CaseKind::BackwardWalk(w)
+        } else if let Some(w) = &self.order_walk {
+            CaseKind::OrderWalk(w)
+        } else if let Some(f) = &self.filter_walk {
+            CaseKind::FilterWalk(f)
+        } else {
+            CaseKind::Page(&self.accept)
+        }
+    }
+}
+
+/// `[filter_walk]`: walk with `param=value` and without it, at the same limit.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterWalkSpec {
+    /// One of the contract's `[[filters]]` parameters.
+    pub param: String,
+    /// The value to filter on.
+    pub value: String,
+    #[serde(default)]
+    pub limit: WalkLimit,
+    pub max_pages: Option<u32>,
+    pub stop_after_items: Option<u64>,
+}
+
+impl FilterWalkSpec {
+    /// The walk bounds of the spec, as a [`WalkSpec`] at its limit.
+    pub fn walk(&self) -> WalkSpec {
+        WalkSpec {
+            limit: self.limit,
+            max_pages: self.max_pages,
+            stop_after_items: self.stop_after_items,
         }
     }
 }
@@ -180,6 +238,10 @@ pub struct RequestSpec {
     /// Extra request headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Headers the contract requires that this request leaves out, to prove the server
+    /// refuses it (`["anthropic-version"]`).
+    #[serde(default)]
+    pub omit_headers: Vec<String>,
     #[serde(default)]
     pub auth: AuthMode,
 }
@@ -519,11 +581,65 @@ fn validate_contract(path: &Path, c: Contract) -> Result<Contract, LoadError> {
             c.path
         )));
     }
-    if c.default_limit == 0 || c.default_limit > c.max_limit {
+    if c.default_limit == 0 || c.default_limit > c.max_limit || c.min_limit > c.default_limit {
         return Err(invalid(format!(
-            "`default_limit` is {} and `max_limit` {} (need 1 <= default_limit <= max_limit)",
-            c.default_limit, c.max_limit
+            "`min_limit` is {}, `default_limit` {} and `max_limit` {} (need min_limit <= default_limit <= max_limit, and default_limit >= 1)",
+            c.min_limit, c.default_limit, c.max_limit
         )));
+    }
+    let e = &c.envelope;
+    let pointers = [
+        ("envelope.data", e.data.as_str(), false),
+        ("envelope.has_more", e.has_more.as_str(), false),
+        ("envelope.first_id", e.first_id.as_str(), true),
+        ("envelope.last_id", e.last_id.as_str(), true),
+    ];
+    for (key, pointer, may_be_absent) in pointers {
+        if !pointer.starts_with('/') && !(may_be_absent && pointer.is_empty()) {
+            let absent = if may_be_absent {
+                ", or \"\" when the scheme has no such field"
+            } else {
+                ""
+            };
+            return Err(invalid(format!(
+                "`{key}` is `{pointer}` (give a JSON pointer into the page, e.g. `/data`{absent})"
+            )));
+        }
+    }
+    match (c.cursor_source, &c.next_token) {
+        (CursorSource::Token, None) => {
+            return Err(invalid(
+                "`cursor_source` is \"token\" but `next_token` is not set (name the token's JSON pointer, e.g. `next_token = \"/next\"`)".into(),
+            ));
+        }
+        (CursorSource::Token, Some(p)) if !p.starts_with('/') => {
+            return Err(invalid(format!(
+                "`next_token` is `{p}` (give a JSON pointer into the page, e.g. `/next`)"
+            )));
+        }
+        (CursorSource::LastId, _) if e.last_id().is_none() => {
+            return Err(invalid(
+                "`cursor_source` is \"last_id\" but `envelope.last_id` is empty (the scheme has no last_id to take the cursor from)".into(),
+            ));
+        }
+        _ => {}
+    }
+    for (i, f) in c.filters.iter().enumerate() {
+        if !f.field.starts_with('/') {
+            return Err(invalid(format!(
+                "`filters[{i}].field` is `{}` (it must be a JSON pointer into one item, e.g. `/purpose`)",
+                f.field
+            )));
+        }
+    }
+    for (name, value) in &c.headers {
+        if ::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || ::http::HeaderValue::from_str(value).is_err()
+        {
+            return Err(invalid(format!(
+                "`headers.{name}` is not a valid HTTP header name and value"
+            )));
+        }
     }
     if let Some((key, pointer)) = c.plausible.pointers().find(|(_, p)| !p.starts_with('/')) {
         return Err(invalid(format!(
@@ -547,12 +663,15 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
         ("[[accept]]", !f.accept.is_empty()),
         ("[walk]", f.walk.is_some()),
         ("[cross_walk]", f.cross_walk.is_some()),
+        ("[backward_walk]", f.backward_walk.is_some()),
+        ("[order_walk]", f.order_walk.is_some()),
+        ("[filter_walk]", f.filter_walk.is_some()),
     ];
     let set: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
     match set.len() {
         0 => {
             return Err(invalid(
-                "says neither what to accept nor what to walk (add `[[accept]]` with `status` and `schema` for one request, `[walk]` to follow the cursor, or `[cross_walk]` with `limits` to compare walks)".into(),
+                "says neither what to accept nor what to walk (add `[[accept]]` with `status` and `schema` for one request, `[walk]` to follow the cursor, `[cross_walk]` with `limits` to compare walks, or `[backward_walk]`, `[order_walk]`, `[filter_walk]`)".into(),
             ));
         }
         1 => {}
@@ -570,6 +689,18 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
             "cross_walk.max_pages",
             f.cross_walk.as_ref().and_then(|w| w.max_pages),
         ),
+        (
+            "backward_walk.max_pages",
+            f.backward_walk.as_ref().and_then(|w| w.max_pages),
+        ),
+        (
+            "order_walk.max_pages",
+            f.order_walk.as_ref().and_then(|w| w.max_pages),
+        ),
+        (
+            "filter_walk.max_pages",
+            f.filter_walk.as_ref().and_then(|w| w.max_pages),
+        ),
     ];
     if let Some((key, _)) = budgets.iter().find(|(_, v)| *v == Some(0)) {
         return Err(invalid(format!(
@@ -585,7 +716,23 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
             "cross_walk.stop_after_items",
             f.cross_walk.as_ref().and_then(|w| w.stop_after_items),
         ),
+        (
+            "order_walk.stop_after_items",
+            f.order_walk.as_ref().and_then(|w| w.stop_after_items),
+        ),
+        (
+            "filter_walk.stop_after_items",
+            f.filter_walk.as_ref().and_then(|w| w.stop_after_items),
+        ),
     ];
+    if f.backward_walk
+        .as_ref()
+        .is_some_and(|w| w.stop_after_items.is_some())
+    {
+        return Err(invalid(
+            "`backward_walk.stop_after_items` is set, but a backward walk starts from the end of the listing (leave it out)".into(),
+        ));
+    }
     if let Some((key, _)) = caps.iter().find(|(_, v)| *v == Some(0)) {
         return Err(invalid(format!(
             "`{key}` is 0 (a walk needs at least one item; leave it out to walk to the end)"
@@ -644,6 +791,16 @@ fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadError> {
     Ok(f)
 }
 
+/// `a, b`, or `none`, for messages listing what a contract has.
+fn names_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<&str> = names.map(String::as_str).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// The checks that need the suite's contract: walk limits within its range, and walks that
 /// leave the limit and cursor parameters to the runner.
 fn validate_with_contract(path: &Path, f: &CaseFile, contract: &Contract) -> Result<(), LoadError> {
@@ -651,10 +808,69 @@ fn validate_with_contract(path: &Path, f: &CaseFile, contract: &Contract) -> Res
         path: path.to_owned(),
         message,
     };
+    for name in &f.request.omit_headers {
+        if !contract
+            .headers
+            .keys()
+            .any(|h| h.eq_ignore_ascii_case(name))
+        {
+            return Err(invalid(format!(
+                "`request.omit_headers` names `{name}`, which the contract's `[headers]` does not require (it has: {})",
+                names_or_none(contract.headers.keys())
+            )));
+        }
+    }
     let (key, limits): (&str, &[WalkLimit]) = match f.kind() {
         CaseKind::Page(_) => return Ok(()),
         CaseKind::Walk(w) => ("walk.limit", std::slice::from_ref(&w.limit)),
         CaseKind::CrossWalk(x) => ("cross_walk.limits", &x.limits),
+        CaseKind::BackwardWalk(w) => {
+            if contract.backward.is_none() {
+                return Err(invalid(
+                    "has `[backward_walk]`, but the contract has no `[backward]` parameter (add `[backward] param = \"before\"` to contract.toml if the endpoint pages backward)".into(),
+                ));
+            }
+            if contract.cursor_source == CursorSource::Token {
+                return Err(invalid(
+                    "has `[backward_walk]`, but the contract's cursors are opaque tokens (`cursor_source = \"token\"`), which cannot be walked back from".into(),
+                ));
+            }
+            ("backward_walk.limit", std::slice::from_ref(&w.limit))
+        }
+        CaseKind::OrderWalk(w) => {
+            if contract.order_param.is_none() {
+                return Err(invalid(
+                    "has `[order_walk]`, but the contract has no `[order_param]` (add one if the endpoint takes `order`)".into(),
+                ));
+            }
+            if let Some(p) = contract
+                .order_param
+                .as_ref()
+                .filter(|p| f.request.query.contains_key(&p.name))
+            {
+                return Err(invalid(format!(
+                    "`request.query.{}` is set, but an order walk sends both `{}` and `{}` itself",
+                    p.name, p.asc, p.desc
+                )));
+            }
+            ("order_walk.limit", std::slice::from_ref(&w.limit))
+        }
+        CaseKind::FilterWalk(w) => {
+            if !contract.filters.iter().any(|c| c.param == w.param) {
+                return Err(invalid(format!(
+                    "`filter_walk.param` is `{}`, which is not among the contract's `[[filters]]` (it has: {})",
+                    w.param,
+                    names_or_none(contract.filters.iter().map(|c| &c.param))
+                )));
+            }
+            if f.request.query.contains_key(&w.param) {
+                return Err(invalid(format!(
+                    "`request.query.{}` is set, but a filter walk sends it itself (set `filter_walk.value`)",
+                    w.param
+                )));
+            }
+            ("filter_walk.limit", std::slice::from_ref(&w.limit))
+        }
     };
     for limit in limits {
         if let WalkLimit::N(n) = limit {
@@ -675,13 +891,19 @@ fn validate_with_contract(path: &Path, f: &CaseFile, contract: &Contract) -> Res
             contract.max_limit
         )));
     }
-    let hints = [
+    let mut hints = vec![
         (&contract.limit_param, format!("set `{key}` instead")),
         (
             &contract.cursor_param,
             "the cursor comes from each page's last id".to_owned(),
         ),
     ];
+    if let Some(b) = &contract.backward {
+        hints.push((
+            &b.param,
+            "a backward walk sends it from each page's first id".to_owned(),
+        ));
+    }
     for (param, hint) in hints {
         if f.request.query.contains_key(param) {
             return Err(invalid(format!(

@@ -1,11 +1,13 @@
 //! The endpoint's parameters: everything about the API that real providers disagree on,
 //! read from a suite's `contract.toml`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 /// How the API key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -88,7 +90,8 @@ pub struct SchemaFiles {
     pub error: String,
 }
 
-/// A suite's `contract.toml`.
+/// A suite's `contract.toml`. Every key past the first few has a default that is the List
+/// Batches behaviour, so a contract names only where its endpoint differs.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contract {
@@ -98,24 +101,57 @@ pub struct Contract {
     /// The auth style when `CONTRACT_AUTH` does not say.
     #[serde(default)]
     pub auth: AuthStyle,
+    /// Headers every request must carry (`anthropic-version = "2023-06-01"`); a case can leave
+    /// one out with `request.omit_headers` to prove the server refuses the request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// Items on a page when the request names no limit.
     pub default_limit: u64,
     /// The largest limit the API accepts.
     pub max_limit: u64,
+    /// The smallest limit the API accepts (0 on the newer OpenAI lists).
+    #[serde(default = "default_min_limit")]
+    pub min_limit: u64,
     /// The query parameter that carries the limit.
     #[serde(default = "default_limit_param")]
     pub limit_param: String,
-    /// The query parameter that carries the cursor (the id of the previous page's last item).
+    /// The query parameter that carries the forward cursor (`after`, `after_id`).
     pub cursor_param: String,
-    /// The item field that identifies an item and serves as the cursor.
+    /// Where the next forward cursor comes from.
+    #[serde(default)]
+    pub cursor_source: CursorSource,
+    /// With `cursor_source = "token"`: the JSON pointer of the opaque next-page token in the
+    /// envelope (`/next`).
+    #[serde(default)]
+    pub next_token: Option<String>,
+    /// Backward paging, when the endpoint has it: the parameter (`before`, `before_id`) and
+    /// what a backward page holds.
+    #[serde(default)]
+    pub backward: Option<Backward>,
+    /// The item field that identifies an item (and serves as the cursor in the id schemes).
     pub id_field: String,
-    /// The item field the listing is ordered by (an integer).
+    /// The item field the listing is ordered by.
     pub order_key: String,
+    /// What the order key holds: Unix seconds (an integer), an RFC 3339 date-time string, or
+    /// a plain integer (a version number) that is no time at all.
+    #[serde(default)]
+    pub order_key_kind: KeyKind,
+    /// The listing's direction when no `order` parameter is sent.
     pub order: Direction,
+    /// The `order` query parameter, when the endpoint takes one.
+    #[serde(default)]
+    pub order_param: Option<OrderParam>,
+    /// Where the envelope keeps its parts, as JSON pointers; an empty pointer says the scheme
+    /// has no such field, which switches off the invariants about it.
+    #[serde(default)]
+    pub envelope: Envelope,
+    /// Query parameters that restrict the listing to items whose field matches.
+    #[serde(default)]
+    pub filters: Vec<Filter>,
     /// How far the server's clock, and the lag before a new item shows in its listing, may
-    /// trail ours. Items whose order key (a creation time in Unix seconds) is at most this
-    /// much older than the start of a run count as created during the run: one walk seeing
-    /// them and another not is live traffic, not a gap.
+    /// trail ours. Items whose order key (a creation time) is at most this much older than
+    /// the start of a run count as created during the run: one walk seeing them and another
+    /// not is live traffic, not a gap.
     #[serde(default = "default_clock_skew")]
     pub clock_skew_secs: u64,
     pub schemas: SchemaFiles,
@@ -123,6 +159,265 @@ pub struct Contract {
     /// checks.
     #[serde(default)]
     pub plausible: Plausibility,
+    /// What the reference mock serves for this suite.
+    #[serde(default)]
+    pub mock: MockData,
+}
+
+/// Where a walk's next forward cursor comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CursorSource {
+    /// `data[-1].<id_field>`: openai-python's `CursorPage` (and openai-node's).
+    #[default]
+    LastItem,
+    /// The envelope's `last_id`: openai-python's `ConversationCursorPage`, Anthropic's `Page`.
+    LastId,
+    /// An opaque token at the envelope's `next_token` pointer (`SyncNextCursorPage`).
+    Token,
+}
+
+impl CursorSource {
+    /// How the source is named in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CursorSource::LastItem => {
+                "data[-1].id (cursor_source = \"last_item\", as openai-python's CursorPage)"
+            }
+            CursorSource::LastId => {
+                "last_id (cursor_source = \"last_id\", as ConversationCursorPage and Anthropic's SDKs)"
+            }
+            CursorSource::Token => "the next-page token (cursor_source = \"token\")",
+        }
+    }
+}
+
+/// `[backward]`: paging towards the head of the listing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backward {
+    /// The query parameter (`before`, `before_id`); its value is a page's first id.
+    pub param: String,
+    /// The order of a backward page's items: the list order (default, and what the SDKs'
+    /// backward iteration needs) or reversed.
+    #[serde(default)]
+    pub page_order: PageOrder,
+}
+
+/// The order of a backward page's items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageOrder {
+    /// The listing's own order: the page is the `limit` items just before the cursor.
+    #[default]
+    List,
+    /// Nearest the cursor first.
+    Reversed,
+}
+
+/// What an order key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// An integer of Unix seconds.
+    #[default]
+    UnixSeconds,
+    /// An RFC 3339 date-time string, compared as an instant.
+    Rfc3339,
+    /// An integer that is no time (a version number): no live-traffic allowance.
+    Integer,
+}
+
+/// `[order_param]`: the query parameter that picks the direction, and its two values.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderParam {
+    #[serde(default = "default_order_param")]
+    pub name: String,
+    /// The value that asks for ascending order (`asc`, `ascending`).
+    #[serde(default = "default_asc")]
+    pub asc: String,
+    /// The value that asks for descending order (`desc`, `descending`).
+    #[serde(default = "default_desc")]
+    pub desc: String,
+}
+
+/// `[envelope]`: the parts of a list page, as JSON pointers into the body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Envelope {
+    pub data: String,
+    pub has_more: String,
+    /// `""`: the scheme has no `first_id`.
+    pub first_id: String,
+    /// `""`: the scheme has no `last_id`.
+    pub last_id: String,
+}
+
+impl Default for Envelope {
+    fn default() -> Self {
+        Envelope {
+            data: "/data".into(),
+            has_more: "/has_more".into(),
+            first_id: "/first_id".into(),
+            last_id: "/last_id".into(),
+        }
+    }
+}
+
+/// A pointer of [`Envelope`], or `None` when the scheme lacks the field.
+fn present(pointer: &str) -> Option<&str> {
+    (!pointer.is_empty()).then_some(pointer)
+}
+
+impl Envelope {
+    pub fn first_id(&self) -> Option<&str> {
+        present(&self.first_id)
+    }
+
+    pub fn last_id(&self) -> Option<&str> {
+        present(&self.last_id)
+    }
+
+    /// The page's items, when `data` is an array.
+    pub fn items<'v>(&self, body: &'v Value) -> Option<&'v Vec<Value>> {
+        pointer(body, &self.data).and_then(Value::as_array)
+    }
+
+    /// The page's `has_more`, when it is a boolean.
+    pub fn has_more(&self, body: &Value) -> Option<bool> {
+        pointer(body, &self.has_more).and_then(Value::as_bool)
+    }
+}
+
+/// `body.pointer(p)`, with the common one-key pointer (`/data`) looked up directly.
+pub fn pointer<'v>(body: &'v Value, p: &str) -> Option<&'v Value> {
+    match p.strip_prefix('/') {
+        Some(key) if !key.contains(['/', '~']) => body.get(key),
+        _ => body.pointer(p),
+    }
+}
+
+/// `[[filters]]`: a query parameter that restricts the listing to items whose field matches.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// The query parameter (`purpose`).
+    pub param: String,
+    /// The JSON pointer into one item that must equal the value (`/purpose`).
+    pub field: String,
+    /// Values the reference mock gives its items, in turn (the first ones are what cases
+    /// usually filter on).
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// `[mock]`: what the reference mock serves for the suite.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockData {
+    /// The envelope's `object` value (`"list"`); `""`: the envelope has no `object` field
+    /// (Anthropic's lists).
+    #[serde(default = "default_envelope_object")]
+    pub envelope_object: String,
+    /// A JSON file beside `contract.toml` holding an array of example items; the mock
+    /// multiplies them with fresh ids, order keys (with ties) and filter values. Unset: the
+    /// List Batches generator.
+    #[serde(default)]
+    pub examples: Option<String>,
+    /// The prefix of the ids the mock makes (`file-`, `msgbatch_`).
+    #[serde(default)]
+    pub id_prefix: Option<String>,
+    /// The error envelope the mock answers with.
+    #[serde(default)]
+    pub error_style: ErrorStyle,
+}
+
+impl Default for MockData {
+    fn default() -> Self {
+        MockData {
+            envelope_object: default_envelope_object(),
+            examples: None,
+            id_prefix: None,
+            error_style: ErrorStyle::default(),
+        }
+    }
+}
+
+fn default_envelope_object() -> String {
+    "list".to_owned()
+}
+
+/// An error envelope's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorStyle {
+    /// `{"error": {"message", "type", "param", "code"}}`.
+    #[default]
+    Openai,
+    /// `{"type": "error", "error": {"type", "message"}, "request_id"}`.
+    Anthropic,
+}
+
+impl Contract {
+    /// The order key of an item as a number that sorts like it: Unix seconds, the instant of
+    /// an RFC 3339 date-time in microseconds, or the integer itself. `None` when it is not of
+    /// the contract's kind (the schema reports that).
+    pub fn order_value(&self, value: &Value) -> Option<i64> {
+        match self.order_key_kind {
+            KeyKind::UnixSeconds | KeyKind::Integer => value.as_i64(),
+            KeyKind::Rfc3339 => chrono::DateTime::parse_from_rfc3339(value.as_str()?)
+                .ok()
+                .map(|t| t.timestamp_micros()),
+        }
+    }
+
+    /// An order value as messages show it: the number, or the RFC 3339 instant.
+    pub fn show_key(&self, key: i64) -> String {
+        match self.order_key_kind {
+            KeyKind::UnixSeconds | KeyKind::Integer => key.to_string(),
+            KeyKind::Rfc3339 => chrono::DateTime::from_timestamp_micros(key).map_or_else(
+                || key.to_string(),
+                |t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ),
+        }
+    }
+
+    /// The order value of a time given in Unix seconds, for telling live traffic apart;
+    /// `None` when the key is no time.
+    pub fn order_value_at(&self, unix_seconds: i64) -> Option<i64> {
+        match self.order_key_kind {
+            KeyKind::UnixSeconds => Some(unix_seconds),
+            KeyKind::Rfc3339 => Some(unix_seconds.saturating_mul(1_000_000)),
+            KeyKind::Integer => None,
+        }
+    }
+
+    /// The direction a request asks for with `query` (`order=asc`), else the default.
+    pub fn direction_of<'q>(
+        &self,
+        mut query: impl Iterator<Item = (&'q str, &'q str)>,
+    ) -> Direction {
+        let Some(param) = &self.order_param else {
+            return self.order;
+        };
+        match query.find(|(k, _)| *k == param.name) {
+            Some((_, v)) if v == param.asc => Direction::Asc,
+            Some((_, v)) if v == param.desc => Direction::Desc,
+            _ => self.order,
+        }
+    }
+
+    /// The filters a request applies with `query`: each as the item pointer and the value.
+    pub fn filters_of<'q>(&self, query: &[(&'q str, &'q str)]) -> Vec<(String, String)> {
+        self.filters
+            .iter()
+            .filter_map(|f| {
+                let (_, v) = query.iter().find(|(k, _)| *k == f.param)?;
+                Some((f.field.clone(), (*v).to_owned()))
+            })
+            .collect()
+    }
 }
 
 /// `[plausible]`: values that keep their JSON type but can lose their meaning. Every field is
@@ -268,6 +563,22 @@ fn default_limit_param() -> String {
     "limit".to_owned()
 }
 
+fn default_min_limit() -> u64 {
+    1
+}
+
+fn default_order_param() -> String {
+    "order".to_owned()
+}
+
+fn default_asc() -> String {
+    "asc".to_owned()
+}
+
+fn default_desc() -> String {
+    "desc".to_owned()
+}
+
 /// The shipped List Batches contract, for unit tests of the checks.
 #[cfg(test)]
 pub(crate) fn list_batches() -> Contract {
@@ -278,10 +589,20 @@ pub(crate) fn list_batches() -> Contract {
         default_limit: 20,
         max_limit: 100,
         limit_param: "limit".into(),
+        min_limit: 1,
+        headers: BTreeMap::new(),
         cursor_param: "after".into(),
+        cursor_source: CursorSource::LastItem,
+        next_token: None,
+        backward: None,
         id_field: "id".into(),
         order_key: "created_at".into(),
+        order_key_kind: KeyKind::UnixSeconds,
         order: Direction::Desc,
+        order_param: None,
+        envelope: Envelope::default(),
+        filters: Vec::new(),
+        mock: MockData::default(),
         clock_skew_secs: default_clock_skew(),
         schemas: SchemaFiles {
             list: "batch-list.json".into(),

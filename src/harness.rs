@@ -10,7 +10,6 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 
-use crate::case::CaseKind;
 use crate::case::{Case, load_cases};
 use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds};
 use crate::contract::AuthStyle;
@@ -646,7 +645,7 @@ fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
         let duration = started.elapsed();
         let fail_on_notices = shared.fail_on == Severity::Additive && !run.notices.is_empty();
         let message = if run.passed() && !fail_on_notices {
-            if !matches!(case.file.kind(), CaseKind::Page(_)) {
+            if case.file.kind().walks() {
                 shared.note(&case.name, run.cost());
             }
             for (request, retry) in &run.retries {
@@ -707,9 +706,10 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .case_timeout_secs
         .map(Duration::from_secs_f64)
         .or(shared.case_timeout)
-        .unwrap_or(match case.file.kind() {
-            CaseKind::Page(_) => DEFAULT_CASE_TIMEOUT,
-            CaseKind::Walk(_) | CaseKind::CrossWalk(_) => DEFAULT_WALK_CASE_TIMEOUT,
+        .unwrap_or(if case.file.kind().walks() {
+            DEFAULT_WALK_CASE_TIMEOUT
+        } else {
+            DEFAULT_CASE_TIMEOUT
         });
     let progress = Progress::default();
     let ctx = RunContext {
