@@ -63,6 +63,14 @@ impl Direction {
         }
     }
 
+    /// The other direction.
+    pub fn reversed(self) -> Self {
+        match self {
+            Direction::Desc => Direction::Asc,
+            Direction::Asc => Direction::Desc,
+        }
+    }
+
     /// The name used in case files and messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -181,13 +189,23 @@ impl CursorSource {
     /// How the source is named in messages.
     pub fn describe(self) -> &'static str {
         match self {
+            CursorSource::LastItem => "data[-1].id (cursor_source = \"last_item\")",
+            CursorSource::LastId => "last_id (cursor_source = \"last_id\")",
+            CursorSource::Token => "the next-page token (cursor_source = \"token\")",
+        }
+    }
+
+    /// What a walk follows and who pages the other way, for a page whose `last_id` and last
+    /// item's id differ.
+    pub fn consequence(self) -> &'static str {
+        match self {
             CursorSource::LastItem => {
-                "data[-1].id (cursor_source = \"last_item\", as openai-python's CursorPage)"
+                "the walk follows data[-1].id, as openai-python's CursorPage does; a client that follows last_id (ConversationCursorPage, Anthropic's SDKs) pages differently"
             }
             CursorSource::LastId => {
-                "last_id (cursor_source = \"last_id\", as ConversationCursorPage and Anthropic's SDKs)"
+                "the walk follows last_id, as ConversationCursorPage and Anthropic's SDKs do; a client that follows data[-1].id (CursorPage) pages differently"
             }
-            CursorSource::Token => "the next-page token (cursor_source = \"token\")",
+            CursorSource::Token => "the walk follows the next-page token",
         }
     }
 }

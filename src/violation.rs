@@ -30,6 +30,9 @@ pub enum Invariant {
     EmptyPage,
     /// Items inside a page are ordered by the order key in the contract's direction.
     Order,
+    /// Every item of a filtered page matches the filter (`purpose=batch` → `/purpose` is
+    /// `batch`).
+    Filter,
     /// Values keep their meaning, where the contract says what it is (a timestamp in Unix
     /// seconds, counts that add up).
     Plausible,
@@ -50,11 +53,23 @@ pub enum Invariant {
     FirstPagePrefix,
     /// Walks at different limits yield the same ids in the same order.
     SameSequence,
+    /// A backward page holds exactly the items just before its cursor in the forward listing.
+    BackwardPage,
+    /// On a backward page, `has_more` says whether items remain further back; the page before
+    /// the head is empty.
+    BackwardHasMore,
+    /// `after=X`, then `before=<that page's first id>`, returns the page that ends with X.
+    RoundTrip,
+    /// The listing in one order is the listing in the other order reversed (ties either way,
+    /// but consistently).
+    OrderReversed,
+    /// A filtered walk lists exactly the unfiltered listing's matching items, in order.
+    FilterSequence,
 }
 
 impl Invariant {
     /// Every invariant, in the order reports list them.
-    pub const ALL: [Invariant; 20] = [
+    pub const ALL: [Invariant; 26] = [
         Invariant::Transport,
         Invariant::Status,
         Invariant::BodySize,
@@ -66,6 +81,7 @@ impl Invariant {
         Invariant::LastId,
         Invariant::EmptyPage,
         Invariant::Order,
+        Invariant::Filter,
         Invariant::Plausible,
         Invariant::DuplicateId,
         Invariant::WalkOrder,
@@ -75,6 +91,11 @@ impl Invariant {
         Invariant::PageBudget,
         Invariant::FirstPagePrefix,
         Invariant::SameSequence,
+        Invariant::BackwardPage,
+        Invariant::BackwardHasMore,
+        Invariant::RoundTrip,
+        Invariant::OrderReversed,
+        Invariant::FilterSequence,
     ];
 
     /// The stable name used in output, reports and case files.
@@ -91,6 +112,7 @@ impl Invariant {
             Invariant::LastId => "last_id",
             Invariant::EmptyPage => "empty_page",
             Invariant::Order => "order",
+            Invariant::Filter => "filter",
             Invariant::Plausible => "plausible",
             Invariant::DuplicateId => "duplicate_id",
             Invariant::WalkOrder => "walk_order",
@@ -100,6 +122,11 @@ impl Invariant {
             Invariant::PageBudget => "page_budget",
             Invariant::FirstPagePrefix => "first_page_prefix",
             Invariant::SameSequence => "same_sequence",
+            Invariant::BackwardPage => "backward_page",
+            Invariant::BackwardHasMore => "backward_has_more",
+            Invariant::RoundTrip => "round_trip",
+            Invariant::OrderReversed => "order_reversed",
+            Invariant::FilterSequence => "filter_sequence",
         }
     }
 
@@ -119,6 +146,7 @@ impl Invariant {
                 "an empty page has null `first_id`/`last_id` and `has_more: false`"
             }
             Invariant::Order => "items are ordered by the order key within the page",
+            Invariant::Filter => "every item of a filtered page matches the filter",
             Invariant::Plausible => "values keep the meaning the contract gives them",
             Invariant::DuplicateId => "no id appears twice in a walk",
             Invariant::WalkOrder => "the order holds across page boundaries",
@@ -134,6 +162,19 @@ impl Invariant {
                 "the first page at a smaller limit is a prefix of the first page at a larger one"
             }
             Invariant::SameSequence => "walks at different limits yield the same ids in order",
+            Invariant::BackwardPage => {
+                "a backward page holds exactly the items just before its cursor"
+            }
+            Invariant::BackwardHasMore => {
+                "on a backward page, `has_more` says whether items remain further back"
+            }
+            Invariant::RoundTrip => {
+                "`after=X`, then `before=<first id>`, returns the page that ends with X"
+            }
+            Invariant::OrderReversed => "one order's listing is the other's reversed",
+            Invariant::FilterSequence => {
+                "a filtered walk lists exactly the matching items of the unfiltered one"
+            }
         }
     }
 }
@@ -181,17 +222,19 @@ pub enum PageInvariant {
     LastId,
     EmptyPage,
     Order,
+    Filter,
     Plausible,
 }
 
 impl PageInvariant {
     /// All page invariants: what a list case checks when it names none.
-    pub const ALL: [PageInvariant; 6] = [
+    pub const ALL: [PageInvariant; 7] = [
         PageInvariant::PageSize,
         PageInvariant::FirstId,
         PageInvariant::LastId,
         PageInvariant::EmptyPage,
         PageInvariant::Order,
+        PageInvariant::Filter,
         PageInvariant::Plausible,
     ];
 }
@@ -204,6 +247,7 @@ impl From<PageInvariant> for Invariant {
             PageInvariant::LastId => Invariant::LastId,
             PageInvariant::EmptyPage => Invariant::EmptyPage,
             PageInvariant::Order => Invariant::Order,
+            PageInvariant::Filter => Invariant::Filter,
             PageInvariant::Plausible => Invariant::Plausible,
         }
     }
@@ -361,6 +405,9 @@ pub struct PageRef {
     pub cursor: Option<String>,
     /// The request after a page with `has_more: false`, which must come back empty.
     pub probe: bool,
+    /// The query parameter the cursor went in, when it is not `after` (`before`, `after_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
 }
 
 impl fmt::Display for PageRef {
@@ -372,7 +419,7 @@ impl fmt::Display for PageRef {
             write!(f, "page {}", self.page)?;
         }
         match &self.cursor {
-            Some(c) => write!(f, ", after={c}"),
+            Some(c) => write!(f, ", {}={c}", self.param.as_deref().unwrap_or("after")),
             None => Ok(()),
         }
     }
@@ -413,6 +460,7 @@ mod tests {
             page: 3,
             cursor: Some("batch_b".into()),
             probe: false,
+            param: None,
         };
         assert_eq!(p.to_string(), "walk limit=7, page 3, after=batch_b");
         p.probe = true;

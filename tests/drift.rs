@@ -139,7 +139,14 @@ async fn wrong_first_and_last_id_are_each_named() {
         run.violations[0].expected,
         format!("{} (data[6].id)", first_two[6])
     );
-    assert_eq!(run.violations[0].actual, first_two[5]);
+    // Which cursor the walk follows is said whenever the two differ.
+    assert_eq!(
+        run.violations[0].actual,
+        format!(
+            "{} (the walk follows data[-1].id, as openai-python's CursorPage does; a client that follows last_id (ConversationCursorPage, Anthropic's SDKs) pages differently)",
+            first_two[5]
+        )
+    );
 }
 
 #[tokio::test]

@@ -37,6 +37,7 @@ fn page(walk: &str, page: u32, cursor: Option<&str>, probe: bool) -> Option<Page
         page,
         cursor: cursor.map(str::to_owned),
         probe,
+        param: None,
     })
 }
 

@@ -1,6 +1,8 @@
 //! Checks are pure functions from responses to violations: no I/O happens here.
 
 pub mod additive;
+pub mod backward;
+pub mod orders;
 pub mod page;
 pub mod plausible;
 pub mod walk;
@@ -8,19 +10,18 @@ pub mod walk;
 use serde_json::Value;
 
 use crate::case::{BodyKind, Outcome};
-use crate::contract::Contract;
 use crate::exchange::{Exchange, is_transient};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Notice, Violation};
+use page::PageRules;
 
 /// What one response is judged against.
 #[derive(Debug, Clone, Copy)]
 pub struct Expect<'a> {
     /// The responses that conform.
     pub accept: &'a [Outcome],
-    /// The most items a list page may hold.
-    pub limit: u64,
-    pub contract: &'a Contract,
+    /// What a list page is held to.
+    pub page: PageRules<'a>,
 }
 
 /// The verdict on one response, and its body when it parsed as JSON (so callers that walk
@@ -99,7 +100,7 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
     // declare: one pass answers both questions, which is nearly every page of a walk.
     let mut list_valid = false;
     if exchange.status.is_success() && candidates.iter().any(|o| o.schema == BodyKind::List) {
-        let list = &expect.contract.schemas.list;
+        let list = &expect.page.contract.schemas.list;
         list_valid = schemas.conforms_strictly(list, &body);
         if !list_valid {
             notices = additive::new_fields(&body, list, schemas);
@@ -129,7 +130,7 @@ fn check_outcome(
     schemas: &SchemaSet,
     list_valid: bool,
 ) -> Vec<Violation> {
-    let contract = expect.contract;
+    let contract = expect.page.contract;
     let mut found = match outcome.schema {
         BodyKind::List if list_valid => Vec::new(),
         BodyKind::List => schemas.validate(&contract.schemas.list, body),
@@ -138,8 +139,7 @@ fn check_outcome(
     if outcome.schema == BodyKind::List {
         found.extend(page::check_page(
             body,
-            expect.limit,
-            contract,
+            &expect.page,
             outcome.page_invariants(),
         ));
     }

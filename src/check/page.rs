@@ -2,49 +2,87 @@
 
 use serde_json::Value;
 
-use crate::contract::Contract;
+use crate::contract::{Contract, Direction, pointer};
 use crate::schema::excerpt;
 use crate::violation::{Invariant, PageInvariant, Violation};
 
+/// What one list page is held to, besides its schema.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRules<'a> {
+    /// The most items the page may hold.
+    pub limit: u64,
+    pub contract: &'a Contract,
+    /// The order the page's items must come in: the one the request asked for (`order=asc`),
+    /// else the contract's default.
+    pub direction: Direction,
+    /// The filters the request applied: each item's field (a pointer) must equal the value.
+    pub filters: &'a [(String, String)],
+}
+
+impl<'a> PageRules<'a> {
+    /// The rules of a request with no `order` and no filter.
+    pub fn new(limit: u64, contract: &'a Contract) -> Self {
+        PageRules {
+            limit,
+            contract,
+            direction: contract.order,
+            filters: &[],
+        }
+    }
+}
+
 /// Checks one parsed list page. Parts the schema already rejects (a `data` that is not an
-/// array, an id that is not a string) are skipped here rather than reported twice.
-pub fn check_page(
-    body: &Value,
-    limit: u64,
-    contract: &Contract,
-    selected: &[PageInvariant],
-) -> Vec<Violation> {
+/// array, an id that is not a string) are skipped here rather than reported twice; a field
+/// the contract's envelope lacks (no `first_id`) switches off the invariants about it.
+pub fn check_page(body: &Value, rules: &PageRules, selected: &[PageInvariant]) -> Vec<Violation> {
     let mut out = Vec::new();
-    let Some(items) = body.get("data").and_then(Value::as_array) else {
+    let contract = rules.contract;
+    let envelope = &contract.envelope;
+    let Some(items) = envelope.items(body) else {
         return out;
     };
     let on = |p: PageInvariant| selected.contains(&p);
+    let limit = rules.limit;
 
     if on(PageInvariant::PageSize) && items.len() as u64 > limit {
         out.push(Violation::new(
             Invariant::PageSize,
-            "/data",
+            envelope.data.as_str(),
             format!("at most {limit} items"),
             format!("{} items", items.len()),
         ));
     }
 
+    let ends = [
+        (
+            PageInvariant::FirstId,
+            Invariant::FirstId,
+            envelope.first_id(),
+            0,
+        ),
+        (
+            PageInvariant::LastId,
+            Invariant::LastId,
+            envelope.last_id(),
+            items.len().saturating_sub(1),
+        ),
+    ];
     if items.is_empty() {
         if on(PageInvariant::EmptyPage) {
-            for key in ["first_id", "last_id"] {
-                if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
+            for key in ends.iter().filter_map(|e| e.2) {
+                if let Some(v) = pointer(body, key).filter(|v| !v.is_null()) {
                     out.push(Violation::new(
                         Invariant::EmptyPage,
-                        format!("/{key}"),
+                        key,
                         "null (the page is empty)",
                         excerpt(v),
                     ));
                 }
             }
-            if body.get("has_more") == Some(&Value::Bool(true)) {
+            if envelope.has_more(body) == Some(true) {
                 out.push(Violation::new(
                     Invariant::EmptyPage,
-                    "/has_more",
+                    envelope.has_more.as_str(),
                     "false (an empty page with has_more: true strands every client)",
                     "true",
                 ));
@@ -52,33 +90,30 @@ pub fn check_page(
         }
     } else {
         let id = &contract.id_field;
-        let ends = [
-            (PageInvariant::FirstId, Invariant::FirstId, "first_id", 0),
-            (
-                PageInvariant::LastId,
-                Invariant::LastId,
-                "last_id",
-                items.len() - 1,
-            ),
-        ];
         for (page_inv, inv, key, index) in ends {
+            let Some(key) = key else { continue };
             let Some(item_id) = items[index].get(id).filter(|v| v.is_string()) else {
                 continue;
             };
-            let Some(given) = body.get(key) else { continue };
+            let Some(given) = pointer(body, key) else {
+                continue;
+            };
             if on(page_inv) && given != item_id {
                 out.push(Violation::new(
                     inv,
-                    format!("/{key}"),
+                    key,
                     format!("{} (data[{index}].{id})", excerpt(item_id)),
-                    excerpt(given),
+                    format!("{}{}", excerpt(given), follows(contract, inv)),
                 ));
             }
         }
     }
 
     if on(PageInvariant::Order) {
-        check_order(items, contract, &mut out);
+        check_order(items, rules, &mut out);
+    }
+    if on(PageInvariant::Filter) {
+        check_filters(items, rules, &mut out);
     }
     if on(PageInvariant::Plausible) {
         super::plausible::check_items(items, &contract.plausible, &mut out);
@@ -86,30 +121,70 @@ pub fn check_page(
     out
 }
 
-fn check_order(items: &[Value], contract: &Contract, out: &mut Vec<Violation>) {
+/// When `last_id` and the last item's id differ, which one a walk follows: a client of the
+/// other kind pages differently from the harness.
+fn follows(contract: &Contract, invariant: Invariant) -> String {
+    if invariant != Invariant::LastId {
+        return String::new();
+    }
+    format!(" ({})", contract.cursor_source.consequence())
+}
+
+fn check_order(items: &[Value], rules: &PageRules, out: &mut Vec<Violation>) {
+    let contract = rules.contract;
     let key = &contract.order_key;
+    let direction = rules.direction;
     let mut prev: Option<(usize, i64)> = None;
     for (i, item) in items.iter().enumerate() {
-        // A missing or non-integer key is the schema's to report; ordering resumes after it.
-        let Some(k) = item.get(key).and_then(Value::as_i64) else {
+        // A missing key, or one not of the contract's kind, is the schema's to report;
+        // ordering resumes after it.
+        let Some(k) = item.get(key).and_then(|v| contract.order_value(v)) else {
             prev = None;
             continue;
         };
         if let Some((pi, pk)) = prev {
-            if !contract.order.allows(pk, k) {
+            if !direction.allows(pk, k) {
                 out.push(Violation::new(
                     Invariant::Order,
                     format!("/data/{i}/{key}"),
                     format!(
-                        "{} {pk} (data[{pi}].{key}; {} order)",
-                        contract.order.bound_symbol(),
-                        contract.order.name()
+                        "{} {} (data[{pi}].{key}; {} order)",
+                        direction.bound_symbol(),
+                        contract.show_key(pk),
+                        direction.name()
                     ),
-                    k.to_string(),
+                    contract.show_key(k),
                 ));
             }
         }
         prev = Some((i, k));
+    }
+}
+
+/// Every item of a filtered page matches each filter the request applied.
+fn check_filters(items: &[Value], rules: &PageRules, out: &mut Vec<Violation>) {
+    for (field, value) in rules.filters {
+        for (i, item) in items.iter().enumerate() {
+            let got = pointer(item, field);
+            if got.and_then(Value::as_str) != Some(value.as_str()) {
+                let id = item
+                    .get(&rules.contract.id_field)
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                out.push(Violation::new(
+                    Invariant::Filter,
+                    format!("/data/{i}{field}"),
+                    format!(
+                        "{} (the request filters on it)",
+                        excerpt(&Value::from(value.as_str()))
+                    ),
+                    format!(
+                        "{} ({id} leaked through the filter)",
+                        got.map_or_else(|| "absent".to_owned(), excerpt)
+                    ),
+                ));
+            }
+        }
     }
 }
 
@@ -148,9 +223,9 @@ mod tests {
     fn conforming_pages_pass() {
         let c = contract();
         let ok = page(&[("c", 30), ("b", 30), ("a", 10)], true);
-        assert!(check_page(&ok, 3, &c, &PageInvariant::ALL).is_empty());
+        assert!(check_page(&ok, &PageRules::new(3, &c), &PageInvariant::ALL).is_empty());
         let empty = page(&[], false);
-        assert!(check_page(&empty, 20, &c, &PageInvariant::ALL).is_empty());
+        assert!(check_page(&empty, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
     }
 
     #[test]
@@ -159,7 +234,7 @@ mod tests {
         let mut body = page(&[("c", 10), ("b", 20), ("a", 5)], true);
         body["first_id"] = json!("x");
         body["last_id"] = json!("y");
-        let v = check_page(&body, 2, &c, &PageInvariant::ALL);
+        let v = check_page(&body, &PageRules::new(2, &c), &PageInvariant::ALL);
         assert_eq!(
             names(&v),
             [
@@ -174,7 +249,7 @@ mod tests {
 
         let mut empty = page(&[], true);
         empty["first_id"] = json!("x");
-        let v = check_page(&empty, 20, &c, &PageInvariant::ALL);
+        let v = check_page(&empty, &PageRules::new(20, &c), &PageInvariant::ALL);
         assert_eq!(
             names(&v),
             [("empty_page", "/first_id"), ("empty_page", "/has_more")]
@@ -185,9 +260,13 @@ mod tests {
     fn only_selected_invariants_run() {
         let c = contract();
         let body = page(&[("a", 1), ("b", 2)], false);
-        assert!(check_page(&body, 1, &c, &[PageInvariant::FirstId]).is_empty());
+        assert!(check_page(&body, &PageRules::new(1, &c), &[PageInvariant::FirstId]).is_empty());
         assert_eq!(
-            names(&check_page(&body, 1, &c, &[PageInvariant::PageSize])),
+            names(&check_page(
+                &body,
+                &PageRules::new(1, &c),
+                &[PageInvariant::PageSize]
+            )),
             [("page_size", "/data")]
         );
     }
@@ -197,10 +276,14 @@ mod tests {
         let mut c = contract();
         c.order = Direction::Asc;
         let body = page(&[("a", 1), ("b", 2)], false);
-        assert!(check_page(&body, 20, &c, &PageInvariant::ALL).is_empty());
+        assert!(check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
         let body = page(&[("b", 2), ("a", 1)], false);
         assert_eq!(
-            names(&check_page(&body, 20, &c, &PageInvariant::ALL)),
+            names(&check_page(
+                &body,
+                &PageRules::new(20, &c),
+                &PageInvariant::ALL
+            )),
             [("order", "/data/1/created_at")]
         );
     }

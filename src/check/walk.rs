@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::contract::Contract;
+use crate::contract::{Contract, CursorSource, Direction, pointer};
 use crate::violation::{Invariant, Violation};
 
 /// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one: a
@@ -74,6 +74,12 @@ pub struct WalkRecord {
     pub started_at: i64,
     /// Whether the walk stopped at its item cap, short of the end.
     pub capped: bool,
+    /// The direction the walk's pages were asked for.
+    pub direction: Option<Direction>,
+    /// For each of the contract's `[[filters]]`, each item's value of its field (as text),
+    /// in the order of `items`: what a filtered walk is compared with. Empty when the
+    /// contract has no filters.
+    pub tags: Vec<Vec<Option<Arc<str>>>>,
 }
 
 /// Where a walk goes after a page.
@@ -109,6 +115,10 @@ pub struct WalkState<'a> {
     next_cursor: Option<Arc<str>>,
     /// `has_more` of the page before.
     more_before: bool,
+    direction: Direction,
+    /// Cursors that are not item ids (tokens, or a `last_id` that names no item), each with
+    /// the page it fetched.
+    other_cursors: HashMap<Arc<str>, u32>,
 }
 
 impl<'a> WalkState<'a> {
@@ -122,12 +132,21 @@ impl<'a> WalkState<'a> {
             record: WalkRecord {
                 label,
                 page_size,
+                tags: vec![Vec::new(); contract.filters.len()],
                 ..WalkRecord::default()
             },
             positions: HashMap::new(),
             next_cursor: None,
             more_before: false,
+            direction: contract.order,
+            other_cursors: HashMap::new(),
         }
+    }
+
+    /// Walks in `direction` (the request's `order`), not the contract's default.
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
     }
 
     /// The number the next page will have.
@@ -152,7 +171,8 @@ impl<'a> WalkState<'a> {
         };
         self.record.cursors.push(cursor_id);
         let mut out = Vec::new();
-        let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
+        let envelope = &self.contract.envelope;
+        let Some(items) = body.and_then(|b| envelope.items(b)) else {
             return (out, Next::Stop);
         };
         if items.is_empty() {
@@ -162,7 +182,7 @@ impl<'a> WalkState<'a> {
             } else if self.more_before {
                 out.push(Violation::new(
                     Invariant::HasMoreTrue,
-                    "/data",
+                    envelope.data.as_str(),
                     format!("at least one item (page {} said has_more: true)", page - 1),
                     format!(
                         "an empty page after {} (a client stops here, {} ids in)",
@@ -180,26 +200,64 @@ impl<'a> WalkState<'a> {
             self.record.first_page_len = self.record.items.len();
         }
 
-        let last_id = items
-            .last()
-            .and_then(|i| i.get(&self.contract.id_field))
-            .and_then(Value::as_str);
-        let has_more = body
-            .and_then(|b| b.get("has_more"))
-            .and_then(Value::as_bool);
-        // Without a usable last id or `has_more`, the schema has already failed the page and
-        // no client could go on either.
-        let (Some(last_id), Some(has_more)) = (last_id, has_more) else {
+        let has_more = body.and_then(|b| envelope.has_more(b));
+        let source = self.contract.cursor_source;
+        let cursor_at = match source {
+            CursorSource::LastItem => {
+                format!("/data/{}/{}", items.len() - 1, self.contract.id_field)
+            }
+            CursorSource::LastId => envelope.last_id.clone(),
+            CursorSource::Token => self.contract.next_token.clone().unwrap_or_default(),
+        };
+        let last_id = match source {
+            CursorSource::LastItem => items
+                .last()
+                .and_then(|i| i.get(&self.contract.id_field))
+                .and_then(Value::as_str),
+            CursorSource::LastId | CursorSource::Token => body
+                .and_then(|b| pointer(b, &cursor_at))
+                .and_then(Value::as_str),
+        };
+        // Without `has_more`, the schema has already failed the page and no client could go
+        // on either.
+        let Some(has_more) = has_more else {
             return (out, Next::Stop);
         };
         self.more_before = has_more;
-        let last = items.len() - 1;
-        // The last id was just taken in, so it has a sighting; it records this cursor, and
-        // says whether an earlier page already had it.
-        let used = self
-            .positions
-            .get_mut(last_id)
-            .and_then(|s| s.cursor_of.replace(page + 1));
+        let Some(last_id) = last_id else {
+            if has_more || source != CursorSource::Token {
+                // A client that takes its cursor from there stops here, items unseen.
+                out.push(Violation::new(
+                    if source == CursorSource::LastId {
+                        Invariant::LastId
+                    } else {
+                        Invariant::HasMoreTrue
+                    },
+                    cursor_at.as_str(),
+                    format!(
+                        "a cursor for the next page (the walk follows {})",
+                        source.describe()
+                    ),
+                    format!(
+                        "{} on a page with has_more: {has_more} (a client stops here, {} ids in)",
+                        body.and_then(|b| pointer(b, &cursor_at))
+                            .map_or_else(|| "absent".to_owned(), crate::schema::excerpt),
+                        self.record.items.len()
+                    ),
+                ));
+            } else {
+                // No token after the last page: nothing to probe, the walk is done.
+                self.record.complete = true;
+            }
+            return (out, Next::Stop);
+        };
+        // The cursor records the page it fetches, and says whether an earlier page already
+        // had it: an item id has a sighting (just taken in when it is the last item's id);
+        // anything else is kept on its own.
+        let used = match self.positions.get_mut(last_id) {
+            Some(s) if source != CursorSource::Token => s.cursor_of.replace(page + 1),
+            _ => self.other_cursors.insert(Arc::from(last_id), page + 1),
+        };
         if let Some(used) = used {
             let repeated = items
                 .iter()
@@ -212,8 +270,8 @@ impl<'a> WalkState<'a> {
                 .count();
             out.push(Violation::new(
                 Invariant::CursorCycle,
-                format!("/data/{last}/{}", self.contract.id_field),
-                "a last id not used as a cursor before",
+                cursor_at.as_str(),
+                "a cursor not used before",
                 format!(
                     "{last_id}, already the cursor of page {used}: the next request would repeat page {used}'s request ({repeated} of this page's {} ids were seen before); the walk stops here",
                     items.len()
@@ -222,7 +280,10 @@ impl<'a> WalkState<'a> {
             return (out, Next::Stop);
         }
         // The last item taken in is the page's last: its id is the walk's own copy.
-        self.next_cursor = self.record.items.last().map(|s| Arc::clone(&s.id));
+        self.next_cursor = match self.record.items.last() {
+            Some(s) if *s.id == *last_id => Some(Arc::clone(&s.id)),
+            _ => None,
+        };
         if !has_more {
             return (out, Next::Probe(last_id.to_owned()));
         }
@@ -238,7 +299,7 @@ impl<'a> WalkState<'a> {
             let distinct = self.positions.len();
             out.push(Violation::new(
                 Invariant::PageBudget,
-                "/has_more",
+                envelope.has_more.as_str(),
                 format!("has_more: false within {} pages", self.bounds.max_pages),
                 format!(
                     "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
@@ -253,15 +314,20 @@ impl<'a> WalkState<'a> {
     /// Records the page's items, reporting ids seen before and an order broken at the boundary
     /// with the page before.
     fn take_items(&mut self, page: u32, items: &[Value], out: &mut Vec<Violation>) {
-        let (id_field, key_field) = (&self.contract.id_field, &self.contract.order_key);
-        let order = self.contract.order;
+        let contract = self.contract;
+        let (id_field, key_field) = (&contract.id_field, &contract.order_key);
+        let order = self.direction;
         let mut before = self.record.items.last().cloned();
         for (slot, item) in items.iter().enumerate() {
             // An item without a string id is the schema's to report.
             let Some(id) = item.get(id_field).and_then(Value::as_str) else {
                 continue;
             };
-            let key = item.get(key_field).and_then(Value::as_i64);
+            let key = item.get(key_field).and_then(|k| contract.order_value(k));
+            for (filter, tags) in contract.filters.iter().zip(&mut self.record.tags) {
+                let tag = pointer(item, &filter.field).and_then(Value::as_str);
+                tags.push(tag.map(Arc::from));
+            }
             // The boundary: this page's first item with an id against the last page's last.
             if let Some(prev) = before.take() {
                 let keys = prev.key.zip(key);
@@ -270,13 +336,14 @@ impl<'a> WalkState<'a> {
                         Invariant::WalkOrder,
                         format!("/data/{slot}/{key_field}"),
                         format!(
-                            "{} {k0} ({key_field} of {}, the last item of page {}; {} order)",
+                            "{} {} ({key_field} of {}, the last item of page {}; {} order)",
                             order.bound_symbol(),
+                            contract.show_key(k0),
                             prev.id,
                             prev.page,
                             order.name()
                         ),
-                        format!("{k1} ({id})"),
+                        format!("{} ({id})", contract.show_key(k1)),
                     ));
                 }
             }
@@ -323,7 +390,8 @@ impl<'a> WalkState<'a> {
     /// Takes the answer to the request after a page with `has_more: false`. It must hold no
     /// item; if it does, `has_more` lied and the walk stopped short.
     pub fn probe(&mut self, body: Option<&Value>) -> Vec<Violation> {
-        let Some(items) = body.and_then(|b| b.get("data")).and_then(Value::as_array) else {
+        let envelope = &self.contract.envelope;
+        let Some(items) = body.and_then(|b| envelope.items(b)) else {
             return Vec::new();
         };
         if items.is_empty() {
@@ -336,7 +404,7 @@ impl<'a> WalkState<'a> {
             .collect();
         vec![Violation::new(
             Invariant::HasMoreFalse,
-            "/data",
+            envelope.data.as_str(),
             format!("no items (page {} said has_more: false)", self.record.pages),
             format!(
                 "{} item(s): {} (a client stops before them)",
@@ -346,7 +414,8 @@ impl<'a> WalkState<'a> {
         )]
     }
 
-    pub fn finish(self) -> WalkRecord {
+    pub fn finish(mut self) -> WalkRecord {
+        self.record.direction = Some(self.direction);
         self.record
     }
 }
@@ -382,8 +451,7 @@ pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violatio
     else {
         return Vec::new();
     };
-    let fresh_since = walks.iter().map(|w| w.started_at).min().unwrap_or(0)
-        - i64::try_from(contract.clock_skew_secs).unwrap_or(i64::MAX);
+    let fresh_since = fresh_since(walks, contract);
     walks
         .iter()
         .filter(|w| !std::ptr::eq(**w, reference))
@@ -395,6 +463,57 @@ pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violatio
             }
         })
         .collect()
+}
+
+/// Holds a walk with a filter (`purpose=batch`) against the walk at the same limit without it:
+/// the filtered walk must list exactly the items of the other whose field (the contract's
+/// filter number `filter`) has `value`, in the same order. A leaked item is one the filtered
+/// walk has and the other does not list as matching; a dropped one the reverse. Live traffic
+/// is left out as in [`compare_walks`].
+pub fn compare_filtered(
+    filtered: &WalkRecord,
+    all: &WalkRecord,
+    filter: usize,
+    value: &str,
+    contract: &Contract,
+) -> Vec<Violation> {
+    let Some(tags) = all.tags.get(filter) else {
+        return Vec::new();
+    };
+    let mut matching = WalkRecord {
+        label: format!("{} (its items with {value})", all.label),
+        items: all
+            .items
+            .iter()
+            .zip(tags)
+            .filter(|(_, tag)| tag.as_deref() == Some(value))
+            .map(|(s, _)| s.clone())
+            .collect(),
+        first_page_len: 0,
+        tags: Vec::new(),
+        ..all.clone()
+    };
+    matching.first_page_len = matching.items.iter().take_while(|s| s.page == 1).count();
+    let fresh = fresh_since(&[filtered, all], contract);
+    compare_pair(filtered, &matching, fresh)
+        .into_iter()
+        .map(|mut v| {
+            v.invariant = Invariant::FilterSequence;
+            v.expected = format!(
+                "the walk at {} lists exactly the items of the walk at {} that match, in order",
+                filtered.label, all.label
+            );
+            v
+        })
+        .collect()
+}
+
+/// The order value from which on an item counts as created during the run: the earliest
+/// walk's start less the contract's clock skew. No item does when the key is no time.
+pub fn fresh_since(walks: &[&WalkRecord], contract: &Contract) -> i64 {
+    let start = walks.iter().map(|w| w.started_at).min().unwrap_or(0)
+        - i64::try_from(contract.clock_skew_secs).unwrap_or(i64::MAX);
+    contract.order_value_at(start).unwrap_or(i64::MAX)
 }
 
 fn ids(walk: &WalkRecord) -> HashSet<&str> {
@@ -695,7 +814,7 @@ mod tests {
             pages: ids.len().div_ceil(page_size as usize) as u32,
             complete,
             started_at: 1_000_000,
-            capped: false,
+            ..WalkRecord::default()
         }
     }
 

@@ -452,6 +452,7 @@ mod tests {
                     page,
                     cursor: None,
                     probe: page == 9,
+                    param: None,
                 })
             })
             .collect();

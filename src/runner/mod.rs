@@ -1,6 +1,7 @@
 //! Runs one case: builds its requests, sends them, and judges the responses. A page case
 //! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
 
+pub mod backward;
 pub mod pages;
 pub mod walk;
 
@@ -13,7 +14,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::{Case, CaseKind, Outcome};
-use crate::check::walk::{WalkBounds, WalkRecord, compare_walks};
+use crate::check::orders::compare_orders;
+use crate::check::page::PageRules;
+use crate::check::walk::{WalkBounds, WalkRecord, compare_filtered, compare_walks};
 use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
 use crate::schema::SchemaSet;
@@ -241,14 +244,17 @@ pub fn case_options(case: &Case, run: &RequestOptions) -> RequestOptions {
 
 /// Runs `case` in `ctx`: sends its requests and judges the answers.
 pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
+    let mut run = CaseRun::default();
     match case.file.kind() {
-        CaseKind::Page(accept) => run_page(case, accept, ctx).await,
+        CaseKind::Page(accept) => return run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let (walk, sent) = ctx.cache.walks.walk(case, spec.limit, bounds, ctx).await;
-            let mut run = CaseRun::default();
+            let (walk, sent) = ctx
+                .cache
+                .walks
+                .walk(case, spec.limit, &[], bounds, ctx)
+                .await;
             run.absorb(&walk, sent);
-            run
         }
         CaseKind::CrossWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
@@ -256,30 +262,77 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             let walks = join_all(
                 spec.limits
                     .iter()
-                    .map(|limit| ctx.cache.walks.walk(case, *limit, bounds, ctx)),
+                    .map(|limit| ctx.cache.walks.walk(case, *limit, &[], bounds, ctx)),
             )
             .await;
-            let mut run = CaseRun::default();
             for (walk, sent) in &walks {
                 run.absorb(walk, *sent);
             }
             let records: Vec<&WalkRecord> = walks.iter().map(|(w, _)| &w.record).collect();
             run.violations
                 .extend(compare_walks(&records, &case.contract));
-            run
         }
-        CaseKind::BackwardWalk(_) | CaseKind::OrderWalk(_) | CaseKind::FilterWalk(_) => {
-            // Work in progress: these kinds load and validate; their runs land next.
-            let mut run = CaseRun::default();
-            run.violations.push(Violation::new(
-                Invariant::Transport,
-                "",
-                "a case kind this build can run",
-                "backward, order and filter walks are not run by this build yet",
+        CaseKind::BackwardWalk(spec) => {
+            let bounds = ctx.bounds(spec.max_pages, None);
+            let (walk, sent) = ctx
+                .cache
+                .walks
+                .walk(case, spec.limit, &[], bounds, ctx)
+                .await;
+            run.absorb(&walk, sent);
+            backward::walk_back(case, spec.limit, &walk.record, bounds, ctx, &mut run).await;
+        }
+        CaseKind::OrderWalk(spec) => {
+            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
+            let param = case
+                .contract
+                .order_param
+                .as_ref()
+                .expect("loading checks that an order walk's contract has an order parameter");
+            let (asc, desc) = futures_util::future::join(
+                ctx.cache
+                    .walks
+                    .walk(case, spec.limit, &[(&param.name, &param.asc)], bounds, ctx),
+                ctx.cache
+                    .walks
+                    .walk(case, spec.limit, &[(&param.name, &param.desc)], bounds, ctx),
+            )
+            .await;
+            run.absorb(&asc.0, asc.1);
+            run.absorb(&desc.0, desc.1);
+            run.violations.extend(compare_orders(
+                &asc.0.record,
+                &desc.0.record,
+                &case.contract,
             ));
-            run
+        }
+        CaseKind::FilterWalk(spec) => {
+            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
+            let filter = case
+                .contract
+                .filters
+                .iter()
+                .position(|f| f.param == spec.param)
+                .expect("loading checks that a filter walk's parameter is a contract filter");
+            let (filtered, all) = futures_util::future::join(
+                ctx.cache
+                    .walks
+                    .walk(case, spec.limit, &[(&spec.param, &spec.value)], bounds, ctx),
+                ctx.cache.walks.walk(case, spec.limit, &[], bounds, ctx),
+            )
+            .await;
+            run.absorb(&filtered.0, filtered.1);
+            run.absorb(&all.0, all.1);
+            run.violations.extend(compare_filtered(
+                &filtered.0.record,
+                &all.0.record,
+                filter,
+                &spec.value,
+                &case.contract,
+            ));
         }
     }
+    run
 }
 
 /// Sends a page case's one request and judges the answer against its `[[accept]]`.
@@ -288,10 +341,16 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
         .target
         .endpoint(&case.contract.path, &case.query_pairs());
     let headers = request_headers(case, ctx.target);
+    let query = case.query_pairs();
+    let filters = case.contract.filters_of(&query);
     let expect = Expect {
         accept,
-        limit: case.effective_limit(),
-        contract: &case.contract,
+        page: PageRules {
+            limit: case.effective_limit(),
+            contract: &case.contract,
+            direction: case.contract.direction_of(query.iter().copied()),
+            filters: &filters,
+        },
     };
 
     let mut run = CaseRun::default();
@@ -420,9 +479,18 @@ impl Progress {
     }
 }
 
+/// A case's request headers: the contract's required ones (less those the case omits), the
+/// case's own (which win), and the credential its auth mode sends.
 pub(crate) fn request_headers(case: &Case, target: &Target) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    for (name, value) in &case.file.request.headers {
+    let request = &case.file.request;
+    let required = case.contract.headers.iter().filter(|(name, _)| {
+        !request
+            .omit_headers
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(name))
+    });
+    for (name, value) in required.chain(&request.headers) {
         // Names and values were checked when the case was loaded.
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),

@@ -15,8 +15,10 @@ use tokio::sync::OnceCell;
 
 use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
+use crate::check::page::PageRules;
 use crate::check::walk::{Next, WalkBounds, WalkRecord, WalkState};
 use crate::check::{Expect, judge};
+use crate::contract::{Contract, Direction};
 use crate::http::RequestOptions;
 use crate::violation::PageRef;
 
@@ -75,6 +77,7 @@ impl WalkCache {
         &self,
         case: &Case,
         limit: WalkLimit,
+        extra: &[(&str, &str)],
         bounds: WalkBounds,
         ctx: &RunContext<'_>,
     ) -> (Arc<Walk>, bool) {
@@ -82,10 +85,9 @@ impl WalkCache {
         let key = WalkKey {
             contract: case.contract_path.clone(),
             base: ctx.target.base.to_string(),
-            query: request
-                .query
-                .iter()
-                .map(|(k, v)| (k.clone(), v.0.clone()))
+            query: query_of(case, extra)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             headers: request
                 .headers
@@ -101,7 +103,7 @@ impl WalkCache {
             Arc::clone(walks.entry(key).or_default())
         };
         let sent = AtomicBool::new(false);
-        let label = limit.label(&case.contract);
+        let label = label(case, limit, extra);
         let waiting = format!("waiting for the walk at {label}, which another case is making");
         ctx.note(&waiting, false);
         // If the case making the walk is cut off by its time limit, a waiting case takes
@@ -119,7 +121,7 @@ impl WalkCache {
                         false,
                     );
                 }
-                Arc::new(walk(case, limit, bounds, ctx).await)
+                Arc::new(walk(case, limit, extra, bounds, ctx).await)
             })
             .await;
         ctx.note(&waiting, true);
@@ -127,31 +129,152 @@ impl WalkCache {
     }
 }
 
-/// Walks `case`'s listing at `limit`, within `bounds`.
-async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContext<'_>) -> Walk {
+/// The case's query with `extra` (an order, a filter), in name order, as a page case sends
+/// it: the first page of a walk is then the same request as a page case's, and shared.
+pub(super) fn query_of<'c>(
+    case: &'c Case,
+    extra: &[(&'c str, &'c str)],
+) -> Vec<(&'c str, &'c str)> {
+    let mut query = case.query_pairs();
+    query.extend_from_slice(extra);
+    query.sort_by_key(|(name, _)| *name);
+    query
+}
+
+/// How a walk is named in messages: its limit, then what else it sends (`limit=7,
+/// order=asc`).
+pub(super) fn label(case: &Case, limit: WalkLimit, extra: &[(&str, &str)]) -> String {
+    let mut label = limit.label(&case.contract);
+    for (name, value) in query_of(case, extra) {
+        label.push_str(&format!(", {name}={value}"));
+    }
+    label
+}
+
+/// What a walk's pages are judged against: the list outcome, with the direction and filters
+/// the query asks for.
+pub(super) struct PageJudge<'a> {
+    pub accept: [Outcome; 1],
+    pub direction: Direction,
+    pub filters: Vec<(String, String)>,
+    pub page_size: u64,
+    pub contract: &'a Contract,
+}
+
+impl<'a> PageJudge<'a> {
+    pub fn new(contract: &'a Contract, query: &[(&str, &str)], page_size: u64) -> Self {
+        PageJudge {
+            accept: [Outcome {
+                status: 200,
+                schema: BodyKind::List,
+                invariants: None,
+            }],
+            direction: contract.direction_of(query.iter().copied()),
+            filters: contract.filters_of(query),
+            page_size,
+            contract,
+        }
+    }
+
+    pub fn expect(&self) -> Expect<'_> {
+        Expect {
+            accept: &self.accept,
+            page: PageRules {
+                limit: self.page_size,
+                contract: self.contract,
+                direction: self.direction,
+                filters: &self.filters,
+            },
+        }
+    }
+}
+
+/// One page of a walk, fetched and judged: its body when it parsed, the request line, and the
+/// page's own violations (not yet located). `None` when no response came: the transport
+/// violation is then recorded, located at `at`.
+pub(super) async fn walk_page(
+    ctx: &RunContext<'_>,
+    url: url::Url,
+    headers: &reqwest::header::HeaderMap,
+    first_page: bool,
+    expect: &Expect<'_>,
+    run: &mut CaseRun,
+    at: &dyn Fn() -> PageRef,
+) -> Option<(
+    Option<serde_json::Value>,
+    String,
+    Vec<crate::violation::Violation>,
+    i64,
+)> {
+    let fetched = ctx
+        .fetch(url, headers.clone(), first_page, run, |_| at().to_string())
+        .await;
+    let exchange = match &fetched.result {
+        Ok(exchange) => exchange,
+        Err(e) => {
+            let page = at();
+            run.violations
+                .push(transport_violation(e, page.page).on_page(&page));
+            return None;
+        }
+    };
+    let judged = judge(exchange, expect, ctx.schemas);
+    // A server that adds a field adds it to every page: only the first sighting is kept,
+    // so only a new one pays for its request line and page.
+    for mut notice in judged.notices {
+        if !run.notices.iter().any(|n| n.same_addition(&notice)) {
+            notice.request = Some(exchange.request_line());
+            notice.page = Some(at());
+            run.notice(notice);
+        }
+    }
+    Some((
+        judged.body,
+        exchange.request_line(),
+        judged.violations,
+        fetched.sent_at,
+    ))
+}
+
+/// Records `found` in `run`, each located at the request and page.
+pub(super) fn locate(
+    run: &mut CaseRun,
+    found: Vec<crate::violation::Violation>,
+    request: &str,
+    at: &PageRef,
+) {
+    run.violations.extend(found.into_iter().map(|mut v| {
+        v.request = Some(request.to_owned());
+        v.on_page(at)
+    }));
+}
+
+/// Walks `case`'s listing at `limit` with `extra` query parameters, within `bounds`.
+async fn walk(
+    case: &Case,
+    limit: WalkLimit,
+    extra: &[(&str, &str)],
+    bounds: WalkBounds,
+    ctx: &RunContext<'_>,
+) -> Walk {
     let contract = &*case.contract;
     let page_size = limit.page_size(contract);
-    let mut state = WalkState::new(contract, limit.label(contract), page_size, bounds);
-    let accept = [Outcome {
-        status: 200,
-        schema: BodyKind::List,
-        invariants: None,
-    }];
-    let expect = Expect {
-        accept: &accept,
-        limit: page_size,
-        contract,
-    };
-    let headers = request_headers(case, ctx.target);
     let limit_value = limit.param(contract).map(|n| n.to_string());
-    let mut fixed = case.query_pairs();
+    let mut fixed = query_of(case, extra);
     if let Some(l) = &limit_value {
         fixed.push((&contract.limit_param, l));
     }
     // In name order, as a page case sends them, so the first page is the same request as a
     // page case's and is shared with it; the cursor goes last.
     fixed.sort_by_key(|(name, _)| *name);
+    let judge = PageJudge::new(contract, &fixed, page_size);
+    let expect = judge.expect();
+    let mut state = WalkState::new(contract, label(case, limit, extra), page_size, bounds)
+        .direction(judge.direction);
+    let headers = request_headers(case, ctx.target);
+    let param = (contract.cursor_param != "after").then(|| contract.cursor_param.clone());
 
+    let walk_label = state.label().to_owned();
     let mut out = Walk::default();
     let mut started_at = None;
     let mut cursor: Option<String> = None;
@@ -165,55 +288,40 @@ async fn walk(case: &Case, limit: WalkLimit, bounds: WalkBounds, ctx: &RunContex
         let url = ctx.target.endpoint(&contract.path, &query);
         // Where a violation sits, built only for a page that has one (or for progress).
         let page_no = state.next_page();
-        let page = |label: &str| PageRef {
-            walk: label.to_owned(),
+        let page = || PageRef {
+            walk: walk_label.clone(),
             page: page_no,
             cursor: cursor.clone(),
             probe: probing,
+            param: param.clone(),
         };
         out.probed |= probing;
         // The first page may be one a page case (or another walk) already fetched.
-        let fetched = ctx
-            .fetch(url, headers.clone(), cursor.is_none(), &mut out.run, |_| {
-                page(state.label()).to_string()
-            })
-            .await;
-        started_at.get_or_insert(fetched.sent_at);
-        let exchange = match &fetched.result {
-            Ok(exchange) => exchange,
-            Err(e) => {
-                let at = page(state.label());
-                out.run
-                    .violations
-                    .push(transport_violation(e, page_no).on_page(&at));
-                break;
-            }
+        let Some((body, request, mut found, sent_at)) = walk_page(
+            ctx,
+            url,
+            &headers,
+            cursor.is_none(),
+            &expect,
+            &mut out.run,
+            &page,
+        )
+        .await
+        else {
+            started_at.get_or_insert(0);
+            break;
         };
-        let judged = judge(exchange, &expect, ctx.schemas);
-        // A server that adds a field adds it to every page: only the first sighting is kept,
-        // so only a new one pays for its request line and page.
-        for mut notice in judged.notices {
-            if !out.run.notices.iter().any(|n| n.same_addition(&notice)) {
-                notice.request = Some(exchange.request_line());
-                notice.page = Some(page(state.label()));
-                out.run.notice(notice);
-            }
-        }
-        let mut found = judged.violations;
+        started_at.get_or_insert(sent_at);
         let next = if probing {
-            found.extend(state.probe(judged.body.as_ref()));
+            found.extend(state.probe(body.as_ref()));
             Next::Stop
         } else {
-            let (walk_found, next) = state.page(cursor.as_deref(), judged.body.as_ref());
+            let (walk_found, next) = state.page(cursor.as_deref(), body.as_ref());
             found.extend(walk_found);
             next
         };
         if !found.is_empty() {
-            let (request, at) = (exchange.request_line(), page(state.label()));
-            out.run.violations.extend(found.into_iter().map(|mut v| {
-                v.request = Some(request.clone());
-                v.on_page(&at)
-            }));
+            locate(&mut out.run, found, &request, &page());
         }
         match next {
             Next::Page(c) => cursor = Some(c),

@@ -1,0 +1,312 @@
+//! Backward paging: from the end of a forward walk back to the head with the contract's
+//! `before` parameter, and round trips (`after=X`, then `before=<first id>` of that page).
+//!
+//! A backward page must hold exactly the items just before its cursor in the forward listing,
+//! in list order (or nearest-first, when the contract says `page_order = "reversed"`), and its
+//! `has_more` must say whether items remain further back. Walking back page by page then
+//! yields the forward listing exactly: no item skipped, repeated or reordered.
+//!
+//! Staging is alive: items created during the run join the listing at its head, so a page
+//! that reaches the head may hold items the forward walk never saw. Those are allowed when
+//! they are new (their order key is past the run's start, less the clock skew) and stand
+//! before every known item.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::walk::{Next, WalkRecord};
+use crate::contract::{Contract, CursorSource, PageOrder, pointer};
+use crate::violation::{Invariant, Violation};
+
+/// A backward walk in progress, or one round trip: feed it each page's body.
+#[derive(Debug)]
+pub struct BackwardState<'a> {
+    contract: &'a Contract,
+    forward: &'a WalkRecord,
+    /// Each forward id and its position.
+    index: HashMap<&'a str, usize>,
+    /// The forward position of the current cursor: the page must end just before it.
+    end: usize,
+    /// Order values from which on an item counts as created during the run.
+    fresh_since: i64,
+    /// The invariant a page that holds the wrong items breaks: `backward_page` on a walk,
+    /// `round_trip` on a round trip.
+    invariant: Invariant,
+    max_pages: u32,
+    pages: u32,
+    /// `has_more` of the page before.
+    more_before: bool,
+    cursors: HashSet<Arc<str>>,
+}
+
+impl<'a> BackwardState<'a> {
+    /// A walk back from the last item of `forward` (a complete, non-empty forward walk).
+    pub fn from_end(
+        contract: &'a Contract,
+        forward: &'a WalkRecord,
+        fresh_since: i64,
+        max_pages: u32,
+    ) -> Self {
+        let index = forward
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&*s.id, i))
+            .rev()
+            .collect();
+        BackwardState {
+            contract,
+            forward,
+            index,
+            end: forward.items.len().saturating_sub(1),
+            fresh_since,
+            invariant: Invariant::BackwardPage,
+            max_pages: max_pages.max(1),
+            pages: 0,
+            more_before: false,
+            cursors: HashSet::new(),
+        }
+    }
+
+    /// A round trip to the page before forward position `end` (the first item of a forward
+    /// page): it must end with the item at `end - 1`, the cursor that fetched that page.
+    pub fn round_trip(
+        contract: &'a Contract,
+        forward: &'a WalkRecord,
+        fresh_since: i64,
+        end: usize,
+    ) -> Self {
+        BackwardState {
+            end,
+            invariant: Invariant::RoundTrip,
+            ..BackwardState::from_end(contract, forward, fresh_since, 1)
+        }
+    }
+
+    /// The id the walk starts from: the last item of the forward listing.
+    pub fn start(&self) -> Option<Arc<str>> {
+        self.forward.items.get(self.end).map(|s| Arc::clone(&s.id))
+    }
+
+    /// Pages taken so far.
+    pub fn pages(&self) -> u32 {
+        self.pages
+    }
+
+    /// Takes the page asked for with `before=cursor`. Returns what it breaks, and where to go.
+    pub fn page(&mut self, cursor: &str, body: Option<&Value>) -> (Vec<Violation>, Next) {
+        self.pages += 1;
+        self.cursors.insert(Arc::from(cursor));
+        let mut out = Vec::new();
+        let contract = self.contract;
+        let envelope = &contract.envelope;
+        let Some(items) = body.and_then(|b| envelope.items(b)) else {
+            return (out, Next::Stop);
+        };
+        let has_more = body.and_then(|b| envelope.has_more(b));
+        if items.is_empty() {
+            if self.end > 0 {
+                out.push(Violation::new(
+                    self.invariant,
+                    envelope.data.as_str(),
+                    format!(
+                        "the {} item(s) before {cursor}, ending with {}",
+                        self.end.min(self.page_size()),
+                        self.forward.items[self.end - 1].id
+                    ),
+                    "an empty page (a client paging back stops here)".to_owned(),
+                ));
+            } else if self.more_before {
+                out.push(Violation::new(
+                    Invariant::BackwardHasMore,
+                    envelope.data.as_str(),
+                    "items (the page before said has_more: true)",
+                    format!("an empty page before {cursor}, the head of the listing"),
+                ));
+            }
+            return (out, Next::Stop);
+        }
+
+        // In list order, with each item's wire position.
+        let mut listed: Vec<(usize, &Value)> = items.iter().enumerate().collect();
+        if self.page_order() == PageOrder::Reversed {
+            listed.reverse();
+        }
+        let id_field = &contract.id_field;
+        let with_ids: Vec<(usize, &str, &Value)> = listed
+            .iter()
+            .filter_map(|(slot, item)| Some((*slot, item.get(id_field)?.as_str()?, *item)))
+            .collect();
+        let known_from = with_ids
+            .iter()
+            .position(|(_, id, _)| self.index.contains_key(id))
+            .unwrap_or(with_ids.len());
+        let known = &with_ids[known_from..];
+        let start = self.end.saturating_sub(known.len());
+        // New items may stand only before every known one, on a page that reaches the head.
+        for (slot, id, item) in &with_ids[..known_from] {
+            let new = item
+                .get(&contract.order_key)
+                .and_then(|k| contract.order_value(k))
+                .is_some_and(|k| k >= self.fresh_since);
+            if !new || start > 0 {
+                out.push(Violation::new(
+                    self.invariant,
+                    format!("/data/{slot}/{id_field}"),
+                    self.expected_at(start.saturating_sub(known_from), cursor),
+                    format!(
+                        "{id}, which the forward walk did not list{}",
+                        if new {
+                            " (new since the run began, but not at the head)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+                return (out, Next::Stop);
+            }
+        }
+        for (k, (slot, id, _)) in known.iter().enumerate() {
+            let want = start + k;
+            if self.forward.items.get(want).map(|s| &*s.id) != Some(*id) || want >= self.end {
+                let actual = match self.index.get(id) {
+                    Some(&at) => format!(
+                        "{id}, which the forward walk has at position {} (page {}, data[{}])",
+                        at + 1,
+                        self.forward.items[at].page,
+                        self.forward.items[at].slot
+                    ),
+                    None => format!("{id}, which the forward walk did not list"),
+                };
+                out.push(Violation::new(
+                    self.invariant,
+                    format!("/data/{slot}/{id_field}"),
+                    self.expected_at(want, cursor),
+                    actual,
+                ));
+                // Resynchronize on the page's farthest known item, if the walk can go on.
+                self.end = self.index.get(known[0].1).copied().unwrap_or(0);
+                return (out, self.next(body, &with_ids, has_more));
+            }
+        }
+        self.end = start;
+        self.more_before = has_more == Some(true);
+        if let Some(more) = has_more {
+            if !more && start > 0 {
+                out.push(Violation::new(
+                    Invariant::BackwardHasMore,
+                    envelope.has_more.as_str(),
+                    format!(
+                        "true ({start} item(s) lie further back, up to {})",
+                        self.forward.items[start - 1].id
+                    ),
+                    "false (a client paging back stops here)".to_owned(),
+                ));
+                return (out, Next::Stop);
+            }
+        }
+        if self.invariant == Invariant::RoundTrip {
+            return (out, Next::Stop);
+        }
+        if has_more == Some(true) && self.pages >= self.max_pages {
+            out.push(Violation::new(
+                Invariant::PageBudget,
+                envelope.has_more.as_str(),
+                format!("has_more: false within {} pages", self.max_pages),
+                format!(
+                    "has_more is still true after {} backward pages; raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
+                    self.pages
+                ),
+            ));
+            return (out, Next::Stop);
+        }
+        (out, self.next(body, &with_ids, has_more))
+    }
+
+    /// Takes the answer to the request after a backward page with `has_more: false`: the page
+    /// before the head, which must be empty (items created during the run aside).
+    pub fn probe(&mut self, body: Option<&Value>) -> Vec<Violation> {
+        let contract = self.contract;
+        let Some(items) = body.and_then(|b| contract.envelope.items(b)) else {
+            return Vec::new();
+        };
+        let old: Vec<&str> = items
+            .iter()
+            .filter(|item| {
+                item.get(&contract.order_key)
+                    .and_then(|k| contract.order_value(k))
+                    .is_none_or(|k| k < self.fresh_since)
+            })
+            .filter_map(|item| item.get(&contract.id_field)?.as_str())
+            .collect();
+        if old.is_empty() {
+            return Vec::new();
+        }
+        vec![Violation::new(
+            Invariant::BackwardHasMore,
+            contract.envelope.data.as_str(),
+            format!(
+                "no items (backward page {} said has_more: false)",
+                self.pages - 1
+            ),
+            format!(
+                "{} item(s) before the head: {}",
+                old.len(),
+                old.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            ),
+        )]
+    }
+
+    fn page_size(&self) -> usize {
+        usize::try_from(self.forward.page_size).unwrap_or(usize::MAX)
+    }
+
+    fn page_order(&self) -> PageOrder {
+        self.contract
+            .backward
+            .as_ref()
+            .map_or(PageOrder::List, |b| b.page_order)
+    }
+
+    /// What should stand at forward position `want`, for messages.
+    fn expected_at(&self, want: usize, cursor: &str) -> String {
+        match self.forward.items.get(want).filter(|_| want < self.end) {
+            Some(s) => format!(
+                "{} (forward position {}, page {}, data[{}]): the items just before {cursor}, in list order",
+                s.id,
+                want + 1,
+                s.page,
+                s.slot
+            ),
+            None => format!("no item there: the page must end just before {cursor}"),
+        }
+    }
+
+    /// Where to go after a page: before its farthest item (the envelope's `first_id` for the
+    /// schemes whose SDKs take it from there), probing once `has_more` is false.
+    fn next(
+        &self,
+        body: Option<&Value>,
+        listed: &[(usize, &str, &Value)],
+        has_more: Option<bool>,
+    ) -> Next {
+        let from_envelope = (self.contract.cursor_source == CursorSource::LastId)
+            .then(|| self.contract.envelope.first_id())
+            .flatten()
+            .and_then(|p| body.and_then(|b| pointer(b, p)))
+            .and_then(Value::as_str);
+        let Some(cursor) = from_envelope.or(listed.first().map(|(_, id, _)| *id)) else {
+            return Next::Stop;
+        };
+        if self.cursors.contains(cursor) {
+            return Next::Stop;
+        }
+        match has_more {
+            Some(true) => Next::Page(cursor.to_owned()),
+            Some(false) => Next::Probe(cursor.to_owned()),
+            None => Next::Stop,
+        }
+    }
+}
