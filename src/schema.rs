@@ -458,7 +458,10 @@ fn compile(docs: &[(PathBuf, Value)]) -> Vec<(PathBuf, Result<Validator, String>
     );
     docs.iter()
         .map(|(path, doc)| {
+            // `format` is asserted, not only annotated: an RFC 3339 time given as any string
+            // (or a date without its time) is drift.
             let built = jsonschema::options()
+                .should_validate_formats(true)
                 .with_retriever(local.clone())
                 .with_base_uri(file_uri(path))
                 .build(doc)
@@ -689,6 +692,23 @@ mod tests {
         }));
         assert!(set.conforms_strictly("s.json", &json!({"errors": {"data": []}})));
         assert!(!set.conforms_strictly("s.json", &json!({"errors": {"data": [], "x": 1}})));
+    }
+
+    #[test]
+    fn formats_are_asserted() {
+        let set =
+            load(json!({"properties": {"created_at": {"type": "string", "format": "date-time"}}}));
+        assert!(
+            set.validate(
+                "s.json",
+                &json!({"created_at": "2024-08-20T18:37:24.100435Z"})
+            )
+            .is_empty()
+        );
+        let v = set.validate("s.json", &json!({"created_at": "2024-08-20"}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].pointer, "/created_at");
+        assert!(!set.conforms_strictly("s.json", &json!({"created_at": "yesterday"})));
     }
 
     #[test]

@@ -168,7 +168,8 @@ impl<'a> BackwardState<'a> {
                 return (out, Next::Stop);
             }
         }
-        for (k, (slot, id, _)) in known.iter().enumerate() {
+        // Anchored at the cursor: the nearest item first.
+        for (k, (slot, id, _)) in known.iter().enumerate().rev() {
             let want = start + k;
             if self.forward.items.get(want).map(|s| &*s.id) != Some(*id) || want >= self.end {
                 let actual = match self.index.get(id) {
@@ -186,6 +187,9 @@ impl<'a> BackwardState<'a> {
                     self.expected_at(want, cursor),
                     actual,
                 ));
+                if self.invariant == Invariant::RoundTrip {
+                    return (out, Next::Stop);
+                }
                 // Resynchronize on the page's farthest known item, if the walk can go on.
                 self.end = self.index.get(known[0].1).copied().unwrap_or(0);
                 return (out, self.next(body, &with_ids, has_more));
@@ -308,5 +312,224 @@ impl<'a> BackwardState<'a> {
             Some(false) => Next::Probe(cursor.to_owned()),
             None => Next::Stop,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::check::walk::Seen;
+    use crate::contract::{Backward, list_batches};
+
+    fn contract(page_order: PageOrder) -> Contract {
+        Contract {
+            backward: Some(Backward {
+                param: "before".into(),
+                page_order,
+            }),
+            ..list_batches()
+        }
+    }
+
+    /// A forward listing of `ids`, newest first, in pages of 2.
+    fn forward(ids: &[&str]) -> WalkRecord {
+        WalkRecord {
+            label: "limit=2".into(),
+            page_size: 2,
+            items: ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| Seen {
+                    id: Arc::from(*id),
+                    key: Some(1000 - i as i64),
+                    page: i as u32 / 2 + 1,
+                    slot: i as u32 % 2,
+                })
+                .collect(),
+            complete: true,
+            started_at: 1_000_000,
+            ..WalkRecord::default()
+        }
+    }
+
+    fn page(ids: &[&str], has_more: bool) -> Value {
+        let data: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"id": id, "created_at": 1000 - (id.as_bytes()[0] - b'a') as i64}))
+            .collect();
+        json!({"data": data, "has_more": has_more, "first_id": ids.first(), "last_id": ids.last()})
+    }
+
+    /// Walks back over `listing` answering with `pages` in turn; the violations by name and
+    /// message, and the cursors sent.
+    fn walk_back(
+        contract: &Contract,
+        listing: &[&str],
+        pages: &[Value],
+    ) -> (Vec<(&'static str, String)>, Vec<String>) {
+        let forward = forward(listing);
+        let mut state = BackwardState::from_end(contract, &forward, i64::MAX, 100);
+        let mut cursor = state.start().map(|c| c.to_string());
+        let (mut found, mut sent) = (Vec::new(), Vec::new());
+        let mut pages = pages.iter();
+        let mut probing = false;
+        while let (Some(c), Some(body)) = (cursor.take(), pages.next()) {
+            sent.push(c.clone());
+            if probing {
+                found.extend(state.probe(Some(body)));
+                break;
+            }
+            let (v, next) = state.page(&c, Some(body));
+            found.extend(v);
+            match next {
+                Next::Page(n) => cursor = Some(n),
+                Next::Probe(n) => {
+                    cursor = Some(n);
+                    probing = true;
+                }
+                Next::Stop => {}
+            }
+        }
+        let found = found
+            .into_iter()
+            .map(|v| (v.invariant.name(), v.actual))
+            .collect();
+        (found, sent)
+    }
+
+    const LISTING: [&str; 5] = ["a", "b", "c", "d", "e"];
+
+    #[test]
+    fn a_conforming_backward_walk_reaches_the_head_and_probes_it() {
+        let (found, sent) = walk_back(
+            &contract(PageOrder::List),
+            &LISTING,
+            &[
+                page(&["c", "d"], true),
+                page(&["a", "b"], false),
+                page(&[], false),
+            ],
+        );
+        assert_eq!(found, []);
+        assert_eq!(sent, ["e", "c", "a"]);
+    }
+
+    #[test]
+    fn a_reversed_page_breaks_backward_page() {
+        let (found, _) = walk_back(
+            &contract(PageOrder::List),
+            &LISTING,
+            &[page(&["d", "c"], true)],
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "backward_page");
+        assert_eq!(
+            found[0].1,
+            "c, which the forward walk has at position 3 (page 2, data[0])"
+        );
+        // The same page is right where the contract says backward pages come nearest-first.
+        let (found, _) = walk_back(
+            &contract(PageOrder::Reversed),
+            &LISTING,
+            &[
+                page(&["d", "c"], true),
+                page(&["b", "a"], false),
+                page(&[], false),
+            ],
+        );
+        assert_eq!(found, []);
+    }
+
+    #[test]
+    fn an_inclusive_cursor_and_a_skipped_item_are_named() {
+        let (found, _) = walk_back(
+            &contract(PageOrder::List),
+            &LISTING,
+            &[page(&["d", "e"], true)],
+        );
+        assert_eq!(found[0].0, "backward_page");
+        assert_eq!(
+            found[0].1,
+            "e, which the forward walk has at position 5 (page 3, data[0])"
+        );
+        let (found, _) = walk_back(
+            &contract(PageOrder::List),
+            &LISTING,
+            &[page(&["b", "c"], true)],
+        );
+        assert_eq!(found[0].0, "backward_page");
+        assert_eq!(
+            found[0].1,
+            "c, which the forward walk has at position 3 (page 2, data[0])"
+        );
+    }
+
+    #[test]
+    fn has_more_false_too_early_and_items_before_the_head_are_named() {
+        let (found, _) = walk_back(
+            &contract(PageOrder::List),
+            &LISTING,
+            &[page(&["c", "d"], false)],
+        );
+        assert_eq!(
+            found,
+            [(
+                "backward_has_more",
+                "false (a client paging back stops here)".to_owned()
+            )]
+        );
+        let (found, _) = walk_back(
+            &contract(PageOrder::List),
+            &LISTING,
+            &[
+                page(&["c", "d"], true),
+                page(&["a", "b"], false),
+                page(&["a"], false),
+            ],
+        );
+        assert_eq!(
+            found,
+            [(
+                "backward_has_more",
+                "1 item(s) before the head: a".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn new_items_at_the_head_are_live_traffic_not_drift() {
+        let forward = forward(&LISTING);
+        // Created during the run: an order value past the run's start.
+        let mut head = page(&["n", "a", "b"], false);
+        head["data"][0]["created_at"] = json!(2_000_000);
+        let c = contract(PageOrder::List);
+        let mut state = BackwardState::from_end(&c, &forward, 1_000_000, 10);
+        assert_eq!(state.page("e", Some(&page(&["c", "d"], true))).0, []);
+        assert_eq!(state.page("c", Some(&head)).0, []);
+        // An old item the forward walk did not list is drift wherever it stands.
+        let mut state = BackwardState::from_end(&c, &forward, 1_000_000, 10);
+        let (found, _) = state.page("e", Some(&page(&["x", "d"], true)));
+        assert_eq!(found[0].invariant, Invariant::BackwardPage);
+        assert_eq!(found[0].actual, "x, which the forward walk did not list");
+    }
+
+    #[test]
+    fn a_round_trip_must_end_with_the_cursor() {
+        let c = contract(PageOrder::List);
+        let forward = forward(&LISTING);
+        // after=b gave page 2 (c, d); before=c must give a, b.
+        let mut trip = BackwardState::round_trip(&c, &forward, i64::MAX, 2);
+        assert_eq!(trip.page("c", Some(&page(&["a", "b"], false))).0, []);
+        let mut trip = BackwardState::round_trip(&c, &forward, i64::MAX, 2);
+        let (found, next) = trip.page("c", Some(&page(&["b", "c"], true)));
+        assert_eq!(next, Next::Stop);
+        assert_eq!(found[0].invariant, Invariant::RoundTrip);
+        assert_eq!(found[0].pointer, "/data/1/id");
+        assert_eq!(
+            found[0].expected,
+            "b (forward position 2, page 1, data[1]): the items just before c, in list order"
+        );
     }
 }

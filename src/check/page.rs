@@ -287,4 +287,59 @@ mod tests {
             [("order", "/data/1/created_at")]
         );
     }
+
+    #[test]
+    fn rfc3339_keys_are_compared_as_instants() {
+        let c = Contract {
+            order_key_kind: crate::contract::KeyKind::Rfc3339,
+            ..contract()
+        };
+        // The same instant in another offset ties; a later one out of order is named.
+        let body = json!({"data": [
+            {"id": "c", "created_at": "2025-03-02T10:15:42.5Z"},
+            {"id": "b", "created_at": "2025-03-02T11:15:42.5+01:00"},
+            {"id": "a", "created_at": "2025-03-02T10:15:43Z"},
+        ], "first_id": "c", "last_id": "a", "has_more": false});
+        let v = check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL);
+        assert_eq!(names(&v), [("order", "/data/2/created_at")]);
+        assert_eq!(
+            v[0].expected,
+            "<= 2025-03-02T10:15:42.500Z (data[1].created_at; desc order)"
+        );
+        assert_eq!(v[0].actual, "2025-03-02T10:15:43Z");
+        // Unix seconds where RFC 3339 is due: the schema's to report, not the order's.
+        let ints = page(&[("b", 2), ("a", 1)], false);
+        assert!(check_page(&ints, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+    }
+
+    #[test]
+    fn a_filtered_page_names_the_item_that_leaked() {
+        let c = contract();
+        let filters = [("/purpose".to_owned(), "batch".to_owned())];
+        let rules = PageRules {
+            filters: &filters,
+            ..PageRules::new(20, &c)
+        };
+        let body = json!({"data": [
+            {"id": "b", "created_at": 2, "purpose": "batch"},
+            {"id": "a", "created_at": 1, "purpose": "fine-tune"},
+        ], "first_id": "b", "last_id": "a", "has_more": false});
+        let v = check_page(&body, &rules, &PageInvariant::ALL);
+        assert_eq!(names(&v), [("filter", "/data/1/purpose")]);
+        assert_eq!(v[0].actual, "\"fine-tune\" (a leaked through the filter)");
+        assert!(check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+    }
+
+    #[test]
+    fn fields_the_scheme_lacks_switch_their_invariants_off() {
+        let mut c = contract();
+        c.envelope.first_id = String::new();
+        c.envelope.data = "/items".into();
+        let body = json!({"items": [{"id": "b", "created_at": 2}, {"id": "a", "created_at": 1}],
+            "first_id": "zzz", "last_id": "a", "has_more": false});
+        assert!(check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+        let empty = json!({"items": [], "first_id": "zzz", "last_id": "y", "has_more": false});
+        let v = check_page(&empty, &PageRules::new(20, &c), &PageInvariant::ALL);
+        assert_eq!(names(&v), [("empty_page", "/last_id")]);
+    }
 }

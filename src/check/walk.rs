@@ -961,4 +961,135 @@ mod tests {
         late.items[1].key = Some(early.started_at);
         assert_eq!(compare(&[early, late]), []);
     }
+
+    fn contract_with(source: CursorSource) -> Contract {
+        Contract {
+            cursor_source: source,
+            next_token: Some("/next".into()),
+            ..list_batches()
+        }
+    }
+
+    /// Walks `pages` under `contract`: the violations by name, and the cursors it sent.
+    fn walk_cursors(contract: &Contract, pages: &[Value]) -> (Vec<&'static str>, Vec<String>) {
+        let mut state = WalkState::new(contract, "limit=2".into(), 2, WalkBounds::default());
+        let (mut found, mut sent) = (Vec::new(), Vec::new());
+        let mut cursor: Option<String> = None;
+        for body in pages {
+            let (v, next) = state.page(cursor.as_deref(), Some(body));
+            found.extend(v.into_iter().map(|v| v.invariant.name()));
+            match next {
+                Next::Page(c) | Next::Probe(c) => {
+                    sent.push(c.clone());
+                    cursor = Some(c);
+                }
+                Next::Stop => break,
+            }
+        }
+        (found, sent)
+    }
+
+    #[test]
+    fn the_cursor_comes_from_the_contracts_source() {
+        // A proxy that rewrites item ids but leaves last_id raw (LiteLLM under routing).
+        let mut first = page(&[("p:b", 20), ("p:a", 10)], true);
+        first["last_id"] = json!("a");
+        first["next"] = json!("tok-1");
+        let pages = [first, page(&[], false)];
+        let (_, sent) = walk_cursors(&contract_with(CursorSource::LastItem), &pages);
+        assert_eq!(sent, ["p:a"]);
+        let (_, sent) = walk_cursors(&contract_with(CursorSource::LastId), &pages);
+        assert_eq!(sent, ["a"]);
+        let (_, sent) = walk_cursors(&contract_with(CursorSource::Token), &pages);
+        assert_eq!(sent, ["tok-1"]);
+    }
+
+    #[test]
+    fn a_missing_cursor_or_a_reused_token_is_named() {
+        let mut first = page(&[("b", 20)], true);
+        first["last_id"] = Value::Null;
+        let (found, sent) = walk_cursors(&contract_with(CursorSource::LastId), &[first]);
+        assert_eq!((found, sent), (vec!["last_id"], vec![]));
+
+        let mut one = page(&[("b", 20)], true);
+        one["next"] = json!("tok-1");
+        let mut two = page(&[("a", 10)], true);
+        two["next"] = json!("tok-1");
+        let (found, sent) = walk_cursors(&contract_with(CursorSource::Token), &[one, two]);
+        assert_eq!(found, ["cursor_cycle"]);
+        assert_eq!(sent, ["tok-1"]);
+        // No token after the last page: the walk is complete, with nothing to probe.
+        let mut last = page(&[("a", 10)], false);
+        last["next"] = Value::Null;
+        let c = contract_with(CursorSource::Token);
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default());
+        assert_eq!(state.page(None, Some(&last)), (vec![], Next::Stop));
+        assert!(state.finish().complete);
+    }
+
+    #[test]
+    fn an_ascending_walk_holds_the_order_the_other_way() {
+        let pages = [
+            page(&[("a", 10), ("b", 20)], true),
+            page(&[("c", 15)], false),
+        ];
+        let c = list_batches();
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default())
+            .direction(Direction::Asc);
+        assert_eq!(state.page(None, Some(&pages[0])).0, []);
+        let (found, _) = state.page(Some("b"), Some(&pages[1]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].invariant, Invariant::WalkOrder);
+        assert!(
+            found[0].expected.starts_with(">= 20"),
+            "{}",
+            found[0].expected
+        );
+    }
+
+    fn tagged(label: &str, items: &[(&str, &str)]) -> WalkRecord {
+        let ids: Vec<&str> = items.iter().map(|(id, _)| *id).collect();
+        let mut r = record(label, 2, &ids, true);
+        r.tags = vec![items.iter().map(|(_, t)| Some(Arc::from(*t))).collect()];
+        r
+    }
+
+    #[test]
+    fn a_filtered_walk_lists_exactly_the_matching_items() {
+        let all = tagged(
+            "limit=2",
+            &[
+                ("e", "batch"),
+                ("d", "fine-tune"),
+                ("c", "batch"),
+                ("b", "batch"),
+                ("a", "vision"),
+            ],
+        );
+        let c = list_batches();
+        let exact = record("limit=2, purpose=batch", 2, &["e", "c", "b"], true);
+        assert_eq!(compare_filtered(&exact, &all, 0, "batch", &c), []);
+
+        let leaked = record("limit=2, purpose=batch", 2, &["e", "d", "c", "b"], true);
+        let found = compare_filtered(&leaked, &all, 0, "batch", &c);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].invariant, Invariant::FilterSequence);
+        assert!(
+            found[0]
+                .actual
+                .contains("has d at position 2 (page 1, data[1]) (missing from the other walk)"),
+            "{}",
+            found[0].actual
+        );
+
+        let dropped = record("limit=2, purpose=batch", 2, &["e", "b"], true);
+        let found = compare_filtered(&dropped, &all, 0, "batch", &c);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].actual.contains("has c at position 2")
+                && found[0].actual.contains("(missing from the other walk)"),
+            "{}",
+            found[0].actual
+        );
+    }
 }
