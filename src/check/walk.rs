@@ -202,10 +202,14 @@ impl<'a> WalkState<'a> {
 
         let has_more = body.and_then(|b| envelope.has_more(b));
         let source = self.contract.cursor_source;
-        let cursor_at = match source {
-            CursorSource::LastItem => {
-                format!("/data/{}/{}", items.len() - 1, self.contract.id_field)
-            }
+        // Where the cursor is read, for messages only (built when one is needed).
+        let cursor_at = || match source {
+            CursorSource::LastItem => format!(
+                "{}/{}/{}",
+                envelope.data,
+                items.len() - 1,
+                self.contract.id_field
+            ),
             CursorSource::LastId => envelope.last_id.clone(),
             CursorSource::Token => self.contract.next_token.clone().unwrap_or_default(),
         };
@@ -214,8 +218,12 @@ impl<'a> WalkState<'a> {
                 .last()
                 .and_then(|i| i.get(&self.contract.id_field))
                 .and_then(Value::as_str),
-            CursorSource::LastId | CursorSource::Token => body
-                .and_then(|b| pointer(b, &cursor_at))
+            CursorSource::LastId => body
+                .and_then(|b| pointer(b, &envelope.last_id))
+                .and_then(Value::as_str),
+            CursorSource::Token => body
+                .zip(self.contract.next_token.as_deref())
+                .and_then(|(b, p)| pointer(b, p))
                 .and_then(Value::as_str),
         };
         // Without `has_more`, the schema has already failed the page and no client could go
@@ -233,14 +241,14 @@ impl<'a> WalkState<'a> {
                     } else {
                         Invariant::HasMoreTrue
                     },
-                    cursor_at.as_str(),
+                    cursor_at(),
                     format!(
                         "a cursor for the next page (the walk follows {})",
                         source.describe()
                     ),
                     format!(
                         "{} on a page with has_more: {has_more} (a client stops here, {} ids in)",
-                        body.and_then(|b| pointer(b, &cursor_at))
+                        body.and_then(|b| pointer(b, &cursor_at()))
                             .map_or_else(|| "absent".to_owned(), crate::schema::excerpt),
                         self.record.items.len()
                     ),
@@ -270,7 +278,7 @@ impl<'a> WalkState<'a> {
                 .count();
             out.push(Violation::new(
                 Invariant::CursorCycle,
-                cursor_at.as_str(),
+                cursor_at(),
                 "a cursor not used before",
                 format!(
                     "{last_id}, already the cursor of page {used}: the next request would repeat page {used}'s request ({repeated} of this page's {} ids were seen before); the walk stops here",
