@@ -15,7 +15,7 @@ pub const EARLIEST_SECONDS: i64 = 946_684_800;
 pub const LATEST_SECONDS: i64 = 4_102_444_800;
 
 /// Checks every item of a page against the contract's plausibility rules. A field that is
-/// absent, null or not an integer is left to the schema.
+/// absent, null, or neither an integer nor an RFC 3339 date-time is left to the schema.
 ///
 /// This runs on every item of every page, so each field the rules name is looked up once
 /// per item (the rules share most of them), and nothing is allocated unless a rule fails.
@@ -128,8 +128,19 @@ fn array_index(key: &str) -> Option<usize> {
 /// Sets `values[slot]` for each field below `value`.
 fn resolve(value: &Value, below: &[(Vec<String>, usize)], values: &mut [Option<i64>]) {
     for (keys, slot) in below {
-        values[*slot] = lookup(value, keys).and_then(Value::as_i64);
+        values[*slot] = lookup(value, keys).and_then(seconds);
     }
+}
+
+/// An integer, or an RFC 3339 date-time as Unix seconds (Anthropic's times), so `not_before`
+/// holds for either kind of time.
+fn seconds(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let text = value.as_str()?;
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp())
+    })
 }
 
 /// The value at `keys` below `value` (object keys, or array indices).
@@ -203,6 +214,26 @@ mod tests {
         let mut out = Vec::new();
         check_items(items, &rules(), &mut out);
         out
+    }
+
+    #[test]
+    fn rfc3339_times_are_held_to_not_before_too() {
+        let rules = Plausibility {
+            not_before: vec![NotBefore {
+                bound: "/created_at".into(),
+                fields: vec!["/ended_at".into()],
+            }],
+            ..Plausibility::default()
+        };
+        let item =
+            |ended: &str| json!({"created_at": "2025-03-01T17:04:10.002311Z", "ended_at": ended});
+        let mut out = Vec::new();
+        check_items(&[item("2025-03-01T18:22:55.771090Z")], &rules, &mut out);
+        assert_eq!(out, []);
+        check_items(&[item("2025-03-01T16:04:10Z")], &rules, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].pointer, "/data/0/ended_at");
+        assert_eq!(out[0].actual, "1740845050 (3600 s earlier)");
     }
 
     #[test]
