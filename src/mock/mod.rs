@@ -1,10 +1,19 @@
-//! The reference mock: a wiremock server whose responder implements the List Batches
-//! contract over a deterministic dataset, with faults that can be switched on to make it
-//! drift. Used when no `CONTRACT_BASE_URL` is set, and by the harness's own tests.
+//! The reference mock: a wiremock server whose responder implements a suite's contract (its
+//! path, auth, headers, limits, cursors, backward paging, order parameter, filters, envelope
+//! and error style) over a deterministic dataset, with faults that can be switched on to make
+//! it drift. Used when no `CONTRACT_BASE_URL` is set, and by the harness's own tests.
+//!
+//! The dataset is the List Batches generator ([`dataset::generate`]) unless the suite names
+//! example items (`[mock] examples = "examples.json"`): then [`examples::generate`] multiplies
+//! them with fresh ids, order keys with ties, and the contract's filter values, so a suite
+//! written as data alone gets a conforming mock.
 
 pub mod dataset;
+pub mod examples;
 mod responder;
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -12,7 +21,10 @@ use url::Url;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
-use crate::contract::{AuthStyle, Contract};
+use crate::contract::{
+    AuthStyle, Backward, Contract, CursorSource, Direction, Envelope, ErrorStyle, Filter, KeyKind,
+    OrderParam,
+};
 use responder::Responder;
 pub use responder::{Family, Fault};
 
@@ -38,7 +50,33 @@ pub struct MockConfig {
     pub default_limit: u64,
     pub max_limit: u64,
     pub limit_param: String,
+    /// The smallest limit accepted.
+    pub min_limit: u64,
     pub cursor_param: String,
+    /// Where clients take the next cursor from; with `Token`, pages carry an opaque token at
+    /// `next_token` and the cursor parameter takes only such tokens.
+    pub cursor_source: CursorSource,
+    pub next_token: Option<String>,
+    /// Backward paging, when the contract has it.
+    pub backward: Option<Backward>,
+    /// The direction when no order parameter is sent.
+    pub order: Direction,
+    pub order_param: Option<OrderParam>,
+    pub order_key: String,
+    pub order_key_kind: KeyKind,
+    pub id_field: String,
+    /// Where the page's parts go.
+    pub envelope: Envelope,
+    /// The envelope's `object` value; empty: no `object` field.
+    pub envelope_object: String,
+    /// Headers every request must carry (only their presence is checked).
+    pub headers: BTreeMap<String, String>,
+    pub filters: Vec<Filter>,
+    pub error_style: ErrorStyle,
+    /// The prefix of made-up ids (examples dataset); unset: from each example's own id.
+    pub id_prefix: Option<String>,
+    /// The example items the dataset is made from; `None`: the List Batches generator.
+    pub examples: Option<Arc<Vec<Value>>>,
     /// Benign: pages hold half the limit (rounded up) while `has_more` stays true, as the
     /// contract allows ("the API may return fewer batches than the specified limit").
     pub short_pages: bool,
@@ -72,7 +110,23 @@ impl MockConfig {
             default_limit: contract.default_limit,
             max_limit: contract.max_limit,
             limit_param: contract.limit_param.clone(),
+            min_limit: contract.min_limit,
             cursor_param: contract.cursor_param.clone(),
+            cursor_source: contract.cursor_source,
+            next_token: contract.next_token.clone(),
+            backward: contract.backward.clone(),
+            order: contract.order,
+            order_param: contract.order_param.clone(),
+            order_key: contract.order_key.clone(),
+            order_key_kind: contract.order_key_kind,
+            id_field: contract.id_field.clone(),
+            envelope: contract.envelope.clone(),
+            envelope_object: contract.mock.envelope_object.clone(),
+            headers: contract.headers.clone(),
+            filters: contract.filters.clone(),
+            error_style: contract.mock.error_style,
+            id_prefix: contract.mock.id_prefix.clone(),
+            examples: None,
             short_pages: false,
             all_tied: false,
             live_every: None,
@@ -80,6 +134,12 @@ impl MockConfig {
             all_nullable_null: false,
             transient_every: None,
         }
+    }
+
+    /// Serves a dataset made from `examples` (see [`examples::generate`]) instead of batches.
+    pub fn examples(mut self, examples: Vec<Value>) -> Self {
+        self.examples = Some(Arc::new(examples));
+        self
     }
 
     pub fn seed(mut self, seed: u64) -> Self {
@@ -174,18 +234,24 @@ impl ReferenceMock {
         preludes: Vec<Mock>,
         listener: Option<std::net::TcpListener>,
     ) -> Self {
-        let mut items = dataset::generate(config.items, config.seed);
-        if config.all_tied {
-            for item in &mut items {
-                let created = item["created_at"].as_i64().unwrap_or(dataset::NEWEST);
-                dataset::shift_times(item, dataset::NEWEST - created);
+        let items = match &config.examples {
+            Some(examples) => examples::listing(&config, examples),
+            None => {
+                let mut items = dataset::generate(config.items, config.seed);
+                if config.all_tied {
+                    for item in &mut items {
+                        let created = item["created_at"].as_i64().unwrap_or(dataset::NEWEST);
+                        dataset::shift_times(item, dataset::NEWEST - created);
+                    }
+                }
+                if config.all_nullable_null {
+                    for item in &mut items {
+                        dataset::null_every_nullable(item);
+                    }
+                }
+                items
             }
-        }
-        if config.all_nullable_null {
-            for item in &mut items {
-                dataset::null_every_nullable(item);
-            }
-        }
+        };
         let listing = Arc::new(Mutex::new(items));
         let server = match listener {
             Some(listener) => MockServer::builder().listener(listener).start().await,
@@ -218,7 +284,7 @@ impl ReferenceMock {
         &self.config
     }
 
-    /// The listing it serves now, newest first.
+    /// The listing it serves now, newest first (whatever the contract's default order).
     pub fn items(&self) -> Vec<Value> {
         self.listing
             .lock()
@@ -234,5 +300,60 @@ impl ReferenceMock {
     /// The requests it has answered so far.
     pub async fn received(&self) -> Vec<wiremock::Request> {
         self.server.received_requests().await.unwrap_or_default()
+    }
+}
+
+/// The example items of `contract`'s suite, read from the file `[mock] examples` names beside
+/// `contract_path`; `None` when it names none (the List Batches generator serves). The error
+/// names the file and says what is wrong with it.
+pub fn load_examples(
+    contract_path: &Path,
+    contract: &Contract,
+) -> Result<Option<Vec<Value>>, String> {
+    let Some(name) = &contract.mock.examples else {
+        return Ok(None);
+    };
+    let path = contract_path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(name);
+    let shown = path.display();
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read the mock's examples {shown}: {e} (named by `[mock] examples` in {})",
+            contract_path.display()
+        )
+    })?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("the mock's examples {shown} are not JSON: {e}"))?;
+    let Value::Array(items) = value else {
+        return Err(format!(
+            "the mock's examples {shown} must hold a non-empty array of objects (found {})",
+            kind_of(&value)
+        ));
+    };
+    if items.is_empty() {
+        return Err(format!(
+            "the mock's examples {shown} must hold a non-empty array of objects (the array is empty)"
+        ));
+    }
+    if let Some((i, item)) = items.iter().enumerate().find(|(_, v)| !v.is_object()) {
+        return Err(format!(
+            "the mock's examples {shown} must hold a non-empty array of objects (item {i} is {})",
+            kind_of(item)
+        ));
+    }
+    Ok(Some(items))
+}
+
+/// A JSON value's kind, for messages.
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

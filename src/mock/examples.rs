@@ -1,0 +1,207 @@
+//! A deterministic listing made from a suite's example items: item `i` is example `i % n`
+//! with a fresh id, an order key (newest first, one key in five shared with the item before
+//! it), its other times moved by as much as its order key, and each filter's value in turn.
+
+use chrono::{DateTime, SecondsFormat};
+use serde_json::{Map, Value};
+
+use super::MockConfig;
+use super::dataset::{NEWEST, Rng};
+use crate::contract::KeyKind;
+
+/// The listing a mock built from `config` serves: [`generate`]d, then tied or nulled as the
+/// benign options say.
+pub fn listing(config: &MockConfig, examples: &[Value]) -> Vec<Value> {
+    let mut items = generate(config, examples, config.items, config.seed);
+    if config.all_tied {
+        let head = items.first().and_then(|item| key_of(config, item));
+        for item in &mut items {
+            if let (Some(head), Some(key)) = (head, key_of(config, item)) {
+                shift_times(config.order_key_kind, item, head - key);
+                item[&config.order_key] = key_value(config.order_key_kind, head);
+            }
+        }
+    }
+    if config.all_nullable_null {
+        // The mock has no schema: a field that some example leaves null may be null.
+        let nullable: Vec<&String> = examples
+            .iter()
+            .filter_map(Value::as_object)
+            .flat_map(|e| e.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k))
+            .collect();
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            for key in &nullable {
+                item.insert((*key).clone(), Value::Null);
+            }
+        }
+    }
+    items
+}
+
+/// `count` items made from `examples` (which must not be empty), newest first, the same for
+/// the same seed. Order keys are Unix seconds from 2025-11-24T13:16:40Z down, as the List
+/// Batches generator makes them; RFC 3339 keys add microseconds
+/// (`2025-11-24T13:16:40.123456Z`), and tied items carry exactly the same string.
+pub fn generate(config: &MockConfig, examples: &[Value], count: usize, seed: u64) -> Vec<Value> {
+    if examples.is_empty() {
+        return Vec::new();
+    }
+    let mut rng = Rng(seed);
+    let mut seconds = NEWEST;
+    let mut fraction = 0;
+    (0..count)
+        .map(|i| {
+            if i == 0 {
+                fraction = rng.below(1_000_000) as i64;
+            } else if rng.below(5) != 0 {
+                // One item in five shares its predecessor's key.
+                seconds -= 1 + rng.below(900) as i64;
+                fraction = rng.below(1_000_000) as i64;
+            }
+            let key = match config.order_key_kind {
+                KeyKind::Rfc3339 => seconds * 1_000_000 + fraction,
+                KeyKind::UnixSeconds | KeyKind::Integer => seconds,
+            };
+            let example = &examples[i % examples.len()];
+            let id = format!("{}{:016x}{:04x}", prefix(config, example), rng.next(), i);
+            make(config, example, i, id, key)
+        })
+        .collect()
+}
+
+/// A new item for live traffic: made from example `tick % n`, created `now` (Unix seconds).
+pub fn live_item(config: &MockConfig, examples: &[Value], tick: usize, now: i64) -> Value {
+    let example = &examples[tick % examples.len()];
+    let key = match config.order_key_kind {
+        KeyKind::Rfc3339 => now.saturating_mul(1_000_000),
+        KeyKind::UnixSeconds | KeyKind::Integer => now,
+    };
+    let id = format!("{}live{tick:06}", prefix(config, example));
+    make(config, example, tick, id, key)
+}
+
+/// The prefix of made-up ids: the contract's, else the example id's up to and including its
+/// last `_` or `-` (`file-`, `msgbatch_`), else `item_`.
+pub fn prefix(config: &MockConfig, example: &Value) -> String {
+    if let Some(prefix) = &config.id_prefix {
+        return prefix.clone();
+    }
+    example
+        .get(&config.id_field)
+        .and_then(Value::as_str)
+        .and_then(|id| id.rfind(['_', '-']).map(|end| id[..=end].to_owned()))
+        .unwrap_or_else(|| "item_".to_owned())
+}
+
+/// Item `i`: `example` with `id`, order key `key` (in [`key_of`]'s units), its other times moved
+/// alike, and the filter values of its turn.
+fn make(config: &MockConfig, example: &Value, i: usize, id: String, key: i64) -> Value {
+    let mut item = example.clone();
+    if !item.is_object() {
+        item = Value::Object(Map::new());
+    }
+    if let Some(own) = key_of(config, &item) {
+        shift_times(config.order_key_kind, &mut item, key - own);
+    }
+    item[&config.id_field] = id.into();
+    item[&config.order_key] = key_value(config.order_key_kind, key);
+    for filter in &config.filters {
+        if let Some(value) = filter.values.get(i % filter.values.len().max(1)) {
+            set_pointer(&mut item, &filter.field, value.clone().into());
+        }
+    }
+    item
+}
+
+/// An item's order key in the units keys are made in: seconds, or microseconds for RFC 3339.
+pub fn key_of(config: &MockConfig, item: &Value) -> Option<i64> {
+    let value = item.get(&config.order_key)?;
+    match config.order_key_kind {
+        KeyKind::UnixSeconds | KeyKind::Integer => value.as_i64(),
+        KeyKind::Rfc3339 => parse_micros(value.as_str()?),
+    }
+}
+
+/// An order key as the contract writes it.
+pub fn key_value(kind: KeyKind, key: i64) -> Value {
+    match kind {
+        KeyKind::UnixSeconds | KeyKind::Integer => key.into(),
+        KeyKind::Rfc3339 => format_micros(key).into(),
+    }
+}
+
+fn parse_micros(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_micros())
+}
+
+/// `2025-11-24T13:16:40.123456Z`.
+pub fn format_micros(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros).map_or_else(
+        || micros.to_string(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Micros, true),
+    )
+}
+
+/// Moves an item's times by `delta` (the key's units): integer `*_at` fields for Unix seconds,
+/// strings that parse as RFC 3339 for RFC 3339 keys; no time at all for plain integers.
+fn shift_times(kind: KeyKind, item: &mut Value, delta: i64) {
+    let Some(fields) = item.as_object_mut() else {
+        return;
+    };
+    for (key, value) in fields.iter_mut() {
+        match kind {
+            KeyKind::UnixSeconds => {
+                if let Some(t) = value.as_i64().filter(|_| key.ends_with("_at")) {
+                    *value = (t + delta).into();
+                }
+            }
+            KeyKind::Rfc3339 => {
+                if let Some(t) = value.as_str().and_then(parse_micros) {
+                    *value = format_micros(t + delta).into();
+                }
+            }
+            KeyKind::Integer => {}
+        }
+    }
+}
+
+/// Sets the value at JSON pointer `pointer`, making the objects on the way.
+pub fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
+    let mut at = target;
+    let keys: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some((last, path)) = keys.split_last() else {
+        *at = value;
+        return;
+    };
+    for key in path {
+        if !at.get(key).is_some_and(Value::is_object) {
+            if !at.is_object() {
+                *at = Value::Object(Map::new());
+            }
+            at[key.as_str()] = Value::Object(Map::new());
+        }
+        at = &mut at[key.as_str()];
+    }
+    if !at.is_object() {
+        *at = Value::Object(Map::new());
+    }
+    at[last.as_str()] = value;
+}
+
+/// Removes the value at JSON pointer `pointer`, if there is one; returns it.
+pub fn take_pointer(target: &mut Value, pointer: &str) -> Option<Value> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let parent = if parent.is_empty() {
+        Some(target)
+    } else {
+        target.pointer_mut(parent)
+    };
+    parent?.as_object_mut()?.remove(&last)
+}
