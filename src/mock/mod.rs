@@ -357,3 +357,474 @@ fn kind_of(value: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+/// Requests against a running mock, with the auth and headers its contract wants, for tests
+/// of the mock itself.
+#[cfg(test)]
+pub(crate) mod probe {
+    use serde_json::Value;
+
+    use super::ReferenceMock;
+    use crate::contract::AuthStyle;
+
+    pub struct Probe {
+        http: reqwest::Client,
+        url: String,
+        key: String,
+        auth: AuthStyle,
+        headers: Vec<(String, String)>,
+        cursor: String,
+        id: String,
+    }
+
+    impl Probe {
+        pub fn new(mock: &ReferenceMock) -> Self {
+            let config = mock.config();
+            // reqwest is built without a crypto provider; the harness's client installs ring.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Probe {
+                http: reqwest::Client::new(),
+                url: format!(
+                    "{}{}",
+                    mock.base_url().as_str().trim_end_matches('/'),
+                    config.path
+                ),
+                key: config.key.clone(),
+                auth: config.auth,
+                headers: config
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                cursor: config.cursor_param.clone(),
+                id: config.id_field.clone(),
+            }
+        }
+
+        /// `GET ?query` with the key and the required headers but those named in `omit`.
+        pub async fn get_omitting(&self, query: &str, omit: &[&str]) -> (u16, Value) {
+            let mut request = self.http.get(format!("{}?{query}", self.url));
+            if !omit.contains(&"key") {
+                request = match self.auth {
+                    AuthStyle::XApiKey => request.header("x-api-key", &self.key),
+                    AuthStyle::Bearer => request.bearer_auth(&self.key),
+                };
+            }
+            for (name, value) in &self.headers {
+                if !omit.contains(&name.as_str()) {
+                    request = request.header(name, value);
+                }
+            }
+            let response = request.send().await.expect("the mock answers");
+            let status = response.status().as_u16();
+            let bytes = response.bytes().await.expect("a body");
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
+        }
+
+        pub async fn get(&self, query: &str) -> (u16, Value) {
+            self.get_omitting(query, &[]).await
+        }
+
+        /// A page's ids, in order.
+        pub fn ids(&self, page: &Value) -> Vec<String> {
+            page["data"]
+                .as_array()
+                .expect("a page")
+                .iter()
+                .map(|item| item[&self.id].as_str().expect("an id").to_owned())
+                .collect()
+        }
+
+        /// Walks forward from `query` (which may be empty), taking the next cursor with `next`
+        /// from each page while `has_more` is true; every id seen, and the pages.
+        pub async fn walk(
+            &self,
+            query: &str,
+            next: impl Fn(&Value) -> Option<String>,
+        ) -> (Vec<String>, usize) {
+            let mut ids = Vec::new();
+            let mut pages = 0;
+            let mut cursor: Option<String> = None;
+            loop {
+                let q = match &cursor {
+                    Some(c) => format!("{query}&{}={c}", self.cursor),
+                    None => query.to_owned(),
+                };
+                let (status, page) = self.get(&q).await;
+                assert_eq!(status, 200, "{q}: {page}");
+                pages += 1;
+                assert!(pages < 2_000, "the walk does not end");
+                ids.extend(self.ids(&page));
+                if page["has_more"] != true {
+                    return (ids, pages);
+                }
+                cursor = Some(next(&page).expect("a next cursor"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::Value;
+
+    use super::probe::Probe;
+    use super::*;
+    use crate::contract::CursorSource;
+
+    fn fixture(name: &str) -> (Contract, PathBuf) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/mock")
+            .join(name)
+            .join("contract.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        (toml::from_str(&text).unwrap(), path)
+    }
+
+    /// The fixture's mock config, with its examples.
+    fn config(name: &str) -> MockConfig {
+        let (contract, path) = fixture(name);
+        let examples = load_examples(&path, &contract).unwrap().unwrap();
+        MockConfig::for_contract(&contract).examples(examples)
+    }
+
+    fn ids_of(items: &[Value]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn last_id(page: &Value) -> Option<String> {
+        page["last_id"].as_str().map(str::to_owned)
+    }
+
+    fn last_item(page: &Value) -> Option<String> {
+        page["data"].as_array()?.last()?["id"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    #[tokio::test]
+    async fn anthropic_like_suite_pages_both_ways_with_its_header_and_errors() {
+        let mock = ReferenceMock::start(config("anthropic")).await;
+        let probe = Probe::new(&mock);
+        let listing = ids_of(&mock.items());
+        assert_eq!(listing.len(), DEFAULT_ITEMS);
+        assert!(listing.iter().all(|id| id.starts_with("msgbatch_")));
+
+        // The required header, the key and the limits, refused in Anthropic's envelope.
+        let (status, body) = probe.get_omitting("limit=1", &["anthropic-version"]).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["type"], "error");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(
+            body["error"]["message"],
+            "anthropic-version: header is required"
+        );
+        assert!(body["request_id"].as_str().unwrap().starts_with("req_"));
+        let (status, body) = probe.get_omitting("limit=1", &["key"]).await;
+        assert_eq!(
+            (status, &body["error"]["type"]),
+            (401, &"authentication_error".into())
+        );
+        for limit in ["0", "1001", "x"] {
+            let (status, body) = probe.get(&format!("limit={limit}")).await;
+            assert_eq!(status, 400, "limit={limit}");
+            assert_eq!(body["error"]["type"], "invalid_request_error");
+        }
+        let (status, body) = probe.get("after_id=msgbatch_nope").await;
+        assert_eq!(
+            (status, &body["error"]["type"]),
+            (404, &"not_found_error".into())
+        );
+        let (status, _) = probe
+            .get(&format!("after_id={0}&before_id={0}", listing[3]))
+            .await;
+        assert_eq!(status, 400, "both cursors");
+
+        // A page: no `object`, RFC 3339 keys newest first, with ties as equal strings.
+        let (status, page) = probe.get("limit=1000").await;
+        assert_eq!(status, 200);
+        assert!(page.get("object").is_none(), "{page}");
+        assert_eq!(probe.ids(&page), listing);
+        let keys: Vec<&str> = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["created_at"].as_str().unwrap())
+            .collect();
+        assert!(
+            keys.iter().all(|k| k.len() == 27 && k.ends_with('Z')),
+            "{keys:?}"
+        );
+        let instants: Vec<i64> = keys
+            .iter()
+            .map(|k| {
+                chrono::DateTime::parse_from_rfc3339(k)
+                    .unwrap()
+                    .timestamp_micros()
+            })
+            .collect();
+        assert!(instants.windows(2).all(|w| w[0] >= w[1]));
+        assert!(keys.windows(2).any(|w| w[0] == w[1]), "ties");
+        // The example's other times moved with it: a day to expiry, as in the example.
+        let first = &page["data"][0];
+        let at =
+            |f: &str| chrono::DateTime::parse_from_rfc3339(first[f].as_str().unwrap()).unwrap();
+        assert_eq!((at("expires_at") - at("created_at")).num_hours(), 24);
+
+        // Forward by last_id, at limit 7.
+        let (ids, pages) = probe.walk("limit=7", last_id).await;
+        assert_eq!(ids, listing);
+        assert_eq!(pages, DEFAULT_ITEMS.div_ceil(7));
+
+        // Backward from the last page with before_id = first_id, each page in list order.
+        let (_, last_page) = probe
+            .get(&format!("limit=7&after_id={}", listing[DEFAULT_ITEMS - 8]))
+            .await;
+        assert_eq!(probe.ids(&last_page), listing[DEFAULT_ITEMS - 7..]);
+        let mut cursor = last_page["first_id"].as_str().unwrap().to_owned();
+        let mut back: Vec<Vec<String>> = Vec::new();
+        loop {
+            let (status, page) = probe.get(&format!("limit=7&before_id={cursor}")).await;
+            assert_eq!(status, 200, "{page}");
+            let ids = probe.ids(&page);
+            assert_eq!(page["first_id"], ids[0].as_str());
+            assert_eq!(page["last_id"], ids[ids.len() - 1].as_str());
+            back.push(ids);
+            if page["has_more"] != true {
+                break;
+            }
+            cursor = page["first_id"].as_str().unwrap().to_owned();
+        }
+        let walked: Vec<String> = back.into_iter().rev().flatten().collect();
+        assert_eq!(walked, listing[..DEFAULT_ITEMS - 7]);
+        // The page before the head is empty.
+        let (_, head) = probe
+            .get(&format!("limit=7&before_id={}", listing[0]))
+            .await;
+        assert_eq!(head["data"], serde_json::json!([]));
+        assert_eq!(
+            (&head["has_more"], &head["first_id"]),
+            (&false.into(), &Value::Null)
+        );
+        // Round trip: after X, then before that page's first id, ends with X.
+        let x = &listing[40];
+        let (_, q) = probe.get(&format!("limit=7&after_id={x}")).await;
+        let (_, r) = probe
+            .get(&format!(
+                "limit=7&before_id={}",
+                q["first_id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(probe.ids(&r), listing[34..41]);
+    }
+
+    #[tokio::test]
+    async fn files_like_suite_orders_filters_and_defaults_to_ten_thousand() {
+        let mock = ReferenceMock::start(config("files")).await;
+        let probe = Probe::new(&mock);
+        let items = mock.items();
+        let listing = ids_of(&items);
+        assert!(listing.iter().all(|id| id.starts_with("file-")));
+
+        let (status, page) = probe.get("").await;
+        assert_eq!(status, 200);
+        assert_eq!(page["object"], "list");
+        assert_eq!(page["has_more"], false);
+        assert_eq!(probe.ids(&page), listing, "one page of every item");
+        let (_, asc) = probe.get("order=asc").await;
+        let reversed: Vec<String> = listing.iter().rev().cloned().collect();
+        assert_eq!(probe.ids(&asc), reversed, "asc is desc reversed, ties too");
+        let (_, desc) = probe.get("order=desc").await;
+        assert_eq!(probe.ids(&desc), listing);
+        let (status, body) = probe.get("order=sideways").await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["param"], "order");
+        assert_eq!(probe.walk("limit=7&order=asc", last_item).await.0, reversed);
+        assert_eq!(probe.walk("limit=7", last_item).await.0, listing);
+
+        // Filters: exactly the matching items, in order, in both directions and across pages.
+        let batch: Vec<String> = items
+            .iter()
+            .filter(|i| i["purpose"] == "batch")
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(batch.len(), DEFAULT_ITEMS.div_ceil(3));
+        let (_, filtered) = probe.get("purpose=batch").await;
+        assert_eq!(probe.ids(&filtered), batch);
+        assert_eq!(
+            probe.walk("limit=7&purpose=batch", last_item).await.0,
+            batch
+        );
+        let batch_asc: Vec<String> = batch.iter().rev().cloned().collect();
+        let walked = probe
+            .walk("limit=5&purpose=batch&order=asc", last_item)
+            .await
+            .0;
+        assert_eq!(walked, batch_asc);
+        let (status, none) = probe.get("purpose=nothing").await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (&none["data"], &none["has_more"]),
+            (&serde_json::json!([]), &false.into())
+        );
+        assert_eq!(none["first_id"], Value::Null);
+
+        // Items keep their example's fields and move their times along.
+        let first = &items[0];
+        assert_eq!(first["object"], "file");
+        assert_eq!(
+            first["expires_at"].as_i64().unwrap() - first["created_at"].as_i64().unwrap(),
+            1_614_282_185 - 1_613_677_385
+        );
+        let (status, body) = probe.get("limit=0").await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body["error"]["message"],
+            "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead."
+        );
+    }
+
+    /// The files fixture with an opaque next-page token at `/next`.
+    fn token_config() -> MockConfig {
+        let mut config = config("files");
+        config.cursor_source = CursorSource::Token;
+        config.next_token = Some("/next".into());
+        config
+    }
+
+    fn next_token(page: &Value) -> Option<String> {
+        page["next"].as_str().map(str::to_owned)
+    }
+
+    #[tokio::test]
+    async fn token_cursors_walk_the_listing_and_unknown_tokens_are_refused() {
+        let mock = ReferenceMock::start(token_config()).await;
+        let probe = Probe::new(&mock);
+        let listing = ids_of(&mock.items());
+        assert_eq!(probe.walk("limit=9", next_token).await.0, listing);
+        let (_, last) = probe.get("limit=300").await;
+        assert_eq!(last["next"], Value::Null, "no token on the last page");
+        let (status, _) = probe.get(&format!("after={}", listing[3])).await;
+        assert_eq!(status, 400, "an id is no token");
+        let (status, _) = probe
+            .get(&format!("after=pt1{}", "66696c652d6e6f6e65"))
+            .await;
+        assert_eq!(status, 404, "a token of an unknown item");
+
+        let mock = ReferenceMock::start(token_config().fault(Fault::CursorTokenReused)).await;
+        let probe = Probe::new(&mock);
+        let (_, one) = probe.get("limit=9").await;
+        let token = next_token(&one).unwrap();
+        let (_, two) = probe.get(&format!("limit=9&after={token}")).await;
+        assert_eq!(
+            next_token(&two),
+            Some(token),
+            "page 2 hands out page 1's token"
+        );
+    }
+
+    #[tokio::test]
+    async fn benign_options_work_on_an_examples_suite() {
+        let mock = ReferenceMock::start(
+            config("anthropic")
+                .items(60)
+                .all_tied()
+                .all_nullable_null()
+                .short_pages()
+                .additive_fields()
+                .live_every(4),
+        )
+        .await;
+        let items = mock.items();
+        assert!(
+            items
+                .iter()
+                .all(|i| i["created_at"] == items[0]["created_at"])
+        );
+        assert!(
+            items
+                .iter()
+                .all(|i| i["ended_at"].is_null() && i["results_url"].is_null())
+        );
+        let probe = Probe::new(&mock);
+        let (_, page) = probe.get("limit=7").await;
+        assert_eq!(page["data"].as_array().unwrap().len(), 4, "short pages");
+        assert_eq!(page["data"][0]["priority"], "standard");
+        let (ids, _) = probe.walk("limit=7", last_id).await;
+        assert!(ids.len() >= 60);
+        assert!(mock.items().len() > 60, "live items at the head");
+        assert!(
+            mock.items()[0]["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("msgbatch_live")
+        );
+    }
+
+    #[tokio::test]
+    async fn backward_and_filter_faults_show_on_the_wire() {
+        let listing = |mock: &ReferenceMock| ids_of(&mock.items());
+        let mock =
+            ReferenceMock::start(config("anthropic").fault(Fault::BackwardPageReversed)).await;
+        let ids = listing(&mock);
+        let (_, page) = Probe::new(&mock)
+            .get(&format!("limit=7&before_id={}", ids[14]))
+            .await;
+        let reversed: Vec<String> = ids[7..14].iter().rev().cloned().collect();
+        assert_eq!(Probe::new(&mock).ids(&page), reversed);
+
+        let mock = ReferenceMock::start(config("files").fault(Fault::FilterLeaksOne)).await;
+        let probe = Probe::new(&mock);
+        let (_, one) = probe.get("limit=7&purpose=batch").await;
+        assert!(
+            one["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["purpose"] == "batch")
+        );
+        let (_, two) = probe
+            .get(&format!(
+                "limit=7&purpose=batch&after={}",
+                last_item(&one).unwrap()
+            ))
+            .await;
+        assert_ne!(two["data"][1]["purpose"], "batch", "the leak is on page 2");
+    }
+
+    #[test]
+    fn examples_that_cannot_be_used_are_named_with_what_is_wrong() {
+        let (contract, _) = fixture("files");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contract.toml");
+        let err = load_examples(&path, &contract).unwrap_err();
+        assert!(
+            err.contains("cannot read") && err.contains("examples.json"),
+            "{err}"
+        );
+        for (text, says) in [
+            ("{", "not JSON"),
+            ("{}", "found an object"),
+            ("[]", "the array is empty"),
+            ("[{}, 3]", "item 1 is a number"),
+        ] {
+            std::fs::write(dir.path().join("examples.json"), text).unwrap();
+            let err = load_examples(&path, &contract).unwrap_err();
+            assert!(
+                err.contains(says) && err.contains("examples.json"),
+                "{text}: {err}"
+            );
+        }
+        let mut none = contract.clone();
+        none.mock.examples = None;
+        assert_eq!(load_examples(&path, &none), Ok(None));
+    }
+}
