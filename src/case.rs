@@ -595,7 +595,7 @@ fn validate_contract(path: &Path, c: Contract) -> Result<Contract, LoadError> {
         ("envelope.last_id", e.last_id.as_str(), true),
     ];
     for (key, pointer, may_be_absent) in pointers {
-        if !pointer.starts_with('/') && !(may_be_absent && pointer.is_empty()) {
+        if !(pointer.starts_with('/') || may_be_absent && pointer.is_empty()) {
             let absent = if may_be_absent {
                 ", or \"\" when the scheme has no such field"
             } else {

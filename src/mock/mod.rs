@@ -358,15 +358,15 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// Requests against a running mock, with the auth and headers its contract wants, for tests
-/// of the mock itself.
-#[cfg(test)]
-pub(crate) mod probe {
+/// Requests against a running mock, with the key and the headers its contract wants: a small
+/// client for tests of the mock itself (it panics on what it cannot use).
+pub mod probe {
     use serde_json::Value;
 
     use super::ReferenceMock;
     use crate::contract::AuthStyle;
 
+    /// A client of one mock.
     pub struct Probe {
         http: reqwest::Client,
         url: String,

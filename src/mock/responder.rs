@@ -733,8 +733,11 @@ impl Responder {
             filters.iter().all(
                 |(field, wanted)| match crate::contract::pointer(item, field) {
                     Some(Value::String(s)) => s == wanted,
-                    Some(other) => other.to_string() == *wanted,
-                    None => false,
+                    Some(Value::Number(n)) => {
+                        wanted.parse::<serde_json::Number>().ok().as_ref() == Some(n)
+                    }
+                    Some(Value::Bool(b)) => *wanted == if *b { "true" } else { "false" },
+                    _ => false,
                 },
             )
         };
