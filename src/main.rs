@@ -42,7 +42,10 @@ serve options (the reference mock as a local server; Ctrl-C stops it):
   --seed N         dataset seed (default: 20251124)
   --key KEY        the key it accepts (default: lc-reference-mock-key)
   --auth STYLE     x-api-key or bearer (default: the contract's, x-api-key; OpenAI SDKs send bearer)
-  --contract FILE  a contract.toml (default: the shipped List Batches contract)
+  --suite NAME     serve the suite in the cases folder's NAME/contract.toml, with its examples
+                   (default, and `list_batches`: the shipped List Batches contract)
+  --cases DIR      where --suite looks (default: $CONTRACT_CASES_DIR, else ./cases)
+  --contract FILE  a contract.toml (its examples are read beside it)
 ";
 
 /// The shipped List Batches contract, what `serve` implements unless told otherwise.
@@ -147,6 +150,8 @@ impl Flags {
 /// What `serve` was asked for.
 struct Serve {
     port: u16,
+    /// The suite's name, for the startup line.
+    suite: String,
     config: MockConfig,
     /// Whether `--key` was given: a chosen key is not printed.
     own_key: bool,
@@ -196,9 +201,21 @@ fn serve(args: Vec<String>) -> ExitCode {
     } else {
         config.key.clone()
     };
+    let headers: String = config
+        .headers
+        .iter()
+        .map(|(name, value)| format!(" and `{name}: {value}`"))
+        .collect();
     eprintln!(
-        "list-contract serve: {} batches (seed {}) at {base}{}, newest first; send `{header}` (KEY: {key}); Ctrl-C stops it",
-        config.items, config.seed, config.path
+        "list-contract serve: suite {}, {} items (seed {}) at {base}{}, {} first; send `{header}` (KEY: {key}){headers}; Ctrl-C stops it",
+        serve.suite,
+        config.items,
+        config.seed,
+        config.path,
+        match config.order {
+            list_contract::contract::Direction::Desc => "newest",
+            list_contract::contract::Direction::Asc => "oldest",
+        }
     );
     // The server runs on the runtime's threads; this one only keeps the process alive.
     loop {
@@ -213,6 +230,8 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     let mut key: Option<String> = None;
     let mut auth: Option<AuthStyle> = None;
     let mut contract_file: Option<PathBuf> = None;
+    let mut suite: Option<String> = None;
+    let mut cases: Option<PathBuf> = None;
     let mut args = Flags(args.into_iter());
     while let Some((_, flag, inline)) = args.next_flag() {
         let mut value = |name: &str| args.value(name, &inline);
@@ -243,15 +262,49 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
                 )
             }
             "--contract" => contract_file = Some(PathBuf::from(value("--contract")?)),
+            "--suite" => suite = Some(value("--suite")?),
+            "--cases" => cases = Some(PathBuf::from(value("--cases")?)),
             other => return Err(format!("serve: unknown option `{other}`")),
         }
     }
-    let contract: Contract = match &contract_file {
-        Some(path) => list_contract::case::parse_file(path).map_err(|e| e.to_string())?,
-        None => toml::from_str(LIST_BATCHES_CONTRACT)
-            .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
+    let file = match (contract_file, suite.as_deref()) {
+        (Some(_), Some(_)) => return Err("serve: give --suite or --contract, not both".into()),
+        (Some(file), None) => Some(file),
+        (None, None | Some("list_batches")) => None,
+        (None, Some(name)) => {
+            let dir = cases
+                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from("cases"));
+            let file = dir.join(name).join(list_contract::case::CONTRACT_FILE);
+            if !file.is_file() {
+                return Err(format!(
+                    "--suite {name}: no {} (a suite is a folder of --cases DIR, $CONTRACT_CASES_DIR or ./cases)",
+                    file.display()
+                ));
+            }
+            Some(file)
+        }
     };
+    let (contract, examples): (Contract, _) = match &file {
+        Some(path) => {
+            let contract = list_contract::case::parse_file(path).map_err(|e| e.to_string())?;
+            let examples = list_contract::mock::load_examples(path, &contract)?;
+            (contract, examples)
+        }
+        None => (
+            toml::from_str(LIST_BATCHES_CONTRACT)
+                .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
+            None,
+        ),
+    };
+    let suite = suite.unwrap_or_else(|| match &file {
+        Some(path) => path.display().to_string(),
+        None => "list_batches".to_owned(),
+    });
     let mut config = MockConfig::for_contract(&contract).items(items).seed(seed);
+    if let Some(examples) = examples {
+        config = config.examples(examples);
+    }
     if let Some(auth) = auth {
         config = config.auth(auth);
     }
@@ -259,6 +312,7 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));
     Ok(Serve {
         port,
+        suite,
         config,
         own_key,
     })
