@@ -6,7 +6,11 @@ mod common;
 
 use std::io::Read;
 
-use common::{check, list_contract, root, serve, text};
+use common::{check, fixture, list_contract, mock_config, root, serve, text};
+use list_contract::contract::{Contract, CursorSource, pointer};
+use list_contract::mock::probe::Probe as Client;
+use list_contract::mock::{Fault, MockConfig, ReferenceMock};
+use serde_json::Value;
 
 #[test]
 fn serve_suite_serves_a_data_only_suite_with_its_examples_and_headers() {
@@ -118,4 +122,156 @@ fn a_suite_whose_examples_cannot_be_used_fails_the_run_naming_the_file() {
     let out = check(&[("CONTRACT_CASES_DIR", cases)], &[]);
     assert_ne!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("broken::limit_7"), "{}", text(&out));
+}
+
+/// What a client sees of a mock through a fixed set of requests that exercise every part of
+/// `contract`: pages at several limits, a walk that follows the contract's cursor (and the
+/// probe after it), a walk at the maximum limit, invalid limits and cursors, missing and wrong
+/// keys and headers, backward pages, the other order and each filter.
+async fn transcript(mock: &ReferenceMock, contract: &Contract) -> Vec<String> {
+    let probe = Client::new(mock);
+    let ids: Vec<String> = mock
+        .items()
+        .iter()
+        .map(|i| i[&contract.id_field].as_str().unwrap().to_owned())
+        .collect();
+    let limit = &contract.limit_param;
+    let mut queries: Vec<(String, Vec<&str>)> = vec![
+        (String::new(), vec![]),
+        (format!("{limit}=1"), vec![]),
+        (format!("{limit}=7"), vec![]),
+        (format!("{limit}=0"), vec![]),
+        (format!("{limit}=-1"), vec![]),
+        (format!("{limit}=x"), vec![]),
+        (format!("{limit}={}", contract.max_limit + 1), vec![]),
+        (
+            format!("{}=nothing_like_an_id", contract.cursor_param),
+            vec![],
+        ),
+        (format!("{limit}=1"), vec!["key"]),
+    ];
+    for header in contract.headers.keys() {
+        queries.push((format!("{limit}=1"), vec![header.as_str()]));
+    }
+    if let Some(backward) = &contract.backward {
+        for at in [14, ids.len() - 7, 0] {
+            queries.push((format!("{limit}=7&{}={}", backward.param, ids[at]), vec![]));
+        }
+    }
+    if let Some(order) = &contract.order_param {
+        queries.push((format!("{limit}=7&{}={}", order.name, order.asc), vec![]));
+        queries.push((format!("{}=sideways", order.name), vec![]));
+    }
+    for filter in &contract.filters {
+        let wide = contract.max_limit.min(100);
+        queries.push((
+            format!("{limit}={wide}&{}={}", filter.param, filter.values[0]),
+            vec![],
+        ));
+        // An empty listing.
+        queries.push((format!("{}=no_such_value", filter.param), vec![]));
+    }
+    let mut seen = Vec::new();
+    let show = |q: &str, (status, mime, body): (u16, Option<String>, Vec<u8>)| {
+        format!("{q}: {status} {mime:?} {}", String::from_utf8_lossy(&body))
+    };
+    for (query, omit) in &queries {
+        seen.push(show(query, probe.send(query, omit).await));
+    }
+    let wrong = Client::new(mock).key("sk-wrong");
+    seen.push(show(
+        "wrong key",
+        wrong.send(&format!("{limit}=1"), &[]).await,
+    ));
+    for size in [7, contract.max_limit.min(100)] {
+        let mut cursor: Option<String> = None;
+        for _ in 0..60 {
+            let query = match &cursor {
+                Some(c) => format!("{limit}={size}&{}={c}", contract.cursor_param),
+                None => format!("{limit}={size}"),
+            };
+            let reply = probe.send(&query, &[]).await;
+            let page: Value = serde_json::from_slice(&reply.2).unwrap_or(Value::Null);
+            seen.push(show(&query, reply));
+            let next = match contract.cursor_source {
+                CursorSource::LastItem => contract
+                    .envelope
+                    .items(&page)
+                    .and_then(|d| d.last())
+                    .and_then(|i| i.get(&contract.id_field))
+                    .cloned(),
+                CursorSource::LastId => pointer(&page, &contract.envelope.last_id).cloned(),
+                CursorSource::Token => {
+                    pointer(&page, contract.next_token.as_deref().unwrap_or("")).cloned()
+                }
+            };
+            let Some(next) = next.as_ref().and_then(Value::as_str) else {
+                break;
+            };
+            let more = contract.envelope.has_more(&page) == Some(true);
+            cursor = Some(next.to_owned());
+            if !more {
+                // The probe after the last page.
+                let query = format!("{limit}={size}&{}={next}", contract.cursor_param);
+                seen.push(show(&query, probe.send(&query, &[]).await));
+                break;
+            }
+        }
+    }
+    seen
+}
+
+/// The suites the mock's tests know: List Batches, the two fixtures, and the Files fixture
+/// with an opaque next-page token.
+fn every_suite() -> Vec<(&'static str, Contract, MockConfig)> {
+    let (anthropic, anthropic_mock) = fixture("anthropic");
+    let (files, files_mock) = fixture("files");
+    let mut token = files.clone();
+    token.cursor_source = CursorSource::Token;
+    token.next_token = Some("/next".into());
+    let token_mock = MockConfig {
+        cursor_source: CursorSource::Token,
+        next_token: Some("/next".into()),
+        ..files_mock.clone()
+    };
+    vec![
+        (
+            "list_batches",
+            common::cases()[0].contract.as_ref().clone(),
+            mock_config(),
+        ),
+        ("anthropic", anthropic, anthropic_mock),
+        ("files", files, files_mock),
+        ("files with tokens", token, token_mock),
+    ]
+}
+
+/// Every fault that applies to a suite changes what a client of that suite sees: the faults
+/// work by the contract's names, not List Batches'. (`Hang` is left out: it only delays.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_fault_that_applies_to_a_suite_shows_on_its_wire() {
+    let mut runs = tokio::task::JoinSet::new();
+    for (name, contract, config) in every_suite() {
+        let good = ReferenceMock::start(config.clone()).await;
+        let expected = std::sync::Arc::new(transcript(&good, &contract).await);
+        let applying: Vec<Fault> = Fault::ALL
+            .into_iter()
+            .filter(|f| *f != Fault::Hang && f.applies_to(&contract))
+            .collect();
+        assert!(
+            applying.len() > 40,
+            "{name}: only {} faults apply",
+            applying.len()
+        );
+        for fault in applying {
+            let (contract, config, expected) = (contract.clone(), config.clone(), expected.clone());
+            runs.spawn(async move {
+                let bad = ReferenceMock::start(config.fault(fault)).await;
+                let silent = transcript(&bad, &contract).await == *expected;
+                silent.then(|| format!("{name}: {fault:?}"))
+            });
+        }
+    }
+    let silent: Vec<String> = runs.join_all().await.into_iter().flatten().collect();
+    assert!(silent.is_empty(), "faults that change nothing: {silent:#?}");
 }

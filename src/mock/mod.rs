@@ -401,8 +401,15 @@ pub mod probe {
             }
         }
 
-        /// `GET ?query` with the key and the required headers but those named in `omit`.
-        pub async fn get_omitting(&self, query: &str, omit: &[&str]) -> (u16, Value) {
+        /// The same client with another key.
+        pub fn key(mut self, key: &str) -> Self {
+            self.key = key.to_owned();
+            self
+        }
+
+        /// `GET ?query` with the key and the required headers but those named in `omit`: the
+        /// status, the `Content-Type` and the body as sent.
+        pub async fn send(&self, query: &str, omit: &[&str]) -> (u16, Option<String>, Vec<u8>) {
             let mut request = self.http.get(format!("{}?{query}", self.url));
             if !omit.contains(&"key") {
                 request = match self.auth {
@@ -417,7 +424,19 @@ pub mod probe {
             }
             let response = request.send().await.expect("the mock answers");
             let status = response.status().as_u16();
+            let mime = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let bytes = response.bytes().await.expect("a body");
+            (status, mime, bytes.to_vec())
+        }
+
+        /// `GET ?query` with the key and the required headers but those named in `omit`; the
+        /// body as JSON (`null` when it is none).
+        pub async fn get_omitting(&self, query: &str, omit: &[&str]) -> (u16, Value) {
+            let (status, _, bytes) = self.send(query, omit).await;
             (
                 status,
                 serde_json::from_slice(&bytes).unwrap_or(Value::Null),

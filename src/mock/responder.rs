@@ -411,7 +411,7 @@ impl Fault {
     /// Every other fault works by the contract's names (id field, order key, envelope pointers,
     /// parameters) and applies wherever the contract has the feature it breaks: an envelope
     /// field (`first_id`, `last_id`, `object`), `[backward]`, `[order_param]`, `[[filters]]`,
-    /// a token cursor, required `headers`, an RFC 3339 or integer order key, `x-api-key` auth
+    /// a token cursor (and `EmptyPageStaleIds` only without one), required `headers`, an RFC 3339 or integer order key, `x-api-key` auth
     /// (for `BearerOnly`), a minimum limit of 1 or more, a default limit other than 50, and a
     /// maximum limit below the default listing of 257 items (`MaxLimitSkipsOne`).
     pub fn applies_to(self, contract: &Contract) -> bool {
@@ -439,8 +439,11 @@ impl Fault {
             }
             CreatedAtAsString => contract.order_key_kind != KeyKind::Rfc3339,
             TimesAsIntegers => contract.order_key_kind == KeyKind::Rfc3339,
-            MissingFirstLastId | EmptyPageStaleIds => {
-                envelope.first_id().is_some() || envelope.last_id().is_some()
+            MissingFirstLastId => envelope.first_id().is_some() || envelope.last_id().is_some(),
+            // A token walk never asks past its last page: no empty page follows a cursor.
+            EmptyPageStaleIds => {
+                (envelope.first_id().is_some() || envelope.last_id().is_some())
+                    && contract.cursor_source != CursorSource::Token
             }
             WrongFirstId | FirstIdNull => envelope.first_id().is_some(),
             WrongLastId => envelope.last_id().is_some(),
@@ -767,8 +770,13 @@ impl Responder {
         param: &str,
         token: bool,
     ) -> Result<usize, Refusal> {
+        let crash =
+            || Box::new(ResponseTemplate::new(500).set_body_string("Internal Server Error"));
         let decoded;
         let id = if token {
+            if self.has(Fault::UnknownAfterCrashes) && id_of_token(cursor).is_none() {
+                return Err(crash());
+            }
             decoded = id_of_token(cursor).ok_or_else(|| {
                 Box::new(self.error(
                     400,
@@ -785,9 +793,7 @@ impl Responder {
             return Ok(k);
         }
         if self.has(Fault::UnknownAfterCrashes) {
-            return Err(Box::new(
-                ResponseTemplate::new(500).set_body_string("Internal Server Error"),
-            ));
+            return Err(crash());
         }
         let noun = if self.config.examples.is_some() {
             "object"
