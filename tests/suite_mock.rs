@@ -240,9 +240,9 @@ fn every_suite() -> Vec<(&'static str, Contract, MockConfig)> {
             common::cases()[0].contract.as_ref().clone(),
             mock_config(),
         ),
-        ("anthropic", anthropic, anthropic_mock),
-        ("files", files, files_mock),
-        ("files with tokens", token, token_mock),
+        ("anthropic", anthropic, anthropic_mock.items(120)),
+        ("files", files, files_mock.items(120)),
+        ("files with tokens", token, token_mock.items(120)),
     ]
 }
 
