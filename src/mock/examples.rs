@@ -205,3 +205,117 @@ pub fn take_pointer(target: &mut Value, pointer: &str) -> Option<Value> {
     };
     parent?.as_object_mut()?.remove(&last)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::{Filter, list_batches};
+
+    fn config(kind: KeyKind) -> MockConfig {
+        let mut config = MockConfig::for_contract(&list_batches());
+        config.order_key_kind = kind;
+        config.filters = vec![Filter {
+            param: "purpose".into(),
+            field: "/meta/purpose".into(),
+            values: vec!["batch".into(), "vision".into()],
+        }];
+        config
+    }
+
+    fn examples() -> Vec<Value> {
+        vec![
+            json!({"id": "file-abc", "created_at": 1_600_000_000, "expires_at": 1_600_000_600,
+                   "done_at": "x", "size": 5}),
+            json!({"id": "plain", "created_at": 1_600_000_000, "expires_at": null}),
+        ]
+    }
+
+    #[test]
+    fn deterministic_unique_newest_first_with_ties_and_filter_values_in_turn() {
+        let config = config(KeyKind::UnixSeconds);
+        let a = generate(&config, &examples(), 300, 7);
+        assert_eq!(a, generate(&config, &examples(), 300, 7));
+        assert_ne!(a, generate(&config, &examples(), 300, 8));
+        let ids: std::collections::HashSet<&str> =
+            a.iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 300);
+        let keys: Vec<i64> = a
+            .iter()
+            .map(|i| i["created_at"].as_i64().unwrap())
+            .collect();
+        assert_eq!(keys[0], NEWEST);
+        assert!(keys.windows(2).all(|w| w[0] >= w[1]));
+        assert!(keys.windows(2).any(|w| w[0] == w[1]), "ties");
+        assert_eq!(a[0]["meta"]["purpose"], "batch");
+        assert_eq!(a[1]["meta"]["purpose"], "vision");
+        assert_eq!(a[2]["meta"]["purpose"], "batch");
+        // Other fields kept; `*_at` integers moved with the key; ids prefixed per example.
+        assert_eq!(a[0]["size"], 5);
+        assert_eq!(a[0]["done_at"], "x");
+        assert_eq!(a[0]["expires_at"].as_i64().unwrap(), NEWEST + 600);
+        assert!(a[1]["expires_at"].is_null());
+        assert!(a[0]["id"].as_str().unwrap().starts_with("file-"));
+        assert!(a[1]["id"].as_str().unwrap().starts_with("item_"));
+        assert_eq!(a[0]["id"].as_str().unwrap().len(), "file-".len() + 20);
+    }
+
+    #[test]
+    fn rfc3339_keys_carry_microseconds_and_ties_are_equal_strings() {
+        let config = config(KeyKind::Rfc3339);
+        let examples = vec![
+            json!({"id": "msgbatch_01", "created_at": "2024-09-24T18:37:24.100435Z",
+            "ended_at": "2024-09-24T19:37:24Z", "archived_at": null}),
+        ];
+        let a = generate(&config, &examples, 100, 1);
+        let keys: Vec<&str> = a
+            .iter()
+            .map(|i| i["created_at"].as_str().unwrap())
+            .collect();
+        assert!(keys[0].starts_with("2025-11-24T13:16:40."), "{}", keys[0]);
+        assert!(keys.iter().all(|k| k.len() == 27 && k.ends_with('Z')));
+        let micros: Vec<i64> = keys.iter().map(|k| parse_micros(k).unwrap()).collect();
+        assert!(micros.windows(2).all(|w| w[0] >= w[1]));
+        assert!(
+            keys.windows(2).any(|w| w[0] == w[1]),
+            "ties are equal strings"
+        );
+        let ended = parse_micros(a[5]["ended_at"].as_str().unwrap()).unwrap();
+        let created = parse_micros(keys[5]).unwrap();
+        assert_eq!(
+            ended - created,
+            3_600_000_000 - 100_435,
+            "moved by as much as the key"
+        );
+        assert!(a[0]["archived_at"].is_null());
+        assert!(a[0]["id"].as_str().unwrap().starts_with("msgbatch_"));
+    }
+
+    #[test]
+    fn the_contract_s_prefix_wins_and_integer_keys_move_no_times() {
+        let mut config = config(KeyKind::Integer);
+        config.id_prefix = Some("asst_".into());
+        let a = generate(&config, &examples(), 3, 1);
+        assert!(
+            a.iter()
+                .all(|i| i["id"].as_str().unwrap().starts_with("asst_"))
+        );
+        assert_eq!(a[0]["created_at"], NEWEST);
+        assert_eq!(a[0]["expires_at"], 1_600_000_600, "no time moved");
+        let live = live_item(&config, &examples(), 3, 1_800_000_000);
+        assert_eq!(live["id"], "asst_live000003");
+        assert_eq!(live["created_at"], 1_800_000_000);
+    }
+
+    #[test]
+    fn pointers_are_set_and_taken_through_nested_objects() {
+        let mut v = json!({"a": {"b": 1}});
+        set_pointer(&mut v, "/a/c/d", json!(2));
+        set_pointer(&mut v, "/x~1y", json!(3));
+        assert_eq!(v, json!({"a": {"b": 1, "c": {"d": 2}}, "x/y": 3}));
+        assert_eq!(take_pointer(&mut v, "/a/c/d"), Some(json!(2)));
+        assert_eq!(take_pointer(&mut v, "/nope"), None);
+        assert_eq!(v, json!({"a": {"b": 1, "c": {}}, "x/y": 3}));
+    }
+}
