@@ -77,6 +77,29 @@ fn serve_suite_list_batches_is_the_shipped_contract_and_an_unknown_suite_is_name
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("17 passed; 0 failed"), "{}", text(&out));
 
+    // --contract reads the examples beside the file.
+    let files = root().join("tests/fixtures/mock/files/contract.toml");
+    let (_server, base, _stderr) = serve(&["--contract", files.to_str().unwrap()]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let page: Value = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{base}/v1/files?purpose=batch&limit=2"))
+            .bearer_auth(list_contract::mock::DEFAULT_KEY)
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+    });
+    assert!(
+        page["data"][0]["id"].as_str().unwrap().starts_with("file-"),
+        "{page}"
+    );
+    assert_eq!(page["data"][1]["purpose"], "batch");
+
     let out = list_contract(
         &[],
         &["serve", "--suite", "no_such_suite", "--cases", "/nowhere"],

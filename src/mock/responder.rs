@@ -120,7 +120,8 @@ pub enum Fault {
     EmptyPageLies,
     /// Empty pages repeat the cursor as `first_id` and `last_id`.
     EmptyPageStaleIds,
-    /// The listing is served oldest first.
+    /// The listing is served oldest first (on a suite with an `order` parameter: in the
+    /// other direction than asked).
     OldestFirst,
     /// The second and third items of every page are swapped (a sort applied to part of it).
     UnsortedPage,
