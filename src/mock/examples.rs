@@ -103,6 +103,16 @@ fn make(config: &MockConfig, example: &Value, i: usize, id: String, key: i64) ->
     if let Some(own) = key_of(config, &item) {
         shift_times(config.order_key_kind, &mut item, key - own);
     }
+    // Strings that name the example's id (`results_url`) name the new one (ids too short
+    // to be told from other text are left alone).
+    let own_id = example.get(&config.id_field).and_then(Value::as_str);
+    if let (Some(own_id), Some(fields)) = (own_id.filter(|i| i.len() >= 4), item.as_object_mut()) {
+        for value in fields.values_mut() {
+            if let Some(text) = value.as_str().filter(|t| t.contains(own_id)) {
+                *value = text.replace(own_id, &id).into();
+            }
+        }
+    }
     item[&config.id_field] = id.into();
     item[&config.order_key] = key_value(config.order_key_kind, key);
     for filter in &config.filters {
@@ -266,7 +276,8 @@ mod tests {
         let config = config(KeyKind::Rfc3339);
         let examples = vec![
             json!({"id": "msgbatch_01", "created_at": "2024-09-24T18:37:24.100435Z",
-            "ended_at": "2024-09-24T19:37:24Z", "archived_at": null}),
+            "ended_at": "2024-09-24T19:37:24Z", "archived_at": null,
+            "results_url": "https://x/v1/messages/batches/msgbatch_01/results"}),
         ];
         let a = generate(&config, &examples, 100, 1);
         let keys: Vec<&str> = a
@@ -290,6 +301,15 @@ mod tests {
         );
         assert!(a[0]["archived_at"].is_null());
         assert!(a[0]["id"].as_str().unwrap().starts_with("msgbatch_"));
+        let url = format!(
+            "https://x/v1/messages/batches/{}/results",
+            a[3]["id"].as_str().unwrap()
+        );
+        assert_eq!(
+            a[3]["results_url"],
+            url.as_str(),
+            "the example's id renamed in its strings"
+        );
     }
 
     #[test]
