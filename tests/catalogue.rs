@@ -386,7 +386,7 @@ async fn pair(
     let config = tweak(config);
     contract.cursor_source = config.cursor_source;
     assert!(fault.applies_to(&contract), "{fault:?} applies to {name}");
-    assert!(!fault.applies_to(&common::cases()[0].contract));
+    assert!(!fault.applies_to(common::list_batches_contract()));
     let good = ReferenceMock::start(config.clone()).await;
     let bad = ReferenceMock::start(config.fault(fault)).await;
     let (pg, pb) = (Client::new(&good), Client::new(&bad));

@@ -260,7 +260,7 @@ fn every_suite() -> Vec<(&'static str, Contract, MockConfig)> {
     vec![
         (
             "list_batches",
-            common::cases()[0].contract.as_ref().clone(),
+            common::list_batches_contract().clone(),
             mock_config(),
         ),
         ("anthropic", anthropic, anthropic_mock.items(120)),

@@ -273,3 +273,9 @@ pub fn fixture(name: &str) -> (list_contract::contract::Contract, MockConfig) {
     let config = MockConfig::for_contract(&contract).examples(examples);
     (contract, config)
 }
+
+/// The List Batches contract, by name (once other suites are shipped, the first case by name
+/// belongs to another suite).
+pub fn list_batches_contract() -> &'static list_contract::contract::Contract {
+    &case("list_batches::default_page").contract
+}
