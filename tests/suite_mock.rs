@@ -298,3 +298,140 @@ async fn every_fault_that_applies_to_a_suite_shows_on_its_wire() {
     let silent: Vec<String> = runs.join_all().await.into_iter().flatten().collect();
     assert!(silent.is_empty(), "faults that change nothing: {silent:#?}");
 }
+
+/// What a property case is given: a fixture suite, a listing and a limit.
+#[derive(Debug, Clone)]
+struct Listing {
+    suite: usize,
+    items: usize,
+    seed: u64,
+    limit: u64,
+    short_pages: bool,
+    all_tied: bool,
+}
+
+/// Walks with `query` following the cursor from `next` while `has_more`; the ids seen.
+async fn walk_ids(
+    probe: &Client,
+    cursor_param: &str,
+    query: &str,
+    next: impl Fn(&Value) -> Option<String>,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..2_000 {
+        let q = match &cursor {
+            Some(c) => format!("{query}&{cursor_param}={c}"),
+            None => query.to_owned(),
+        };
+        let (status, page) = probe.get(&q).await;
+        assert_eq!(status, 200, "{q}: {page}");
+        ids.extend(probe.ids(&page));
+        if page["has_more"] != true {
+            return ids;
+        }
+        cursor = Some(next(&page).expect("a cursor"));
+    }
+    panic!("the walk does not end");
+}
+
+/// For random listings of the example suites (0-300 items, any seed, short pages or not,
+/// all tied or not) and random limits, the mock pages exactly its listing: forward by the
+/// contract's cursor, backward from the end, in the other order, and filtered.
+#[test]
+fn example_suites_page_their_listing_exactly_for_any_listing_and_limit() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+
+    let suites = every_suite().split_off(1);
+    let mut config = Config::with_cases(64);
+    config.rng_seed = RngSeed::Fixed(20_261_202);
+    config.failure_persistence = None;
+    let mut runner = TestRunner::new(config);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let strategy = (
+        0..suites.len(),
+        0usize..=300,
+        any::<u64>(),
+        1u64..=40,
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(suite, items, seed, limit, short_pages, all_tied)| Listing {
+                suite,
+                items,
+                seed,
+                limit,
+                short_pages,
+                all_tied,
+            },
+        );
+    let result = runner.run(&strategy, |l| {
+        let (_, contract, config) = &suites[l.suite];
+        let mut config = config.clone().items(l.items).seed(l.seed);
+        config.short_pages = l.short_pages;
+        config.all_tied = l.all_tied;
+        runtime.block_on(async {
+            let mock = ReferenceMock::start(config).await;
+            let probe = Client::new(&mock);
+            let items = mock.items();
+            let ids: Vec<String> = items
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned())
+                .collect();
+            let cursor = contract.cursor_param.as_str();
+            let next = |page: &Value| -> Option<String> {
+                let at = match contract.cursor_source {
+                    CursorSource::LastItem => page["data"].as_array()?.last()?.get("id"),
+                    CursorSource::LastId => page.get("last_id"),
+                    CursorSource::Token => page.get("next"),
+                };
+                at?.as_str().map(str::to_owned)
+            };
+            let limit = format!("limit={}", l.limit);
+            prop_assert_eq!(&walk_ids(&probe, cursor, &limit, next).await, &ids);
+            if let Some(order) = &contract.order_param {
+                let asc = format!("{limit}&{}={}", order.name, order.asc);
+                let reversed: Vec<String> = ids.iter().rev().cloned().collect();
+                prop_assert_eq!(walk_ids(&probe, cursor, &asc, next).await, reversed);
+            }
+            for filter in &contract.filters {
+                let value = &filter.values[l.seed as usize % filter.values.len()];
+                let query = format!("{limit}&{}={value}", filter.param);
+                let matching: Vec<String> = items
+                    .iter()
+                    .filter(|i| i.pointer(&filter.field) == Some(&Value::from(value.as_str())))
+                    .map(|i| i["id"].as_str().unwrap().to_owned())
+                    .collect();
+                prop_assert_eq!(walk_ids(&probe, cursor, &query, next).await, matching);
+            }
+            if let (Some(backward), Some(last)) = (&contract.backward, ids.last()) {
+                // From the last item back to the head: the listing without its last item.
+                let mut before = last.clone();
+                let mut back: Vec<Vec<String>> = Vec::new();
+                loop {
+                    let q = format!("{limit}&{}={before}", backward.param);
+                    let (status, page) = probe.get(&q).await;
+                    prop_assert_eq!(status, 200);
+                    let got = probe.ids(&page);
+                    if page["has_more"] != true {
+                        back.push(got);
+                        break;
+                    }
+                    before = got[0].clone();
+                    back.push(got);
+                }
+                let joined: Vec<String> = back.into_iter().rev().flatten().collect();
+                prop_assert_eq!(&joined[..], &ids[..ids.len() - 1]);
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

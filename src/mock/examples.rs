@@ -71,7 +71,8 @@ pub fn generate(config: &MockConfig, examples: &[Value], count: usize, seed: u64
 
 /// A new item for live traffic: made from example `tick % n`, created `now` (Unix seconds).
 pub fn live_item(config: &MockConfig, examples: &[Value], tick: usize, now: i64) -> Value {
-    let example = &examples[tick % examples.len()];
+    let empty = Value::Object(Map::new());
+    let example = examples.get(tick % examples.len().max(1)).unwrap_or(&empty);
     let key = match config.order_key_kind {
         KeyKind::Rfc3339 => now.saturating_mul(1_000_000),
         KeyKind::UnixSeconds | KeyKind::Integer => now,

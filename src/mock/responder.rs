@@ -1062,7 +1062,10 @@ impl Responder {
     /// An id no item has, for `EmptyPageLies`.
     fn phantom_id(&self) -> String {
         match &self.config.examples {
-            Some(examples) => format!("{}phantom", examples::prefix(&self.config, &examples[0])),
+            Some(examples) => {
+                let first = examples.first().unwrap_or(&Value::Null);
+                format!("{}phantom", examples::prefix(&self.config, first))
+            }
             None => "batch_phantom".to_owned(),
         }
     }
