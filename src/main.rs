@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use list_contract::contract::{AuthStyle, Contract};
+use list_contract::contract::AuthStyle;
 use list_contract::harness::{Settings, run};
 use list_contract::http::parse_base_url;
 use list_contract::libtest_mimic::Arguments;
@@ -47,9 +47,6 @@ serve options (the reference mock as a local server; Ctrl-C stops it):
   --cases DIR      where --suite looks (default: $CONTRACT_CASES_DIR, else ./cases)
   --contract FILE  a contract.toml (its examples are read beside it)
 ";
-
-/// The shipped List Batches contract, what `serve` implements unless told otherwise.
-const LIST_BATCHES_CONTRACT: &str = include_str!("../cases/list_batches/contract.toml");
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -267,42 +264,15 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
             other => return Err(format!("serve: unknown option `{other}`")),
         }
     }
-    let file = match (contract_file, suite.as_deref()) {
-        (Some(_), Some(_)) => return Err("serve: give --suite or --contract, not both".into()),
-        (Some(file), None) => Some(file),
-        (None, None | Some("list_batches")) => None,
-        (None, Some(name)) => {
-            let dir = cases
-                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(PathBuf::from))
-                .unwrap_or_else(|| PathBuf::from("cases"));
-            let file = dir.join(name).join(list_contract::case::CONTRACT_FILE);
-            if !file.is_file() {
-                return Err(format!(
-                    "--suite {name}: no {} (a suite is a folder of --cases DIR, $CONTRACT_CASES_DIR or ./cases)",
-                    file.display()
-                ));
-            }
-            Some(file)
-        }
-    };
-    let (contract, examples): (Contract, _) = match &file {
-        Some(path) => {
-            let contract = list_contract::case::parse_file(path).map_err(|e| e.to_string())?;
-            let examples = list_contract::mock::load_examples(path, &contract)?;
-            (contract, examples)
-        }
-        None => (
-            toml::from_str(LIST_BATCHES_CONTRACT)
-                .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
-            None,
-        ),
-    };
-    let suite = suite.unwrap_or_else(|| match &file {
-        Some(path) => path.display().to_string(),
-        None => "list_batches".to_owned(),
-    });
-    let mut config = MockConfig::for_contract(&contract).items(items).seed(seed);
-    if let Some(examples) = examples {
+    let served = list_contract::mock::served_suite(
+        suite.as_deref(),
+        contract_file.as_deref(),
+        cases.as_deref(),
+    )?;
+    let mut config = MockConfig::for_contract(&served.contract)
+        .items(items)
+        .seed(seed);
+    if let Some(examples) = served.examples {
         config = config.examples(examples);
     }
     if let Some(auth) = auth {
@@ -312,7 +282,7 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));
     Ok(Serve {
         port,
-        suite,
+        suite: served.name,
         config,
         own_key,
     })

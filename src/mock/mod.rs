@@ -303,6 +303,63 @@ impl ReferenceMock {
     }
 }
 
+/// The shipped List Batches contract, what `serve` implements unless told otherwise.
+const LIST_BATCHES_CONTRACT: &str = include_str!("../../cases/list_batches/contract.toml");
+
+/// What `list-contract serve` serves.
+#[derive(Debug, Clone)]
+pub struct ServedSuite {
+    /// The suite's name (or the contract file), for the startup line.
+    pub name: String,
+    pub contract: Contract,
+    /// The examples its `[mock]` names, read beside its `contract.toml`.
+    pub examples: Option<Vec<Value>>,
+}
+
+/// The suite `serve` is asked for: `suite` by name (`<cases>/NAME/contract.toml`, where
+/// `cases` defaults to `$CONTRACT_CASES_DIR`, else `./cases`), or `contract_file`, or, with
+/// neither or the name `list_batches`, the shipped List Batches contract.
+pub fn served_suite(
+    suite: Option<&str>,
+    contract_file: Option<&Path>,
+    cases: Option<&Path>,
+) -> Result<ServedSuite, String> {
+    let file = match (contract_file, suite) {
+        (Some(_), Some(_)) => return Err("serve: give --suite or --contract, not both".into()),
+        (Some(file), None) => Some(file.to_owned()),
+        (None, None | Some("list_batches")) => None,
+        (None, Some(name)) => {
+            let dir = cases
+                .map(Path::to_owned)
+                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(Into::into))
+                .unwrap_or_else(|| "cases".into());
+            let file = dir.join(name).join(crate::case::CONTRACT_FILE);
+            if !file.is_file() {
+                return Err(format!(
+                    "--suite {name}: no {} (a suite is a folder of --cases DIR, $CONTRACT_CASES_DIR or ./cases)",
+                    file.display()
+                ));
+            }
+            Some(file)
+        }
+    };
+    let Some(file) = file else {
+        return Ok(ServedSuite {
+            name: "list_batches".to_owned(),
+            contract: toml::from_str(LIST_BATCHES_CONTRACT)
+                .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
+            examples: None,
+        });
+    };
+    let contract: Contract = crate::case::parse_file(&file).map_err(|e| e.to_string())?;
+    let examples = load_examples(&file, &contract)?;
+    Ok(ServedSuite {
+        name: suite.map_or_else(|| file.display().to_string(), str::to_owned),
+        contract,
+        examples,
+    })
+}
+
 /// The example items of `contract`'s suite, read from the file `[mock] examples` names beside
 /// `contract_path`; `None` when it names none (the List Batches generator serves). The error
 /// names the file and says what is wrong with it.
