@@ -16,7 +16,7 @@ use crate::contract::AuthStyle;
 use crate::http::{
     ClientSettings, HttpClient, Redactor, RequestOptions, Secret, Target, parse_base_url,
 };
-use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock};
+use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock, load_examples};
 use crate::report::human::{render_failure, render_notices, render_summary};
 use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit};
 use crate::runner::{
@@ -523,9 +523,12 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
                 .unwrap_or_else(|| Secret::new(DEFAULT_KEY));
             for (path, contract) in contracts {
                 let auth = settings.auth.unwrap_or(contract.auth);
-                let config = MockConfig::for_contract(&contract)
+                let mut config = MockConfig::for_contract(&contract)
                     .key(key.expose())
                     .auth(auth);
+                if let Some(examples) = load_examples(&path, &contract).map_err(|e| vec![e])? {
+                    config = config.examples(examples);
+                }
                 let mock = runtime.block_on(ReferenceMock::start(config));
                 targets.insert(
                     path,

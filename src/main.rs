@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use list_contract::contract::{AuthStyle, Contract};
+use list_contract::contract::AuthStyle;
 use list_contract::harness::{Settings, run};
 use list_contract::http::parse_base_url;
 use list_contract::libtest_mimic::Arguments;
@@ -42,11 +42,11 @@ serve options (the reference mock as a local server; Ctrl-C stops it):
   --seed N         dataset seed (default: 20251124)
   --key KEY        the key it accepts (default: lc-reference-mock-key)
   --auth STYLE     x-api-key or bearer (default: the contract's, x-api-key; OpenAI SDKs send bearer)
-  --contract FILE  a contract.toml (default: the shipped List Batches contract)
+  --suite NAME     serve the suite in the cases folder's NAME/contract.toml, with its examples
+                   (default, and `list_batches`: the shipped List Batches contract)
+  --cases DIR      where --suite looks (default: $CONTRACT_CASES_DIR, else ./cases)
+  --contract FILE  a contract.toml (its examples are read beside it)
 ";
-
-/// The shipped List Batches contract, what `serve` implements unless told otherwise.
-const LIST_BATCHES_CONTRACT: &str = include_str!("../cases/list_batches/contract.toml");
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -147,6 +147,8 @@ impl Flags {
 /// What `serve` was asked for.
 struct Serve {
     port: u16,
+    /// The suite's name, for the startup line.
+    suite: String,
     config: MockConfig,
     /// Whether `--key` was given: a chosen key is not printed.
     own_key: bool,
@@ -196,9 +198,21 @@ fn serve(args: Vec<String>) -> ExitCode {
     } else {
         config.key.clone()
     };
+    let headers: String = config
+        .headers
+        .iter()
+        .map(|(name, value)| format!(" and `{name}: {value}`"))
+        .collect();
     eprintln!(
-        "list-contract serve: {} batches (seed {}) at {base}{}, newest first; send `{header}` (KEY: {key}); Ctrl-C stops it",
-        config.items, config.seed, config.path
+        "list-contract serve: suite {}, {} items (seed {}) at {base}{}, {} first; send `{header}` (KEY: {key}){headers}; Ctrl-C stops it",
+        serve.suite,
+        config.items,
+        config.seed,
+        config.path,
+        match config.order {
+            list_contract::contract::Direction::Desc => "newest",
+            list_contract::contract::Direction::Asc => "oldest",
+        }
     );
     // The server runs on the runtime's threads; this one only keeps the process alive.
     loop {
@@ -213,6 +227,8 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     let mut key: Option<String> = None;
     let mut auth: Option<AuthStyle> = None;
     let mut contract_file: Option<PathBuf> = None;
+    let mut suite: Option<String> = None;
+    let mut cases: Option<PathBuf> = None;
     let mut args = Flags(args.into_iter());
     while let Some((_, flag, inline)) = args.next_flag() {
         let mut value = |name: &str| args.value(name, &inline);
@@ -243,15 +259,22 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
                 )
             }
             "--contract" => contract_file = Some(PathBuf::from(value("--contract")?)),
+            "--suite" => suite = Some(value("--suite")?),
+            "--cases" => cases = Some(PathBuf::from(value("--cases")?)),
             other => return Err(format!("serve: unknown option `{other}`")),
         }
     }
-    let contract: Contract = match &contract_file {
-        Some(path) => list_contract::case::parse_file(path).map_err(|e| e.to_string())?,
-        None => toml::from_str(LIST_BATCHES_CONTRACT)
-            .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
-    };
-    let mut config = MockConfig::for_contract(&contract).items(items).seed(seed);
+    let served = list_contract::mock::served_suite(
+        suite.as_deref(),
+        contract_file.as_deref(),
+        cases.as_deref(),
+    )?;
+    let mut config = MockConfig::for_contract(&served.contract)
+        .items(items)
+        .seed(seed);
+    if let Some(examples) = served.examples {
+        config = config.examples(examples);
+    }
     if let Some(auth) = auth {
         config = config.auth(auth);
     }
@@ -259,6 +282,7 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));
     Ok(Serve {
         port,
+        suite: served.name,
         config,
         own_key,
     })

@@ -257,3 +257,25 @@ impl Suite {
         self.runs.iter().map(|(_, r)| r.requests).sum()
     }
 }
+
+/// The contract of the mock's fixture suite `name` (`tests/fixtures/mock/<name>`), and the
+/// mock configuration that serves its examples.
+pub fn fixture(name: &str) -> (list_contract::contract::Contract, MockConfig) {
+    let path = root()
+        .join("tests/fixtures/mock")
+        .join(name)
+        .join("contract.toml");
+    let contract: list_contract::contract::Contract =
+        list_contract::case::parse_file(&path).expect("the fixture contract parses");
+    let examples = list_contract::mock::load_examples(&path, &contract)
+        .expect("the fixture's examples load")
+        .expect("the fixture names examples");
+    let config = MockConfig::for_contract(&contract).examples(examples);
+    (contract, config)
+}
+
+/// The List Batches contract, by name (once other suites are shipped, the first case by name
+/// belongs to another suite).
+pub fn list_batches_contract() -> &'static list_contract::contract::Contract {
+    &case("list_batches::default_page").contract
+}
