@@ -113,9 +113,10 @@ pub fn text(out: &Output) -> String {
     )
 }
 
-/// The conforming mock's configuration for the shipped contract.
+/// The conforming mock's configuration for the List Batches contract (named: the first case
+/// by name belongs to another suite).
 pub fn mock_config() -> MockConfig {
-    MockConfig::for_contract(&cases()[0].contract)
+    MockConfig::for_contract(&case("list_batches::default_page").contract)
 }
 
 pub fn target_for(mock: &ReferenceMock) -> Target {
