@@ -343,15 +343,25 @@ fn list_and_exact_filters_work_like_cargo_test() {
         .lines()
         .filter_map(|l| l.strip_suffix(": test"))
         .collect();
-    assert_eq!(names.len(), 17, "{stdout}");
+    assert_eq!(names.len(), 79, "{stdout}");
     assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
-    assert_eq!(names[0], "list_batches::cross_walk");
+    assert_eq!(names[0], "anthropic_message_batches::backward_walk");
+    let batches = names.iter().filter(|n| n.starts_with("list_batches::"));
+    assert_eq!(batches.count(), 17, "{stdout}");
 
     let out = check(&[], &["--exact", "list_batches::limit_1"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 16 filtered out"),
+        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 78 filtered out"),
+        "{stdout}"
+    );
+    // A suite by its prefix, as `cargo test --test contract list_batches::` selects it.
+    let out = check(&[], &["openai_files::"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("21 passed; 0 failed; 0 ignored; 0 measured; 58 filtered out"),
         "{stdout}"
     );
 }

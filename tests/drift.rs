@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cases, found, mock_config, of, run_on};
+use common::{SUITES, found, mock_config, of, run_on, suite_cases, suite_config};
 use std::time::Duration;
 
 use list_contract::case::CaseKind;
@@ -14,13 +14,15 @@ use list_contract::violation::Invariant;
 
 #[tokio::test]
 async fn reference_mock_passes_every_shipped_case() {
-    for auth in [AuthStyle::XApiKey, AuthStyle::Bearer] {
-        let mock = ReferenceMock::start(mock_config().auth(auth)).await;
-        for c in cases() {
-            let run = run_on(&mock, &c.name).await;
-            assert!(run.passed(), "{} ({auth}): {:#?}", c.name, run.violations);
-            if let CaseKind::Page(_) = c.file.kind() {
-                assert_eq!(run.requests, 1, "{}", c.name);
+    for suite in SUITES {
+        for auth in [AuthStyle::XApiKey, AuthStyle::Bearer] {
+            let mock = ReferenceMock::start(suite_config(suite).auth(auth)).await;
+            for c in suite_cases(suite) {
+                let run = run_on(&mock, &c.name).await;
+                assert!(run.passed(), "{} ({auth}): {:#?}", c.name, run.violations);
+                if let CaseKind::Page(_) = c.file.kind() {
+                    assert_eq!(run.requests, 1, "{}", c.name);
+                }
             }
         }
     }

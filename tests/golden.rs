@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cases_dir, mock_config, root, schemas_dir};
+use common::{batches_only_dir, mock_config, root, schemas_dir};
 use list_contract::mock::{Fault, ReferenceMock};
 
 const KEY: &str = "sk-golden-5b1e";
@@ -50,7 +50,7 @@ fn check_report(mock: &ReferenceMock) -> String {
     let base = mock.base_url().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_list-contract"))
         .args(["check", "--test-threads", "1", "--cases"])
-        .arg(cases_dir())
+        .arg(batches_only_dir())
         .arg("--schemas")
         .arg(schemas_dir())
         .env("CONTRACT_BASE_URL", &base)

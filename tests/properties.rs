@@ -189,7 +189,8 @@ fn a_random_fault_of_the_catalogue_is_always_caught() {
             let entry = applicable[index];
             let items = entry.min_items + extra;
             let config = mock_config().items(items).seed(seed).fault(entry.fault);
-            let suite = env.suite(config, options_for(entry.fault), cases());
+            let cases = common::cases_of(&config.path);
+            let suite = env.suite(config, options_for(entry.fault), &cases);
             let caught = suite
                 .violations()
                 .any(|(_, v)| entry.caught_by.contains(&v.invariant));

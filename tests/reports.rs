@@ -189,7 +189,7 @@ async fn the_reference_mock_conforms_with_no_notices_and_the_reports_come_from_t
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(
         all.contains(
-            "summary: 17 case(s): 17 passed, 0 failed, 0 ignored; 314 page(s) walked, 322 request(s), 0 retries"
+            "summary: 79 case(s): 79 passed, 0 failed, 0 ignored; 1482 page(s) walked, 1518 request(s), 0 retries"
         ),
         "{all}"
     );
@@ -206,12 +206,12 @@ async fn the_reference_mock_conforms_with_no_notices_and_the_reports_come_from_t
             report.summary.requests,
             report.summary.notices
         ),
-        (314, 322, 0)
+        (1482, 1518, 0)
     );
     assert!(report.summary.violations.is_empty());
     let doc_text = read(&junit);
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
-    assert_eq!(tags(&doc, "testcase"), 17);
+    assert_eq!(tags(&doc, "testcase"), 79);
     assert_eq!(tags(&doc, "failure"), 0);
 }
 

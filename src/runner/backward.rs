@@ -67,6 +67,9 @@ pub async fn walk_back(
         let mut query = fixed.clone();
         query.push((&backward.param, &c));
         let url = ctx.target.endpoint(&contract.path, &query);
+        // A page of this case's own, walked.
+        run.pages += 1;
+        run.walked += 1;
         let Some((body, request, mut found, _)) =
             walk_page(ctx, url, &headers, false, &expect, run, &page).await
         else {
@@ -120,6 +123,8 @@ pub async fn walk_back(
         let mut query = fixed.clone();
         query.push((&backward.param, &first));
         let url = ctx.target.endpoint(&contract.path, &query);
+        run.pages += 1;
+        run.walked += 1;
         let Some((body, request, mut found, _)) =
             walk_page(ctx, url, &headers, false, &expect, run, &page).await
         else {

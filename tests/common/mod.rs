@@ -45,9 +45,18 @@ pub fn case(name: &str) -> &'static Case {
         .unwrap_or_else(|| panic!("no shipped case named {name}"))
 }
 
+/// A cases folder holding the List Batches suite alone (a link to `cases/list_batches`, so the
+/// trials keep their names): what runs against a List Batches server read, since the other
+/// suites' endpoints are not there.
+pub fn batches_only_dir() -> PathBuf {
+    root().join("tests/fixtures/batches_only")
+}
+
 /// `list-contract ARGS` run with only the variables given: no `CONTRACT_*` or proxy variable
 /// of the machine leaks in. It reads the shipped cases and schemas, with no rate cap (the
-/// live-run cap has its own test; here it would only slow the suite down).
+/// live-run cap has its own test; here it would only slow the suite down). A run pointed at a
+/// server (`CONTRACT_BASE_URL`, `--base-url`) reads the List Batches suite alone, unless `env`
+/// names another cases folder: the servers of these tests serve List Batches only.
 pub fn list_contract(env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
     for (var, _) in std::env::vars() {
@@ -55,11 +64,20 @@ pub fn list_contract(env: &[(&str, &str)], args: &[&str]) -> Output {
             cmd.env_remove(var);
         }
     }
-    cmd.env("CONTRACT_CASES_DIR", cases_dir())
-        .env("CONTRACT_SCHEMAS_DIR", schemas_dir())
-        .env("CONTRACT_RATE_LIMIT", "0")
-        .envs(env.iter().copied())
-        .args(args);
+    let live = env.iter().any(|(k, _)| *k == "CONTRACT_BASE_URL")
+        || args.iter().any(|a| a.starts_with("--base-url"));
+    cmd.env(
+        "CONTRACT_CASES_DIR",
+        if live {
+            batches_only_dir()
+        } else {
+            cases_dir()
+        },
+    )
+    .env("CONTRACT_SCHEMAS_DIR", schemas_dir())
+    .env("CONTRACT_RATE_LIMIT", "0")
+    .envs(env.iter().copied())
+    .args(args);
     cmd.output().expect("the list-contract binary runs")
 }
 
@@ -217,9 +235,11 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// Runs every shipped case against `mock` with `options`.
+    /// Runs every shipped case of the suite `mock` serves (the suite whose contract has the
+    /// mock's path) against it with `options`.
     pub async fn run(mock: &ReferenceMock, options: RequestOptions) -> Suite {
-        Suite::run_cases(mock, options, cases()).await
+        let cases = cases_of(&mock.config().path);
+        Suite::run_cases(mock, options, &cases).await
     }
 
     /// Runs `cases` against `mock` with `options`, in the order given.
@@ -279,4 +299,48 @@ pub fn fixture(name: &str) -> (list_contract::contract::Contract, MockConfig) {
 /// belongs to another suite).
 pub fn list_batches_contract() -> &'static list_contract::contract::Contract {
     &case("list_batches::default_page").contract
+}
+
+/// The shipped suites, by name.
+pub const SUITES: [&str; 4] = [
+    "anthropic_message_batches",
+    "list_batches",
+    "openai_files",
+    "openai_vector_stores",
+];
+
+/// The shipped cases of the suite whose endpoint is `path`, in name order.
+pub fn cases_of(path: &str) -> Vec<Case> {
+    let cases: Vec<Case> = cases()
+        .iter()
+        .filter(|c| c.contract.path == path)
+        .cloned()
+        .collect();
+    assert!(!cases.is_empty(), "no shipped suite serves {path}");
+    cases
+}
+
+/// The shipped cases of suite `name` (`cases/<name>`), in name order.
+pub fn suite_cases(name: &str) -> Vec<Case> {
+    let prefix = format!("{name}::");
+    let cases: Vec<Case> = cases()
+        .iter()
+        .filter(|c| c.name.starts_with(&prefix))
+        .cloned()
+        .collect();
+    assert!(!cases.is_empty(), "no shipped suite named {name}");
+    cases
+}
+
+/// The conforming mock of shipped suite `name`: its contract, and its examples when it has
+/// them (the harness builds the same for `cargo test --test contract`).
+pub fn suite_config(name: &str) -> MockConfig {
+    let case = &suite_cases(name)[0];
+    let mut config = MockConfig::for_contract(&case.contract);
+    if let Some(examples) = list_contract::mock::load_examples(&case.contract_path, &case.contract)
+        .expect("the shipped examples load")
+    {
+        config = config.examples(examples);
+    }
+    config
 }
