@@ -9,7 +9,7 @@
 mod common;
 
 use common::catalogue::{CATALOGUE, options_for};
-use common::{Local, Suite, case, cases, mock_config};
+use common::{Local, Suite, case, mock_config};
 use list_contract::case::{Case, CrossWalkSpec, QueryValue, WalkLimit};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{MockConfig, ReferenceMock};
