@@ -221,3 +221,86 @@ async fn all_of_it_at_once() {
     // Short pages: 4 of 7 per page.
     assert!(pages_at(&mock, "7").await > 140usize.div_ceil(7) + 1);
 }
+
+/// Every benign variation, one at a time and then all at once, on every other suite: the
+/// suite's own cases (backward, order and filter walks included) must pass, and the variation
+/// must have happened.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_suite_conforms_under_every_benign_variation() {
+    for suite in common::SUITES.into_iter().filter(|s| *s != "list_batches") {
+        let base = common::suite_config(suite);
+        let other_auth = match base.auth {
+            AuthStyle::XApiKey => AuthStyle::Bearer,
+            AuthStyle::Bearer => AuthStyle::XApiKey,
+        };
+        let path = base.path.clone();
+        let variations: Vec<(&str, MockConfig)> = vec![
+            ("0 items", base.clone().items(0)),
+            ("1 item", base.clone().items(1)),
+            ("140 items", base.clone().items(140)),
+            ("short pages", base.clone().short_pages()),
+            ("additive fields", base.clone().additive_fields()),
+            ("a path prefix", base.clone().prefix("/gw")),
+            ("the other auth style", base.clone().auth(other_auth)),
+            ("all tied", base.clone().all_tied()),
+            ("all nullable null", base.clone().all_nullable_null()),
+            ("transient trouble", base.clone().transient_every(25)),
+            ("live traffic", base.clone().live_every(3)),
+            (
+                "all at once",
+                base.clone()
+                    .items(140)
+                    .prefix("/gw")
+                    .short_pages()
+                    .additive_fields()
+                    .transient_every(40)
+                    .live_every(5),
+            ),
+        ];
+        let mut runs = tokio::task::JoinSet::new();
+        for (what, config) in variations {
+            let what = format!("{suite}, {what}");
+            let path = path.clone();
+            runs.spawn(async move {
+                let (mock, suite_run) = assert_conforms(config, &what).await;
+                check_variation(&what, &path, &mock, &suite_run).await;
+            });
+        }
+        for run in runs.join_all().await {
+            let () = run;
+        }
+    }
+}
+
+/// Asserts that the variation of `mock`'s configuration really happened in the run.
+async fn check_variation(what: &str, path: &str, mock: &ReferenceMock, suite_run: &Suite) {
+    let received = mock.received().await;
+    assert!(!received.is_empty(), "{what}: no request");
+    let config = mock.config();
+    let want = format!("{}{path}", config.prefix);
+    assert!(
+        received.iter().all(|r| r.url.path() == want),
+        "{what}: every request at {want}"
+    );
+    if config.live_every.is_some() {
+        assert!(
+            mock.items().len() > config.items,
+            "{what}: items were created"
+        );
+    }
+    if config.transient_every.is_some() {
+        let retries: usize = suite_run.runs.iter().map(|(_, r)| r.retries.len()).sum();
+        assert!(retries > 0, "{what}: transient trouble retried");
+    }
+    if config.additive_fields {
+        assert!(
+            suite_run.runs.iter().any(|(_, r)| !r.notices.is_empty()),
+            "{what}: additive fields noticed"
+        );
+    }
+    if config.all_tied {
+        let items = mock.items();
+        let key = &mock.config().order_key;
+        assert!(items.iter().all(|i| i[key] == items[0][key]), "{what}");
+    }
+}

@@ -143,6 +143,12 @@ impl<'a> WalkState<'a> {
         }
     }
 
+    /// Says when the walk's first page was asked for (Unix seconds): items newer than that,
+    /// less the contract's clock skew, were created during the run.
+    pub fn started(&mut self, unix_seconds: i64) {
+        self.record.started_at = unix_seconds;
+    }
+
     /// Walks in `direction` (the request's `order`), not the contract's default.
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
@@ -402,14 +408,30 @@ impl<'a> WalkState<'a> {
         let Some(items) = body.and_then(|b| envelope.items(b)) else {
             return Vec::new();
         };
-        if items.is_empty() {
+        // Items created during the run join a listing at its newest end, which is the end an
+        // ascending walk probes: those are live traffic, not items the walk skipped.
+        let contract = self.contract;
+        let fresh = contract
+            .order_value_at(self.record.started_at - contract.clock_skew_secs as i64)
+            .filter(|_| self.record.started_at > 0);
+        let old: Vec<&Value> = items
+            .iter()
+            .filter(|i| {
+                let key = i
+                    .get(&contract.order_key)
+                    .and_then(|k| contract.order_value(k));
+                !matches!((key, fresh), (Some(k), Some(f)) if k >= f)
+            })
+            .collect();
+        if old.is_empty() {
             self.record.complete = true;
             return Vec::new();
         }
-        let ids: Vec<&str> = items
+        let ids: Vec<&str> = old
             .iter()
-            .filter_map(|i| i.get(&self.contract.id_field).and_then(Value::as_str))
+            .filter_map(|i| i.get(&contract.id_field).and_then(Value::as_str))
             .collect();
+        let items = old;
         vec![Violation::new(
             Invariant::HasMoreFalse,
             envelope.data.as_str(),
@@ -1099,5 +1121,29 @@ mod tests {
             "{}",
             found[0].actual
         );
+    }
+
+    #[test]
+    fn items_created_during_an_ascending_walk_may_follow_its_end() {
+        let c = list_batches();
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default())
+            .direction(Direction::Asc);
+        state.started(1_000_000);
+        let (found, next) = state.page(None, Some(&page(&[("a", 10), ("b", 20)], false)));
+        assert_eq!((found, next), (vec![], Next::Probe("b".into())));
+        // Created after the walk began (within the clock skew): live traffic at the newest end.
+        assert_eq!(
+            state.probe(Some(&page(&[("n", 1_000_000 - 60)], false))),
+            []
+        );
+        assert!(state.finish().complete);
+        // An old item there is one the walk's has_more hid.
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default())
+            .direction(Direction::Asc);
+        state.started(1_000_000);
+        state.page(None, Some(&page(&[("a", 10), ("b", 20)], false)));
+        let found = state.probe(Some(&page(&[("c", 30), ("n", 1_000_000)], false)));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].actual, "1 item(s): c (a client stops before them)");
     }
 }

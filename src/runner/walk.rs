@@ -199,7 +199,7 @@ pub(super) async fn walk_page(
     first_page: bool,
     expect: &Expect<'_>,
     run: &mut CaseRun,
-    at: &dyn Fn() -> PageRef,
+    at: &(dyn Fn() -> PageRef + Sync),
 ) -> Option<(
     Option<serde_json::Value>,
     String,
@@ -311,7 +311,10 @@ async fn walk(
             started_at.get_or_insert(0);
             break;
         };
-        started_at.get_or_insert(sent_at);
+        if started_at.is_none() {
+            started_at = Some(sent_at);
+            state.started(sent_at);
+        }
         let next = if probing {
             found.extend(state.probe(body.as_ref()));
             Next::Stop

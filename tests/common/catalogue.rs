@@ -128,17 +128,15 @@ pub const CATALOGUE: [Entry; 75] = [
     entry(Fault::CountsExceedTotal, 1, &[Plausible]),
     entry(Fault::CompletedBeforeCreated, 1, &[Plausible]),
     entry(Fault::ExpiresAtZero, 1, &[Plausible]),
-    // Backward pages, the order parameter and filters: none applies to List Batches, and the
-    // invariants that catch them (backward_page, backward_has_more, round_trip,
-    // order_reversed, filter, filter_sequence) come with the suites' checks on main; until
-    // then tests/catalogue.rs proves each against the mock directly.
-    entry(Fault::BackwardPageReversed, 3, &[]),
-    entry(Fault::BackwardInclusive, 2, &[]),
-    entry(Fault::BackwardHasMoreFalseEarly, 2, &[]),
-    entry(Fault::OrderIgnored, 10, &[]),
-    entry(Fault::FilterIgnored, 2, &[]),
-    entry(Fault::FilterLeaksOne, 10, &[]),
-    entry(Fault::FilterDropsOne, 9, &[]),
+    // Backward pages, the order parameter and filters: none applies to List Batches; each is
+    // run through the suites that have them (tests/suites.rs).
+    entry(Fault::BackwardPageReversed, 3, &[BackwardPage]),
+    entry(Fault::BackwardInclusive, 2, &[BackwardPage]),
+    entry(Fault::BackwardHasMoreFalseEarly, 2, &[BackwardHasMore]),
+    entry(Fault::OrderIgnored, 10, &[Order, OrderReversed]),
+    entry(Fault::FilterIgnored, 2, &[Filter, FilterSequence]),
+    entry(Fault::FilterLeaksOne, 10, &[Filter, FilterSequence]),
+    entry(Fault::FilterDropsOne, 9, &[FilterSequence]),
 ];
 
 /// The catalogue's entry for `fault`.

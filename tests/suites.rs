@@ -1,0 +1,285 @@
+//! The drift catalogue through every suite: each fault of the reference mock that applies to a
+//! suite (`Fault::applies_to`: the generic ones everywhere, the backward, order, filter,
+//! header and RFC 3339 ones where the suite has them) is run through that suite's own cases,
+//! as `cargo test --test contract <suite>::` would run them, and must be reported with one of
+//! the invariants the catalogue gives it, located (request, page and pointer). The faults of
+//! the newer suites are also pinned to their case, page, cursor and pointer.
+//! `tests/catalogue.rs` pins every fault on List Batches the same way.
+
+mod common;
+
+use common::catalogue::{entry_of, options_for};
+use common::{SUITES, Suite, suite_cases, suite_config};
+use list_contract::mock::{Fault, ReferenceMock};
+use list_contract::violation::{Invariant, Violation};
+
+/// Runs suite `name` against its mock with `fault`.
+async fn run(name: &str, fault: Fault) -> Suite {
+    let mock = ReferenceMock::start(suite_config(name).fault(fault)).await;
+    let cases = suite_cases(name);
+    common::Suite::run_cases(&mock, options_for(fault), &cases).await
+}
+
+/// Whether `v` says where it was found: the request it judged (and, on a walk, the page and
+/// the cursor past the first page), or, for a comparison of walks, both sides by page.
+fn located(v: &Violation) -> bool {
+    let compared = matches!(
+        v.invariant,
+        Invariant::SameSequence
+            | Invariant::FirstPagePrefix
+            | Invariant::OrderReversed
+            | Invariant::FilterSequence
+    );
+    if compared {
+        return v.actual.contains("page ");
+    }
+    let on_page = v
+        .page
+        .as_ref()
+        .is_none_or(|p| p.page >= 1 && (p.page == 1 || p.cursor.is_some()));
+    (v.request.is_some() || v.invariant == Invariant::Transport) && on_page
+}
+
+/// Faults that apply to a suite's parameters but break no rule of its sheet, with why.
+const NOT_DRIFT: &[(&str, Fault, &str)] = &[(
+    "openai_vector_stores",
+    Fault::EnvelopeObjectRenamed,
+    "openai-vector-stores.md gives the envelope's `object` as the example \"list\", with no enum",
+)];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fault_that_applies_to_a_suite_is_caught_through_its_cases() {
+    // Side by side: each run has its own mock; a few at a time keep the machine responsive.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
+    let mut runs = tokio::task::JoinSet::new();
+    for name in SUITES.into_iter().filter(|s| *s != "list_batches") {
+        let contract = &suite_cases(name)[0].contract;
+        let faults: Vec<Fault> = Fault::ALL
+            .into_iter()
+            .filter(|f| f.applies_to(contract))
+            .filter(|f| !NOT_DRIFT.iter().any(|(s, nd, _)| *s == name && nd == f))
+            .collect();
+        assert!(
+            faults.len() > 40,
+            "{name}: only {} faults apply",
+            faults.len()
+        );
+        for fault in faults {
+            let slots = std::sync::Arc::clone(&slots);
+            runs.spawn(async move {
+                let _slot = slots.acquire().await.expect("never closed");
+                let suite = run(name, fault).await;
+                let entry = entry_of(fault);
+                let caught: Vec<&Violation> = suite
+                    .violations()
+                    .map(|(_, v)| v)
+                    .filter(|v| entry.caught_by.contains(&v.invariant))
+                    .collect();
+                if caught.is_empty() {
+                    Some(format!(
+                        "{name}: {fault:?} not caught (expected one of {:?}); failed: {:?}",
+                        entry.caught_by,
+                        suite.failed()
+                    ))
+                } else if !caught.iter().any(|v| located(v)) {
+                    Some(format!(
+                        "{name}: {fault:?} caught but not located: {caught:#?}"
+                    ))
+                } else {
+                    None
+                }
+            });
+        }
+    }
+    let results = runs.join_all().await;
+    assert!(results.len() > 120, "{} suite runs", results.len());
+    let missed: Vec<String> = results.into_iter().flatten().collect();
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Where a violation must be: case, invariant, page (0: a page case), the cursor it was asked
+/// with, and the pointer.
+type Place<'a> = (&'a str, Invariant, u32, Option<&'a str>, &'a str);
+
+/// Runs suite `name` with `fault` and asserts each place.
+async fn assert_at(name: &str, fault: Fault, places: &[Place<'_>]) {
+    let suite = run(name, fault).await;
+    for &(case, invariant, page, cursor, pointer) in places {
+        let case = format!("{name}::{case}");
+        let (_, run) = suite
+            .runs
+            .iter()
+            .find(|(n, _)| *n == case)
+            .unwrap_or_else(|| panic!("no case {case}"));
+        let hit = run.violations.iter().any(|v| {
+            let at_page = match (&v.page, page) {
+                (None, 0) => true,
+                (Some(p), n) => p.page == n && p.cursor.as_deref() == cursor,
+                _ => false,
+            };
+            v.invariant == invariant && v.pointer == pointer && at_page
+        });
+        let seen: Vec<String> = run
+            .violations
+            .iter()
+            .take(12)
+            .map(|v| {
+                format!(
+                    "{} at {:?} {}",
+                    v.invariant,
+                    v.pointer,
+                    v.page.as_ref().map(ToString::to_string).unwrap_or_default()
+                )
+            })
+            .collect();
+        assert!(
+            hit,
+            "{fault:?}: {case} must report {invariant} at page {page} ({cursor:?}) {pointer:?}; it reported:\n{}",
+            seen.join("\n")
+        );
+    }
+}
+
+/// The id at forward position `i` (0-based) of suite `name`'s conforming listing.
+async fn id_at(name: &str, i: usize) -> String {
+    let mock = ReferenceMock::start(suite_config(name)).await;
+    mock.items()[i]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_backward_page_out_of_place_is_named_at_its_page_cursor_and_item() {
+    // Walking back starts before the last item (forward position 257): the first page must end
+    // with position 256, nearest the cursor.
+    let last = id_at("openai_vector_stores", 256).await;
+    assert_at(
+        "openai_vector_stores",
+        Fault::BackwardPageReversed,
+        &[(
+            "backward_walk",
+            Invariant::BackwardPage,
+            1,
+            Some(&last),
+            "/data/6/id",
+        )],
+    )
+    .await;
+    let last = id_at("anthropic_message_batches", 256).await;
+    assert_at(
+        "anthropic_message_batches",
+        Fault::BackwardInclusive,
+        &[(
+            "backward_walk",
+            Invariant::BackwardPage,
+            1,
+            Some(&last),
+            "/data/6/id",
+        )],
+    )
+    .await;
+    assert_at(
+        "anthropic_message_batches",
+        Fault::BackwardHasMoreFalseEarly,
+        &[(
+            "backward_walk",
+            Invariant::BackwardHasMore,
+            1,
+            Some(&last),
+            "/has_more",
+        )],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_ignored_order_fails_the_page_and_the_order_walk() {
+    assert_at(
+        "openai_files",
+        Fault::OrderIgnored,
+        &[
+            ("order_asc", Invariant::Order, 0, None, "/data/1/created_at"),
+            (
+                "order_walk",
+                Invariant::Order,
+                1,
+                None,
+                "/data/1/created_at",
+            ),
+            ("order_walk", Invariant::OrderReversed, 0, None, ""),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_leaking_or_dropping_filter_is_named() {
+    // `purpose` takes its nine values in turn: `batch` is every ninth file, and the seventh of
+    // them (position 55) is the cursor of the filtered walk's second page.
+    let cursor = id_at("openai_files", 54).await;
+    assert_at(
+        "openai_files",
+        Fault::FilterLeaksOne,
+        &[
+            (
+                "filter_walk",
+                Invariant::Filter,
+                2,
+                Some(&cursor),
+                "/data/1/purpose",
+            ),
+            ("filter_walk", Invariant::FilterSequence, 0, None, ""),
+        ],
+    )
+    .await;
+    assert_at(
+        "openai_files",
+        Fault::FilterDropsOne,
+        &[("filter_walk", Invariant::FilterSequence, 0, None, "")],
+    )
+    .await;
+    assert_at(
+        "openai_files",
+        Fault::FilterIgnored,
+        &[
+            (
+                "purpose_batch",
+                Invariant::Filter,
+                0,
+                None,
+                "/data/1/purpose",
+            ),
+            ("filter_walk", Invariant::Filter, 1, None, "/data/1/purpose"),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn anthropic_headers_times_and_raw_ids() {
+    assert_at(
+        "anthropic_message_batches",
+        Fault::RequiredHeaderNotChecked,
+        &[("missing_version_header", Invariant::Status, 0, None, "")],
+    )
+    .await;
+    assert_at(
+        "anthropic_message_batches",
+        Fault::TimesAsIntegers,
+        &[
+            ("limit_7", Invariant::Schema, 0, None, "/data/0/created_at"),
+            (
+                "walk_limit_7",
+                Invariant::Schema,
+                1,
+                None,
+                "/data/0/expires_at",
+            ),
+        ],
+    )
+    .await;
+    assert_at(
+        "anthropic_message_batches",
+        Fault::LastIdRaw,
+        &[("limit_7", Invariant::FirstId, 0, None, "/first_id")],
+    )
+    .await;
+}
