@@ -8,11 +8,11 @@
 
 mod common;
 
-use common::catalogue::{CATALOGUE, options_for};
+use common::catalogue::{entry_of, faults_for, options_for};
 use common::{Local, Suite, case, mock_config};
 use list_contract::case::{Case, CrossWalkSpec, QueryValue, WalkLimit};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
-use list_contract::mock::{MockConfig, ReferenceMock};
+use list_contract::mock::{Fault, MockConfig, ReferenceMock};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
@@ -177,31 +177,69 @@ fn the_reference_mock_conforms_for_any_listing_and_limit() {
 #[test]
 fn a_random_fault_of_the_catalogue_is_always_caught() {
     let env = Env::new();
-    // The faults List Batches can show; the others are proven on their suites.
-    let applicable: Vec<_> = CATALOGUE
-        .iter()
-        .filter(|e| e.fault.applies_to(common::list_batches_contract()))
+    // Every fault each suite can show, run through that suite's own cases.
+    let applicable: Vec<(&str, Fault)> = common::SUITES
+        .into_iter()
+        .flat_map(|name| {
+            let contract = &common::suite_cases(name)[0].contract;
+            faults_for(name, contract)
+                .into_iter()
+                .map(move |f| (name, f))
+        })
         .collect();
     check(
         128,
         (0..applicable.len(), 0usize..=150, any::<u64>()),
         |(index, extra, seed)| {
-            let entry = applicable[index];
+            let (name, fault) = applicable[index];
+            let entry = entry_of(fault);
             let items = entry.min_items + extra;
-            let config = mock_config().items(items).seed(seed).fault(entry.fault);
-            let cases = common::cases_of(&config.path);
-            let suite = env.suite(config, options_for(entry.fault), &cases);
+            let config = common::suite_config(name)
+                .items(items)
+                .seed(seed)
+                .fault(fault);
+            let cases = common::suite_cases(name);
+            let suite = env.suite(config, options_for(fault), &cases);
             let caught = suite
                 .violations()
                 .any(|(_, v)| entry.caught_by.contains(&v.invariant));
             prop_assert!(
                 caught,
-                "{:?} on {items} items went unnoticed (expected one of {:?}); failed cases: {:?}",
-                entry.fault,
+                "{name}: {fault:?} on {items} items went unnoticed (expected one of {:?}); failed cases: {:?}",
                 entry.caught_by,
                 suite.failed()
             );
             Ok(())
         },
     );
+}
+
+#[test]
+fn every_suite_conforms_for_any_listing() {
+    let env = Env::new();
+    let others: Vec<&str> = common::SUITES
+        .into_iter()
+        .filter(|s| *s != "list_batches")
+        .collect();
+    // A full suite run per case (walks at 1, 7, the default and the maximum, backward, order
+    // and filter walks): about 0.1 s each in a debug build.
+    check(48, (0..others.len(), listings()), |(index, listing)| {
+        let name = others[index];
+        let mut config = common::suite_config(name)
+            .items(listing.items.min(300))
+            .seed(listing.seed);
+        config.short_pages = listing.short_pages;
+        config.all_tied = listing.all_tied;
+        config.all_nullable_null = listing.all_nullable_null;
+        config.additive_fields = listing.additive_fields;
+        let cases = common::suite_cases(name);
+        let suite = env.suite(config, RequestOptions::default(), &cases);
+        let found: Vec<String> = suite
+            .violations()
+            .take(5)
+            .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
+            .collect();
+        prop_assert!(found.is_empty(), "{name}: false alarms: {found:#?}");
+        Ok(())
+    });
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::catalogue::{entry_of, options_for};
+use common::catalogue::{entry_of, faults_for, options_for};
 use common::{SUITES, Suite, suite_cases, suite_config};
 use list_contract::mock::{Fault, ReferenceMock};
 use list_contract::violation::{Invariant, Violation};
@@ -40,13 +40,6 @@ fn located(v: &Violation) -> bool {
     (v.request.is_some() || v.invariant == Invariant::Transport) && on_page
 }
 
-/// Faults that apply to a suite's parameters but break no rule of its sheet, with why.
-const NOT_DRIFT: &[(&str, Fault, &str)] = &[(
-    "openai_vector_stores",
-    Fault::EnvelopeObjectRenamed,
-    "openai-vector-stores.md gives the envelope's `object` as the example \"list\", with no enum",
-)];
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_fault_that_applies_to_a_suite_is_caught_through_its_cases() {
     // Side by side: each run has its own mock; a few at a time keep the machine responsive.
@@ -54,11 +47,7 @@ async fn every_fault_that_applies_to_a_suite_is_caught_through_its_cases() {
     let mut runs = tokio::task::JoinSet::new();
     for name in SUITES.into_iter().filter(|s| *s != "list_batches") {
         let contract = &suite_cases(name)[0].contract;
-        let faults: Vec<Fault> = Fault::ALL
-            .into_iter()
-            .filter(|f| f.applies_to(contract))
-            .filter(|f| !NOT_DRIFT.iter().any(|(s, nd, _)| *s == name && nd == f))
-            .collect();
+        let faults = faults_for(name, contract);
         assert!(
             faults.len() > 40,
             "{name}: only {} faults apply",
