@@ -272,3 +272,79 @@ async fn anthropic_headers_times_and_raw_ids() {
     )
     .await;
 }
+
+/// The README's "Add your own endpoint": a suite written as data alone
+/// (`tests/fixtures/suites/assistants`, for `GET /v1/assistants`) runs against the mock it
+/// gets from its own contract and examples, and catches a fault.
+mod data_only_suite {
+    use std::path::PathBuf;
+
+    use super::common::{check, root, text};
+    use list_contract::case::load_cases;
+    use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
+    use list_contract::mock::{Fault, MockConfig, ReferenceMock, load_examples};
+    use list_contract::runner::{RunCache, RunContext, run_case};
+    use list_contract::schema::SchemaSet;
+    use list_contract::violation::Invariant;
+
+    fn dirs() -> (PathBuf, PathBuf) {
+        let suites = root().join("tests/fixtures/suites");
+        let schemas = suites.join("schemas");
+        (suites, schemas)
+    }
+
+    #[test]
+    fn it_passes_against_its_generated_mock() {
+        let (cases, schemas) = dirs();
+        let out = check(
+            &[
+                ("CONTRACT_CASES_DIR", cases.to_str().unwrap()),
+                ("CONTRACT_SCHEMAS_DIR", schemas.to_str().unwrap()),
+            ],
+            &[],
+        );
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert!(
+            all.contains("summary: 6 case(s): 6 passed, 0 failed"),
+            "{all}"
+        );
+        assert!(all.contains("assistants::backward_walk"), "{all}");
+    }
+
+    #[tokio::test]
+    async fn it_catches_a_backward_page_in_reverse() {
+        let (cases_dir, schemas_dir) = dirs();
+        let cases = load_cases(&cases_dir).expect("the data-only suite loads");
+        let schemas = SchemaSet::load(&schemas_dir).expect("its schemas compile");
+        let case = cases
+            .iter()
+            .find(|c| c.name == "assistants::backward_walk")
+            .expect("a backward walk");
+        let examples = load_examples(&case.contract_path, &case.contract)
+            .unwrap()
+            .expect("examples");
+        for (fault, caught) in [(None, false), (Some(Fault::BackwardPageReversed), true)] {
+            let mut config = MockConfig::for_contract(&case.contract).examples(examples.clone());
+            if let Some(fault) = fault {
+                config = config.fault(fault);
+            }
+            let mock = ReferenceMock::start(config).await;
+            let target = Target {
+                base: mock.base_url(),
+                key: Secret::new(mock.config().key.clone()),
+                auth: mock.config().auth,
+            };
+            let http = HttpClient::new(&ClientSettings::default()).unwrap();
+            let (options, cache) = (RequestOptions::default(), RunCache::default());
+            let ctx = RunContext::new(&target, &http, &schemas, &options, &cache);
+            let run = run_case(case, &ctx).await;
+            let found = run
+                .violations
+                .iter()
+                .any(|v| v.invariant == Invariant::BackwardPage && v.page.is_some());
+            assert_eq!(found, caught, "{fault:?}: {:#?}", run.violations);
+            assert_eq!(run.passed(), !caught);
+        }
+    }
+}
