@@ -348,3 +348,101 @@ mod data_only_suite {
         }
     }
 }
+
+/// Each suite run alone against a live server (`CONTRACT_BASE_URL`, a name filter), with the
+/// suite's own auth style: a conforming server passes; a drifting one fails with its
+/// invariant named.
+mod live_runs {
+    use super::common::{cases_dir, check, suite_config, text};
+    use list_contract::mock::{Fault, ReferenceMock};
+
+    async fn check_suite(suite: &str, fault: Option<Fault>) -> (Option<i32>, String) {
+        let mut config = suite_config(suite);
+        if let Some(fault) = fault {
+            config = config.fault(fault);
+        }
+        let mock = ReferenceMock::start(config).await;
+        let (base, key) = (mock.base_url().to_string(), mock.config().key.clone());
+        let filter = format!("{suite}::");
+        let out = tokio::task::spawn_blocking(move || {
+            check(
+                &[
+                    ("CONTRACT_BASE_URL", &base),
+                    ("CONTRACT_API_KEY", &key),
+                    ("CONTRACT_CASES_DIR", cases_dir().to_str().unwrap()),
+                ],
+                &[&filter],
+            )
+        })
+        .await
+        .unwrap();
+        (out.status.code(), text(&out))
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn each_suite_runs_alone_with_its_own_auth_style() {
+        for suite in [
+            "openai_files",
+            "openai_vector_stores",
+            "anthropic_message_batches",
+        ] {
+            let (code, all) = check_suite(suite, None).await;
+            assert_eq!(code, Some(0), "{suite}: {all}");
+            assert!(
+                all.contains(" passed, 0 failed, 0 ignored"),
+                "{suite}: {all}"
+            );
+            assert!(
+                !all.contains("list_batches::"),
+                "{suite}: only its own cases: {all}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn drift_on_a_live_server_fails_with_its_invariant_named() {
+        for (suite, fault, case, invariant) in [
+            (
+                "anthropic_message_batches",
+                Fault::TimesAsIntegers,
+                "default_page",
+                "schema",
+            ),
+            (
+                "openai_vector_stores",
+                Fault::BackwardPageReversed,
+                "backward_walk",
+                "backward_page",
+            ),
+            (
+                "openai_files",
+                Fault::OrderIgnored,
+                "order_walk",
+                "order_reversed",
+            ),
+            (
+                "openai_files",
+                Fault::FilterLeaksOne,
+                "filter_walk",
+                "filter",
+            ),
+            (
+                "anthropic_message_batches",
+                Fault::RequiredHeaderNotChecked,
+                "missing_version_header",
+                "status",
+            ),
+        ] {
+            let (code, all) = check_suite(suite, Some(fault)).await;
+            assert_eq!(code, Some(101), "{fault:?}: {all}");
+            let failure = format!("{suite}::{case}: ");
+            let at = all
+                .find(&failure)
+                .unwrap_or_else(|| panic!("{fault:?}: no failure of {suite}::{case}: {all}"));
+            assert!(
+                all[at..].contains(&format!("invariant: {invariant} ")),
+                "{fault:?}: {all}"
+            );
+        }
+    }
+}
