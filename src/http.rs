@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
-};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+pub use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::AuthMode;
@@ -22,6 +21,10 @@ pub struct Target {
     pub base: Url,
     pub key: Secret,
     pub auth: AuthStyle,
+    /// `--auth none`: no credential is sent with any request (the auth cases do not run).
+    pub no_auth: bool,
+    /// Sent with every request (`--header`, `CONTRACT_HEADERS`); a case's own headers win.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// A key that no real server has issued, for the wrong-key cases.
@@ -44,8 +47,22 @@ impl Target {
         url
     }
 
+    /// A target at `base` that sends `key` in the `auth` style, and no other header.
+    pub fn new(base: Url, key: Secret, auth: AuthStyle) -> Self {
+        Target {
+            base,
+            key,
+            auth,
+            no_auth: false,
+            headers: Vec::new(),
+        }
+    }
+
     /// The auth header for a case's auth mode, if any.
     pub fn auth_header(&self, mode: AuthMode) -> Option<(HeaderName, HeaderValue)> {
+        if self.no_auth {
+            return None;
+        }
         let key = match mode {
             AuthMode::None => return None,
             AuthMode::Valid => self.key.expose(),
@@ -73,6 +90,24 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// Parses a header given as `Name: value`; the value is marked sensitive (never logged by
+/// the client). `from` names where it came from, for the message.
+pub fn parse_header(text: &str, from: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!(
+            "{from}: `{}` is not a header (write it as `Name: value`)",
+            text.trim()
+        ));
+    };
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{from}: `{}` is not a header name", name.trim()))?;
+    let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        format!("{from}: the value of `{name}` holds a character a header cannot carry")
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
 }
 
 /// How transient trouble is retried.
@@ -426,11 +461,11 @@ mod tests {
     use super::*;
 
     fn target(base: &str) -> Target {
-        Target {
-            base: parse_base_url(base).unwrap(),
-            key: Secret::new("k"),
-            auth: AuthStyle::XApiKey,
-        }
+        Target::new(
+            parse_base_url(base).unwrap(),
+            Secret::new("k"),
+            AuthStyle::XApiKey,
+        )
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn bad_settings_are_named() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains(
-            "CONTRACT_AUTH: unknown auth style `basic` (expected `x-api-key` or `bearer`)"
+            "CONTRACT_AUTH: unknown auth style `basic` (expected `x-api-key`, `bearer` or `none`)"
         ),
         "{}",
         text(&out)

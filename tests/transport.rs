@@ -228,11 +228,11 @@ fn raw_server(answers: Vec<Option<Vec<u8>>>) -> Target {
             let _ = stream.write_all(&bytes);
         }
     });
-    Target {
-        base: format!("http://127.0.0.1:{port}").parse().unwrap(),
-        key: list_contract::http::Secret::new("k"),
-        auth: list_contract::contract::AuthStyle::XApiKey,
-    }
+    Target::new(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+        list_contract::http::Secret::new("k"),
+        list_contract::contract::AuthStyle::XApiKey,
+    )
 }
 
 #[tokio::test]

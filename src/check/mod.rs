@@ -104,7 +104,10 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
         if !list_valid {
             notices = additive::new_fields(&body, list, schemas);
         }
-        notices.extend(additive::new_headers(&exchange.header_names));
+        notices.extend(additive::new_headers(
+            &exchange.header_names,
+            expect.contract,
+        ));
     }
     let violations = candidates
         .into_iter()

@@ -171,6 +171,28 @@ pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
         results.requests(),
         results.retries(),
     );
+    if let Some(how) = results.auth_unchecked {
+        let ignored: Vec<&str> = results
+            .cases
+            .iter()
+            .filter(|c| {
+                c.outcome == CaseOutcome::Ignored
+                    && c.message
+                        .as_deref()
+                        .is_some_and(|m| m.starts_with("auth not checked"))
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "auth: NOT checked ({how}: no credential was sent){}",
+            if ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; ignored: {}", ignored.join(", "))
+            }
+        );
+    }
     let by_invariant = results.violations_by_invariant();
     if !by_invariant.is_empty() {
         let counts: Vec<String> = by_invariant

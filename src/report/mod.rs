@@ -43,6 +43,9 @@ pub struct RunResults {
     /// Where the cases were sent: the live base URL, or the embedded mock's.
     pub target: String,
     pub reference_mock: bool,
+    /// How the run was told to send no credential (`--auth none`), when it was: auth was not
+    /// checked.
+    pub auth_unchecked: Option<&'static str>,
     /// The least severity that fails a case.
     pub fail_on: Severity,
     pub cases: Vec<CaseResult>,

@@ -411,6 +411,10 @@ impl Progress {
 
 pub(crate) fn request_headers(case: &Case, target: &Target) -> HeaderMap {
     let mut headers = HeaderMap::new();
+    // The run's own headers first: a case's headers, then its credential, win over them.
+    for (name, value) in &target.headers {
+        headers.insert(name.clone(), value.clone());
+    }
     for (name, value) in &case.file.request.headers {
         // Names and values were checked when the case was loaded.
         if let (Ok(n), Ok(v)) = (

@@ -119,11 +119,11 @@ pub fn mock_config() -> MockConfig {
 }
 
 pub fn target_for(mock: &ReferenceMock) -> Target {
-    Target {
-        base: mock.base_url(),
-        key: Secret::new(mock.config().key.clone()),
-        auth: mock.config().auth,
-    }
+    Target::new(
+        mock.base_url(),
+        Secret::new(mock.config().key.clone()),
+        mock.config().auth,
+    )
 }
 
 /// One run against a mock: a client, the target and a cache that every case run through
