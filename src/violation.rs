@@ -33,6 +33,9 @@ pub enum Invariant {
     /// Values keep their meaning, where the contract says what it is (a timestamp in Unix
     /// seconds, counts that add up).
     Plausible,
+    /// An error body says something true: no stringified null, no bare status as its code,
+    /// no server-error type on a client error (the contract's `[plausible_errors]`).
+    PlausibleError,
     /// No id appears twice in a walk.
     DuplicateId,
     /// The order holds across page boundaries: a page's first item follows the previous
@@ -54,7 +57,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in the order reports list them.
-    pub const ALL: [Invariant; 20] = [
+    pub const ALL: [Invariant; 21] = [
         Invariant::Transport,
         Invariant::Status,
         Invariant::BodySize,
@@ -67,6 +70,7 @@ impl Invariant {
         Invariant::EmptyPage,
         Invariant::Order,
         Invariant::Plausible,
+        Invariant::PlausibleError,
         Invariant::DuplicateId,
         Invariant::WalkOrder,
         Invariant::CursorCycle,
@@ -92,6 +96,7 @@ impl Invariant {
             Invariant::EmptyPage => "empty_page",
             Invariant::Order => "order",
             Invariant::Plausible => "plausible",
+            Invariant::PlausibleError => "plausible_error",
             Invariant::DuplicateId => "duplicate_id",
             Invariant::WalkOrder => "walk_order",
             Invariant::CursorCycle => "cursor_cycle",
@@ -120,6 +125,7 @@ impl Invariant {
             }
             Invariant::Order => "items are ordered by the order key within the page",
             Invariant::Plausible => "values keep the meaning the contract gives them",
+            Invariant::PlausibleError => "the error body says what went wrong, plausibly",
             Invariant::DuplicateId => "no id appears twice in a walk",
             Invariant::WalkOrder => "the order holds across page boundaries",
             Invariant::CursorCycle => "every cursor of a walk is new",

@@ -342,3 +342,65 @@ async fn a_gateways_own_headers_are_not_drift_once_named() {
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(!all.contains("new header"), "{all}");
 }
+
+/// LiteLLM 1.108's answer to a bad limit: valid against the error schema, wrong to any reader.
+fn litellm_error(limit: &str) -> Mock {
+    Mock::given(query_param("limit", limit)).respond_with(ResponseTemplate::new(400).set_body_json(
+        serde_json::json!({"error": {"message": "limit must be between 1 and 100",
+            "type": "internal_server_error", "param": "None", "code": "400"}}),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn error_bodies_that_make_no_sense_fail_with_the_rule_named_unless_switched_off() {
+    let mock = ReferenceMock::start_with(mock_config().key(CANARY), vec![litellm_error("0")]).await;
+    let base = mock.base_url().to_string();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", CANARY),
+    ];
+    let out = check(&env, &["limit_zero"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    let url = format!("{base}v1/batches?limit=0");
+    assert!(
+        all.contains(&format!(
+            "list_batches::limit_zero: GET {url}\n\
+             \x20 invariant: plausible_error (the error body says what went wrong, plausibly)\n\
+             \x20 at:        /error/param\n\
+             \x20 expected:  a param, or null (rule `stringified_null`)\n\
+             \x20 actual:    \"None\" (a null written as text)\n\n\
+             \x20 invariant: plausible_error (the error body says what went wrong, plausibly)\n\
+             \x20 at:        /error/code\n\
+             \x20 expected:  a code naming the error, or null (rule `code_is_status`)\n\
+             \x20 actual:    \"400\" (only the HTTP status, 400)\n\n\
+             \x20 invariant: plausible_error (the error body says what went wrong, plausibly)\n\
+             \x20 at:        /error/type\n\
+             \x20 expected:  a client error type on a 400 (rule `server_type_on_4xx`)\n\
+             \x20 actual:    \"internal_server_error\" (a server error)\n"
+        )),
+        "{all}"
+    );
+
+    // A contract that accepts these bodies says so, rule by rule.
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("list_batches");
+    std::fs::create_dir(&suite).unwrap();
+    for file in ["contract.toml", "limit_zero.toml"] {
+        std::fs::copy(
+            common::cases_dir().join("list_batches").join(file),
+            suite.join(file),
+        )
+        .unwrap();
+    }
+    let contract = suite.join("contract.toml");
+    let mut text_of = std::fs::read_to_string(&contract).unwrap();
+    text_of.push_str(
+        "\n[plausible_errors]\nstringified_null = false\ncode_is_status = false\nserver_type_on_4xx = false\n",
+    );
+    std::fs::write(&contract, text_of).unwrap();
+    let mut env = env.to_vec();
+    env.push(("CONTRACT_CASES_DIR", dir.path().to_str().unwrap()));
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

@@ -1,6 +1,7 @@
 //! Checks are pure functions from responses to violations: no I/O happens here.
 
 pub mod additive;
+pub mod errors;
 pub mod page;
 pub mod plausible;
 pub mod walk;
@@ -136,7 +137,15 @@ fn check_outcome(
     let mut found = match outcome.schema {
         BodyKind::List if list_valid => Vec::new(),
         BodyKind::List => schemas.validate(&contract.schemas.list, body),
-        BodyKind::Error => schemas.validate(&contract.schemas.error, body),
+        BodyKind::Error => {
+            let mut found = schemas.validate(&contract.schemas.error, body);
+            found.extend(errors::check_error(
+                body,
+                outcome.status,
+                &contract.plausible_errors,
+            ));
+            found
+        }
     };
     if outcome.schema == BodyKind::List {
         found.extend(page::check_page(
