@@ -404,6 +404,10 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
             shared.print_notes();
             let results = shared.results(args, &settings);
             eprintln!("{}", render_summary(&results, &redactor));
+            // An endpoint that could not be reached, or only said "try again", was not checked:
+            // that is the harness unable to run, not drift.
+            let blocked = results.diagnoses().iter().any(|d| d.cause.blocks_the_run());
+            let code = if blocked { ExitCode::FAILURE } else { code };
             match write_reports(&results, &settings, &redactor) {
                 Ok(()) => code,
                 Err(e) => {
@@ -537,6 +541,18 @@ impl Shared {
             target: targets.join(", "),
             reference_mock: settings.base_url.is_none(),
             auth_unchecked: self.auth_unchecked,
+            auth: self
+                .targets
+                .values()
+                .next()
+                .filter(|t| !t.no_auth)
+                .map(|t| t.auth),
+            auth_from: match (settings.auth, settings.from_flags.contains(&env::AUTH)) {
+                (Some(_), true) => "from --auth".to_owned(),
+                (Some(_), false) => format!("from {}", env::AUTH),
+                (None, _) => "the contract's `auth`".to_owned(),
+            },
+            base_from: settings.source(env::BASE_URL),
             fail_on: self.fail_on,
             cases,
         }

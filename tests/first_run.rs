@@ -404,3 +404,178 @@ async fn error_bodies_that_make_no_sense_fail_with_the_rule_named_unless_switche
     let out = check(&env, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// The `diagnosis:` lines of a run's output.
+fn diagnoses(all: &str) -> Vec<&str> {
+    all.lines()
+        .filter(|l| l.starts_with("diagnosis: "))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bearer_only_server_checked_with_x_api_key_is_diagnosed_once() {
+    let mock = ReferenceMock::start(
+        mock_config()
+            .key(CANARY)
+            .auth(list_contract::contract::AuthStyle::Bearer),
+    )
+    .await;
+    let base = mock.base_url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", base.as_str()),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_JSON", json.to_str().unwrap()),
+        ],
+        &["--test-threads", "1"],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(
+        diagnoses(&all),
+        [format!(
+            "diagnosis: every request sent with the key was refused (18 requests: 18 × 401 Unauthorized; \
+             one: GET {base}v1/batches?limit=1): the server does not take the key as it was sent. \
+             It was sent as `x-api-key: ***` (the contract's `auth`); a server that reads \
+             `Authorization: Bearer` (OpenAI and most compatible servers) wants --auth bearer \
+             (CONTRACT_AUTH=bearer). Otherwise CONTRACT_API_KEY is not a key this server issued."
+        )],
+        "{all}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["diagnoses"][0]["cause"], "key_refused");
+    assert!(!all.contains(CANARY));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_path_prefix_is_diagnosed_with_a_url_that_was_requested() {
+    let mock = ReferenceMock::start_with(
+        mock_config().key(CANARY),
+        vec![Mock::given(wiremock::matchers::any()).respond_with(ResponseTemplate::new(404))],
+    )
+    .await;
+    let base = format!("{}api", mock.base_url());
+    let out = check(&[("CONTRACT_API_KEY", CANARY)], &["--base-url", &base]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(
+        diagnoses(&all),
+        [format!(
+            "diagnosis: every request was answered 404 Not Found (18 requests; one: GET \
+             {base}/v1/batches?limit=1): the base URL or its path prefix is likely wrong \
+             (--base-url = {base}; the contract's path is joined onto it: check it against a \
+             URL that works with curl)"
+        )],
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_answers_is_diagnosed_and_exits_1() {
+    // It accepts connections and holds them, silent.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", base.as_str()),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_REQUEST_TIMEOUT", "0.3"),
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let found = diagnoses(&all);
+    assert_eq!(found.len(), 1, "{all}");
+    assert!(
+        found[0].starts_with("diagnosis: every request failed to connect or timed out (")
+            && found[0].ends_with(&format!(
+                "): the server is down or did not answer; nothing about the contract was learned (is the server up, and CONTRACT_BASE_URL = {base}/ right?)"
+            )),
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_that_only_answers_503_looked_unavailable_and_exits_1() {
+    let mock = ReferenceMock::start_with(
+        mock_config().key(CANARY),
+        vec![
+            Mock::given(wiremock::matchers::any())
+                .respond_with(ResponseTemplate::new(503).set_body_string("upstream connect error")),
+        ],
+    )
+    .await;
+    let base = mock.base_url().to_string();
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", base.as_str()),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_RETRY_ATTEMPTS", "2"),
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert_eq!(
+        diagnoses(&all),
+        [format!(
+            "diagnosis: every request got a \"try again\" answer even after its retries \
+             (18 requests: 18 × 503 Service Unavailable; one: GET {base}v1/batches?limit=1): the endpoint \
+             looked unavailable, which says nothing about the contract (try again later, or \
+             give it more patience with CONTRACT_RETRY_ATTEMPTS and CONTRACT_RETRY_BUDGET)"
+        )],
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_counts_by_invariant_add_up_to_the_cases_counts() {
+    let mock = ReferenceMock::start(
+        mock_config()
+            .key(CANARY)
+            .fault(Fault::CreatedAtAsString)
+            .fault(Fault::WrongLastId)
+            .fault(Fault::InvalidLimitCrashes),
+    )
+    .await;
+    let base = mock.base_url().to_string();
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", base.as_str()),
+            ("CONTRACT_API_KEY", CANARY),
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    let by_cases: u32 = all
+        .lines()
+        .filter_map(|l| l.split_once(" violation(s) in "))
+        .map(|(n, _)| n.parse::<u32>().unwrap())
+        .sum();
+    let line = all
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "violations by invariant (as the cases report them; a request two cases share counts for each): ",
+            )
+        })
+        .unwrap_or_else(|| panic!("{all}"));
+    let by_invariant: u32 = line
+        .split(", ")
+        .map(|part| part.rsplit(' ').next().unwrap().parse::<u32>().unwrap())
+        .sum();
+    assert_eq!(by_invariant, by_cases, "{line}");
+    // Each crashing case has its own status violation, counted once per case.
+    assert!(line.starts_with("status 5,"), "{line}");
+}

@@ -160,6 +160,9 @@ fn describe_notice(notice: &Notice) -> String {
 /// ```
 pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
     let mut out = String::new();
+    for diagnosis in results.diagnoses() {
+        let _ = writeln!(out, "diagnosis: {}", diagnosis.message);
+    }
     let _ = writeln!(
         out,
         "summary: {} case(s): {} passed, {} failed, {} ignored; {} page(s) walked, {} request(s), {} retries",
@@ -199,7 +202,11 @@ pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
             .iter()
             .map(|(invariant, n)| format!("{invariant} {n}"))
             .collect();
-        let _ = writeln!(out, "violations by invariant: {}", counts.join(", "));
+        let _ = writeln!(
+            out,
+            "violations by invariant (as the cases report them; a request two cases share counts for each): {}",
+            counts.join(", ")
+        );
     }
     let notices = results.notices();
     if !notices.is_empty() {

@@ -4,6 +4,7 @@
 pub mod pages;
 pub mod walk;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +13,7 @@ use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::case::{Case, CaseKind, Outcome};
+use crate::case::{AuthMode, Case, CaseKind, Outcome};
 use crate::check::walk::{WalkBounds, WalkRecord, compare_walks};
 use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Retry, Target, TransportError, seconds};
@@ -52,6 +53,50 @@ pub struct CaseRun {
     pub walked: u32,
     /// Additive drift, each field or header once, where it was first seen.
     pub notices: Vec<Notice>,
+    /// What this case's requests (its own and shared ones) got, by kind: what the run's
+    /// diagnoses read.
+    pub answers: Answers,
+    /// Whether the case sends the configured key (not a missing- or wrong-key case).
+    pub sends_key: bool,
+}
+
+/// How a request ended, as the diagnoses of a run group them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Answer {
+    /// A response with this status (after any retries).
+    Status(u16),
+    /// No connection, or it broke.
+    Unreachable,
+    /// No complete response within the request timeout.
+    TimedOut,
+    /// A body over the size cap.
+    TooLarge,
+}
+
+/// Answers by kind: how many, and the first request that got each (`GET <url>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers(pub BTreeMap<Answer, (u32, String)>);
+
+impl Answers {
+    /// Counts `n` answers of `kind`; `request` is kept as the example if it is the first.
+    pub fn add(&mut self, kind: Answer, n: u32, request: impl FnOnce() -> String) {
+        self.0
+            .entry(kind)
+            .and_modify(|(count, _)| *count += n)
+            .or_insert_with(|| (n, request()));
+    }
+
+    /// Adds every answer of `other`.
+    pub fn merge(&mut self, other: &Answers) {
+        for (kind, (n, request)) in &other.0 {
+            self.add(*kind, *n, || request.clone());
+        }
+    }
+
+    /// Answers in all.
+    pub fn total(&self) -> u32 {
+        self.0.values().map(|(n, _)| n).sum()
+    }
 }
 
 impl CaseRun {
@@ -79,6 +124,7 @@ impl CaseRun {
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
         self.violations.extend(walk.run.violations.iter().cloned());
+        self.answers.merge(&walk.run.answers);
         for notice in &walk.run.notices {
             self.notice(notice.clone());
         }
@@ -201,6 +247,18 @@ impl<'a> RunContext<'a> {
             .pages
             .get(self.http, url, headers, self.options, first_page)
             .await;
+        let answer = match &fetched.result {
+            Ok(exchange) => Answer::Status(exchange.status.as_u16()),
+            Err(e) => match e.failure {
+                Failure::Connection(_) => Answer::Unreachable,
+                Failure::TimedOut(_) => Answer::TimedOut,
+                Failure::TooLarge { .. } => Answer::TooLarge,
+            },
+        };
+        run.answers.add(answer, 1, || match &fetched.result {
+            Ok(exchange) => exchange.request_line(),
+            Err(e) => e.request_line(),
+        });
         if sent {
             self.answered(fetched.attempts(), || what(&fetched));
             match &fetched.result {
@@ -241,6 +299,12 @@ pub fn case_options(case: &Case, run: &RequestOptions) -> RequestOptions {
 
 /// Runs `case` in `ctx`: sends its requests and judges the answers.
 pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
+    let mut run = run_kind(case, ctx).await;
+    run.sends_key = case.file.request.auth == AuthMode::Valid;
+    run
+}
+
+async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     match case.file.kind() {
         CaseKind::Page(accept) => run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
