@@ -579,3 +579,48 @@ async fn the_counts_by_invariant_add_up_to_the_cases_counts() {
     // Each crashing case has its own status violation, counted once per case.
     assert!(line.starts_with("status 5,"), "{line}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_any_of_says_which_field_broke_it() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
+    let mut items: Vec<serde_json::Value> = mock.items().into_iter().take(7).collect();
+    // llama-stack 0.7.3's batch: `errors` present with a null `object`.
+    items[3]["errors"] = serde_json::json!({"object": null, "data": [{"code": "x",
+        "message": "a long message that pushes the item past any excerpt's length", "param": null,
+        "line": 1}]});
+    let page = serde_json::json!({"object": "list", "data": items, "first_id": items[0]["id"],
+        "last_id": items[6]["id"], "has_more": true});
+    let served = ReferenceMock::start_with(
+        mock_config().key(CANARY),
+        vec![
+            Mock::given(query_param("limit", "7"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(page)),
+        ],
+    )
+    .await;
+    let base = served.base_url().to_string();
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", base.as_str()),
+            ("CONTRACT_API_KEY", CANARY),
+        ],
+        &["--exact", "list_batches::limit_7"],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains(&format!(
+            "list_batches::limit_7: GET {base}v1/batches?limit=7\n\
+             \x20 invariant: schema (the body matches the schema)\n\
+             \x20 at:        /data/3/errors/object\n\
+             \x20 schema:    batch.json#/$defs/errors/properties/object/const\n\
+             \x20 expected:  \"list\" was expected (in the closest `anyOf` branch (2 of 2) at batch.json#/properties/errors/anyOf)\n\
+             \x20 actual:    null\n"
+        )),
+        "{all}"
+    );
+    assert!(
+        !all.contains("is not valid under any of the schemas"),
+        "{all}"
+    );
+}

@@ -64,7 +64,10 @@ async fn a_drifting_endpoint_gets_a_junit_and_a_json_report_with_every_key_maske
     let all = text(&out);
     assert_eq!(out.status.code(), Some(101), "{all}");
     assert!(!all.contains(CANARY), "{all}");
-    assert!(all.contains("violations by invariant (as the cases report them"), "{all}");
+    assert!(
+        all.contains("violations by invariant (as the cases report them"),
+        "{all}"
+    );
 
     let xml = read(&junit);
     let json_text = read(&json);
