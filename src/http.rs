@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 pub use reqwest::header::{HeaderName, HeaderValue};
@@ -123,10 +124,18 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
 }
 
+/// The longest wait the backoff itself reaches before its jitter (which adds up to as much
+/// again): waits go 0.25, 0.5, 1, 2, 2, ... s (each up to twice that), so ten attempts fit the
+/// budget with room to spare.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(2);
+
 impl Default for RetryPolicy {
+    /// Ten attempts: a server that answers one request in five with 503 or 429 fails a request
+    /// on all ten about once in ten million, so a patient run passes; one that only answers
+    /// 503 fails each request within about 20 s.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 4,
+            max_attempts: 10,
             budget: Duration::from_secs(60),
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
@@ -259,6 +268,15 @@ impl HttpClient {
         let start = Instant::now();
         let policy = &options.retry;
         let mut retries = Vec::new();
+        // Exponential backoff with jitter (in [d, 2d)), so that walks that failed together do
+        // not retry together.
+        let mut backoff = ExponentialBuilder::new()
+            .with_min_delay(policy.base_delay)
+            .with_factor(2.0)
+            .with_max_delay(BACKOFF_CAP.max(policy.base_delay))
+            .with_jitter()
+            .without_max_times()
+            .build();
         loop {
             let attempt = retries.len() as u32 + 1;
             let outcome = self.attempt(&url, &headers, options.timeout).await;
@@ -272,7 +290,8 @@ impl HttpClient {
                 }
                 _ => return finish(outcome, url, retries, start),
             };
-            let wait = asked.unwrap_or_else(|| jittered(policy.base_delay, attempt));
+            let computed = backoff.next().unwrap_or(BACKOFF_CAP);
+            let wait = asked.unwrap_or(computed);
             let out_of_budget = start.elapsed() + wait > policy.budget;
             if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
                 return finish(outcome, url, retries, start);
@@ -369,36 +388,23 @@ fn finish(
     }
 }
 
-/// Exponential backoff with jitter: a random point in the upper half of `base * 2^(n-1)`,
-/// so that parallel runs that failed together do not retry together.
-fn jittered(base: Duration, attempt: u32) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let full = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
-    full.mul_f64(fraction)
-}
-
-/// The caps on concurrency and rate, shared by every request of a run.
+/// The caps on concurrency and rate, shared by every request of a run: a semaphore for the
+/// requests in flight, and a GCRA rate limiter (governor) with a burst of one, so starts are
+/// spaced evenly.
 #[derive(Debug)]
 struct Gate {
     slots: Option<tokio::sync::Semaphore>,
-    /// The earliest instant the next request may start, and the spacing between starts.
-    pace: Option<(tokio::sync::Mutex<Instant>, Duration)>,
+    pace: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl Gate {
     fn new(rate: Option<f64>, concurrency: Option<usize>) -> Self {
         Gate {
             slots: concurrency.map(|n| tokio::sync::Semaphore::new(n.max(1))),
-            pace: rate.filter(|r| *r > 0.0).map(|r| {
-                (
-                    tokio::sync::Mutex::new(Instant::now()),
-                    Duration::from_secs_f64(1.0 / r),
-                )
-            }),
+            pace: rate
+                .filter(|r| *r > 0.0)
+                .and_then(|r| governor::Quota::with_period(Duration::from_secs_f64(1.0 / r)))
+                .map(governor::RateLimiter::direct),
         }
     }
 
@@ -408,14 +414,8 @@ impl Gate {
             Some(s) => Some(s.acquire().await.expect("the semaphore is never closed")),
             None => None,
         };
-        if let Some((next, spacing)) = &self.pace {
-            let start = {
-                let mut next = next.lock().await;
-                let start = (*next).max(Instant::now());
-                *next = start + *spacing;
-                start
-            };
-            tokio::time::sleep_until(start.into()).await;
+        if let Some(pace) = &self.pace {
+            pace.until_ready().await;
         }
         permit
     }

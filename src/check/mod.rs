@@ -68,7 +68,9 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
                 match exchange.attempts() {
                     1 => String::new(),
                     n if is_transient(exchange.status) => {
-                        format!(" (the last of {n} attempts: retries exhausted)")
+                        format!(
+                            " (the last of {n} attempts: retries exhausted; the endpoint looked unavailable, which is not drift)"
+                        )
                     }
                     n => format!(" (after {n} attempts)"),
                 }
