@@ -997,6 +997,45 @@ mod tests {
     }
 
     #[test]
+    fn headers_auth_none_and_known_headers_come_from_their_variables() {
+        let vars = |name: &str| match name {
+            "CONTRACT_HEADERS" => {
+                Some("x-litellm-model: m1\n\nX-Token:  t0ken-secret \n".to_owned())
+            }
+            "CONTRACT_PUBLIC_HEADERS" => Some("X-LiteLLM-Model".to_owned()),
+            "CONTRACT_KNOWN_HEADERS" => Some("x-litellm-version, x-litellm-*".to_owned()),
+            "CONTRACT_AUTH" => Some("None".to_owned()),
+            _ => None,
+        };
+        let s = Settings::from_vars(Path::new("/r"), vars).unwrap();
+        assert_eq!((s.auth, s.no_auth), (None, true));
+        let headers: Vec<(&str, &str)> = s
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.expose()))
+            .collect();
+        assert_eq!(
+            headers,
+            [("x-litellm-model", "m1"), ("x-token", "t0ken-secret")]
+        );
+        assert_eq!(s.known_headers, ["x-litellm-version", "x-litellm-*"]);
+        let masked = s.redactor().redact("model m1, token t0ken-secret");
+        assert_eq!(masked, "model m1, token ***");
+        assert_eq!(s.source(env::BASE_URL), "CONTRACT_BASE_URL");
+        let mut by_flag = s.clone();
+        by_flag.set_by_flag(env::BASE_URL);
+        assert_eq!(by_flag.source(env::BASE_URL), "--base-url");
+        assert_eq!(s.no_auth_source(), "CONTRACT_AUTH=none");
+        let bad = Settings::from_vars(Path::new("/r"), |n| {
+            (n == "CONTRACT_HEADERS").then(|| "x-a: 1\nno colon".to_owned())
+        });
+        assert_eq!(
+            bad.unwrap_err(),
+            "CONTRACT_HEADERS: `no colon` is not a header (write it as `Name: value`)"
+        );
+    }
+
+    #[test]
     fn settings_come_from_the_variables_with_documented_defaults() {
         let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
         assert_eq!(s.cases_dir, Path::new("/r/cases"));

@@ -14,7 +14,9 @@ use list_contract::contract::{AuthStyle, Contract};
 use list_contract::harness::{Settings, env, parse_auth, run, setting_header};
 use list_contract::http::parse_base_url;
 use list_contract::libtest_mimic::Arguments;
-use list_contract::mock::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig, ReferenceMock};
+use list_contract::mock::{
+    DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, Fault, MockConfig, ReferenceMock,
+};
 
 const USAGE: &str = "\
 usage: list-contract check [OPTIONS] [FILTER] [TEST-HARNESS FLAGS]
@@ -63,7 +65,8 @@ serve options (the reference mock as a local server; Ctrl-C stops it):
   --items N        batches in the listing (default: 257)
   --seed N         dataset seed (default: 20251124)
   --key KEY        the key it accepts (default: lc-reference-mock-key)
-  --auth STYLE     x-api-key or bearer (default: the contract's, x-api-key; OpenAI SDKs send bearer)
+  --auth STYLE     x-api-key, bearer, or none: a server without auth (default: the
+                   contract's, x-api-key; OpenAI SDKs send bearer)
   --contract FILE  a contract.toml (default: the shipped List Batches contract)
 ";
 
@@ -252,8 +255,13 @@ fn serve(args: Vec<String>) -> ExitCode {
     } else {
         config.key.clone()
     };
+    let auth = if config.faults.contains(&Fault::AuthNotChecked) {
+        "no auth: any key, or none, is accepted".to_owned()
+    } else {
+        format!("send `{header}` (KEY: {key})")
+    };
     eprintln!(
-        "list-contract serve: {} batches (seed {}) at {base}{}, newest first; send `{header}` (KEY: {key}); Ctrl-C stops it",
+        "list-contract serve: {} batches (seed {}) at {base}{}, newest first; {auth}; Ctrl-C stops it",
         config.items, config.seed, config.path
     );
     // The server runs on the runtime's threads; this one only keeps the process alive.
@@ -268,6 +276,7 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     let mut seed = DEFAULT_SEED;
     let mut key: Option<String> = None;
     let mut auth: Option<AuthStyle> = None;
+    let mut no_auth = false;
     let mut contract_file: Option<PathBuf> = None;
     let mut args = Flags(args.into_iter());
     while let Some((_, flag, inline)) = args.next_flag() {
@@ -292,11 +301,8 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
                 key = Some(k);
             }
             "--auth" => {
-                auth = Some(
-                    value("--auth")?
-                        .parse()
-                        .map_err(|e| format!("--auth: {e}"))?,
-                )
+                (auth, no_auth) =
+                    parse_auth(&value("--auth")?).map_err(|e| format!("--auth: {e}"))?
             }
             "--contract" => contract_file = Some(PathBuf::from(value("--contract")?)),
             other => return Err(format!("serve: unknown option `{other}`")),
@@ -310,6 +316,10 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     let mut config = MockConfig::for_contract(&contract).items(items).seed(seed);
     if let Some(auth) = auth {
         config = config.auth(auth);
+    }
+    if no_auth {
+        // A server without auth, to try `check --auth none` against.
+        config = config.fault(Fault::AuthNotChecked);
     }
     let own_key = key.is_some();
     config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));

@@ -624,3 +624,31 @@ async fn a_failed_any_of_says_which_field_broke_it() {
         "{all}"
     );
 }
+
+#[test]
+fn serve_without_auth_is_checked_with_auth_none() {
+    let (_server, base, _stderr) = common::serve(&["--auth", "none"]);
+    let out = check(&[], &["--base-url", &base, "--auth", "none"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("15 passed; 0 failed; 2 ignored"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_wants_a_key_checked_with_auth_none_is_diagnosed() {
+    let mock = ReferenceMock::start(mock_config().key(CANARY)).await;
+    let base = mock.base_url().to_string();
+    let out = check(&[("CONTRACT_AUTH", "none")], &["--base-url", &base]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(
+        diagnoses(&all),
+        [format!(
+            "diagnosis: every request was refused (18 requests: 18 × 401 Unauthorized; one: GET \
+             {base}v1/batches?limit=1): the server wants a credential, and none was sent \
+             (CONTRACT_AUTH=none). Give it a key with CONTRACT_API_KEY and --auth x-api-key or \
+             --auth bearer."
+        )],
+        "{all}"
+    );
+}

@@ -360,7 +360,8 @@ fn full_run_passes(mock: &ReferenceMock, what: &str) {
             ("CONTRACT_API_KEY", &mock.config().key),
             ("CONTRACT_RATE_LIMIT", "100"),
         ],
-        &[],
+        // More cases at once than cores: more walks side by side.
+        &["--test-threads", "8"],
     );
     let all = common::text(&out);
     assert_eq!(out.status.code(), Some(0), "{what}: {all}");

@@ -70,15 +70,22 @@ pub fn diagnose(results: &RunResults) -> Vec<Diagnosis> {
             .join(", ")
     };
     let (cause, message) = if all(|a| matches!(a, Answer::Status(401 | 403))) {
-        (
-            Cause::KeyRefused,
-            format!(
-                "every request sent with the key was refused ({total} requests: {}; one: {example}): \
-                 the server does not take the key as it was sent. {}",
+        let message = match (results.auth, results.auth_unchecked) {
+            (None, how) => format!(
+                "every request was refused ({total} requests: {}; one: {example}): the server \
+                 wants a credential, and none was sent ({}). Give it a key with \
+                 CONTRACT_API_KEY and --auth x-api-key or --auth bearer.",
                 statuses(),
-                key_hint(results.auth, &results.auth_from)
+                how.unwrap_or("--auth none")
             ),
-        )
+            (Some(style), _) => format!(
+                "every request sent with the key was refused ({total} requests: {}; one: \
+                 {example}): the server does not take the key as it was sent. {}",
+                statuses(),
+                key_hint(style, &results.auth_from)
+            ),
+        };
+        (Cause::KeyRefused, message)
     } else if all(|a| a == Answer::Status(404)) {
         (
             Cause::NotFound,
@@ -127,20 +134,17 @@ fn status_text(status: u16) -> String {
 }
 
 /// What to try when the key was refused: the style sent, and the other one.
-fn key_hint(sent: Option<AuthStyle>, from: &str) -> String {
+fn key_hint(sent: AuthStyle, from: &str) -> String {
     match sent {
-        Some(AuthStyle::XApiKey) => format!(
+        AuthStyle::XApiKey => format!(
             "It was sent as `x-api-key: ***` ({from}); a server that reads \
              `Authorization: Bearer` (OpenAI and most compatible servers) wants --auth bearer \
              (CONTRACT_AUTH=bearer). Otherwise CONTRACT_API_KEY is not a key this server issued."
         ),
-        Some(AuthStyle::Bearer) => format!(
+        AuthStyle::Bearer => format!(
             "It was sent as `Authorization: Bearer ***` ({from}); a server that reads \
              `x-api-key` wants --auth x-api-key (CONTRACT_AUTH=x-api-key). Otherwise \
              CONTRACT_API_KEY is not a key this server issued."
         ),
-        None => "No credential was sent (--auth none), yet the server asks for one: give it \
-                 a key with CONTRACT_API_KEY and --auth x-api-key or bearer."
-            .to_owned(),
     }
 }
