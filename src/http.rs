@@ -279,13 +279,16 @@ impl HttpClient {
             .build();
         loop {
             let attempt = retries.len() as u32 + 1;
-            let outcome = self.attempt(&url, &headers, options.timeout).await;
+            let (outcome, lasting) = match self.attempt(&url, &headers, options.timeout).await {
+                Ok(raw) => (Ok(raw), false),
+                Err((failure, lasting)) => (Err(failure), lasting),
+            };
             let (reason, asked) = match &outcome {
                 Ok(raw) if is_transient(raw.status) => (
                     raw.status.to_string(),
                     retry_after(&raw.headers, SystemTime::now()),
                 ),
-                Err(Failure::Connection(message)) => {
+                Err(Failure::Connection(message)) if !lasting => {
                     (format!("connection failed: {message}"), None)
                 }
                 _ => return finish(outcome, url, retries, start),
@@ -305,13 +308,14 @@ impl HttpClient {
         }
     }
 
-    /// One attempt: send, then read the body within the cap, all within `timeout`.
+    /// One attempt: send, then read the body within the cap, all within `timeout`. A failure
+    /// comes with whether it would only happen again (a certificate the client does not trust).
     async fn attempt(
         &self,
         url: &Url,
         headers: &HeaderMap,
         timeout: Duration,
-    ) -> Result<Raw, Failure> {
+    ) -> Result<Raw, (Failure, bool)> {
         let _permit = self.gate.enter().await;
         let exchange = async {
             let mut response = self
@@ -320,25 +324,34 @@ impl HttpClient {
                 .headers(headers.clone())
                 .send()
                 .await
-                .map_err(|e| Failure::Connection(error_chain(&e)))?;
+                .map_err(|e| (Failure::Connection(error_chain(&e)), is_tls_failure(&e)))?;
             let cap = self.max_body_bytes;
             if let Some(n) = response.content_length().filter(|n| *n > cap) {
-                return Err(Failure::TooLarge {
-                    cap,
-                    declared: Some(n),
-                });
+                return Err((
+                    Failure::TooLarge {
+                        cap,
+                        declared: Some(n),
+                    },
+                    true,
+                ));
             }
             // The headers are taken, not copied: the body is read from the response alone.
             let headers = std::mem::take(response.headers_mut());
             let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
             while let Some(chunk) = response.chunk().await.map_err(|e| {
-                Failure::Connection(format!("reading the body failed: {}", error_chain(&e)))
+                (
+                    Failure::Connection(format!("reading the body failed: {}", error_chain(&e))),
+                    false,
+                )
             })? {
                 if (body.len() + chunk.len()) as u64 > cap {
-                    return Err(Failure::TooLarge {
-                        cap,
-                        declared: None,
-                    });
+                    return Err((
+                        Failure::TooLarge {
+                            cap,
+                            declared: None,
+                        },
+                        true,
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -350,7 +363,7 @@ impl HttpClient {
         };
         tokio::time::timeout(timeout, exchange)
             .await
-            .unwrap_or(Err(Failure::TimedOut(timeout)))
+            .unwrap_or(Err((Failure::TimedOut(timeout), true)))
     }
 }
 
@@ -439,6 +452,25 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a request failed on TLS itself (a certificate the client does not trust, a
+/// protocol mismatch): trying again would only fail again. rustls's error sits inside an
+/// `io::Error`, whose `source()` skips it, so those are looked into.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        next = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// An error and its sources, on one line: `a: b: c`.

@@ -264,7 +264,11 @@ pub struct Rng(std::sync::atomic::AtomicU64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(std::sync::atomic::AtomicU64::new(seed | 1))
+        // Spread the seed over all bits (xorshift needs a non-zero state; nearby seeds must
+        // not give the same stream).
+        Rng(std::sync::atomic::AtomicU64::new(
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        ))
     }
 
     /// A number in `0..100`.
