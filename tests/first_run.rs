@@ -423,11 +423,13 @@ async fn a_bearer_only_server_checked_with_x_api_key_is_diagnosed_once() {
     let base = mock.base_url().to_string();
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
+    let xml = dir.path().join("junit.xml");
     let out = check(
         &[
             ("CONTRACT_BASE_URL", base.as_str()),
             ("CONTRACT_API_KEY", CANARY),
             ("CONTRACT_JSON", json.to_str().unwrap()),
+            ("CONTRACT_JUNIT", xml.to_str().unwrap()),
         ],
         &["--test-threads", "1"],
     );
@@ -447,6 +449,13 @@ async fn a_bearer_only_server_checked_with_x_api_key_is_diagnosed_once() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["diagnoses"][0]["cause"], "key_refused");
+    let junit = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        junit.contains(
+            "<property name=\"diagnosis\" value=\"every request sent with the key was refused"
+        ),
+        "{junit}"
+    );
     assert!(!all.contains(CANARY));
 }
 
