@@ -23,7 +23,8 @@ usage: list-contract check [OPTIONS] [FILTER] [TEST-HARNESS FLAGS]
        list-contract serve [SERVE OPTIONS]
 
 Checks a paginated list endpoint against its contract; exits 0 when it conforms,
-101 when it drifts, 1 when the harness cannot run.
+101 when it drifts, 1 when the harness cannot run (or no request got through: every one
+failed to connect, timed out, or was only told to try again).
 
 options:
   --base-url URL   the live endpoint (default: $CONTRACT_BASE_URL; unset: the embedded reference mock)
