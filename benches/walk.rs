@@ -144,11 +144,7 @@ fn bench(o: &Options) -> Result<bool, String> {
         .build()
         .map_err(|e| e.to_string())?;
     let http = HttpClient::new(&ClientSettings::default()).map_err(|e| e.to_string())?;
-    let target = Target {
-        base: server.base.clone(),
-        key: Secret::new(KEY),
-        auth: AuthStyle::XApiKey,
-    };
+    let target = Target::new(server.base.clone(), Secret::new(KEY), AuthStyle::XApiKey);
     let options = RequestOptions::default();
     let can_reset = reset_peak();
     let idle = status_bytes("VmRSS:").unwrap_or(0);

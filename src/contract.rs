@@ -170,6 +170,17 @@ pub struct Contract {
     /// What the reference mock serves for this suite.
     #[serde(default)]
     pub mock: MockData,
+    /// Response headers the server is known to send (a gateway's own, such as LiteLLM's
+    /// `x-litellm-version`), by lowercase name: never reported as new headers.
+    #[serde(default)]
+    pub known_headers: Vec<String>,
+    /// Prefixes of such headers (`x-litellm-`).
+    #[serde(default)]
+    pub known_header_prefixes: Vec<String>,
+    /// What error bodies mean beyond their schema (invariant `plausible_error`); every rule
+    /// is on unless switched off.
+    #[serde(default)]
+    pub plausible_errors: ErrorPlausibility,
 }
 
 /// Where a walk's next forward cursor comes from.
@@ -438,6 +449,31 @@ impl Contract {
     }
 }
 
+/// `[plausible_errors]`: error bodies that pass the error schema and still say nothing true.
+/// Each switch turns one rule of [`crate::check::errors`] on (the default) or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ErrorPlausibility {
+    /// `error.code` or `error.param` is a stringified null: `"None"`, `"null"`, `"nil"`,
+    /// `"undefined"`.
+    pub stringified_null: bool,
+    /// `error.code` is only the HTTP status (`"400"` on a 400).
+    pub code_is_status: bool,
+    /// `error.type` names a server error (`internal_server_error`, `api_error`,
+    /// `server_error`) on a 4xx.
+    pub server_type_on_4xx: bool,
+}
+
+impl Default for ErrorPlausibility {
+    fn default() -> Self {
+        ErrorPlausibility {
+            stringified_null: true,
+            code_is_status: true,
+            server_type_on_4xx: true,
+        }
+    }
+}
+
 /// `[plausible]`: values that keep their JSON type but can lose their meaning. Every field is
 /// named by a JSON pointer into one item (`/request_counts/total`); an absent or `null` value
 /// is never judged here (the schema says whether it may be absent or null).
@@ -627,5 +663,8 @@ pub(crate) fn list_batches() -> Contract {
             error: "error.json".into(),
         },
         plausible: Plausibility::default(),
+        known_headers: Vec::new(),
+        known_header_prefixes: Vec::new(),
+        plausible_errors: ErrorPlausibility::default(),
     }
 }

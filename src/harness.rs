@@ -10,13 +10,15 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 
+use crate::case::AuthMode;
 use crate::case::{Case, load_cases};
 use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds};
 use crate::contract::AuthStyle;
 use crate::http::{
-    ClientSettings, HttpClient, Redactor, RequestOptions, Secret, Target, parse_base_url,
+    ClientSettings, HeaderName, HeaderValue, HttpClient, Redactor, RequestOptions, Secret, Target,
+    parse_base_url,
 };
-use crate::mock::{DEFAULT_KEY, MockConfig, ReferenceMock, load_examples};
+use crate::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples};
 use crate::report::human::{render_failure, render_notices, render_summary};
 use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit};
 use crate::runner::{
@@ -67,6 +69,29 @@ pub mod env {
     pub const JSON: &str = "CONTRACT_JSON";
     /// `breaking` (default) or `additive`: the least severity that fails a case.
     pub const FAIL_ON: &str = "CONTRACT_FAIL_ON";
+    /// Headers sent with every request, one `Name: value` per line; values are masked.
+    pub const HEADERS: &str = "CONTRACT_HEADERS";
+    /// Names of headers (comma-separated) whose values need no masking.
+    pub const PUBLIC_HEADERS: &str = "CONTRACT_PUBLIC_HEADERS";
+    /// Response headers the server is known to send (comma-separated; `x-litellm-*` names a
+    /// prefix): never reported as new headers.
+    pub const KNOWN_HEADERS: &str = "CONTRACT_KNOWN_HEADERS";
+
+    /// The `check` flag that overrides a variable, if one does.
+    pub fn flag(var: &str) -> Option<&'static str> {
+        Some(match var {
+            BASE_URL => "--base-url",
+            AUTH => "--auth",
+            CASES_DIR => "--cases",
+            SCHEMAS_DIR => "--schemas",
+            JUNIT => "--junit",
+            JSON => "--json",
+            FAIL_ON => "--fail-on",
+            HEADERS => "--header",
+            PUBLIC_HEADERS => "--public-header",
+            _ => return None,
+        })
+    }
 }
 
 /// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
@@ -89,6 +114,18 @@ pub struct Settings {
     pub api_key: Option<Secret>,
     /// Overrides each contract's auth style.
     pub auth: Option<AuthStyle>,
+    /// `--auth none`: the server has no auth; no credential is sent, no key is needed, and the
+    /// auth cases are reported as ignored.
+    pub no_auth: bool,
+    /// Sent with every request (`--header`, `CONTRACT_HEADERS`), before a case's own headers.
+    pub headers: Vec<(HeaderName, Secret)>,
+    /// Lowercase names of headers whose values are shown (`--public-header`).
+    pub public_headers: Vec<String>,
+    /// Response headers (lowercase) and prefixes (ending in `*`) known not to be drift, beside
+    /// the contract's own (`CONTRACT_KNOWN_HEADERS`).
+    pub known_headers: Vec<String>,
+    /// The variables a flag overrode, so that messages name the flag instead.
+    pub from_flags: Vec<&'static str>,
     /// Further values to mask (from `CONTRACT_SECRET_VARS`).
     pub secrets: Vec<Secret>,
     /// Retries and request timeout, unless a case's `[limits]` overrides them.
@@ -140,9 +177,24 @@ impl Settings {
         let base_url = var(env::BASE_URL)
             .map(|v| parse_base_url(&v).map_err(|e| format!("{}: {e}", env::BASE_URL)))
             .transpose()?;
-        let auth = var(env::AUTH)
-            .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::AUTH)))
-            .transpose()?;
+        let (auth, no_auth) = match var(env::AUTH) {
+            Some(v) => parse_auth(&v).map_err(|e| format!("{}: {e}", env::AUTH))?,
+            None => (None, false),
+        };
+        let mut headers = Vec::new();
+        for line in var(env::HEADERS).unwrap_or_default().lines() {
+            if !line.trim().is_empty() {
+                headers.push(setting_header(line, env::HEADERS)?);
+            }
+        }
+        let list = |name: &str| -> Vec<String> {
+            var(name)
+                .unwrap_or_default()
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect()
+        };
         let mut secrets = Vec::new();
         for name in var(env::SECRET_VARS)
             .unwrap_or_default()
@@ -201,6 +253,11 @@ impl Settings {
             base_url,
             api_key: var(env::API_KEY).map(Secret::new),
             auth,
+            no_auth,
+            headers,
+            public_headers: list(env::PUBLIC_HEADERS),
+            known_headers: list(env::KNOWN_HEADERS),
+            from_flags: Vec::new(),
             secrets,
             request,
             case_timeout: var(env::CASE_TIMEOUT)
@@ -217,9 +274,80 @@ impl Settings {
         })
     }
 
-    /// Masks the configured key and secrets in anything printed.
+    /// Masks the configured key, secrets and header values (but those of public headers) in
+    /// anything printed.
     pub fn redactor(&self) -> Redactor {
-        Redactor::new(self.api_key.iter().chain(&self.secrets).cloned())
+        let headers = self
+            .headers
+            .iter()
+            .filter(|(name, _)| !self.public_headers.iter().any(|p| p == name.as_str()))
+            .map(|(_, value)| value);
+        Redactor::new(
+            self.api_key
+                .iter()
+                .chain(&self.secrets)
+                .chain(headers)
+                .cloned(),
+        )
+    }
+
+    /// How a message names the setting read from `var`: the flag, when one gave it.
+    pub fn source(&self, var: &'static str) -> &'static str {
+        match env::flag(var) {
+            Some(flag) if self.from_flags.contains(&var) => flag,
+            _ => var,
+        }
+    }
+
+    /// Notes that a flag gave the setting of `var`.
+    pub fn set_by_flag(&mut self, var: &'static str) {
+        if !self.from_flags.contains(&var) {
+            self.from_flags.push(var);
+        }
+    }
+
+    /// The run's own headers, as sent: values marked sensitive.
+    fn request_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        self.headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let mut value = HeaderValue::from_str(value.expose()).ok()?;
+                value.set_sensitive(true);
+                Some((name.clone(), value))
+            })
+            .collect()
+    }
+
+    /// Why `case` does not run, if it does not: its file says `skip`, or it checks auth on a
+    /// run that sends no credential.
+    fn skip_reason(&self, case: &Case) -> Option<String> {
+        if let Some(reason) = &case.file.skip {
+            return Some(reason.clone());
+        }
+        (self.no_auth && case.file.request.auth != AuthMode::Valid).then(|| {
+            format!(
+                "auth not checked: the run sends no credential ({})",
+                self.no_auth_source()
+            )
+        })
+    }
+
+    /// `--auth none` or `CONTRACT_AUTH=none`, as the user said it.
+    pub fn no_auth_source(&self) -> &'static str {
+        if self.from_flags.contains(&env::AUTH) {
+            "--auth none"
+        } else {
+            "CONTRACT_AUTH=none"
+        }
+    }
+
+    /// How the user says "no auth" where the auth style came from.
+    fn no_auth_hint(&self) -> &'static str {
+        if self.from_flags.contains(&env::BASE_URL) || self.from_flags.contains(&env::AUTH) {
+            "pass --auth none"
+        } else {
+            "set CONTRACT_AUTH=none"
+        }
     }
 
     /// The client settings for this run: live runs are capped and go through the proxy the
@@ -239,6 +367,28 @@ impl Settings {
     }
 }
 
+/// Reads an auth setting: `x-api-key`, `bearer`, or `none` (no credential at all).
+pub fn parse_auth(text: &str) -> Result<(Option<AuthStyle>, bool), String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok((None, true));
+    }
+    text.parse::<AuthStyle>()
+        .map(|style| (Some(style), false))
+        .map_err(|_| {
+            format!(
+                "unknown auth style `{}` (expected `x-api-key`, `bearer` or `none`)",
+                text.trim()
+            )
+        })
+}
+
+/// A header given as `Name: value` in a setting (`from`: the flag or variable).
+pub fn setting_header(text: &str, from: &str) -> Result<(HeaderName, Secret), String> {
+    let (name, _) = crate::http::parse_header(text, from)?;
+    let value = text.split_once(':').map_or("", |(_, v)| v.trim());
+    Ok((name, Secret::new(value)))
+}
+
 /// Runs the contract as a libtest-style suite and returns the process exit code:
 /// 0 when every case passes, 101 when the endpoint breaks the contract, 1 when the harness
 /// cannot run (bad case file, schema or setting).
@@ -254,6 +404,10 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
             shared.print_notes();
             let results = shared.results(args, &settings);
             eprintln!("{}", render_summary(&results, &redactor));
+            // An endpoint that could not be reached, or only said "try again", was not checked:
+            // that is the harness unable to run, not drift.
+            let blocked = results.diagnoses().iter().any(|d| d.cause.blocks_the_run());
+            let code = if blocked { ExitCode::FAILURE } else { code };
             match write_reports(&results, &settings, &redactor) {
                 Ok(()) => code,
                 Err(e) => {
@@ -340,6 +494,8 @@ struct Shared {
     results: Mutex<Vec<CaseResult>>,
     /// Cases whose file says `skip`: name, description, reason.
     skipped: Vec<(String, String, String)>,
+    /// `--auth none` or `CONTRACT_AUTH=none` when the run sent no credential.
+    auth_unchecked: Option<&'static str>,
     fail_on: Severity,
     /// Kept alive for the run: dropping them stops the servers.
     _mocks: Vec<ReferenceMock>,
@@ -384,6 +540,19 @@ impl Shared {
         RunResults {
             target: targets.join(", "),
             reference_mock: settings.base_url.is_none(),
+            auth_unchecked: self.auth_unchecked,
+            auth: self
+                .targets
+                .values()
+                .next()
+                .filter(|t| !t.no_auth)
+                .map(|t| t.auth),
+            auth_from: match (settings.auth, settings.from_flags.contains(&env::AUTH)) {
+                (Some(_), true) => "from --auth".to_owned(),
+                (Some(_), false) => format!("from {}", env::AUTH),
+                (None, _) => "the contract's `auth`".to_owned(),
+            },
+            base_from: settings.source(env::BASE_URL),
             fail_on: self.fail_on,
             cases,
         }
@@ -406,10 +575,19 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String
     check_schema_roles(&cases, &schemas)?;
 
     if args.list {
-        return Ok((cases.into_iter().map(|c| trial(c, None)).collect(), None));
+        return Ok((
+            cases
+                .into_iter()
+                .map(|c| {
+                    let ignored = settings.skip_reason(&c).is_some();
+                    trial(c, ignored, None)
+                })
+                .collect(),
+            None,
+        ));
     }
     let env_var = |name: &str| std::env::var(name).ok();
-    let mut cases = cases;
+    let mut cases = with_known_headers(cases, &settings.known_headers);
     let expanded: Vec<String> = cases
         .iter_mut()
         .filter_map(|c| c.expand_vars(&env_var).err())
@@ -422,25 +600,54 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String
     shared.skipped = cases
         .iter()
         .filter_map(|c| {
-            let reason = c.file.skip.clone()?;
+            let reason = settings.skip_reason(c)?;
             Some((c.name.clone(), c.file.description.clone(), reason))
         })
         .collect();
+    shared.auth_unchecked = settings.no_auth.then(|| settings.no_auth_source());
     let shared = Arc::new(shared);
     eprintln!(
         "{}",
         shared.redactor.redact(&describe_targets(settings, &shared))
     );
     for case in &cases {
-        if let Some(reason) = &case.file.skip {
+        if let Some(reason) = settings.skip_reason(case) {
             eprintln!("note: {} is skipped: {reason}", case.name);
         }
     }
     let trials = cases
         .into_iter()
-        .map(|c| trial(c, Some(Arc::clone(&shared))))
+        .map(|c| {
+            let ignored = settings.skip_reason(&c).is_some();
+            trial(c, ignored, Some(Arc::clone(&shared)))
+        })
         .collect();
     Ok((trials, Some(shared)))
+}
+
+/// The cases with `known` (`CONTRACT_KNOWN_HEADERS`: names, and prefixes written `x-litellm-*`)
+/// added to their contracts' known headers; each contract is copied once.
+fn with_known_headers(mut cases: Vec<Case>, known: &[String]) -> Vec<Case> {
+    if known.is_empty() {
+        return cases;
+    }
+    let mut extended: BTreeMap<PathBuf, Arc<crate::contract::Contract>> = BTreeMap::new();
+    for case in &mut cases {
+        let contract = extended
+            .entry(case.contract_path.clone())
+            .or_insert_with(|| {
+                let mut contract = (*case.contract).clone();
+                for name in known {
+                    match name.strip_suffix('*') {
+                        Some(prefix) => contract.known_header_prefixes.push(prefix.to_owned()),
+                        None => contract.known_headers.push(name.clone()),
+                    }
+                }
+                Arc::new(contract)
+            });
+        case.contract = Arc::clone(contract);
+    }
+    cases
 }
 
 fn strings<E: ToString>(errors: &[E]) -> Vec<String> {
@@ -494,24 +701,30 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
     }
     let mut targets = BTreeMap::new();
     let mut mocks = Vec::new();
+    let headers = settings.request_headers();
     match &settings.base_url {
         Some(base) => {
-            let key = settings.api_key.clone().ok_or_else(|| {
-                vec![format!(
-                    "{} is set but {} is not (export the API key for {base})",
-                    env::BASE_URL,
-                    env::API_KEY
-                )]
-            })?;
-            runtime.block_on(preflight(base))?;
+            let key = match (&settings.api_key, settings.no_auth) {
+                (_, true) => Secret::new(""),
+                (Some(key), false) => key.clone(),
+                (None, false) => {
+                    return Err(vec![format!(
+                        "{} is set but {} is not (export the API key for {base}, or {} for a server without auth)",
+                        settings.source(env::BASE_URL),
+                        env::API_KEY,
+                        settings.no_auth_hint(),
+                    )]);
+                }
+            };
+            runtime.block_on(preflight(base, settings.source(env::BASE_URL)))?;
             for (path, contract) in contracts {
                 let auth = settings.auth.unwrap_or(contract.auth);
                 targets.insert(
                     path,
                     Target {
-                        base: base.clone(),
-                        key: key.clone(),
-                        auth,
+                        no_auth: settings.no_auth,
+                        headers: headers.clone(),
+                        ..Target::new(base.clone(), key.clone(), auth)
                     },
                 );
             }
@@ -529,13 +742,17 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
                 if let Some(examples) = load_examples(&path, &contract).map_err(|e| vec![e])? {
                     config = config.examples(examples);
                 }
+                if settings.no_auth {
+                    // The mock as a server without auth: it answers whatever credential comes.
+                    config = config.fault(Fault::AuthNotChecked);
+                }
                 let mock = runtime.block_on(ReferenceMock::start(config));
                 targets.insert(
                     path,
                     Target {
-                        base: mock.base_url(),
-                        key: key.clone(),
-                        auth,
+                        no_auth: settings.no_auth,
+                        headers: headers.clone(),
+                        ..Target::new(mock.base_url(), key.clone(), auth)
                     },
                 );
                 mocks.push(mock);
@@ -555,6 +772,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         notes: Mutex::default(),
         results: Mutex::default(),
         skipped: Vec::new(),
+        auth_unchecked: None,
         fail_on: settings.fail_on,
         _mocks: mocks,
     })
@@ -562,7 +780,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
 
 /// Fails fast, once, when the live endpoint cannot even be connected to, instead of failing
 /// every case with the same transport error. Skipped behind a proxy, where the proxy connects.
-async fn preflight(base: &Url) -> Result<(), Vec<String>> {
+async fn preflight(base: &Url, source: &str) -> Result<(), Vec<String>> {
     let proxied = [
         "HTTPS_PROXY",
         "https_proxy",
@@ -577,19 +795,17 @@ async fn preflight(base: &Url) -> Result<(), Vec<String>> {
         return Ok(());
     }
     let (Some(host), Some(port)) = (base.host_str(), base.port_or_known_default()) else {
-        return Err(vec![format!("{}: `{base}` has no host", env::BASE_URL)]);
+        return Err(vec![format!("{source}: `{base}` has no host")]);
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let connect = tokio::net::TcpStream::connect((host, port));
     match tokio::time::timeout(Duration::from_secs(10), connect).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(vec![format!(
-            "cannot reach {} = {base}: {e} (is the server up and the URL right?)",
-            env::BASE_URL
+            "cannot reach {source} = {base}: {e} (is the server up and the URL right?)"
         )]),
         Err(_) => Err(vec![format!(
-            "cannot reach {} = {base}: no connection within 10 s (is the server up and the URL right?)",
-            env::BASE_URL
+            "cannot reach {source} = {base}: no connection within 10 s (is the server up and the URL right?)"
         )]),
     }
 }
@@ -600,18 +816,31 @@ fn describe_targets(settings: &Settings, shared: &Shared) -> String {
         .values()
         .map(|t| t.base.to_string())
         .collect();
-    match settings.base_url {
+    let mut text = match settings.base_url {
         Some(_) => format!("list-contract: checking {}", urls.join(", ")),
         None => format!(
             "list-contract: {} is not set; checking the embedded reference mock at {}",
             env::BASE_URL,
             urls.join(", ")
         ),
+    };
+    if !settings.headers.is_empty() {
+        let names: Vec<&str> = settings.headers.iter().map(|(n, _)| n.as_str()).collect();
+        text.push_str(&format!(
+            "; with header(s) {} on every request",
+            names.join(", ")
+        ));
     }
+    if settings.no_auth {
+        text.push_str(&format!(
+            "; no credential sent ({}): auth is not checked",
+            settings.no_auth_source()
+        ));
+    }
+    text
 }
 
-fn trial(case: Case, shared: Option<Arc<Shared>>) -> Trial {
-    let ignored = case.file.skip.is_some();
+fn trial(case: Case, ignored: bool, shared: Option<Arc<Shared>>) -> Trial {
     Trial::test(case.name.clone(), move || {
         let Some(shared) = shared else {
             return Ok(());
@@ -769,6 +998,45 @@ mod tests {
             "list_batches::walk_max",
             &args(&["--skip", "max"])
         ));
+    }
+
+    #[test]
+    fn headers_auth_none_and_known_headers_come_from_their_variables() {
+        let vars = |name: &str| match name {
+            "CONTRACT_HEADERS" => {
+                Some("x-litellm-model: m1\n\nX-Token:  t0ken-secret \n".to_owned())
+            }
+            "CONTRACT_PUBLIC_HEADERS" => Some("X-LiteLLM-Model".to_owned()),
+            "CONTRACT_KNOWN_HEADERS" => Some("x-litellm-version, x-litellm-*".to_owned()),
+            "CONTRACT_AUTH" => Some("None".to_owned()),
+            _ => None,
+        };
+        let s = Settings::from_vars(Path::new("/r"), vars).unwrap();
+        assert_eq!((s.auth, s.no_auth), (None, true));
+        let headers: Vec<(&str, &str)> = s
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.expose()))
+            .collect();
+        assert_eq!(
+            headers,
+            [("x-litellm-model", "m1"), ("x-token", "t0ken-secret")]
+        );
+        assert_eq!(s.known_headers, ["x-litellm-version", "x-litellm-*"]);
+        let masked = s.redactor().redact("model m1, token t0ken-secret");
+        assert_eq!(masked, "model m1, token ***");
+        assert_eq!(s.source(env::BASE_URL), "CONTRACT_BASE_URL");
+        let mut by_flag = s.clone();
+        by_flag.set_by_flag(env::BASE_URL);
+        assert_eq!(by_flag.source(env::BASE_URL), "--base-url");
+        assert_eq!(s.no_auth_source(), "CONTRACT_AUTH=none");
+        let bad = Settings::from_vars(Path::new("/r"), |n| {
+            (n == "CONTRACT_HEADERS").then(|| "x-a: 1\nno colon".to_owned())
+        });
+        assert_eq!(
+            bad.unwrap_err(),
+            "CONTRACT_HEADERS: `no colon` is not a header (write it as `Name: value`)"
+        );
     }
 
     #[test]

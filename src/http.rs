@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
-};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+pub use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::AuthMode;
@@ -22,6 +22,10 @@ pub struct Target {
     pub base: Url,
     pub key: Secret,
     pub auth: AuthStyle,
+    /// `--auth none`: no credential is sent with any request (the auth cases do not run).
+    pub no_auth: bool,
+    /// Sent with every request (`--header`, `CONTRACT_HEADERS`); a case's own headers win.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// A key that no real server has issued, for the wrong-key cases.
@@ -44,8 +48,22 @@ impl Target {
         url
     }
 
+    /// A target at `base` that sends `key` in the `auth` style, and no other header.
+    pub fn new(base: Url, key: Secret, auth: AuthStyle) -> Self {
+        Target {
+            base,
+            key,
+            auth,
+            no_auth: false,
+            headers: Vec::new(),
+        }
+    }
+
     /// The auth header for a case's auth mode, if any.
     pub fn auth_header(&self, mode: AuthMode) -> Option<(HeaderName, HeaderValue)> {
+        if self.no_auth {
+            return None;
+        }
         let key = match mode {
             AuthMode::None => return None,
             AuthMode::Valid => self.key.expose(),
@@ -75,6 +93,24 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// Parses a header given as `Name: value`; the value is marked sensitive (never logged by
+/// the client). `from` names where it came from, for the message.
+pub fn parse_header(text: &str, from: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!(
+            "{from}: `{}` is not a header (write it as `Name: value`)",
+            text.trim()
+        ));
+    };
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{from}: `{}` is not a header name", name.trim()))?;
+    let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        format!("{from}: the value of `{name}` holds a character a header cannot carry")
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
+}
+
 /// How transient trouble is retried.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RetryPolicy {
@@ -88,10 +124,18 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
 }
 
+/// The longest wait the backoff itself reaches before its jitter (which adds up to as much
+/// again): waits go 0.25, 0.5, 1, 2, 2, ... s (each up to twice that), so ten attempts fit the
+/// budget with room to spare.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(2);
+
 impl Default for RetryPolicy {
+    /// Ten attempts: a server that answers one request in five with 503 or 429 fails a request
+    /// on all ten about once in ten million, so a patient run passes; one that only answers
+    /// 503 fails each request within about 20 s.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 4,
+            max_attempts: 10,
             budget: Duration::from_secs(60),
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
@@ -224,20 +268,33 @@ impl HttpClient {
         let start = Instant::now();
         let policy = &options.retry;
         let mut retries = Vec::new();
+        // Exponential backoff with jitter (in [d, 2d)), so that walks that failed together do
+        // not retry together.
+        let mut backoff = ExponentialBuilder::new()
+            .with_min_delay(policy.base_delay)
+            .with_factor(2.0)
+            .with_max_delay(BACKOFF_CAP.max(policy.base_delay))
+            .with_jitter()
+            .without_max_times()
+            .build();
         loop {
             let attempt = retries.len() as u32 + 1;
-            let outcome = self.attempt(&url, &headers, options.timeout).await;
+            let (outcome, lasting) = match self.attempt(&url, &headers, options.timeout).await {
+                Ok(raw) => (Ok(raw), false),
+                Err((failure, lasting)) => (Err(failure), lasting),
+            };
             let (reason, asked) = match &outcome {
                 Ok(raw) if is_transient(raw.status) => (
                     raw.status.to_string(),
                     retry_after(&raw.headers, SystemTime::now()),
                 ),
-                Err(Failure::Connection(message)) => {
+                Err(Failure::Connection(message)) if !lasting => {
                     (format!("connection failed: {message}"), None)
                 }
                 _ => return finish(outcome, url, retries, start),
             };
-            let wait = asked.unwrap_or_else(|| jittered(policy.base_delay, attempt));
+            let computed = backoff.next().unwrap_or(BACKOFF_CAP);
+            let wait = asked.unwrap_or(computed);
             let out_of_budget = start.elapsed() + wait > policy.budget;
             if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
                 return finish(outcome, url, retries, start);
@@ -251,13 +308,14 @@ impl HttpClient {
         }
     }
 
-    /// One attempt: send, then read the body within the cap, all within `timeout`.
+    /// One attempt: send, then read the body within the cap, all within `timeout`. A failure
+    /// comes with whether it would only happen again (a certificate the client does not trust).
     async fn attempt(
         &self,
         url: &Url,
         headers: &HeaderMap,
         timeout: Duration,
-    ) -> Result<Raw, Failure> {
+    ) -> Result<Raw, (Failure, bool)> {
         let _permit = self.gate.enter().await;
         let exchange = async {
             let mut response = self
@@ -266,25 +324,34 @@ impl HttpClient {
                 .headers(headers.clone())
                 .send()
                 .await
-                .map_err(|e| Failure::Connection(error_chain(&e)))?;
+                .map_err(|e| (Failure::Connection(error_chain(&e)), is_tls_failure(&e)))?;
             let cap = self.max_body_bytes;
             if let Some(n) = response.content_length().filter(|n| *n > cap) {
-                return Err(Failure::TooLarge {
-                    cap,
-                    declared: Some(n),
-                });
+                return Err((
+                    Failure::TooLarge {
+                        cap,
+                        declared: Some(n),
+                    },
+                    true,
+                ));
             }
             // The headers are taken, not copied: the body is read from the response alone.
             let headers = std::mem::take(response.headers_mut());
             let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
             while let Some(chunk) = response.chunk().await.map_err(|e| {
-                Failure::Connection(format!("reading the body failed: {}", error_chain(&e)))
+                (
+                    Failure::Connection(format!("reading the body failed: {}", error_chain(&e))),
+                    false,
+                )
             })? {
                 if (body.len() + chunk.len()) as u64 > cap {
-                    return Err(Failure::TooLarge {
-                        cap,
-                        declared: None,
-                    });
+                    return Err((
+                        Failure::TooLarge {
+                            cap,
+                            declared: None,
+                        },
+                        true,
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -296,7 +363,7 @@ impl HttpClient {
         };
         tokio::time::timeout(timeout, exchange)
             .await
-            .unwrap_or(Err(Failure::TimedOut(timeout)))
+            .unwrap_or(Err((Failure::TimedOut(timeout), true)))
     }
 }
 
@@ -334,36 +401,23 @@ fn finish(
     }
 }
 
-/// Exponential backoff with jitter: a random point in the upper half of `base * 2^(n-1)`,
-/// so that parallel runs that failed together do not retry together.
-fn jittered(base: Duration, attempt: u32) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let full = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
-    full.mul_f64(fraction)
-}
-
-/// The caps on concurrency and rate, shared by every request of a run.
+/// The caps on concurrency and rate, shared by every request of a run: a semaphore for the
+/// requests in flight, and a GCRA rate limiter (governor) with a burst of one, so starts are
+/// spaced evenly.
 #[derive(Debug)]
 struct Gate {
     slots: Option<tokio::sync::Semaphore>,
-    /// The earliest instant the next request may start, and the spacing between starts.
-    pace: Option<(tokio::sync::Mutex<Instant>, Duration)>,
+    pace: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl Gate {
     fn new(rate: Option<f64>, concurrency: Option<usize>) -> Self {
         Gate {
             slots: concurrency.map(|n| tokio::sync::Semaphore::new(n.max(1))),
-            pace: rate.filter(|r| *r > 0.0).map(|r| {
-                (
-                    tokio::sync::Mutex::new(Instant::now()),
-                    Duration::from_secs_f64(1.0 / r),
-                )
-            }),
+            pace: rate
+                .filter(|r| *r > 0.0)
+                .and_then(|r| governor::Quota::with_period(Duration::from_secs_f64(1.0 / r)))
+                .map(governor::RateLimiter::direct),
         }
     }
 
@@ -373,14 +427,8 @@ impl Gate {
             Some(s) => Some(s.acquire().await.expect("the semaphore is never closed")),
             None => None,
         };
-        if let Some((next, spacing)) = &self.pace {
-            let start = {
-                let mut next = next.lock().await;
-                let start = (*next).max(Instant::now());
-                *next = start + *spacing;
-                start
-            };
-            tokio::time::sleep_until(start.into()).await;
+        if let Some(pace) = &self.pace {
+            pace.until_ready().await;
         }
         permit
     }
@@ -406,6 +454,25 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// Whether a request failed on TLS itself (a certificate the client does not trust, a
+/// protocol mismatch): trying again would only fail again. rustls's error sits inside an
+/// `io::Error`, whose `source()` skips it, so those are looked into.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        next = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}
+
 /// An error and its sources, on one line: `a: b: c`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -426,11 +493,11 @@ mod tests {
     use super::*;
 
     fn target(base: &str) -> Target {
-        Target {
-            base: parse_base_url(base).unwrap(),
-            key: Secret::new("k"),
-            auth: AuthStyle::XApiKey,
-        }
+        Target::new(
+            parse_base_url(base).unwrap(),
+            Secret::new("k"),
+            AuthStyle::XApiKey,
+        )
     }
 
     #[test]

@@ -11,21 +11,33 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use list_contract::contract::AuthStyle;
-use list_contract::harness::{Settings, run};
+use list_contract::harness::{Settings, env, parse_auth, run, setting_header};
 use list_contract::http::parse_base_url;
 use list_contract::libtest_mimic::Arguments;
-use list_contract::mock::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig, ReferenceMock};
+use list_contract::mock::{
+    DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, Fault, MockConfig, ReferenceMock,
+};
 
 const USAGE: &str = "\
 usage: list-contract check [OPTIONS] [FILTER] [TEST-HARNESS FLAGS]
        list-contract serve [SERVE OPTIONS]
 
 Checks a paginated list endpoint against its contract; exits 0 when it conforms,
-101 when it drifts, 1 when the harness cannot run.
+101 when it drifts, 1 when the harness cannot run (or no request got through: every one
+failed to connect, timed out, or was only told to try again).
 
 options:
   --base-url URL   the live endpoint (default: $CONTRACT_BASE_URL; unset: the embedded reference mock)
-  --auth STYLE     x-api-key or bearer (default: $CONTRACT_AUTH, else the contract's)
+  --auth STYLE     x-api-key, bearer, or none for a server without auth: no credential is
+                   sent, no key is needed, and the auth cases are ignored (default:
+                   $CONTRACT_AUTH, else the contract's)
+  --header 'NAME: VALUE'
+                   send this header with every request (repeatable; a case's own headers
+                   win); values are masked in all output like the key (default:
+                   $CONTRACT_HEADERS, one `Name: value` per line)
+  --public-header NAME[,NAME]
+                   show these headers' values instead of masking them
+                   (default: $CONTRACT_PUBLIC_HEADERS)
   --cases DIR      case files (default: $CONTRACT_CASES_DIR, else ./cases)
   --schemas DIR    JSON Schemas (default: $CONTRACT_SCHEMAS_DIR, else ./schemas)
   --junit FILE     write a JUnit XML report (default: $CONTRACT_JUNIT)
@@ -34,14 +46,28 @@ options:
                    (default: $CONTRACT_FAIL_ON)
 
 The API key is read from $CONTRACT_API_KEY only, so it never lands in shell history.
-Test-harness flags work as with `cargo test`: a name filter, --exact, --list, --ignored, -q.
+Headers the server is known to send (a gateway's own) are named in $CONTRACT_KNOWN_HEADERS
+(comma-separated; `x-litellm-*` names a prefix) or in the contract's `known_headers`.
+
+test-harness flags (as with `cargo test`):
+  FILTER           run only the cases whose name contains FILTER
+  --exact          FILTER must match the whole name
+  --skip PATTERN   leave out cases whose name contains PATTERN (repeatable)
+  --list           list the cases and exit
+  --ignored        run only the ignored cases; --include-ignored runs them too
+  -q, --quiet      one character per case
+  --format F       pretty (default), terse or json
+  --color WHEN     auto, always or never
+  --test-threads N cases run at once (default: one per CPU)
+  --nocapture      accepted, no effect
 
 serve options (the reference mock as a local server; Ctrl-C stops it):
   --port N         port on 127.0.0.1 (default: 0, a free one; the URL is printed on stdout)
   --items N        batches in the listing (default: 257)
   --seed N         dataset seed (default: 20251124)
   --key KEY        the key it accepts (default: lc-reference-mock-key)
-  --auth STYLE     x-api-key or bearer (default: the contract's, x-api-key; OpenAI SDKs send bearer)
+  --auth STYLE     x-api-key, bearer, or none: a server without auth (default: the
+                   contract's, x-api-key; OpenAI SDKs send bearer)
   --suite NAME     serve the suite in the cases folder's NAME/contract.toml, with its examples
                    (default, and `list_batches`: the shipped List Batches contract)
   --cases DIR      where --suite looks (default: $CONTRACT_CASES_DIR, else ./cases)
@@ -88,6 +114,7 @@ fn check(args: Vec<String>) -> ExitCode {
 fn parse_check(args: Vec<String>) -> Result<(Settings, Vec<String>), String> {
     let mut settings = Settings::from_env(Path::new("."))?;
     let mut rest = Vec::new();
+    let mut headers_by_flag = false;
     let mut args = Flags(args.into_iter());
     while let Some((arg, flag, inline)) = args.next_flag() {
         let mut value = |name: &str| args.value(name, &inline);
@@ -96,23 +123,56 @@ fn parse_check(args: Vec<String>) -> Result<(Settings, Vec<String>), String> {
                 settings.base_url = Some(
                     parse_base_url(&value("--base-url")?)
                         .map_err(|e| format!("--base-url: {e}"))?,
-                )
+                );
+                settings.set_by_flag(env::BASE_URL);
             }
             "--auth" => {
-                settings.auth = Some(
-                    value("--auth")?
-                        .parse()
-                        .map_err(|e| format!("--auth: {e}"))?,
-                )
+                (settings.auth, settings.no_auth) =
+                    parse_auth(&value("--auth")?).map_err(|e| format!("--auth: {e}"))?;
+                settings.set_by_flag(env::AUTH);
             }
-            "--cases" => settings.cases_dir = PathBuf::from(value("--cases")?),
-            "--schemas" => settings.schemas_dir = PathBuf::from(value("--schemas")?),
-            "--junit" => settings.junit = Some(PathBuf::from(value("--junit")?)),
-            "--json" => settings.json = Some(PathBuf::from(value("--json")?)),
+            "--header" => {
+                if !headers_by_flag {
+                    // Flags replace the variable's headers rather than add to them.
+                    settings.headers.clear();
+                    headers_by_flag = true;
+                }
+                let header = setting_header(&value("--header")?, "--header")?;
+                settings.headers.retain(|(name, _)| *name != header.0);
+                settings.headers.push(header);
+                settings.set_by_flag(env::HEADERS);
+            }
+            "--public-header" => {
+                let names = value("--public-header")?;
+                settings.public_headers.extend(
+                    names
+                        .split(',')
+                        .map(|n| n.trim().to_ascii_lowercase())
+                        .filter(|n| !n.is_empty()),
+                );
+                settings.set_by_flag(env::PUBLIC_HEADERS);
+            }
+            "--cases" => {
+                settings.cases_dir = PathBuf::from(value("--cases")?);
+                settings.set_by_flag(env::CASES_DIR);
+            }
+            "--schemas" => {
+                settings.schemas_dir = PathBuf::from(value("--schemas")?);
+                settings.set_by_flag(env::SCHEMAS_DIR);
+            }
+            "--junit" => {
+                settings.junit = Some(PathBuf::from(value("--junit")?));
+                settings.set_by_flag(env::JUNIT);
+            }
+            "--json" => {
+                settings.json = Some(PathBuf::from(value("--json")?));
+                settings.set_by_flag(env::JSON);
+            }
             "--fail-on" => {
                 settings.fail_on = value("--fail-on")?
                     .parse()
-                    .map_err(|e| format!("--fail-on: {e}"))?
+                    .map_err(|e| format!("--fail-on: {e}"))?;
+                settings.set_by_flag(env::FAIL_ON);
             }
             _ => rest.push(arg),
         }
@@ -203,8 +263,13 @@ fn serve(args: Vec<String>) -> ExitCode {
         .iter()
         .map(|(name, value)| format!(" and `{name}: {value}`"))
         .collect();
+    let auth = if config.faults.contains(&Fault::AuthNotChecked) {
+        "no auth: any key, or none, is accepted".to_owned()
+    } else {
+        format!("send `{header}` (KEY: {key})")
+    };
     eprintln!(
-        "list-contract serve: suite {}, {} items (seed {}) at {base}{}, {} first; send `{header}` (KEY: {key}){headers}; Ctrl-C stops it",
+        "list-contract serve: suite {}, {} items (seed {}) at {base}{}, {} first; {auth}{headers}; Ctrl-C stops it",
         serve.suite,
         config.items,
         config.seed,
@@ -226,6 +291,7 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     let mut seed = DEFAULT_SEED;
     let mut key: Option<String> = None;
     let mut auth: Option<AuthStyle> = None;
+    let mut no_auth = false;
     let mut contract_file: Option<PathBuf> = None;
     let mut suite: Option<String> = None;
     let mut cases: Option<PathBuf> = None;
@@ -252,11 +318,8 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
                 key = Some(k);
             }
             "--auth" => {
-                auth = Some(
-                    value("--auth")?
-                        .parse()
-                        .map_err(|e| format!("--auth: {e}"))?,
-                )
+                (auth, no_auth) =
+                    parse_auth(&value("--auth")?).map_err(|e| format!("--auth: {e}"))?
             }
             "--contract" => contract_file = Some(PathBuf::from(value("--contract")?)),
             "--suite" => suite = Some(value("--suite")?),
@@ -277,6 +340,10 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
     }
     if let Some(auth) = auth {
         config = config.auth(auth);
+    }
+    if no_auth {
+        // A server without auth, to try `check --auth none` against.
+        config = config.fault(Fault::AuthNotChecked);
     }
     let own_key = key.is_some();
     config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));

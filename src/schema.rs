@@ -220,21 +220,76 @@ impl SchemaSet {
         if validator.is_valid(instance) {
             return Vec::new();
         }
-        validator
-            .iter_errors(instance)
-            .map(|e| {
-                let (expected, actual) = describe(&e);
-                let mut v = Violation::new(
-                    Invariant::Schema,
-                    e.instance_path().as_str(),
-                    expected,
-                    actual,
-                );
-                v.schema_path = Some(keyword_location(file, &e));
-                v
-            })
-            .collect()
+        let mut found = Vec::new();
+        for e in validator.iter_errors(instance) {
+            push_error(file, &e, None, &mut found);
+        }
+        found
     }
+}
+
+/// Adds the violation(s) of one validation error to `out`. A failed `anyOf`/`oneOf` says only
+/// "not valid under any of the schemas"; the errors of its closest branch say why, each at
+/// its own place, so those are reported instead (`branch`: the keyword and branch that led
+/// here, for the expected text).
+fn push_error(
+    file: &str,
+    e: &jsonschema::ValidationError<'_>,
+    branch: Option<&str>,
+    out: &mut Vec<Violation>,
+) {
+    use jsonschema::error::ValidationErrorKind;
+    let (keyword, context) = match e.kind() {
+        ValidationErrorKind::AnyOf { context } => ("anyOf", context),
+        ValidationErrorKind::OneOfNotValid { context } => ("oneOf", context),
+        _ => ("", &Vec::new()),
+    };
+    if let Some((index, errors)) = closest_branch(context) {
+        let place = format!(
+            "the closest `{keyword}` branch ({} of {}) at {}",
+            index + 1,
+            context.len(),
+            keyword_location(file, e)
+        );
+        for inner in errors {
+            push_error(file, inner, Some(&place), out);
+        }
+        return;
+    }
+    let (mut expected, actual) = describe(e);
+    if let Some(place) = branch {
+        expected = format!("{expected} (in {place})");
+    }
+    let mut v = Violation::new(
+        Invariant::Schema,
+        e.instance_path().as_str(),
+        expected,
+        actual,
+    );
+    v.schema_path = Some(keyword_location(file, e));
+    out.push(v);
+}
+
+/// The branch that came closest to matching: its errors reach deepest into the instance
+/// (it matched the most before failing), and then it has the fewest errors.
+fn closest_branch<'e, 'a>(
+    branches: &'e [Vec<jsonschema::ValidationError<'a>>],
+) -> Option<(usize, &'e [jsonschema::ValidationError<'a>])> {
+    let depth = |errors: &[jsonschema::ValidationError<'_>]| {
+        errors
+            .iter()
+            .map(|e| e.instance_path().as_str().matches('/').count())
+            .max()
+            .unwrap_or(0)
+    };
+    branches
+        .iter()
+        .enumerate()
+        .filter(|(_, errors)| !errors.is_empty())
+        // The first of equals wins: `max_by` keeps the last, so look from the end.
+        .rev()
+        .max_by(|(_, a), (_, b)| depth(a).cmp(&depth(b)).then_with(|| b.len().cmp(&a.len())))
+        .map(|(i, errors)| (i, errors.as_slice()))
 }
 
 impl SchemaSet {
@@ -709,6 +764,37 @@ mod tests {
         assert_eq!(v.len(), 1, "{v:?}");
         assert_eq!(v[0].pointer, "/created_at");
         assert!(!set.conforms_strictly("s.json", &json!({"created_at": "yesterday"})));
+    }
+
+    #[test]
+    fn a_failed_any_of_reports_the_closest_branch_at_its_own_place() {
+        let set = SchemaSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")).unwrap();
+        let mut items = crate::mock::dataset::generate(5, 7);
+        // llama-stack's batch: an errors object without its `object`, and null counts.
+        items[3]["errors"] = json!({"object": null, "data": []});
+        items[3]["request_counts"] = Value::Null;
+        let page = json!({"object": "list", "data": items, "first_id": items[0]["id"],
+            "last_id": items[4]["id"], "has_more": false});
+        let found: Vec<(String, String, String)> = set
+            .validate("batch-list.json", &page)
+            .into_iter()
+            .map(|v| (v.pointer, v.expected, v.actual))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "/data/3/errors/object".to_owned(),
+                    "\"list\" was expected (in the closest `anyOf` branch (2 of 2) at batch.json#/properties/errors/anyOf)".to_owned(),
+                    "null".to_owned()
+                ),
+                (
+                    "/data/3/request_counts".to_owned(),
+                    "of type \"object\"".to_owned(),
+                    "null".to_owned()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub enum Invariant {
     /// Values keep their meaning, where the contract says what it is (a timestamp in Unix
     /// seconds, counts that add up).
     Plausible,
+    /// An error body says something true: no stringified null, no bare status as its code,
+    /// no server-error type on a client error (the contract's `[plausible_errors]`).
+    PlausibleError,
     /// No id appears twice in a walk.
     DuplicateId,
     /// The order holds across page boundaries: a page's first item follows the previous
@@ -69,7 +72,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in the order reports list them.
-    pub const ALL: [Invariant; 26] = [
+    pub const ALL: [Invariant; 27] = [
         Invariant::Transport,
         Invariant::Status,
         Invariant::BodySize,
@@ -83,6 +86,7 @@ impl Invariant {
         Invariant::Order,
         Invariant::Filter,
         Invariant::Plausible,
+        Invariant::PlausibleError,
         Invariant::DuplicateId,
         Invariant::WalkOrder,
         Invariant::CursorCycle,
@@ -114,6 +118,7 @@ impl Invariant {
             Invariant::Order => "order",
             Invariant::Filter => "filter",
             Invariant::Plausible => "plausible",
+            Invariant::PlausibleError => "plausible_error",
             Invariant::DuplicateId => "duplicate_id",
             Invariant::WalkOrder => "walk_order",
             Invariant::CursorCycle => "cursor_cycle",
@@ -148,6 +153,7 @@ impl Invariant {
             Invariant::Order => "items are ordered by the order key within the page",
             Invariant::Filter => "every item of a filtered page matches the filter",
             Invariant::Plausible => "values keep the meaning the contract gives them",
+            Invariant::PlausibleError => "the error body says what went wrong, plausibly",
             Invariant::DuplicateId => "no id appears twice in a walk",
             Invariant::WalkOrder => "the order holds across page boundaries",
             Invariant::CursorCycle => "every cursor of a walk is new",

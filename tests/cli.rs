@@ -138,7 +138,7 @@ fn bad_settings_are_named() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains(
-            "CONTRACT_AUTH: unknown auth style `basic` (expected `x-api-key` or `bearer`)"
+            "CONTRACT_AUTH: unknown auth style `basic` (expected `x-api-key`, `bearer` or `none`)"
         ),
         "{}",
         text(&out)
@@ -826,6 +826,8 @@ async fn a_staging_server_behind_a_custom_ca_is_trusted_with_contract_ca_cert() 
     assert_eq!(out.status.code(), Some(101), "{all}");
     assert!(all.contains("invariant: transport"), "{all}");
     assert!(all.to_ascii_lowercase().contains("certificate"), "{all}");
+    // An untrusted certificate would only be refused again: it is not retried.
+    assert!(all.contains("1 violation(s) in 1 request\n"), "{all}");
 }
 
 #[test]

@@ -68,8 +68,19 @@ impl Env {
 
     /// Runs `cases` against a mock built from `config`.
     fn suite(&self, config: MockConfig, options: RequestOptions, cases: &[Case]) -> Suite {
+        self.suite_with(config, Vec::new(), options, cases)
+    }
+
+    /// Runs `cases` against a mock built from `config`, `preludes` answering first.
+    fn suite_with(
+        &self,
+        config: MockConfig,
+        preludes: Vec<wiremock::Mock>,
+        options: RequestOptions,
+        cases: &[Case],
+    ) -> Suite {
         self.runtime.block_on(async {
-            let mock = ReferenceMock::start(config).await;
+            let mock = ReferenceMock::start_with(config, preludes).await;
             let local = Local::with_client(&mock, self.http.clone());
             Suite::run_local(local, options, cases).await
         })
@@ -169,6 +180,31 @@ fn the_reference_mock_conforms_for_any_listing_and_limit() {
                 n => n.div_ceil(per_page) + 1,
             };
             prop_assert_eq!(walk.pages as usize, expected);
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn random_transient_faults_at_20_percent_never_fail_a_conforming_listing() {
+    let env = Env::new();
+    // The default attempts; waits shortened (the backoff's shape is the same) to keep the
+    // property's runtime modest: 24 cases take a few seconds.
+    let mut options = RequestOptions::default();
+    options.retry.base_delay = std::time::Duration::from_millis(2);
+    check(
+        24,
+        (0usize..=200, any::<u64>(), 1u64..=100, 1u64..=100),
+        |(items, seed, limit, other)| {
+            let config = mock_config().items(items).seed(seed);
+            let faults = common::random_transient_faults(seed, 20);
+            let suite = env.suite_with(config, faults, options.clone(), &cases_at(limit, other));
+            let found: Vec<String> = suite
+                .violations()
+                .take(5)
+                .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
+                .collect();
+            prop_assert!(found.is_empty(), "false alarms: {found:#?}");
             Ok(())
         },
     );

@@ -330,11 +330,11 @@ mod data_only_suite {
                 config = config.fault(fault);
             }
             let mock = ReferenceMock::start(config).await;
-            let target = Target {
-                base: mock.base_url(),
-                key: Secret::new(mock.config().key.clone()),
-                auth: mock.config().auth,
-            };
+            let target = Target::new(
+                mock.base_url(),
+                Secret::new(mock.config().key.clone()),
+                mock.config().auth,
+            );
             let http = HttpClient::new(&ClientSettings::default()).unwrap();
             let (options, cache) = (RequestOptions::default(), RunCache::default());
             let ctx = RunContext::new(&target, &http, &schemas, &options, &cache);

@@ -106,7 +106,7 @@ async fn repeated_503s_past_the_attempts_fail_with_the_last_status_and_body() {
     assert_eq!(run.retries.len(), 2);
     assert_eq!(
         run.violations[0].actual,
-        "503 Service Unavailable with body deploy in progress (the last of 3 attempts: retries exhausted)"
+        "503 Service Unavailable with body deploy in progress (the last of 3 attempts: retries exhausted; the endpoint looked unavailable, which is not drift)"
     );
 }
 
@@ -228,11 +228,11 @@ fn raw_server(answers: Vec<Option<Vec<u8>>>) -> Target {
             let _ = stream.write_all(&bytes);
         }
     });
-    Target {
-        base: format!("http://127.0.0.1:{port}").parse().unwrap(),
-        key: list_contract::http::Secret::new("k"),
-        auth: list_contract::contract::AuthStyle::XApiKey,
-    }
+    Target::new(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+        list_contract::http::Secret::new("k"),
+        list_contract::contract::AuthStyle::XApiKey,
+    )
 }
 
 #[tokio::test]
@@ -348,4 +348,43 @@ async fn the_harness_only_sends_get_and_names_itself() {
         let agent = r.headers.get("user-agent").unwrap().to_str().unwrap();
         assert_eq!(agent, concat!("list-contract/", env!("CARGO_PKG_VERSION")));
     }
+}
+
+/// A full live-style run (walks side by side, the concurrency cap of a live run, a rate cap)
+/// with the default retry settings against `mock`, which must pass.
+fn full_run_passes(mock: &ReferenceMock, what: &str) {
+    let base = mock.base_url().to_string();
+    let out = common::check(
+        &[
+            ("CONTRACT_BASE_URL", &base),
+            ("CONTRACT_API_KEY", &mock.config().key),
+            ("CONTRACT_RATE_LIMIT", "100"),
+        ],
+        // More cases at once than cores: more walks side by side.
+        &["--test-threads", "8"],
+    );
+    let all = common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{what}: {all}");
+    assert!(all.contains("17 passed; 0 failed"), "{what}: {all}");
+    let summary = all.lines().find(|l| l.starts_with("summary: ")).unwrap();
+    assert!(
+        !summary.ends_with(" 0 retries"),
+        "{what}: faults were met: {summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_every_fifth_request_with_503_or_429_passes_a_full_run() {
+    let mock = ReferenceMock::start(mock_config().items(40).transient_every(5)).await;
+    full_run_passes(&mock, "every fifth");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_a_fifth_of_requests_at_random_with_503_or_429_passes_a_full_run() {
+    let mock = ReferenceMock::start_with(
+        mock_config().items(40),
+        common::random_transient_faults(20_261_201, 20),
+    )
+    .await;
+    full_run_passes(&mock, "random");
 }

@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use crate::contract::Contract;
 use crate::schema::SchemaSet;
 use crate::violation::Notice;
 
@@ -94,10 +95,26 @@ pub fn is_known_header(name: &str) -> bool {
         })
 }
 
-/// One notice per header name outside the known ones.
-pub fn new_headers(names: &[String]) -> Vec<Notice> {
+/// Whether the contract says the server sends this header (`known_headers`,
+/// `known_header_prefixes`): a gateway's own headers are not drift.
+pub fn is_declared_header(name: &str, contract: &Contract) -> bool {
+    contract
+        .known_headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
+        || contract.known_header_prefixes.iter().any(|p| {
+            name.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        })
+}
+
+/// One notice per header name outside the known ones and those the contract declares.
+pub fn new_headers(names: &[String], contract: &Contract) -> Vec<Notice> {
     let mut notices: Vec<Notice> = Vec::new();
-    for name in names.iter().filter(|n| !is_known_header(n)) {
+    for name in names
+        .iter()
+        .filter(|n| !is_known_header(n) && !is_declared_header(n, contract))
+    {
         let name = name.to_ascii_lowercase();
         if !notices.iter().any(|n| n.name == name) {
             notices.push(Notice::header(name));
@@ -258,7 +275,23 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let notices = new_headers(&names);
+        let mut contract = crate::contract::list_batches();
+        let notices = new_headers(&names, &contract);
         assert_eq!(notices, [Notice::header("x-batch-region")]);
+        // A gateway's own headers, once the contract names them, are not drift.
+        let gateway: Vec<String> = [
+            "x-litellm-version",
+            "X-LiteLLM-Key-Spend",
+            "x-litellm-call-id",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(new_headers(&gateway, &contract).len(), 3);
+        contract.known_headers = vec!["x-litellm-version".into()];
+        contract.known_header_prefixes = vec!["x-litellm-key-".into()];
+        assert_eq!(
+            new_headers(&gateway, &contract),
+            [Notice::header("x-litellm-call-id")]
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod additive;
 pub mod backward;
+pub mod errors;
 pub mod orders;
 pub mod page;
 pub mod plausible;
@@ -68,7 +69,9 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
                 match exchange.attempts() {
                     1 => String::new(),
                     n if is_transient(exchange.status) => {
-                        format!(" (the last of {n} attempts: retries exhausted)")
+                        format!(
+                            " (the last of {n} attempts: retries exhausted; the endpoint looked unavailable, which is not drift)"
+                        )
                     }
                     n => format!(" (after {n} attempts)"),
                 }
@@ -105,7 +108,10 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
         if !list_valid {
             notices = additive::new_fields(&body, list, schemas);
         }
-        notices.extend(additive::new_headers(&exchange.header_names));
+        notices.extend(additive::new_headers(
+            &exchange.header_names,
+            expect.page.contract,
+        ));
     }
     let violations = candidates
         .into_iter()
@@ -134,7 +140,15 @@ fn check_outcome(
     let mut found = match outcome.schema {
         BodyKind::List if list_valid => Vec::new(),
         BodyKind::List => schemas.validate(&contract.schemas.list, body),
-        BodyKind::Error => schemas.validate(&contract.schemas.error, body),
+        BodyKind::Error => {
+            let mut found = schemas.validate(&contract.schemas.error, body);
+            found.extend(errors::check_error(
+                body,
+                outcome.status,
+                &contract.plausible_errors,
+            ));
+            found
+        }
     };
     if outcome.schema == BodyKind::List {
         found.extend(page::check_page(

@@ -160,6 +160,9 @@ fn describe_notice(notice: &Notice) -> String {
 /// ```
 pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
     let mut out = String::new();
+    for diagnosis in results.diagnoses() {
+        let _ = writeln!(out, "diagnosis: {}", diagnosis.message);
+    }
     let _ = writeln!(
         out,
         "summary: {} case(s): {} passed, {} failed, {} ignored; {} page(s) walked, {} request(s), {} retries",
@@ -171,13 +174,39 @@ pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
         results.requests(),
         results.retries(),
     );
+    if let Some(how) = results.auth_unchecked {
+        let ignored: Vec<&str> = results
+            .cases
+            .iter()
+            .filter(|c| {
+                c.outcome == CaseOutcome::Ignored
+                    && c.message
+                        .as_deref()
+                        .is_some_and(|m| m.starts_with("auth not checked"))
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "auth: NOT checked ({how}: no credential was sent){}",
+            if ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; ignored: {}", ignored.join(", "))
+            }
+        );
+    }
     let by_invariant = results.violations_by_invariant();
     if !by_invariant.is_empty() {
         let counts: Vec<String> = by_invariant
             .iter()
             .map(|(invariant, n)| format!("{invariant} {n}"))
             .collect();
-        let _ = writeln!(out, "violations by invariant: {}", counts.join(", "));
+        let _ = writeln!(
+            out,
+            "violations by invariant (as the cases report them; a request two cases share counts for each): {}",
+            counts.join(", ")
+        );
     }
     let notices = results.notices();
     if !notices.is_empty() {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::diagnose::Diagnosis;
 use super::{CaseOutcome, RunResults};
 use crate::redact::Redactor;
 use crate::violation::{AdditionKind, Invariant, Notice, PageRef, Severity, Violation};
@@ -28,6 +29,17 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
     /// Each new field or header once per run, where it was first seen.
     pub notices: Vec<NoticeReport>,
+    /// What the failures of the run share, said once (`cause`: `key_refused`, `not_found`,
+    /// `unreachable`, `unavailable`); empty when they share nothing.
+    #[serde(default)]
+    pub diagnoses: Vec<Diagnosis>,
+    /// Whether auth was checked (`false` with `--auth none`).
+    #[serde(default = "yes")]
+    pub auth_checked: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +53,9 @@ pub struct Summary {
     /// Requests sent, retries included.
     pub requests: u32,
     pub retries: usize,
-    /// Violations per invariant name; invariants with none are left out.
+    /// Violations per invariant name, as the cases report them (they add up to the cases'
+    /// own counts: a violation on a request two cases share counts for each); invariants with
+    /// none are left out.
     pub violations: BTreeMap<Invariant, u32>,
     /// New fields and headers, each once.
     pub notices: usize,
@@ -157,6 +171,15 @@ impl Report {
             },
             cases,
             notices,
+            diagnoses: results
+                .diagnoses()
+                .into_iter()
+                .map(|d| Diagnosis {
+                    message: mask(&d.message),
+                    ..d
+                })
+                .collect(),
+            auth_checked: results.auth_unchecked.is_none(),
         }
     }
 

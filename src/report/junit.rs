@@ -18,6 +18,12 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
     let mut suite = TestSuite::new("list-contract");
     suite.add_property(("target", mask(&results.target).as_str()));
     suite.add_property(("fail_on", results.fail_on.name()));
+    if let Some(how) = results.auth_unchecked {
+        suite.add_property(("auth", format!("not checked ({how})").as_str()));
+    }
+    for diagnosis in results.diagnoses() {
+        suite.add_property(("diagnosis", mask(&diagnosis.message).as_str()));
+    }
     let mut total = std::time::Duration::ZERO;
     for case in &results.cases {
         total += case.duration;

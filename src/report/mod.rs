@@ -2,6 +2,7 @@
 //! summary for a terminal; `junit` and `json` write the same results to files for CI. Every
 //! reporter masks secrets with the run's [`Redactor`](crate::redact::Redactor).
 
+pub mod diagnose;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -43,6 +44,16 @@ pub struct RunResults {
     /// Where the cases were sent: the live base URL, or the embedded mock's.
     pub target: String,
     pub reference_mock: bool,
+    /// How the run was told to send no credential (`--auth none`), when it was: auth was not
+    /// checked.
+    pub auth_unchecked: Option<&'static str>,
+    /// The auth style the key was sent in (`None`: no credential).
+    pub auth: Option<crate::contract::AuthStyle>,
+    /// Where that style came from: `--auth`, `CONTRACT_AUTH`, or the contract's `auth`.
+    pub auth_from: String,
+    /// Where the base URL came from: `--base-url` or `CONTRACT_BASE_URL` (the embedded mock:
+    /// the variable that is not set).
+    pub base_from: &'static str,
     /// The least severity that fails a case.
     pub fail_on: Severity,
     pub cases: Vec<CaseResult>,
@@ -69,26 +80,20 @@ impl RunResults {
         self.cases.iter().map(|c| c.run.retries.len()).sum()
     }
 
-    /// Violations per invariant, each counted once however many cases share the walk it was
-    /// found on (a cross-walk reports its walks' violations too); invariants with none are
-    /// left out.
+    /// Violations per invariant, as the cases report them: the counts add up to the cases'
+    /// own, so a violation on a walk or request that two cases share counts for each (a
+    /// cross-walk reports its walks' violations too). Invariants with none are left out.
     pub fn violations_by_invariant(&self) -> BTreeMap<Invariant, u32> {
-        let mut seen = std::collections::HashSet::new();
         let mut counts = BTreeMap::new();
         for v in self.cases.iter().flat_map(|c| &c.run.violations) {
-            let key = (
-                v.invariant,
-                &v.request,
-                v.page.as_ref().map(ToString::to_string),
-                &v.pointer,
-                &v.expected,
-                &v.actual,
-            );
-            if seen.insert(key) {
-                *counts.entry(v.invariant).or_insert(0) += 1;
-            }
+            *counts.entry(v.invariant).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// What the failures of the run share, if anything (see [`diagnose`]).
+    pub fn diagnoses(&self) -> Vec<diagnose::Diagnosis> {
+        diagnose::diagnose(self)
     }
 
     /// Each new field and header once per run, with the first case (by name) that saw it.

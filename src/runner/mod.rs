@@ -5,6 +5,7 @@ pub mod backward;
 pub mod pages;
 pub mod walk;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::case::{Case, CaseKind, Outcome};
+use crate::case::{AuthMode, Case, CaseKind, Outcome};
 use crate::check::orders::compare_orders;
 use crate::check::page::PageRules;
 use crate::check::walk::{WalkBounds, WalkRecord, compare_filtered, compare_walks};
@@ -55,6 +56,50 @@ pub struct CaseRun {
     pub walked: u32,
     /// Additive drift, each field or header once, where it was first seen.
     pub notices: Vec<Notice>,
+    /// What this case's requests (its own and shared ones) got, by kind: what the run's
+    /// diagnoses read.
+    pub answers: Answers,
+    /// Whether the case sends the configured key (not a missing- or wrong-key case).
+    pub sends_key: bool,
+}
+
+/// How a request ended, as the diagnoses of a run group them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Answer {
+    /// A response with this status (after any retries).
+    Status(u16),
+    /// No connection, or it broke.
+    Unreachable,
+    /// No complete response within the request timeout.
+    TimedOut,
+    /// A body over the size cap.
+    TooLarge,
+}
+
+/// Answers by kind: how many, and the first request that got each (`GET <url>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers(pub BTreeMap<Answer, (u32, String)>);
+
+impl Answers {
+    /// Counts `n` answers of `kind`; `request` is kept as the example if it is the first.
+    pub fn add(&mut self, kind: Answer, n: u32, request: impl FnOnce() -> String) {
+        self.0
+            .entry(kind)
+            .and_modify(|(count, _)| *count += n)
+            .or_insert_with(|| (n, request()));
+    }
+
+    /// Adds every answer of `other`.
+    pub fn merge(&mut self, other: &Answers) {
+        for (kind, (n, request)) in &other.0 {
+            self.add(*kind, *n, || request.clone());
+        }
+    }
+
+    /// Answers in all.
+    pub fn total(&self) -> u32 {
+        self.0.values().map(|(n, _)| n).sum()
+    }
 }
 
 impl CaseRun {
@@ -82,6 +127,7 @@ impl CaseRun {
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
         self.violations.extend(walk.run.violations.iter().cloned());
+        self.answers.merge(&walk.run.answers);
         for notice in &walk.run.notices {
             self.notice(notice.clone());
         }
@@ -204,6 +250,18 @@ impl<'a> RunContext<'a> {
             .pages
             .get(self.http, url, headers, self.options, first_page)
             .await;
+        let answer = match &fetched.result {
+            Ok(exchange) => Answer::Status(exchange.status.as_u16()),
+            Err(e) => match e.failure {
+                Failure::Connection(_) => Answer::Unreachable,
+                Failure::TimedOut(_) => Answer::TimedOut,
+                Failure::TooLarge { .. } => Answer::TooLarge,
+            },
+        };
+        run.answers.add(answer, 1, || match &fetched.result {
+            Ok(exchange) => exchange.request_line(),
+            Err(e) => e.request_line(),
+        });
         if sent {
             self.answered(fetched.attempts(), || what(&fetched));
             match &fetched.result {
@@ -244,6 +302,12 @@ pub fn case_options(case: &Case, run: &RequestOptions) -> RequestOptions {
 
 /// Runs `case` in `ctx`: sends its requests and judges the answers.
 pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
+    let mut run = run_kind(case, ctx).await;
+    run.sends_key = case.file.request.auth == AuthMode::Valid;
+    run
+}
+
+async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     let mut run = CaseRun::default();
     match case.file.kind() {
         CaseKind::Page(accept) => return run_page(case, accept, ctx).await,
@@ -484,13 +548,26 @@ impl Progress {
 pub(crate) fn request_headers(case: &Case, target: &Target) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let request = &case.file.request;
-    let required = case.contract.headers.iter().filter(|(name, _)| {
+    let kept = |name: &str| {
         !request
             .omit_headers
             .iter()
             .any(|o| o.eq_ignore_ascii_case(name))
-    });
-    for (name, value) in required.chain(&request.headers) {
+    };
+    // The run's own headers (--header) over the contract's required ones; a case's headers,
+    // then its credential, win over both. A header the case omits is sent by neither.
+    for (name, value) in &target.headers {
+        if kept(name.as_str()) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    let required: Vec<(&String, &String)> = case
+        .contract
+        .headers
+        .iter()
+        .filter(|(name, _)| kept(name) && !headers.contains_key(name.as_str()))
+        .collect();
+    for (name, value) in required.into_iter().chain(&request.headers) {
         // Names and values were checked when the case was loaded.
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),

@@ -138,11 +138,11 @@ pub fn mock_config() -> MockConfig {
 }
 
 pub fn target_for(mock: &ReferenceMock) -> Target {
-    Target {
-        base: mock.base_url(),
-        key: Secret::new(mock.config().key.clone()),
-        auth: mock.config().auth,
-    }
+    Target::new(
+        mock.base_url(),
+        Secret::new(mock.config().key.clone()),
+        mock.config().auth,
+    )
 }
 
 /// One run against a mock: a client, the target and a cache that every case run through
@@ -343,4 +343,73 @@ pub fn suite_config(name: &str) -> MockConfig {
         config = config.examples(examples);
     }
     config
+}
+
+/// A pseudo-random number generator for test servers (xorshift), seeded for reproducibility.
+#[derive(Debug)]
+pub struct Rng(std::sync::atomic::AtomicU64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        // Spread the seed over all bits (xorshift needs a non-zero state; nearby seeds must
+        // not give the same stream).
+        Rng(std::sync::atomic::AtomicU64::new(
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        ))
+    }
+
+    /// A number in `0..100`.
+    pub fn percent(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let mut x = self.0.load(Ordering::Relaxed);
+        loop {
+            let mut next = x;
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            match self
+                .0
+                .compare_exchange(x, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next % 100,
+                Err(now) => x = now,
+            }
+        }
+    }
+}
+
+/// Matches `percent`% of requests, at random.
+struct AtRandom(Rng, u64);
+
+impl wiremock::Match for AtRandom {
+    fn matches(&self, _: &wiremock::Request) -> bool {
+        self.0.percent() < self.1
+    }
+}
+
+/// Answers 503 without `Retry-After`, or 429 with one, half and half at random.
+struct Transient(Rng);
+
+impl wiremock::Respond for Transient {
+    fn respond(&self, _: &wiremock::Request) -> wiremock::ResponseTemplate {
+        if self.0.percent() < 50 {
+            wiremock::ResponseTemplate::new(503).set_body_string("Service Unavailable")
+        } else {
+            wiremock::ResponseTemplate::new(429)
+                .insert_header("retry-after", "0.05")
+                .set_body_json(
+                    serde_json::json!({"error": {"message": "Rate limit reached.",
+                    "type": "requests", "param": null, "code": "rate_limit_exceeded"}}),
+                )
+        }
+    }
+}
+
+/// A prelude for [`ReferenceMock::start_with`]: `percent`% of requests, at random (seeded),
+/// get a transient 503 or 429 before the mock answers the rest.
+pub fn random_transient_faults(seed: u64, percent: u64) -> Vec<wiremock::Mock> {
+    vec![
+        wiremock::Mock::given(AtRandom(Rng::new(seed), percent))
+            .respond_with(Transient(Rng::new(seed.rotate_left(17)))),
+    ]
 }

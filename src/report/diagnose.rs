@@ -1,0 +1,150 @@
+//! Diagnoses: when the failures of a run share one cause, it is said once, before the
+//! details. Each reads the answers of the requests sent with the key (see
+//! [`crate::runner::Answers`]); the per-case violations stay as they are.
+
+use serde::{Deserialize, Serialize};
+
+use super::RunResults;
+use crate::contract::AuthStyle;
+use crate::runner::{Answer, Answers};
+
+/// A cause that every failing request shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Every request sent with the key was answered 401 or 403.
+    KeyRefused,
+    /// Every request was answered 404.
+    NotFound,
+    /// Every request failed to connect or timed out.
+    Unreachable,
+    /// Every request got a transient status (503, 429, ...) even after its retries.
+    Unavailable,
+}
+
+/// One diagnosis: its cause, and what to say about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    pub cause: Cause,
+    pub message: String,
+}
+
+impl Cause {
+    /// Whether the cause keeps the harness from judging the contract at all: the run then
+    /// exits 1 (the harness cannot run), not 101 (drift).
+    pub fn blocks_the_run(self) -> bool {
+        matches!(self, Cause::Unreachable | Cause::Unavailable)
+    }
+}
+
+/// The diagnoses of a run with failed cases: at most one, as the causes exclude each other.
+pub fn diagnose(results: &RunResults) -> Vec<Diagnosis> {
+    let failed = results
+        .cases
+        .iter()
+        .any(|c| c.outcome == super::CaseOutcome::Failed);
+    let mut answers = Answers::default();
+    for case in results.cases.iter().filter(|c| c.run.sends_key) {
+        answers.merge(&case.run.answers);
+    }
+    let total = answers.total();
+    if !failed || total == 0 {
+        return Vec::new();
+    }
+    let all = |pred: fn(Answer) -> bool| answers.0.keys().all(|a| pred(*a));
+    let example = answers
+        .0
+        .values()
+        .next()
+        .map(|(_, r)| r.as_str())
+        .unwrap_or_default();
+    let statuses = || {
+        answers
+            .0
+            .iter()
+            .map(|(a, (n, _))| match a {
+                Answer::Status(s) => format!("{n} × {}", status_text(*s)),
+                _ => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (cause, message) = if all(|a| matches!(a, Answer::Status(401 | 403))) {
+        let message = match (results.auth, results.auth_unchecked) {
+            (None, how) => format!(
+                "every request was refused ({total} requests: {}; one: {example}): the server \
+                 wants a credential, and none was sent ({}). Give it a key with \
+                 CONTRACT_API_KEY and --auth x-api-key or --auth bearer.",
+                statuses(),
+                how.unwrap_or("--auth none")
+            ),
+            (Some(style), _) => format!(
+                "every request sent with the key was refused ({total} requests: {}; one: \
+                 {example}): the server does not take the key as it was sent. {}",
+                statuses(),
+                key_hint(style, &results.auth_from)
+            ),
+        };
+        (Cause::KeyRefused, message)
+    } else if all(|a| a == Answer::Status(404)) {
+        (
+            Cause::NotFound,
+            format!(
+                "every request was answered 404 Not Found ({total} requests; one: {example}): \
+                 the base URL or its path prefix is likely wrong ({} = {}; the contract's path \
+                 is joined onto it: check it against a URL that works with curl)",
+                results.base_from, results.target
+            ),
+        )
+    } else if all(|a| matches!(a, Answer::Unreachable | Answer::TimedOut)) {
+        (
+            Cause::Unreachable,
+            format!(
+                "every request failed to connect or timed out ({total} requests; one: {example}): \
+                 the server is down or did not answer; nothing about the contract was learned \
+                 (is the server up, and {} = {} right?)",
+                results.base_from, results.target
+            ),
+        )
+    } else if all(
+        |a| matches!(a, Answer::Status(s) if crate::exchange::is_transient(http::StatusCode::from_u16(s).unwrap_or(http::StatusCode::OK))),
+    ) {
+        (
+            Cause::Unavailable,
+            format!(
+                "every request got a \"try again\" answer even after its retries ({total} requests: {}; one: \
+                 {example}): the endpoint looked unavailable, which says nothing about the \
+                 contract (try again later, or give it more patience with \
+                 CONTRACT_RETRY_ATTEMPTS and CONTRACT_RETRY_BUDGET)",
+                statuses()
+            ),
+        )
+    } else {
+        return Vec::new();
+    };
+    vec![Diagnosis { cause, message }]
+}
+
+/// `401 Unauthorized`.
+fn status_text(status: u16) -> String {
+    match http::StatusCode::from_u16(status) {
+        Ok(s) => s.to_string(),
+        Err(_) => status.to_string(),
+    }
+}
+
+/// What to try when the key was refused: the style sent, and the other one.
+fn key_hint(sent: AuthStyle, from: &str) -> String {
+    match sent {
+        AuthStyle::XApiKey => format!(
+            "It was sent as `x-api-key: ***` ({from}); a server that reads \
+             `Authorization: Bearer` (OpenAI and most compatible servers) wants --auth bearer \
+             (CONTRACT_AUTH=bearer). Otherwise CONTRACT_API_KEY is not a key this server issued."
+        ),
+        AuthStyle::Bearer => format!(
+            "It was sent as `Authorization: Bearer ***` ({from}); a server that reads \
+             `x-api-key` wants --auth x-api-key (CONTRACT_AUTH=x-api-key). Otherwise \
+             CONTRACT_API_KEY is not a key this server issued."
+        ),
+    }
+}
