@@ -34,6 +34,7 @@ pub mod exchange;
 pub mod harness;
 pub mod http;
 pub mod mock;
+pub mod outcome;
 pub mod redact;
 pub mod report;
 pub mod runner;

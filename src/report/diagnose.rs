@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RunResults;
 use crate::contract::AuthStyle;
-use crate::runner::{Answer, Answers};
+use crate::outcome::{Answer, Answers};
 
 /// A cause that every failing request shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

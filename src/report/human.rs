@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{CaseOutcome, RunResults};
+use crate::outcome::CaseRun;
 use crate::redact::Redactor;
-use crate::runner::CaseRun;
 use crate::violation::{AdditionKind, Notice, PageRef, Severity, Violation};
 
 /// Violations of one kind beyond this many, on one request, are summarised on one line.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::CaseRun;
+use crate::outcome::CaseRun;
 use crate::violation::{Invariant, Notice, Severity};
 
 /// How a case ended.

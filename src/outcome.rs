@@ -1,0 +1,131 @@
+//! What running a case found, and what it cost: plain data that the runner fills in and the
+//! reports read (no I/O here, so `report/` need not import the runner).
+
+use std::collections::BTreeMap;
+
+use crate::exchange::Retry;
+use crate::violation::{Notice, Violation};
+
+/// What running a case found, and what it cost.
+#[derive(Debug, Clone, Default)]
+pub struct CaseRun {
+    pub violations: Vec<Violation>,
+    /// HTTP requests this case sent, retries included.
+    pub requests: u32,
+    /// Requests whose responses this case used although another case sent them (a walk two
+    /// cases share is sent once).
+    pub shared: u32,
+    /// Pages walked, end probes included (0 for a page case).
+    pub pages: u32,
+    /// Items the walks met, repeats included (0 for a page case).
+    pub items: u64,
+    /// Walks this case made or shared.
+    pub walks: u32,
+    /// Walks that stopped at their item cap, short of the end.
+    pub capped: u32,
+    /// Every retry of transient trouble, with the request it repeated (`GET <url>`).
+    pub retries: Vec<(String, Retry)>,
+    /// Pages of the walks this case made itself (end probes included): the walked pages of a
+    /// run add up without counting a shared walk twice.
+    pub walked: u32,
+    /// Additive drift, each field or header once, where it was first seen.
+    pub notices: Vec<Notice>,
+    /// What this case's requests (its own and shared ones) got, by kind: what the run's
+    /// diagnoses read.
+    pub answers: Answers,
+    /// Whether the case sends the configured key (not a missing- or wrong-key case).
+    pub sends_key: bool,
+}
+
+/// How a request ended, as the diagnoses of a run group them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Answer {
+    /// A response with this status (after any retries).
+    Status(u16),
+    /// No connection, or it broke.
+    Unreachable,
+    /// No complete response within the request timeout.
+    TimedOut,
+    /// A body over the size cap.
+    TooLarge,
+}
+
+/// Answers by kind: how many, and the first request that got each (`GET <url>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers(pub BTreeMap<Answer, (u32, String)>);
+
+impl Answers {
+    /// Counts `n` answers of `kind`; `request` is kept as the example if it is the first.
+    pub fn add(&mut self, kind: Answer, n: u32, request: impl FnOnce() -> String) {
+        self.0
+            .entry(kind)
+            .and_modify(|(count, _)| *count += n)
+            .or_insert_with(|| (n, request()));
+    }
+
+    /// Adds every answer of `other`.
+    pub fn merge(&mut self, other: &Answers) {
+        for (kind, (n, request)) in &other.0 {
+            self.add(*kind, *n, || request.clone());
+        }
+    }
+
+    /// Answers in all.
+    pub fn total(&self) -> u32 {
+        self.0.values().map(|(n, _)| n).sum()
+    }
+}
+
+impl CaseRun {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Keeps `notice` unless the same field or header was noted already.
+    pub fn notice(&mut self, notice: Notice) {
+        if !self.notices.iter().any(|n| n.same_addition(&notice)) {
+            self.notices.push(notice);
+        }
+    }
+
+    /// Counts a request and its retries; `request` names it (`GET <url>`) for the retries.
+    pub(crate) fn record(&mut self, request: impl FnOnce() -> String, retries: &[Retry]) {
+        self.requests += retries.len() as u32 + 1;
+        if !retries.is_empty() {
+            let request = request();
+            self.retries
+                .extend(retries.iter().map(|r| (request.clone(), r.clone())));
+        }
+    }
+
+    /// One line on what the case cost: `3 walks, 301 pages, 12 requests (+289 shared with
+    /// other cases), 1 of them retries`.
+    pub fn cost(&self) -> String {
+        let mut parts = Vec::new();
+        if self.walks > 0 {
+            let mut walks = plural(self.walks, "walk");
+            if self.capped > 0 {
+                walks.push_str(&format!(" ({} stopped at the item cap)", self.capped));
+            }
+            parts.push(walks);
+            parts.push(plural(self.pages, "page"));
+        }
+        let mut requests = plural(self.requests, "request");
+        if self.shared > 0 {
+            requests.push_str(&format!(" (+{} shared with other cases)", self.shared));
+        }
+        parts.push(requests);
+        if !self.retries.is_empty() {
+            parts.push(format!("{} of them retries", self.retries.len()));
+        }
+        parts.join(", ")
+    }
+}
+
+pub(crate) fn plural(n: u32, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
