@@ -445,4 +445,47 @@ mod live_runs {
             );
         }
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_suite_whose_endpoint_the_server_lacks_is_diagnosed_with_how_to_leave_it_out() {
+        // A server of vector stores only, checked with every shipped suite.
+        let mock = ReferenceMock::start(suite_config("openai_vector_stores")).await;
+        let (base, key) = (mock.base_url().to_string(), mock.config().key.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            check(
+                &[
+                    ("CONTRACT_BASE_URL", &base),
+                    ("CONTRACT_API_KEY", &key),
+                    ("CONTRACT_CASES_DIR", cases_dir().to_str().unwrap()),
+                ],
+                &[],
+            )
+        })
+        .await
+        .unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(101), "{all}");
+        for suite in ["anthropic_message_batches", "list_batches", "openai_files"] {
+            assert!(
+                all.contains(&format!(
+                    "every request of suite {suite} was answered 404 Not Found"
+                )),
+                "{suite}: {all}"
+            );
+            assert!(
+                all.contains(&format!("`list-contract check --skip {suite}::`")),
+                "{suite}: {all}"
+            );
+        }
+        assert!(
+            all.contains(
+                "the server may not serve that endpoint, while it answers openai_vector_stores."
+            ),
+            "{all}"
+        );
+        assert!(
+            !all.contains("every request of suite openai_vector_stores"),
+            "{all}"
+        );
+    }
 }

@@ -20,6 +20,9 @@ pub enum Cause {
     Unreachable,
     /// Every request got a transient status (503, 429, ...) even after its retries.
     Unavailable,
+    /// Every request of one suite was answered 404 while other suites got answers: the server
+    /// does not serve that suite's endpoint.
+    SuiteNotServed,
 }
 
 /// One diagnosis: its cause, and what to say about it.
@@ -37,8 +40,66 @@ impl Cause {
     }
 }
 
-/// The diagnoses of a run with failed cases: at most one, as the causes exclude each other.
+/// The diagnoses of a run with failed cases: at most one for the whole run, as those causes
+/// exclude each other; else one for each suite whose endpoint the server does not serve.
 pub fn diagnose(results: &RunResults) -> Vec<Diagnosis> {
+    let run = diagnose_run(results);
+    if run.is_empty() {
+        unserved_suites(results)
+    } else {
+        run
+    }
+}
+
+/// The suites (the part of a case's name before `::`) whose every request sent with the key
+/// was answered 404, when some other suite got other answers: the server does not serve that
+/// endpoint, and the run should leave the suite out.
+fn unserved_suites(results: &RunResults) -> Vec<Diagnosis> {
+    let mut suites: std::collections::BTreeMap<&str, Answers> = Default::default();
+    for case in results.cases.iter().filter(|c| c.run.sends_key) {
+        let suite = case.name.split("::").next().unwrap_or(&case.name);
+        suites.entry(suite).or_default().merge(&case.run.answers);
+    }
+    let unserved = |answers: &Answers| {
+        answers.total() > 0 && answers.0.keys().all(|a| *a == Answer::Status(404))
+    };
+    let served: Vec<&str> = suites
+        .iter()
+        .filter(|(_, a)| a.total() > 0 && !unserved(a))
+        .map(|(s, _)| *s)
+        .collect();
+    if served.is_empty() {
+        return Vec::new();
+    }
+    suites
+        .iter()
+        .filter(|(_, a)| unserved(a))
+        .map(|(suite, answers)| {
+            let example = answers
+                .0
+                .values()
+                .next()
+                .map(|(_, r)| r.as_str())
+                .unwrap_or_default();
+            Diagnosis {
+                cause: Cause::SuiteNotServed,
+                message: format!(
+                    "every request of suite {suite} was answered 404 Not Found ({} requests; \
+                     one: {example}): the server may not serve that endpoint, while it answers \
+                     {}. Run only the suites it serves: `list-contract check --skip {suite}::` \
+                     (or `cargo test --test contract -- --skip {suite}::`), or name one: \
+                     `list-contract check {}::`",
+                    answers.total(),
+                    served.join(", "),
+                    served[0]
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The diagnosis of a run whose every request shares one cause, if any.
+fn diagnose_run(results: &RunResults) -> Vec<Diagnosis> {
     let failed = results
         .cases
         .iter()
