@@ -532,4 +532,64 @@ mod tests {
             "b (forward position 2, page 1, data[1]): the items just before c, in list order"
         );
     }
+
+    #[test]
+    fn an_empty_page_before_items_or_after_has_more_true_is_named() {
+        let c = contract(PageOrder::List);
+        let forward = forward(&LISTING);
+        // Items remain before the cursor, but the page is empty.
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 10);
+        let (found, next) = state.page("e", Some(&page(&[], false)));
+        assert_eq!(next, Next::Stop);
+        assert_eq!(found[0].invariant, Invariant::BackwardPage);
+        assert_eq!(found[0].expected, "the 2 item(s) before e, ending with d");
+        // The head reached with has_more: true, then an empty page.
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 10);
+        assert_eq!(state.page("e", Some(&page(&["c", "d"], true))).0, []);
+        assert_eq!(state.page("c", Some(&page(&["a", "b"], true))).0, []);
+        let (found, _) = state.page("a", Some(&page(&[], false)));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].invariant, Invariant::BackwardHasMore);
+        assert_eq!(
+            found[0].actual,
+            "an empty page before a, the head of the listing"
+        );
+        assert_eq!(state.pages(), 3);
+        // The head reached with has_more: false, then the empty page before it: conforming.
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 10);
+        state.page("e", Some(&page(&["c", "d"], true)));
+        state.page("c", Some(&page(&["a", "b"], false)));
+        assert_eq!(state.page("a", Some(&page(&[], false))).0, []);
+    }
+
+    #[test]
+    fn a_new_item_away_from_the_head_is_drift() {
+        let forward = forward(&LISTING);
+        let c = contract(PageOrder::List);
+        let mut state = BackwardState::from_end(&c, &forward, 1_000_000, 10);
+        let mut body = page(&["n", "d"], true);
+        body["data"][0]["created_at"] = json!(2_000_000);
+        let (found, _) = state.page("e", Some(&body));
+        assert_eq!(found[0].invariant, Invariant::BackwardPage);
+        assert_eq!(
+            found[0].actual,
+            "n, which the forward walk did not list (new since the run began, but not at the head)"
+        );
+    }
+
+    #[test]
+    fn the_page_budget_ends_a_backward_walk_that_does_not() {
+        let c = contract(PageOrder::List);
+        let forward = forward(&LISTING);
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 1);
+        let (found, next) = state.page("e", Some(&page(&["c", "d"], true)));
+        assert_eq!(next, Next::Stop);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].invariant, Invariant::PageBudget);
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 2);
+        assert_eq!(
+            state.page("e", Some(&page(&["c", "d"], true))),
+            (vec![], Next::Page("c".into()))
+        );
+    }
 }
