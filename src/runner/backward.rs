@@ -51,6 +51,16 @@ pub async fn walk_back(
     let fresh = fresh_since(&[forward], contract);
     let param = Some(backward.param.clone());
 
+    // One backward page of this case's own: `before=cursor`, fetched, judged and counted.
+    let before = async |cursor: &str, run: &mut CaseRun, page: &(dyn Fn() -> PageRef + Sync)| {
+        let mut query = fixed.clone();
+        query.push((&backward.param, cursor));
+        let url = ctx.target.endpoint(&contract.path, &query);
+        run.pages += 1;
+        run.walked += 1;
+        walk_page(ctx, url, &headers, false, &expect, run, page).await
+    };
+
     // From the end back to the head.
     let mut state = BackwardState::from_end(contract, forward, fresh, bounds.max_pages);
     let mut cursor = state.start().map(|c| c.to_string());
@@ -64,15 +74,7 @@ pub async fn walk_back(
             probe: probing,
             param: param.clone(),
         };
-        let mut query = fixed.clone();
-        query.push((&backward.param, &c));
-        let url = ctx.target.endpoint(&contract.path, &query);
-        // A page of this case's own, walked.
-        run.pages += 1;
-        run.walked += 1;
-        let Some((body, request, mut found, _)) =
-            walk_page(ctx, url, &headers, false, &expect, run, &page).await
-        else {
+        let Some((body, request, mut found, _)) = before(&c, run, &page).await else {
             break;
         };
         let next = if probing {
@@ -120,14 +122,7 @@ pub async fn walk_back(
             probe: false,
             param: param.clone(),
         };
-        let mut query = fixed.clone();
-        query.push((&backward.param, &first));
-        let url = ctx.target.endpoint(&contract.path, &query);
-        run.pages += 1;
-        run.walked += 1;
-        let Some((body, request, mut found, _)) =
-            walk_page(ctx, url, &headers, false, &expect, run, &page).await
-        else {
+        let Some((body, request, mut found, _)) = before(&first, run, &page).await else {
             continue;
         };
         let mut trip = BackwardState::round_trip(contract, forward, fresh, at);
