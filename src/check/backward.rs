@@ -320,7 +320,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::check::walk::Seen;
+    use crate::check::walk::walked;
     use crate::contract::{Backward, list_batches};
 
     fn contract(page_order: PageOrder) -> Contract {
@@ -335,23 +335,12 @@ mod tests {
 
     /// A forward listing of `ids`, newest first, in pages of 2.
     fn forward(ids: &[&str]) -> WalkRecord {
-        WalkRecord {
-            label: "limit=2".into(),
-            page_size: 2,
-            items: ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| Seen {
-                    id: Arc::from(*id),
-                    key: Some(1000 - i as i64),
-                    page: i as u32 / 2 + 1,
-                    slot: i as u32 % 2,
-                })
-                .collect(),
-            complete: true,
-            started_at: 1_000_000,
-            ..WalkRecord::default()
-        }
+        let items: Vec<(&str, i64)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, 1000 - i as i64))
+            .collect();
+        walked("limit=2", 2, &items)
     }
 
     fn page(ids: &[&str], has_more: bool) -> Value {

@@ -137,29 +137,12 @@ fn ids(walk: &WalkRecord) -> HashSet<&str> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
+    use crate::check::walk::walked;
     use crate::contract::list_batches;
 
     fn record(label: &str, items: &[(&str, i64)]) -> WalkRecord {
-        WalkRecord {
-            label: label.into(),
-            page_size: 2,
-            items: items
-                .iter()
-                .enumerate()
-                .map(|(i, (id, key))| Seen {
-                    id: Arc::from(*id),
-                    key: Some(*key),
-                    page: i as u32 / 2 + 1,
-                    slot: i as u32 % 2,
-                })
-                .collect(),
-            complete: true,
-            started_at: 1_000_000,
-            ..WalkRecord::default()
-        }
+        walked(label, 2, items)
     }
 
     fn compare(asc: &[(&str, i64)], desc: &[(&str, i64)]) -> Vec<String> {

@@ -538,6 +538,28 @@ pub fn compare_filtered(
         .collect()
 }
 
+/// A complete walk of `items` (id, order key) in pages of `page_size`, for the checks' tests.
+#[cfg(test)]
+pub(crate) fn walked(label: &str, page_size: u64, items: &[(&str, i64)]) -> WalkRecord {
+    WalkRecord {
+        label: label.into(),
+        page_size,
+        items: items
+            .iter()
+            .enumerate()
+            .map(|(i, (id, key))| Seen {
+                id: Arc::from(*id),
+                key: Some(*key),
+                page: (i as u64 / page_size) as u32 + 1,
+                slot: (i as u64 % page_size) as u32,
+            })
+            .collect(),
+        complete: true,
+        started_at: 1_000_000,
+        ..WalkRecord::default()
+    }
+}
+
 /// The order value from which on an item counts as created during the run: the earliest
 /// walk's start less the contract's clock skew. No item does when the key is no time.
 pub fn fresh_since(walks: &[&WalkRecord], contract: &Contract) -> i64 {
