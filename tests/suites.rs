@@ -356,27 +356,35 @@ mod live_runs {
     use super::common::{cases_dir, check, suite_config, text};
     use list_contract::mock::{Fault, ReferenceMock};
 
-    async fn check_suite(suite: &str, fault: Option<Fault>) -> (Option<i32>, String) {
+    /// `list-contract check ARGS` with every shipped suite's cases, against a mock of suite
+    /// `suite` (with `fault`) as a live server.
+    async fn check_live(suite: &str, fault: Option<Fault>, args: &[&str]) -> (Option<i32>, String) {
         let mut config = suite_config(suite);
         if let Some(fault) = fault {
             config = config.fault(fault);
         }
         let mock = ReferenceMock::start(config).await;
         let (base, key) = (mock.base_url().to_string(), mock.config().key.clone());
-        let filter = format!("{suite}::");
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let out = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             check(
                 &[
                     ("CONTRACT_BASE_URL", &base),
                     ("CONTRACT_API_KEY", &key),
                     ("CONTRACT_CASES_DIR", cases_dir().to_str().unwrap()),
                 ],
-                &[&filter],
+                &args,
             )
         })
         .await
         .unwrap();
         (out.status.code(), text(&out))
+    }
+
+    /// Suite `suite` alone (its name as the filter) against its mock with `fault`.
+    async fn check_suite(suite: &str, fault: Option<Fault>) -> (Option<i32>, String) {
+        check_live(suite, fault, &[&format!("{suite}::")]).await
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -449,22 +457,8 @@ mod live_runs {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_suite_whose_endpoint_the_server_lacks_is_diagnosed_with_how_to_leave_it_out() {
         // A server of vector stores only, checked with every shipped suite.
-        let mock = ReferenceMock::start(suite_config("openai_vector_stores")).await;
-        let (base, key) = (mock.base_url().to_string(), mock.config().key.clone());
-        let out = tokio::task::spawn_blocking(move || {
-            check(
-                &[
-                    ("CONTRACT_BASE_URL", &base),
-                    ("CONTRACT_API_KEY", &key),
-                    ("CONTRACT_CASES_DIR", cases_dir().to_str().unwrap()),
-                ],
-                &[],
-            )
-        })
-        .await
-        .unwrap();
-        let all = text(&out);
-        assert_eq!(out.status.code(), Some(101), "{all}");
+        let (code, all) = check_live("openai_vector_stores", None, &[]).await;
+        assert_eq!(code, Some(101), "{all}");
         for suite in ["anthropic_message_batches", "list_batches", "openai_files"] {
             assert!(
                 all.contains(&format!(
