@@ -202,4 +202,47 @@ mod tests {
             "{found:?}"
         );
     }
+
+    #[test]
+    fn a_run_of_ties_in_neither_order_is_named_at_its_first_difference() {
+        // c, b, a tied: the ascending walk has them as b, c, a (neither way round).
+        let desc = [("d", 4), ("c", 3), ("b", 3), ("a", 3)];
+        let asc = [("a", 3), ("c", 3), ("b", 3), ("d", 4)];
+        assert_eq!(
+            compare(&asc, &desc),
+            [
+                "order_reversed: position 2 from the newest end: c at page 1, data[1] of the walk at limit=2, order=desc but b at page 2, data[0] of the walk at limit=2, order=asc (a run of 3 items with equal created_at)"
+            ]
+        );
+        // The second run keeps its order where the first was reversed.
+        let desc = [("f", 5), ("e", 5), ("d", 4), ("c", 3), ("b", 3)];
+        let asc = [("c", 3), ("b", 3), ("d", 4), ("e", 5), ("f", 5)];
+        let found = compare(&asc, &desc);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .ends_with("(this run of ties keeps its order, where earlier runs were reversed)"),
+            "{found:?}"
+        );
+        assert!(
+            found[0].starts_with("order_reversed: position 4 from"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_longer_walk_is_named_and_unfinished_walks_are_not_compared() {
+        let found = compare(&[("a", 1), ("c", 3), ("d", 4)], &[("d", 4), ("c", 3)]);
+        assert_eq!(
+            found,
+            [
+                "order_reversed: a at page 2, data[0] of the walk at limit=2, order=asc has no counterpart: the walk at limit=2, order=desc ended 1 item(s) earlier"
+            ]
+        );
+        let mut asc = record("limit=2, order=asc", &[("a", 1)]);
+        let desc = record("limit=2, order=desc", &[("d", 4), ("c", 3)]);
+        asc.complete = false;
+        assert_eq!(compare_orders(&asc, &desc, &list_batches()), []);
+        assert_eq!(compare_orders(&desc, &asc, &list_batches()), []);
+    }
 }
