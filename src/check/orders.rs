@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "order_reversed: a at page 2, data[0] of the walk at limit=2, order=asc has no counterpart: the walk at limit=2, order=desc ended 1 item(s) earlier"
+                "order_reversed: a at page 1, data[0] of the walk at limit=2, order=asc has no counterpart: the walk at limit=2, order=desc ended 1 item(s) earlier"
             ]
         );
         let mut asc = record("limit=2, order=asc", &[("a", 1)]);
