@@ -245,4 +245,25 @@ mod tests {
         assert_eq!(compare_orders(&asc, &desc, &list_batches()), []);
         assert_eq!(compare_orders(&desc, &asc, &list_batches()), []);
     }
+
+    #[test]
+    fn items_created_during_the_run_count_only_where_both_walks_saw_them() {
+        // The run began at 1_000_000; with 120 s of clock skew, keys from 999_880 on are new.
+        let new = 999_880;
+        // Seen by the ascending walk only (at its newest end): live traffic.
+        assert_eq!(
+            compare(&[("a", 1), ("b", 2), ("n", new)], &[("b", 2), ("a", 1)]),
+            Vec::<String>::new()
+        );
+        // Seen by both, it must stand in mirrored places like any other item.
+        let found = compare(
+            &[("n", new), ("a", 1), ("b", 2)],
+            &[("n", new), ("b", 2), ("a", 1)],
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("order_reversed: position 1"),
+            "{found:?}"
+        );
+    }
 }
