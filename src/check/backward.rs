@@ -581,4 +581,42 @@ mod tests {
             (vec![], Next::Page("c".into()))
         );
     }
+
+    #[test]
+    fn a_page_longer_than_what_lies_back_and_the_live_boundary() {
+        let c = contract(PageOrder::List);
+        let forward = forward(&LISTING);
+        // Before b only a is left: a page of a, b includes the cursor.
+        let mut trip = BackwardState::round_trip(&c, &forward, i64::MAX, 1);
+        let (found, _) = trip.page("b", Some(&page(&["a", "b"], false)));
+        assert_eq!(
+            found[0].expected,
+            "no item there: the page must end just before b"
+        );
+        // An item created exactly at the run's start less the skew is new.
+        let mut state = BackwardState::from_end(&c, &forward, 1_000_000, 10);
+        state.page("e", Some(&page(&["c", "d"], true)));
+        state.page("c", Some(&page(&["a", "b"], false)));
+        let mut before = page(&["n"], false);
+        before["data"][0]["created_at"] = json!(1_000_000);
+        assert_eq!(state.probe(Some(&before)), []);
+    }
+
+    #[test]
+    fn the_next_cursor_comes_from_first_id_where_the_sdks_take_it_from_there() {
+        let forward = forward(&LISTING);
+        let mut body = page(&["c", "d"], true);
+        body["first_id"] = json!("x");
+        // Anthropic's SDKs (cursor_source = "last_id") page back from first_id.
+        let c = Contract {
+            cursor_source: CursorSource::LastId,
+            ..contract(PageOrder::List)
+        };
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 10);
+        assert_eq!(state.page("e", Some(&body)).1, Next::Page("x".into()));
+        // Item-id schemes take the first item's id.
+        let c = contract(PageOrder::List);
+        let mut state = BackwardState::from_end(&c, &forward, i64::MAX, 10);
+        assert_eq!(state.page("e", Some(&body)).1, Next::Page("c".into()));
+    }
 }

@@ -266,4 +266,32 @@ mod tests {
             "{found:?}"
         );
     }
+
+    #[test]
+    fn messages_name_the_run_and_the_place_of_the_first_difference() {
+        // A longer descending walk: its extra item is named.
+        let found = compare(&[("c", 3), ("d", 4)], &[("d", 4), ("c", 3), ("a", 1)]);
+        assert_eq!(
+            found,
+            [
+                "order_reversed: a at page 2, data[0] of the walk at limit=2, order=desc has no counterpart: the walk at limit=2, order=asc ended 1 item(s) earlier"
+            ]
+        );
+        // Ties reversed first, then a run in neither order: named as a run, at its second item.
+        let desc = [("f", 5), ("e", 5), ("c", 3), ("b", 3), ("a", 3)];
+        let asc = [("b", 3), ("a", 3), ("c", 3), ("e", 5), ("f", 5)];
+        assert_eq!(
+            compare(&asc, &desc),
+            [
+                "order_reversed: position 4 from the newest end: b at page 2, data[1] of the walk at limit=2, order=desc but a at page 1, data[1] of the walk at limit=2, order=asc (a run of 3 items with equal created_at)"
+            ]
+        );
+        // Ties kept first, then a run in neither order: named as a run too.
+        let asc = [("b", 3), ("a", 3), ("c", 3), ("f", 5), ("e", 5)];
+        let found = compare(&asc, &desc);
+        assert!(
+            found[0].ends_with("(a run of 3 items with equal created_at)"),
+            "{found:?}"
+        );
+    }
 }
