@@ -1,17 +1,20 @@
 //! # list-contract
 //!
-//! A contract-conformance test harness for paginated list APIs. Its first contract is the
-//! OpenAI-compatible List Batches endpoint, `GET /v1/batches?limit=N&after=CURSOR`.
+//! A contract-conformance test harness for cursor-paginated list APIs. A suite is a folder of
+//! data per endpoint (`cases/<suite>/`): a `contract.toml` with the endpoint's parameters
+//! (cursor scheme, backward paging, `order`, filters, required headers, key kind), case files
+//! and the example items its reference mock serves. Four ship: OpenAI's List Batches, Files
+//! and Vector stores, and Anthropic's Message Batches.
 //!
-//! Declarative case files (`cases/<suite>/*.toml`) say what to request and what must hold:
-//! one page, a walk that follows the cursor to the end, or walks at several limits that must
-//! agree. JSON Schemas (`schemas/*.json`) describe the bodies; the runner checks a live
+//! Declarative case files say what to request and what must hold: one page, a walk that
+//! follows the cursor to the end, walks at several limits that must agree, a walk back to the
+//! head, both orders of a listing, or a filtered walk against the unfiltered one. JSON Schemas (`schemas/*.json`) describe the bodies; the runner checks a live
 //! endpoint (`CONTRACT_BASE_URL`) or, when none is set, the embedded [reference mock](mock).
 //!
 //! The pipeline, one module each:
 //!
 //! ```text
-//! case (load) → runner → http (Exchange) → check (Violation*) → report
+//! case (load) → runner → http → exchange (plain data) → check (Violation*) → outcome → report
 //! schema (compile once) ─────────────────────┘
 //! ```
 //!
