@@ -8,14 +8,15 @@
 //!
 //! Declarative case files say what to request and what must hold: one page, a walk that
 //! follows the cursor to the end, walks at several limits that must agree, a walk back to the
-//! head, both orders of a listing, or a filtered walk against the unfiltered one. JSON Schemas (`schemas/*.json`) describe the bodies; the runner checks a live
-//! endpoint (`CONTRACT_BASE_URL`) or, when none is set, the embedded [reference mock](mock).
+//! head, both orders of a listing, or a filtered walk against the unfiltered one. JSON Schemas
+//! (`schemas/*.json`) describe the bodies; the runner checks a live endpoint
+//! (`CONTRACT_BASE_URL`) or, when none is set, the embedded [reference mock](mock).
 //!
 //! The pipeline, one module each:
 //!
 //! ```text
 //! case (load) → runner → http → exchange (plain data) → check (Violation*) → outcome → report
-//! schema (compile once) ─────────────────────┘
+//! schema (compile once) ──────────────────────────────────────┘
 //! ```
 //!
 //! Run it as a test suite with `cargo test --test contract`, or embed it:
