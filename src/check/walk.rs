@@ -239,9 +239,12 @@ impl<'a> WalkState<'a> {
         };
         self.more_before = has_more;
         let Some(last_id) = last_id else {
-            if has_more || source != CursorSource::Token {
+            match (source, has_more) {
+                // A last item without a string id: the schema has failed the page already,
+                // and no client could go on either.
+                (CursorSource::LastItem, _) => {}
                 // A client that takes its cursor from there stops here, items unseen.
-                out.push(Violation::new(
+                (_, true) => out.push(Violation::new(
                     if source == CursorSource::LastId {
                         Invariant::LastId
                     } else {
@@ -253,15 +256,17 @@ impl<'a> WalkState<'a> {
                         source.describe()
                     ),
                     format!(
-                        "{} on a page with has_more: {has_more} (a client stops here, {} ids in)",
+                        "{} on a page with has_more: true (a client stops here, {} ids in)",
                         body.and_then(|b| pointer(b, &cursor_at()))
                             .map_or_else(|| "absent".to_owned(), crate::schema::excerpt),
                         self.record.items.len()
                     ),
-                ));
-            } else {
+                )),
                 // No token after the last page: nothing to probe, the walk is done.
-                self.record.complete = true;
+                (CursorSource::Token, false) => self.record.complete = true,
+                // The last page's `last_id` is missing: the page check names it, and there
+                // is nothing to probe after.
+                (CursorSource::LastId, false) => {}
             }
             return (out, Next::Stop);
         };
@@ -1067,9 +1072,29 @@ mod tests {
         one["next"] = json!("tok-1");
         let mut two = page(&[("a", 10)], true);
         two["next"] = json!("tok-1");
-        let (found, sent) = walk_cursors(&contract_with(CursorSource::Token), &[one, two]);
+        let (found, sent) = walk_cursors(
+            &contract_with(CursorSource::Token),
+            &[one.clone(), two.clone()],
+        );
         assert_eq!(found, ["cursor_cycle"]);
         assert_eq!(sent, ["tok-1"]);
+        let c = contract_with(CursorSource::Token);
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default());
+        state.page(None, Some(&one));
+        let (found, _) = state.page(Some("tok-1"), Some(&two));
+        assert_eq!(found[0].pointer, "/next");
+        assert!(
+            found[0]
+                .actual
+                .starts_with("tok-1, already the cursor of page 2"),
+            "{}",
+            found[0].actual
+        );
+        // A last item without an id: the schema's to report; the walk just cannot go on.
+        let no_id = json!({"data": [{"created_at": 5}], "has_more": true});
+        let c = list_batches();
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default());
+        assert_eq!(state.page(None, Some(&no_id)), (vec![], Next::Stop));
         // No token after the last page: the walk is complete, with nothing to probe.
         let mut last = page(&[("a", 10)], false);
         last["next"] = Value::Null;
@@ -1129,6 +1154,13 @@ mod tests {
         assert!(
             found[0]
                 .actual
+                .contains("; limit=2 (its items with batch) has c at position 2"),
+            "{}",
+            found[0].actual
+        );
+        assert!(
+            found[0]
+                .actual
                 .contains("has d at position 2 (page 1, data[1]) (missing from the other walk)"),
             "{}",
             found[0].actual
@@ -1164,8 +1196,30 @@ mod tests {
             .direction(Direction::Asc);
         state.started(1_000_000);
         state.page(None, Some(&page(&[("a", 10), ("b", 20)], false)));
-        let found = state.probe(Some(&page(&[("c", 30), ("n", 1_000_000)], false)));
+        // (c is older than the run by far, though newer than anything the walk saw.)
+        let found = state.probe(Some(&page(&[("c", 500_000), ("n", 1_000_000)], false)));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].actual, "1 item(s): c (a client stops before them)");
+    }
+
+    #[test]
+    fn a_cycle_counts_only_the_ids_earlier_pages_had() {
+        // Page 2 repeats page 1's last id as its own last, after one new id.
+        let c = list_batches();
+        let mut state = WalkState::new(&c, "limit=2".into(), 2, WalkBounds::default());
+        state.page(None, Some(&page(&[("c", 30), ("b", 20)], true)));
+        let (found, next) = state.page(Some("b"), Some(&page(&[("x", 20), ("b", 20)], true)));
+        assert_eq!(next, Next::Stop);
+        let cycle = found
+            .iter()
+            .find(|v| v.invariant == Invariant::CursorCycle)
+            .expect("a cycle");
+        assert!(
+            cycle
+                .actual
+                .contains("(1 of this page's 2 ids were seen before)"),
+            "{}",
+            cycle.actual
+        );
     }
 }
