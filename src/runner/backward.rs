@@ -4,7 +4,7 @@
 //! the order the contract gives backward pages), and against the forward listing by
 //! [`BackwardState`].
 
-use super::walk::{PageJudge, label, locate, query_of, walk_page};
+use super::walk::{PageJudge, label, query_of, walk_page};
 use super::{CaseRun, RunContext, request_headers};
 use crate::case::{Case, WalkLimit};
 use crate::check::backward::BackwardState;
@@ -74,20 +74,19 @@ pub async fn walk_back(
             probe: probing,
             param: param.clone(),
         };
-        let Some((body, request, mut found, _)) = before(&c, run, &page).await else {
+        let Some(mut answer) = before(&c, run, &page).await else {
             break;
         };
+        let mut found = std::mem::take(&mut answer.found);
         let next = if probing {
-            found.extend(state.probe(body.as_ref()));
+            found.extend(state.probe(answer.body.as_ref()));
             Next::Stop
         } else {
-            let (more, next) = state.page(&c, body.as_ref());
+            let (more, next) = state.page(&c, answer.body.as_ref());
             found.extend(more);
             next
         };
-        if !found.is_empty() {
-            locate(run, found, &request, &page());
-        }
+        answer.locate(run, found, &page);
         match next {
             Next::Page(c) => cursor = Some(c),
             Next::Probe(c) => {
@@ -122,13 +121,12 @@ pub async fn walk_back(
             probe: false,
             param: param.clone(),
         };
-        let Some((body, request, mut found, _)) = before(&first, run, &page).await else {
+        let Some(mut answer) = before(&first, run, &page).await else {
             continue;
         };
+        let mut found = std::mem::take(&mut answer.found);
         let mut trip = BackwardState::round_trip(contract, forward, fresh, at);
-        found.extend(trip.page(&first, body.as_ref()).0);
-        if !found.is_empty() {
-            locate(run, found, &request, &page());
-        }
+        found.extend(trip.page(&first, answer.body.as_ref()).0);
+        answer.locate(run, found, &page);
     }
 }

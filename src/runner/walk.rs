@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+use super::pages::Fetched;
 use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
 use crate::check::page::PageRules;
@@ -189,8 +190,46 @@ impl<'a> PageJudge<'a> {
     }
 }
 
-/// One page of a walk, fetched and judged: its body when it parsed, the request line, and the
-/// page's own violations (not yet located). `None` when no response came: the transport
+/// One page of a walk, fetched and judged.
+pub(super) struct WalkPage {
+    /// The body, when it parsed as JSON.
+    pub body: Option<serde_json::Value>,
+    /// The page's own violations, not yet located.
+    pub found: Vec<crate::violation::Violation>,
+    /// The answer, for its request line (built only where a violation needs it).
+    fetched: Arc<Fetched>,
+}
+
+impl WalkPage {
+    /// When the request was sent, in Unix seconds.
+    pub fn sent_at(&self) -> i64 {
+        self.fetched.sent_at
+    }
+
+    /// Records `found` in `run`, each located at this page's request and `at` (both built only
+    /// when there is something to locate).
+    pub fn locate(
+        &self,
+        run: &mut CaseRun,
+        found: Vec<crate::violation::Violation>,
+        at: &dyn Fn() -> PageRef,
+    ) {
+        if found.is_empty() {
+            return;
+        }
+        let at = &at();
+        let request = match &self.fetched.result {
+            Ok(exchange) => exchange.request_line(),
+            Err(e) => e.request_line(),
+        };
+        run.violations.extend(found.into_iter().map(|mut v| {
+            v.request = Some(request.clone());
+            v.on_page(at)
+        }));
+    }
+}
+
+/// One page of a walk, fetched and judged. `None` when no response came: the transport
 /// violation is then recorded, located at `at`.
 pub(super) async fn walk_page(
     ctx: &RunContext<'_>,
@@ -200,12 +239,7 @@ pub(super) async fn walk_page(
     expect: &Expect<'_>,
     run: &mut CaseRun,
     at: &(dyn Fn() -> PageRef + Sync),
-) -> Option<(
-    Option<serde_json::Value>,
-    String,
-    Vec<crate::violation::Violation>,
-    i64,
-)> {
+) -> Option<WalkPage> {
     let fetched = ctx
         .fetch(url, headers.clone(), first_page, run, |_| at().to_string())
         .await;
@@ -228,25 +262,11 @@ pub(super) async fn walk_page(
             run.notice(notice);
         }
     }
-    Some((
-        judged.body,
-        exchange.request_line(),
-        judged.violations,
-        fetched.sent_at,
-    ))
-}
-
-/// Records `found` in `run`, each located at the request and page.
-pub(super) fn locate(
-    run: &mut CaseRun,
-    found: Vec<crate::violation::Violation>,
-    request: &str,
-    at: &PageRef,
-) {
-    run.violations.extend(found.into_iter().map(|mut v| {
-        v.request = Some(request.to_owned());
-        v.on_page(at)
-    }));
+    Some(WalkPage {
+        body: judged.body,
+        found: judged.violations,
+        fetched,
+    })
 }
 
 /// Walks `case`'s listing at `limit` with `extra` query parameters, within `bounds`.
@@ -297,7 +317,7 @@ async fn walk(
         };
         out.probed |= probing;
         // The first page may be one a page case (or another walk) already fetched.
-        let Some((body, request, mut found, sent_at)) = walk_page(
+        let Some(mut answer) = walk_page(
             ctx,
             url,
             &headers,
@@ -312,20 +332,19 @@ async fn walk(
             break;
         };
         if started_at.is_none() {
-            started_at = Some(sent_at);
-            state.started(sent_at);
+            started_at = Some(answer.sent_at());
+            state.started(answer.sent_at());
         }
+        let mut found = std::mem::take(&mut answer.found);
         let next = if probing {
-            found.extend(state.probe(body.as_ref()));
+            found.extend(state.probe(answer.body.as_ref()));
             Next::Stop
         } else {
-            let (walk_found, next) = state.page(cursor.as_deref(), body.as_ref());
+            let (walk_found, next) = state.page(cursor.as_deref(), answer.body.as_ref());
             found.extend(walk_found);
             next
         };
-        if !found.is_empty() {
-            locate(&mut out.run, found, &request, &page());
-        }
+        answer.locate(&mut out.run, found, &page);
         match next {
             Next::Page(c) => cursor = Some(c),
             Next::Probe(c) => {
