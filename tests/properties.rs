@@ -116,6 +116,15 @@ fn cases_at(limit: u64, other: u64) -> Vec<Case> {
     vec![page, walk, cross]
 }
 
+/// The first violations of a run that should have had none, one line each.
+fn false_alarms(suite: &Suite) -> Vec<String> {
+    suite
+        .violations()
+        .take(5)
+        .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 struct Listing {
     items: usize,
@@ -162,11 +171,7 @@ fn the_reference_mock_conforms_for_any_listing_and_limit() {
             config.additive_fields = listing.additive_fields;
             let cases = cases_at(limit, other);
             let suite = env.suite(config, RequestOptions::default(), &cases);
-            let found: Vec<String> = suite
-                .violations()
-                .take(5)
-                .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
-                .collect();
+            let found = false_alarms(&suite);
             prop_assert!(found.is_empty(), "false alarms: {found:#?}");
             // The walk read every item once: full pages, and the probe after the last.
             let per_page = if listing.short_pages {
@@ -199,11 +204,7 @@ fn random_transient_faults_at_20_percent_never_fail_a_conforming_listing() {
             let config = mock_config().items(items).seed(seed);
             let faults = common::random_transient_faults(seed, 20);
             let suite = env.suite_with(config, faults, options.clone(), &cases_at(limit, other));
-            let found: Vec<String> = suite
-                .violations()
-                .take(5)
-                .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
-                .collect();
+            let found = false_alarms(&suite);
             prop_assert!(found.is_empty(), "false alarms: {found:#?}");
             Ok(())
         },
@@ -270,11 +271,7 @@ fn every_suite_conforms_for_any_listing() {
         config.additive_fields = listing.additive_fields;
         let cases = common::suite_cases(name);
         let suite = env.suite(config, RequestOptions::default(), &cases);
-        let found: Vec<String> = suite
-            .violations()
-            .take(5)
-            .map(|(c, v)| format!("{c}: {} at {:?}: {}", v.invariant, v.pointer, v.actual))
-            .collect();
+        let found = false_alarms(&suite);
         prop_assert!(found.is_empty(), "{name}: false alarms: {found:#?}");
         Ok(())
     });
