@@ -1,6 +1,6 @@
 //! Diagnoses: when the failures of a run share one cause, it is said once, before the
 //! details. Each reads the answers of the requests sent with the key (see
-//! [`crate::runner::Answers`]); the per-case violations stay as they are.
+//! [`crate::outcome::Answers`]); the per-case violations stay as they are.
 
 use serde::{Deserialize, Serialize};
 
