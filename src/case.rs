@@ -330,6 +330,11 @@ pub struct Case {
 }
 
 impl Case {
+    /// The suite the case belongs to: the first part of its name (`list_batches`).
+    pub fn suite(&self) -> &str {
+        self.name.split("::").next().unwrap_or(&self.name)
+    }
+
     /// The case's query parameters as `(name, value)` pairs, in name order.
     pub fn query_pairs(&self) -> Vec<(&str, &str)> {
         self.file
@@ -491,18 +496,15 @@ fn is_contract_file(path: &Path) -> bool {
 }
 
 fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let io = |source| LoadError::Io {
+    let files = crate::files::files_below(dir, true).map_err(|source| LoadError::Io {
         path: dir.to_owned(),
         source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            collect_toml_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            out.push(path);
-        }
-    }
+    })?;
+    out.extend(
+        files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "toml")),
+    );
     Ok(())
 }
 
@@ -533,7 +535,7 @@ fn case_name(root: &Path, path: &Path) -> String {
 
 /// Parses a TOML file into `T`, reporting the key path and line of the first problem.
 pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let text = crate::files::read_to_string(path).map_err(|source| LoadError::Io {
         path: path.to_owned(),
         source,
     })?;

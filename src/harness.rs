@@ -1,7 +1,7 @@
 //! The run: settings from the environment, discovery of cases and schemas, the target
 //! (live endpoint or embedded reference mock), and one libtest-mimic trial per case.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -35,10 +35,12 @@ pub mod env {
     pub const API_KEY: &str = "CONTRACT_API_KEY";
     /// `x-api-key` (default) or `bearer`.
     pub const AUTH: &str = "CONTRACT_AUTH";
-    /// The cases folder (default `cases/`).
+    /// The cases folder (default `cases/`, else the built-in suites).
     pub const CASES_DIR: &str = "CONTRACT_CASES_DIR";
-    /// The schemas folder (default `schemas/`).
+    /// The schemas folder (default `schemas/`, else the built-in schemas).
     pub const SCHEMAS_DIR: &str = "CONTRACT_SCHEMAS_DIR";
+    /// The suites to run (comma-separated names; unset: every suite of the cases folder).
+    pub const SUITES: &str = "CONTRACT_SUITES";
     /// Names of further variables whose values are masked in all output (comma-separated).
     pub const SECRET_VARS: &str = "CONTRACT_SECRET_VARS";
     /// Attempts per request, the first included.
@@ -84,6 +86,7 @@ pub mod env {
             AUTH => "--auth",
             CASES_DIR => "--cases",
             SCHEMAS_DIR => "--schemas",
+            SUITES => "--suite",
             JUNIT => "--junit",
             JSON => "--json",
             FAIL_ON => "--fail-on",
@@ -107,8 +110,12 @@ pub const DEFAULT_WALK_CASE_TIMEOUT: Duration = Duration::from_secs(3600);
 /// What a run is pointed at, from the environment or the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The case files: a folder, or [`files::BUILT_IN_CASES`](crate::files::BUILT_IN_CASES).
     pub cases_dir: PathBuf,
+    /// The schemas: a folder, or [`files::BUILT_IN_SCHEMAS`](crate::files::BUILT_IN_SCHEMAS).
     pub schemas_dir: PathBuf,
+    /// The suites to run, by name (`--suite`, `CONTRACT_SUITES`); empty: every suite.
+    pub suites: Vec<String>,
     /// The live endpoint; `None` runs against the embedded reference mock.
     pub base_url: Option<Url>,
     pub api_key: Option<Secret>,
@@ -147,7 +154,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the `CONTRACT_*` variables; folders default to `cases/` and `schemas/` in `root`.
+    /// Reads the `CONTRACT_*` variables; folders default to `cases/` and `schemas/` in `root`,
+    /// and, where `root` has no such folder, to the suites built into the binary.
     pub fn from_env(root: &Path) -> Result<Settings, String> {
         Settings::from_vars(root, |name| std::env::var(name).ok())
     }
@@ -248,8 +256,20 @@ impl Settings {
         };
 
         Ok(Settings {
-            cases_dir: var(env::CASES_DIR).map_or_else(|| root.join("cases"), PathBuf::from),
-            schemas_dir: var(env::SCHEMAS_DIR).map_or_else(|| root.join("schemas"), PathBuf::from),
+            cases_dir: var(env::CASES_DIR).map_or_else(
+                || default_folder(root, "cases", crate::files::BUILT_IN_CASES),
+                PathBuf::from,
+            ),
+            schemas_dir: var(env::SCHEMAS_DIR).map_or_else(
+                || default_folder(root, "schemas", crate::files::BUILT_IN_SCHEMAS),
+                PathBuf::from,
+            ),
+            suites: var(env::SUITES)
+                .unwrap_or_default()
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
             base_url,
             api_key: var(env::API_KEY).map(Secret::new),
             auth,
@@ -364,6 +384,16 @@ impl Settings {
         client.rate_limit = client.rate_limit.filter(|r| *r > 0.0);
         client.concurrency = client.concurrency.filter(|n| *n > 0);
         client
+    }
+}
+
+/// `root/name` when that folder exists, else the built-in copy of the shipped one.
+fn default_folder(root: &Path, name: &str, built_in: &str) -> PathBuf {
+    let folder = root.join(name);
+    if folder.exists() {
+        folder
+    } else {
+        PathBuf::from(built_in)
     }
 }
 
@@ -563,7 +593,9 @@ type Prepared = (Vec<Trial>, Option<Arc<Shared>>);
 
 fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String>> {
     let schemas = SchemaSet::load(&settings.schemas_dir).map_err(|e| strings(&e));
-    let cases = load_cases(&settings.cases_dir).map_err(|e| strings(&e));
+    let cases = load_cases(&settings.cases_dir)
+        .map_err(|e| strings(&e))
+        .and_then(|cases| chosen_suites(cases, settings));
     let (schemas, cases) = match (schemas, cases) {
         (Ok(s), Ok(c)) => (s, c),
         (s, c) => {
@@ -610,6 +642,13 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String
         "{}",
         shared.redactor.redact(&describe_targets(settings, &shared))
     );
+    if crate::files::is_built_in(&settings.cases_dir) {
+        eprintln!(
+            "note: running the built-in suites (no ./cases folder; `list-contract init` writes an editable copy)"
+        );
+    } else if crate::files::is_built_in(&settings.schemas_dir) {
+        eprintln!("note: using the built-in schemas (no ./schemas folder)");
+    }
     for case in &cases {
         if let Some(reason) = settings.skip_reason(case) {
             eprintln!("note: {} is skipped: {reason}", case.name);
@@ -623,6 +662,35 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String
         })
         .collect();
     Ok((trials, Some(shared)))
+}
+
+/// The cases of the suites `--suite` (or `CONTRACT_SUITES`) names, or all of them; a name that
+/// is not a suite of the cases folder is an error naming the suites there.
+fn chosen_suites(cases: Vec<Case>, settings: &Settings) -> Result<Vec<Case>, Vec<String>> {
+    if settings.suites.is_empty() {
+        return Ok(cases);
+    }
+    let names: BTreeSet<&str> = cases.iter().map(|c| c.suite()).collect();
+    let unknown: Vec<String> = settings
+        .suites
+        .iter()
+        .filter(|s| !names.contains(s.as_str()))
+        .map(|s| {
+            format!(
+                "{}: no suite `{s}` in {} (its suites: {})",
+                settings.source(env::SUITES),
+                settings.cases_dir.display(),
+                names.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    Ok(cases
+        .into_iter()
+        .filter(|c| settings.suites.iter().any(|s| s == c.suite()))
+        .collect())
 }
 
 /// The cases with `known` (`CONTRACT_KNOWN_HEADERS`: names, and prefixes written `x-litellm-*`)
@@ -656,7 +724,7 @@ fn strings<E: ToString>(errors: &[E]) -> Vec<String> {
 
 fn check_schema_roles(cases: &[Case], schemas: &SchemaSet) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for case in cases {
         if !seen.insert(&case.contract_path) {
             continue;

@@ -113,14 +113,11 @@ impl SchemaSet {
                 source,
             }]
         };
-        let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io)? {
-            let path = entry.map_err(io)?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
+        let paths: Vec<PathBuf> = crate::files::files_below(dir, false)
+            .map_err(io)?
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
         if paths.is_empty() {
             return Err(vec![SchemaError::Empty {
                 dir: dir.to_owned(),
@@ -655,7 +652,7 @@ fn keyword_location(file: &str, e: &jsonschema::ValidationError<'_>) -> String {
 }
 
 fn read_schema(path: &Path) -> Result<Value, SchemaError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
+    let text = crate::files::read_to_string(path).map_err(|source| SchemaError::Io {
         path: path.to_owned(),
         source,
     })?;

@@ -13,7 +13,7 @@ pub mod examples;
 mod responder;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -303,9 +303,6 @@ impl ReferenceMock {
     }
 }
 
-/// The shipped List Batches contract, what `serve` implements unless told otherwise.
-const LIST_BATCHES_CONTRACT: &str = include_str!("../../cases/list_batches/contract.toml");
-
 /// What `list-contract serve` serves.
 #[derive(Debug, Clone)]
 pub struct ServedSuite {
@@ -317,8 +314,8 @@ pub struct ServedSuite {
 }
 
 /// The suite `serve` is asked for: `suite` by name (`<cases>/NAME/contract.toml`, where
-/// `cases` defaults to `$CONTRACT_CASES_DIR`, else `./cases`), or `contract_file`, or, with
-/// neither or the name `list_batches`, the shipped List Batches contract.
+/// `cases` defaults to `$CONTRACT_CASES_DIR`, else `./cases`, else the built-in suites), or
+/// `contract_file`, or, with neither, the built-in List Batches suite.
 pub fn served_suite(
     suite: Option<&str>,
     contract_file: Option<&Path>,
@@ -326,35 +323,49 @@ pub fn served_suite(
 ) -> Result<ServedSuite, String> {
     let file = match (contract_file, suite) {
         (Some(_), Some(_)) => return Err("serve: give --suite or --contract, not both".into()),
-        (Some(file), None) => Some(file.to_owned()),
-        (None, None | Some("list_batches")) => None,
-        (None, Some(name)) => {
-            let dir = cases
+        (Some(file), None) => file.to_owned(),
+        (None, suite) => {
+            let name = suite.unwrap_or("list_batches");
+            let given = cases
                 .map(Path::to_owned)
-                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(Into::into))
-                .unwrap_or_else(|| "cases".into());
-            let file = dir.join(name).join(crate::case::CONTRACT_FILE);
-            if !file.is_file() {
-                return Err(format!(
-                    "--suite {name}: no {} (a suite is a folder of --cases DIR, $CONTRACT_CASES_DIR or ./cases)",
-                    file.display()
-                ));
+                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(Into::into));
+            // No folder given: `./cases`, then the built-in suites; no suite: the built-in one.
+            let folders = match (&given, suite) {
+                (Some(dir), _) => vec![dir.clone()],
+                (None, Some(_)) => vec!["cases".into(), crate::files::BUILT_IN_CASES.into()],
+                (None, None) => vec![crate::files::BUILT_IN_CASES.into()],
+            };
+            let candidates: Vec<PathBuf> = folders
+                .iter()
+                .map(|dir| dir.join(name).join(crate::case::CONTRACT_FILE))
+                .collect();
+            match candidates
+                .iter()
+                .find(|file| crate::files::read_to_string(file).is_ok())
+            {
+                Some(file) => file.clone(),
+                None => {
+                    return Err(format!(
+                        "--suite {name}: no {} (a suite is a folder of --cases DIR, $CONTRACT_CASES_DIR or ./cases; `list-contract suites` lists the built-in ones)",
+                        candidates[0].display()
+                    ));
+                }
             }
-            Some(file)
         }
-    };
-    let Some(file) = file else {
-        return Ok(ServedSuite {
-            name: "list_batches".to_owned(),
-            contract: toml::from_str(LIST_BATCHES_CONTRACT)
-                .map_err(|e| format!("the shipped contract does not parse: {e}"))?,
-            examples: None,
-        });
     };
     let contract: Contract = crate::case::parse_file(&file).map_err(|e| e.to_string())?;
     let examples = load_examples(&file, &contract)?;
     Ok(ServedSuite {
-        name: suite.map_or_else(|| file.display().to_string(), str::to_owned),
+        name: suite.map_or_else(
+            || {
+                if contract_file.is_some() {
+                    file.display().to_string()
+                } else {
+                    "list_batches".to_owned()
+                }
+            },
+            str::to_owned,
+        ),
         contract,
         examples,
     })
@@ -375,7 +386,7 @@ pub fn load_examples(
         .unwrap_or_else(|| Path::new("."))
         .join(name);
     let shown = path.display();
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = crate::files::read_to_string(&path).map_err(|e| {
         format!(
             "cannot read the mock's examples {shown}: {e} (named by `[mock] examples` in {})",
             contract_path.display()
