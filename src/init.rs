@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::case::{CONTRACT_FILE, load_cases};
+use crate::case::load_cases;
 use crate::files::{BUILT_IN_CASES, built_in};
 
 /// Where `init` writes the workflow, from the folder it runs in.
@@ -219,6 +219,7 @@ fn portable(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::CONTRACT_FILE;
 
     #[test]
     fn every_shipped_suite_is_built_in_with_its_schemas() {

@@ -2,205 +2,340 @@
 //!
 //! `list-contract check` runs the same cases as `cargo test --test contract`, with the same
 //! `CONTRACT_*` variables; flags given here override them. Without a base URL it checks the
-//! embedded reference mock.
+//! embedded reference mock, and without a `./cases` folder the suites built into the binary.
 //!
 //! `list-contract serve` runs the reference mock as a standalone server, for client
-//! developers to work against.
+//! developers to work against; `suites` lists the built-in suites, `init` writes an editable
+//! copy of them, and `completions` prints a shell's completion script.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use list_contract::contract::AuthStyle;
 use list_contract::harness::{Settings, env, parse_auth, run, setting_header};
 use list_contract::http::parse_base_url;
+use list_contract::init::{DEFAULT_DIR, DEFAULT_WORKFLOW, InitOptions, built_in_suites, init};
 use list_contract::libtest_mimic::Arguments;
 use list_contract::mock::{
     DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, Fault, MockConfig, ReferenceMock,
 };
 
-const USAGE: &str = "\
-usage: list-contract check [OPTIONS] [FILTER] [TEST-HARNESS FLAGS]
-       list-contract serve [SERVE OPTIONS]
+/// Checks cursor-paginated list APIs (OpenAI- and Anthropic-compatible) against their contracts.
+#[derive(Debug, Parser)]
+#[command(
+    name = "list-contract",
+    version,
+    arg_required_else_help = true,
+    after_help = "Exit codes: 0 the endpoint conforms, 101 it broke the contract, 1 the harness \
+                  cannot run.\nReference: https://github.com/list-contract/list-contract/tree/main/docs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-Checks a paginated list endpoint against its contract; exits 0 when it conforms,
-101 when it drifts, 1 when the harness cannot run (or no request got through: every one
-failed to connect, timed out, or was only told to try again).
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a list endpoint, or the embedded reference mock, against its contract.
+    Check(CheckArgs),
+    /// Run the reference mock of a suite as a local server (Ctrl-C stops it).
+    Serve(ServeArgs),
+    /// List the suites built into this binary.
+    Suites,
+    /// Write an editable copy of built-in suites, and a GitHub Actions workflow that runs them.
+    Init(InitArgs),
+    /// Print the completion script for a shell.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
 
-options:
-  --base-url URL   the live endpoint (default: $CONTRACT_BASE_URL; unset: the embedded reference mock)
-  --auth STYLE     x-api-key, bearer, or none for a server without auth: no credential is
-                   sent, no key is needed, and the auth cases are ignored (default:
-                   $CONTRACT_AUTH, else the contract's)
-  --header 'NAME: VALUE'
-                   send this header with every request (repeatable; a case's own headers
-                   win); values are masked in all output like the key (default:
-                   $CONTRACT_HEADERS, one `Name: value` per line)
-  --public-header NAME[,NAME]
-                   show these headers' values instead of masking them
-                   (default: $CONTRACT_PUBLIC_HEADERS)
-  --cases DIR      case files (default: $CONTRACT_CASES_DIR, else ./cases)
-  --schemas DIR    JSON Schemas (default: $CONTRACT_SCHEMAS_DIR, else ./schemas)
-  --junit FILE     write a JUnit XML report (default: $CONTRACT_JUNIT)
-  --json FILE      write a JSON report of every violation and notice (default: $CONTRACT_JSON)
-  --fail-on LEVEL  breaking (default) or additive: also fail on new fields and headers
-                   (default: $CONTRACT_FAIL_ON)
+/// `check`'s own options. Each one overrides the variable shown beside it; the variables'
+/// values are never shown (they may hold secrets).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exits 0 when every case passes, 101 when the endpoint breaks the contract, 1 when \
+                  the harness cannot run (or no request got through).\n\
+                  The API key is read from $CONTRACT_API_KEY only, so it never lands in shell history.\n\
+                  Headers the server is known to send (a gateway's own) are named in \
+                  $CONTRACT_KNOWN_HEADERS (comma-separated; `x-litellm-*` names a prefix) or in the \
+                  contract's `known_headers`.\n\
+                  Every setting: https://github.com/list-contract/list-contract/blob/main/docs/settings.md"
+)]
+struct CheckArgs {
+    /// The live endpoint (may carry a path prefix); unset: the embedded reference mock.
+    #[arg(long, value_name = "URL", env = env::BASE_URL, hide_env_values = true)]
+    base_url: Option<String>,
+    /// x-api-key, bearer, or none for a server without auth (no credential is sent and the
+    /// auth cases are ignored); unset: each contract's own.
+    #[arg(long, value_name = "STYLE", env = env::AUTH, hide_env_values = true)]
+    auth: Option<String>,
+    /// Send this header with every request (repeatable; a case's own headers win); values are
+    /// masked in all output like the key. The variable holds one `Name: value` per line.
+    #[arg(long = "header", value_name = "NAME: VALUE", env = env::HEADERS, hide_env_values = true)]
+    headers: Vec<String>,
+    /// Show these headers' values instead of masking them (comma-separated, repeatable).
+    #[arg(long = "public-header", value_name = "NAME[,NAME]", env = env::PUBLIC_HEADERS, hide_env_values = true)]
+    public_headers: Vec<String>,
+    /// Run only this suite (repeatable; the variable is comma-separated); default: every suite.
+    #[arg(long = "suite", value_name = "NAME", env = env::SUITES, hide_env_values = true)]
+    suites: Vec<String>,
+    /// The case files; default: ./cases, else the built-in suites.
+    #[arg(long, value_name = "DIR", env = env::CASES_DIR, hide_env_values = true)]
+    cases: Option<PathBuf>,
+    /// The JSON Schemas; default: ./schemas, else the built-in schemas.
+    #[arg(long, value_name = "DIR", env = env::SCHEMAS_DIR, hide_env_values = true)]
+    schemas: Option<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE", env = env::JUNIT, hide_env_values = true)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report of every violation and notice.
+    #[arg(long, value_name = "FILE", env = env::JSON, hide_env_values = true)]
+    json: Option<PathBuf>,
+    /// breaking (default), or additive: also fail on new fields and headers.
+    #[arg(long, value_name = "LEVEL", env = env::FAIL_ON, hide_env_values = true)]
+    fail_on: Option<String>,
+    #[command(
+        flatten,
+        next_help_heading = "Test-harness options (as with `cargo test`)"
+    )]
+    harness: Arguments,
+}
 
-The API key is read from $CONTRACT_API_KEY only, so it never lands in shell history.
-Headers the server is known to send (a gateway's own) are named in $CONTRACT_KNOWN_HEADERS
-(comma-separated; `x-litellm-*` names a prefix) or in the contract's `known_headers`.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1; 0: a free one (the URL is printed first on stdout).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    port: u16,
+    /// Items in the listing.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ITEMS)]
+    items: usize,
+    /// The dataset's seed.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
+    seed: u64,
+    /// The key it accepts [default: lc-reference-mock-key].
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
+    /// x-api-key, bearer, or none: a server without auth; default: the contract's (OpenAI SDKs
+    /// send bearer).
+    #[arg(long, value_name = "STYLE")]
+    auth: Option<String>,
+    /// Serve this suite, with its examples: a folder of --cases, else a built-in suite;
+    /// default: the built-in List Batches suite.
+    #[arg(long, value_name = "NAME")]
+    suite: Option<String>,
+    /// Where --suite looks first; default: ./cases.
+    #[arg(long, value_name = "DIR", env = env::CASES_DIR, hide_env_values = true)]
+    cases: Option<PathBuf>,
+    /// Serve this contract.toml (its examples are read beside it).
+    #[arg(long, value_name = "FILE", conflicts_with = "suite")]
+    contract: Option<PathBuf>,
+}
 
-test-harness flags (as with `cargo test`):
-  FILTER           run only the cases whose name contains FILTER
-  --exact          FILTER must match the whole name
-  --skip PATTERN   leave out cases whose name contains PATTERN (repeatable)
-  --list           list the cases and exit
-  --ignored        run only the ignored cases; --include-ignored runs them too
-  -q, --quiet      one character per case
-  --format F       pretty (default), terse or json
-  --color WHEN     auto, always or never
-  --test-threads N cases run at once (default: one per CPU)
-  --nocapture      accepted, no effect
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Then: `list-contract check --cases DIR/cases --schemas DIR/schemas` \
+                        (or `check` inside DIR) runs the copy; edit its case files and \
+                        contract.toml to fit your API."
+)]
+struct InitArgs {
+    /// The folder to write `cases/` and `schemas/` into.
+    #[arg(value_name = "DIR", default_value = DEFAULT_DIR)]
+    dir: PathBuf,
+    /// Copy only this suite (repeatable); default: every built-in suite.
+    #[arg(long = "suite", value_name = "NAME")]
+    suites: Vec<String>,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    force: bool,
+    /// Where to write the GitHub Actions workflow, from the repository's top.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_WORKFLOW)]
+    workflow: PathBuf,
+    /// Write no workflow.
+    #[arg(long, conflicts_with = "workflow")]
+    no_workflow: bool,
+}
 
-serve options (the reference mock as a local server; Ctrl-C stops it):
-  --port N         port on 127.0.0.1 (default: 0, a free one; the URL is printed on stdout)
-  --items N        batches in the listing (default: 257)
-  --seed N         dataset seed (default: 20251124)
-  --key KEY        the key it accepts (default: lc-reference-mock-key)
-  --auth STYLE     x-api-key, bearer, or none: a server without auth (default: the
-                   contract's, x-api-key; OpenAI SDKs send bearer)
-  --suite NAME     serve the suite in the cases folder's NAME/contract.toml, with its examples
-                   (default, and `list_batches`: the shipped List Batches contract)
-  --cases DIR      where --suite looks (default: $CONTRACT_CASES_DIR, else ./cases)
-  --contract FILE  a contract.toml (its examples are read beside it)
-";
+/// The command line, as parsed and as shown: `check`'s help laid out like the others (the
+/// flattened libtest arguments bring a template of their own).
+fn command() -> clap::Command {
+    Cli::command()
+        .term_width(100)
+        .mut_subcommand("check", |check| {
+            check.help_template(
+                "{about-with-newline}\n{usage-heading} {usage}\n\n{all-args}{after-help}",
+            )
+        })
+}
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("check") => check(args.collect()),
-        Some("serve") => serve(args.collect()),
-        Some("help" | "--help" | "-h") => {
-            print!("{USAGE}");
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let matches = match command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(e) => return clap_exit(&e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
+    match cli.command {
+        Command::Check(args) => {
+            let given = matches
+                .subcommand_matches("check")
+                .expect("the check subcommand's matches");
+            check(args, given)
+        }
+        Command::Serve(args) => serve(args),
+        Command::Suites => suites(),
+        Command::Init(args) => init_command(args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "list-contract", &mut script);
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             ExitCode::SUCCESS
         }
-        Some("--version" | "-V") => {
-            println!("list-contract {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        other => {
-            if let Some(cmd) = other {
-                eprintln!("error: unknown command `{cmd}`\n");
-            }
-            eprint!("{USAGE}");
+    }
+}
+
+/// Prints a parse error (or the help or version asked for); a usage error means the harness
+/// cannot run: exit 1, as for every other bad input.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn check(args: CheckArgs, matches: &ArgMatches) -> ExitCode {
+    match check_settings(&args, matches) {
+        Ok(settings) => run(&args.harness, settings),
+        Err(e) => {
+            eprintln!("error: {e}\n\nFor more information, try 'list-contract check --help'.");
             ExitCode::FAILURE
         }
     }
 }
 
-fn check(args: Vec<String>) -> ExitCode {
-    match parse_check(args) {
-        Ok((settings, rest)) => {
-            let harness_args =
-                Arguments::from_iter(std::iter::once("list-contract check".to_owned()).chain(rest));
-            run(&harness_args, settings)
+/// The run's settings: the `CONTRACT_*` variables, then the flags given on the command line.
+/// clap also reads the variables (to show them in `--help`), but only values typed as flags
+/// are applied here, so a bad variable is reported by its name.
+fn check_settings(args: &CheckArgs, matches: &ArgMatches) -> Result<Settings, String> {
+    let mut settings = Settings::from_env(Path::new("."))?;
+    let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    if let (true, Some(url)) = (typed("base_url"), &args.base_url) {
+        settings.base_url = Some(parse_base_url(url).map_err(|e| format!("--base-url: {e}"))?);
+        settings.set_by_flag(env::BASE_URL);
+    }
+    if let (true, Some(auth)) = (typed("auth"), &args.auth) {
+        (settings.auth, settings.no_auth) = parse_auth(auth).map_err(|e| format!("--auth: {e}"))?;
+        settings.set_by_flag(env::AUTH);
+    }
+    if typed("headers") {
+        // Flags replace the variable's headers rather than add to them.
+        settings.headers.clear();
+        for text in &args.headers {
+            let header = setting_header(text, "--header")?;
+            settings.headers.retain(|(name, _)| *name != header.0);
+            settings.headers.push(header);
+        }
+        settings.set_by_flag(env::HEADERS);
+    }
+    if typed("public_headers") {
+        settings.public_headers.extend(
+            args.public_headers
+                .iter()
+                .flat_map(|names| names.split(','))
+                .map(|n| n.trim().to_ascii_lowercase())
+                .filter(|n| !n.is_empty()),
+        );
+        settings.set_by_flag(env::PUBLIC_HEADERS);
+    }
+    if typed("suites") {
+        settings.suites = args
+            .suites
+            .iter()
+            .flat_map(|names| names.split(','))
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        settings.set_by_flag(env::SUITES);
+    }
+    if let (true, Some(dir)) = (typed("cases"), &args.cases) {
+        settings.cases_dir = dir.clone();
+        settings.set_by_flag(env::CASES_DIR);
+    }
+    if let (true, Some(dir)) = (typed("schemas"), &args.schemas) {
+        settings.schemas_dir = dir.clone();
+        settings.set_by_flag(env::SCHEMAS_DIR);
+    }
+    if let (true, Some(file)) = (typed("junit"), &args.junit) {
+        settings.junit = Some(file.clone());
+        settings.set_by_flag(env::JUNIT);
+    }
+    if let (true, Some(file)) = (typed("json"), &args.json) {
+        settings.json = Some(file.clone());
+        settings.set_by_flag(env::JSON);
+    }
+    if let (true, Some(level)) = (typed("fail_on"), &args.fail_on) {
+        settings.fail_on = level.parse().map_err(|e| format!("--fail-on: {e}"))?;
+        settings.set_by_flag(env::FAIL_ON);
+    }
+    Ok(settings)
+}
+
+fn suites() -> ExitCode {
+    let suites = built_in_suites();
+    let width = suites.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for suite in &suites {
+        println!(
+            "{:width$}  {:>2} cases  GET {}",
+            suite.name, suite.cases, suite.path
+        );
+        println!("{:width$}  {}", "", suite.description);
+    }
+    println!(
+        "\n`list-contract check --suite NAME` runs one; `list-contract init` writes an editable copy."
+    );
+    ExitCode::SUCCESS
+}
+
+fn init_command(args: InitArgs) -> ExitCode {
+    let options = InitOptions {
+        dir: args.dir,
+        suites: args.suites,
+        force: args.force,
+        workflow: (!args.no_workflow).then_some(args.workflow),
+    };
+    match init(&options) {
+        Ok(written) => {
+            let dir = options.dir.display();
+            println!(
+                "wrote {} file(s) of the suite(s) {} into {dir} (cases/, schemas/)",
+                written.files.len() - usize::from(written.workflow.is_some()),
+                written.suites.join(", ")
+            );
+            if let Some(workflow) = &written.workflow {
+                println!(
+                    "wrote the GitHub Actions workflow {} (set the variable CONTRACT_BASE_URL and the secret CONTRACT_API_KEY)",
+                    workflow.display()
+                );
+            }
+            println!(
+                "next: `list-contract check --cases {dir}/cases --schemas {dir}/schemas` checks the reference mock; with CONTRACT_BASE_URL and CONTRACT_API_KEY set, your API"
+            );
+            ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
+            eprintln!("error: init: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn parse_check(args: Vec<String>) -> Result<(Settings, Vec<String>), String> {
-    let mut settings = Settings::from_env(Path::new("."))?;
-    let mut rest = Vec::new();
-    let mut headers_by_flag = false;
-    let mut args = Flags(args.into_iter());
-    while let Some((arg, flag, inline)) = args.next_flag() {
-        let mut value = |name: &str| args.value(name, &inline);
-        match flag.as_str() {
-            "--base-url" => {
-                settings.base_url = Some(
-                    parse_base_url(&value("--base-url")?)
-                        .map_err(|e| format!("--base-url: {e}"))?,
-                );
-                settings.set_by_flag(env::BASE_URL);
-            }
-            "--auth" => {
-                (settings.auth, settings.no_auth) =
-                    parse_auth(&value("--auth")?).map_err(|e| format!("--auth: {e}"))?;
-                settings.set_by_flag(env::AUTH);
-            }
-            "--header" => {
-                if !headers_by_flag {
-                    // Flags replace the variable's headers rather than add to them.
-                    settings.headers.clear();
-                    headers_by_flag = true;
-                }
-                let header = setting_header(&value("--header")?, "--header")?;
-                settings.headers.retain(|(name, _)| *name != header.0);
-                settings.headers.push(header);
-                settings.set_by_flag(env::HEADERS);
-            }
-            "--public-header" => {
-                let names = value("--public-header")?;
-                settings.public_headers.extend(
-                    names
-                        .split(',')
-                        .map(|n| n.trim().to_ascii_lowercase())
-                        .filter(|n| !n.is_empty()),
-                );
-                settings.set_by_flag(env::PUBLIC_HEADERS);
-            }
-            "--cases" => {
-                settings.cases_dir = PathBuf::from(value("--cases")?);
-                settings.set_by_flag(env::CASES_DIR);
-            }
-            "--schemas" => {
-                settings.schemas_dir = PathBuf::from(value("--schemas")?);
-                settings.set_by_flag(env::SCHEMAS_DIR);
-            }
-            "--junit" => {
-                settings.junit = Some(PathBuf::from(value("--junit")?));
-                settings.set_by_flag(env::JUNIT);
-            }
-            "--json" => {
-                settings.json = Some(PathBuf::from(value("--json")?));
-                settings.set_by_flag(env::JSON);
-            }
-            "--fail-on" => {
-                settings.fail_on = value("--fail-on")?
-                    .parse()
-                    .map_err(|e| format!("--fail-on: {e}"))?;
-                settings.set_by_flag(env::FAIL_ON);
-            }
-            _ => rest.push(arg),
-        }
-    }
-    Ok((settings, rest))
-}
-
-/// A command's arguments, one flag at a time: `--name value` and `--name=value` alike.
-struct Flags(std::vec::IntoIter<String>);
-
-impl Flags {
-    /// The next argument as given, its flag (the part before `=`, or all of it) and the value
-    /// written after `=`, if any.
-    fn next_flag(&mut self) -> Option<(String, String, Option<String>)> {
-        let arg = self.0.next()?;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        Some((arg, flag, inline))
-    }
-
-    /// The value of flag `name`: the one after `=`, else the next argument.
-    fn value(&mut self, name: &str, inline: &Option<String>) -> Result<String, String> {
-        inline
-            .clone()
-            .or_else(|| self.0.next())
-            .ok_or_else(|| format!("{name} needs a value"))
     }
 }
 
@@ -214,11 +349,11 @@ struct Serve {
     own_key: bool,
 }
 
-fn serve(args: Vec<String>) -> ExitCode {
-    let serve = match parse_serve(args) {
+fn serve(args: ServeArgs) -> ExitCode {
+    let serve = match serve_config(args) {
         Ok(serve) => serve,
         Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
+            eprintln!("error: {e}\n\nFor more information, try 'list-contract serve --help'.");
             return ExitCode::FAILURE;
         }
     };
@@ -285,56 +420,22 @@ fn serve(args: Vec<String>) -> ExitCode {
     }
 }
 
-fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
-    let mut port = 0u16;
-    let mut items = DEFAULT_ITEMS;
-    let mut seed = DEFAULT_SEED;
-    let mut key: Option<String> = None;
-    let mut auth: Option<AuthStyle> = None;
-    let mut no_auth = false;
-    let mut contract_file: Option<PathBuf> = None;
-    let mut suite: Option<String> = None;
-    let mut cases: Option<PathBuf> = None;
-    let mut args = Flags(args.into_iter());
-    while let Some((_, flag, inline)) = args.next_flag() {
-        let mut value = |name: &str| args.value(name, &inline);
-        let number = |name: &str, v: String| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("{name}: `{v}` is not a whole number"))
-        };
-        match flag.as_str() {
-            "--port" => {
-                port = u16::try_from(number("--port", value("--port")?)?)
-                    .map_err(|_| "--port: give a port up to 65535".to_owned())?
-            }
-            "--items" => items = number("--items", value("--items")?)? as usize,
-            "--seed" => seed = number("--seed", value("--seed")?)?,
-            "--key" => {
-                let k = value("--key")?;
-                if k.is_empty() {
-                    return Err("--key: give a non-empty key".to_owned());
-                }
-                key = Some(k);
-            }
-            "--auth" => {
-                (auth, no_auth) =
-                    parse_auth(&value("--auth")?).map_err(|e| format!("--auth: {e}"))?
-            }
-            "--contract" => contract_file = Some(PathBuf::from(value("--contract")?)),
-            "--suite" => suite = Some(value("--suite")?),
-            "--cases" => cases = Some(PathBuf::from(value("--cases")?)),
-            other => return Err(format!("serve: unknown option `{other}`")),
-        }
+fn serve_config(args: ServeArgs) -> Result<Serve, String> {
+    if args.key.as_deref() == Some("") {
+        return Err("--key: give a non-empty key".to_owned());
     }
+    let (auth, no_auth) = match &args.auth {
+        Some(text) => parse_auth(text).map_err(|e| format!("--auth: {e}"))?,
+        None => (None, false),
+    };
     let served = list_contract::mock::served_suite(
-        suite.as_deref(),
-        contract_file.as_deref(),
-        cases.as_deref(),
+        args.suite.as_deref(),
+        args.contract.as_deref(),
+        args.cases.as_deref(),
     )?;
     let mut config = MockConfig::for_contract(&served.contract)
-        .items(items)
-        .seed(seed);
+        .items(args.items)
+        .seed(args.seed);
     if let Some(examples) = served.examples {
         config = config.examples(examples);
     }
@@ -345,12 +446,31 @@ fn parse_serve(args: Vec<String>) -> Result<Serve, String> {
         // A server without auth, to try `check --auth none` against.
         config = config.fault(Fault::AuthNotChecked);
     }
-    let own_key = key.is_some();
-    config = config.key(key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));
+    let own_key = args.key.is_some();
+    config = config.key(args.key.unwrap_or_else(|| DEFAULT_KEY.to_owned()));
     Ok(Serve {
-        port,
+        port: args.port,
         suite: served.name,
         config,
         own_key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn the_help_points_at_the_reference() {
+        let help = command().render_long_help().to_string();
+        assert!(
+            help.contains("https://github.com/list-contract/list-contract/tree/main/docs"),
+            "{help}"
+        );
+    }
 }

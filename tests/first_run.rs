@@ -252,21 +252,24 @@ fn a_missing_key_names_the_flag_or_the_variable_that_gave_the_url() {
 
 #[test]
 fn help_documents_auth_none_headers_skip_and_the_test_harness_flags() {
-    let out = list_contract(&[], &["--help"]);
+    let out = list_contract(&[], &["check", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
-        "--auth STYLE     x-api-key, bearer, or none",
-        "--header 'NAME: VALUE'",
-        "--public-header NAME",
-        "--skip PATTERN",
+        "--auth <STYLE>",
+        "x-api-key, bearer, or none",
+        "--header <NAME: VALUE>",
+        "--public-header <NAME[,NAME]>",
+        "--skip <FILTER>",
         "--exact",
         "--list",
         "--ignored",
         "--include-ignored",
         "-q, --quiet",
-        "--format F",
-        "--test-threads N",
+        "--format <pretty|terse|json>",
+        "--test-threads <TEST_THREADS>",
         "CONTRACT_KNOWN_HEADERS",
+        "[env: CONTRACT_BASE_URL]",
     ] {
         assert!(help.contains(flag), "{flag}: {help}");
     }

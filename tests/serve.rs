@@ -30,14 +30,14 @@ fn serve_names_a_bad_flag_and_a_port_in_use() {
     let out = list_contract(&[], &["serve", "--items", "many"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out).contains("error: --items: `many` is not a whole number"),
+        text(&out).contains("error: invalid value 'many' for '--items <N>'"),
         "{}",
         text(&out)
     );
     let out = list_contract(&[], &["serve", "--colour"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out).contains("serve: unknown option `--colour`"),
+        text(&out).contains("error: unexpected argument '--colour' found"),
         "{}",
         text(&out)
     );
