@@ -94,3 +94,53 @@ async fn walk_report() {
     let mock = ReferenceMock::start(config).await;
     assert_golden("walk_report.txt", &check_report(&mock));
 }
+
+/// `list-contract ARGS` with no `CONTRACT_*` variable: what it printed (stdout, then stderr)
+/// and its exit code.
+fn command_output(args: &[&str]) -> (String, Option<i32>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_list-contract"));
+    for (var, _) in std::env::vars() {
+        if var.starts_with("CONTRACT_") {
+            cmd.env_remove(var);
+        }
+    }
+    let out = cmd.args(args).output().unwrap();
+    (
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn help_of_each_command() {
+    for (args, file) in [
+        (&["--help"][..], "help/list-contract.txt"),
+        (&["check", "--help"][..], "help/check.txt"),
+        (&["serve", "--help"][..], "help/serve.txt"),
+        (&["init", "--help"][..], "help/init.txt"),
+    ] {
+        let (text, code) = command_output(args);
+        assert_eq!(code, Some(0), "{args:?}: {text}");
+        assert_golden(file, &text);
+    }
+}
+
+#[test]
+fn a_mistyped_flag_or_command_is_named_with_the_likely_one() {
+    let mut all = String::new();
+    for args in [
+        &["check", "--base-ulr", "http://127.0.0.1:1"][..],
+        &["serve", "--prot", "8080"][..],
+        &["chek"][..],
+        &["init", "--forse"][..],
+    ] {
+        let (text, code) = command_output(args);
+        assert_eq!(code, Some(1), "{args:?}: {text}");
+        all.push_str(&format!("$ list-contract {}\n{text}\n", args.join(" ")));
+    }
+    assert_golden("help/mistyped.txt", &all);
+}
