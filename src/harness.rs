@@ -1109,8 +1109,22 @@ mod tests {
 
     #[test]
     fn settings_come_from_the_variables_with_documented_defaults() {
+        // A root without `cases/` or `schemas/`: the built-in suites.
         let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
-        assert_eq!(s.cases_dir, Path::new("/r/cases"));
+        assert_eq!(s.cases_dir, Path::new(crate::files::BUILT_IN_CASES));
+        assert_eq!(s.schemas_dir, Path::new(crate::files::BUILT_IN_SCHEMAS));
+        assert!(s.suites.is_empty());
+        // One with them: those, each on its own.
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("cases")).unwrap();
+        let s = Settings::from_vars(root.path(), |_| None).unwrap();
+        assert_eq!(s.cases_dir, root.path().join("cases"));
+        assert_eq!(s.schemas_dir, Path::new(crate::files::BUILT_IN_SCHEMAS));
+        let s = Settings::from_vars(root.path(), |n| {
+            (n == "CONTRACT_SUITES").then(|| " list_batches, ,openai_files".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.suites, ["list_batches", "openai_files"]);
         assert_eq!(s.request, RequestOptions::default());
         assert_eq!(s.case_timeout, None);
         assert_eq!(s.walk_bounds, WalkBounds::default());
