@@ -522,3 +522,67 @@ async fn a_drifting_run_gets_a_bounded_markdown_table_naming_invariant_and_place
     assert!(summary.contains("more violation(s) left out"), "{summary}");
     assert!(summary.len() < 64 * 1024, "{} bytes", summary.len());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_markdown_summary_names_new_fields_briefly_and_says_when_they_fail_the_run() {
+    let server = additive_server().await;
+    let suite = one_page_suite();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("summary.md");
+    let (uri, cases) = (server.uri(), suite.path().display().to_string());
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", &uri),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_CASES_DIR", &cases),
+            ("CONTRACT_MARKDOWN", md.to_str().unwrap()),
+        ],
+        &["--fail-on", "additive"],
+    );
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    let summary = read(&md);
+    assert!(
+        summary.starts_with("## list-contract: drift (exit 101)\n"),
+        "{summary}"
+    );
+    assert!(!summary.contains("### Failed invariants"), "{summary}");
+    assert!(
+        summary.contains(
+            "### Notices (additive drift: failing the run (`--fail-on additive`))\n\n3 new field(s), 1 new header(s): `data[].priority` (list_batches::page)"
+        ),
+        "{summary}"
+    );
+    assert!(summary.contains("`x-batch-region`"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_only_got_try_again_answers_is_cannot_run_in_the_markdown_summary() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("summary.md");
+    let uri = server.uri();
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", &uri),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_RETRY_ATTEMPTS", "1"),
+            ("CONTRACT_MARKDOWN", md.to_str().unwrap()),
+        ],
+        &["list_batches::limit_1"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let summary = read(&md);
+    assert!(
+        summary.starts_with("## list-contract: cannot run (exit 1)\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("> **diagnosis**: every request got"),
+        "{summary}"
+    );
+    assert!(!summary.contains(CANARY), "{summary}");
+}
