@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples};
 use crate::report::human::{render_failure, render_notices, render_summary};
-use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit};
+use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit, markdown};
 use crate::runner::{
     CaseRun, Progress, RunCache, RunContext, case_options, case_timeout_violation, run_case,
 };
@@ -69,6 +69,8 @@ pub mod env {
     pub const JUNIT: &str = "CONTRACT_JUNIT";
     /// A file to write the JSON report to.
     pub const JSON: &str = "CONTRACT_JSON";
+    /// A file to write the Markdown report to (a GitHub job summary: `$GITHUB_STEP_SUMMARY`).
+    pub const MARKDOWN: &str = "CONTRACT_MARKDOWN";
     /// `breaking` (default) or `additive`: the least severity that fails a case.
     pub const FAIL_ON: &str = "CONTRACT_FAIL_ON";
     /// Headers sent with every request, one `Name: value` per line; values are masked.
@@ -89,6 +91,7 @@ pub mod env {
             SUITES => "--suite",
             JUNIT => "--junit",
             JSON => "--json",
+            MARKDOWN => "--markdown",
             FAIL_ON => "--fail-on",
             HEADERS => "--header",
             PUBLIC_HEADERS => "--public-header",
@@ -148,6 +151,8 @@ pub struct Settings {
     pub junit: Option<PathBuf>,
     /// Where to write the JSON report, if anywhere.
     pub json: Option<PathBuf>,
+    /// Where to write the Markdown report, if anywhere.
+    pub markdown: Option<PathBuf>,
     /// The least severity that fails a case: breaking drift always does; additive drift
     /// (new fields and headers) only with [`Severity::Additive`].
     pub fail_on: Severity,
@@ -287,6 +292,7 @@ impl Settings {
             client,
             junit: var(env::JUNIT).map(PathBuf::from),
             json: var(env::JSON).map(PathBuf::from),
+            markdown: var(env::MARKDOWN).map(PathBuf::from),
             fail_on: var(env::FAIL_ON)
                 .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::FAIL_ON)))
                 .transpose()?
@@ -468,6 +474,10 @@ fn write_reports(
     if let Some(path) = &settings.json {
         json::Report::build(results, redactor).write(path)?;
         eprintln!("note: JSON report written to {}", path.display());
+    }
+    if let Some(path) = &settings.markdown {
+        markdown::write(results, redactor, path)?;
+        eprintln!("note: Markdown report written to {}", path.display());
     }
     Ok(())
 }
@@ -1159,6 +1169,7 @@ mod tests {
             "CONTRACT_SECRET_VARS" => Some("A,,B".to_owned()),
             "CONTRACT_JUNIT" => Some("out/junit.xml".to_owned()),
             "CONTRACT_JSON" => Some("out/report.json".to_owned()),
+            "CONTRACT_MARKDOWN" => Some("out/summary.md".to_owned()),
             "CONTRACT_FAIL_ON" => Some("Additive".to_owned()),
             "A" => Some("alpha".to_owned()),
             _ => None,
@@ -1177,6 +1188,7 @@ mod tests {
         assert_eq!(s.secrets, [Secret::new("alpha")]);
         assert_eq!(s.junit.as_deref(), Some(Path::new("out/junit.xml")));
         assert_eq!(s.json.as_deref(), Some(Path::new("out/report.json")));
+        assert_eq!(s.markdown.as_deref(), Some(Path::new("out/summary.md")));
         assert_eq!(s.fail_on, Severity::Additive);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),

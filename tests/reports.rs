@@ -425,3 +425,164 @@ fn a_bad_fail_on_level_is_named() {
         text(&out)
     );
 }
+
+#[test]
+fn a_conforming_run_gets_a_markdown_summary_with_the_verdict_and_no_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("summary.md");
+    let out = check(
+        &[("CONTRACT_MARKDOWN", md.to_str().unwrap())],
+        &["list_batches::limit_7"],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("note: Markdown report written to"), "{all}");
+    let summary = read(&md);
+    assert!(
+        summary.starts_with("## list-contract: conforms (exit 0)\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("(the embedded reference mock)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("- 1 case(s): 1 passed, 0 failed, 0 ignored;"),
+        "{summary}"
+    );
+    assert!(!summary.contains("Failed invariants"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drifting_run_gets_a_bounded_markdown_table_naming_invariant_and_place_with_the_key_masked()
+ {
+    let mock = ReferenceMock::start(
+        mock_config()
+            .key(CANARY)
+            .prefix(format!("/gw/{CANARY}"))
+            .fault(Fault::WrongLastId)
+            .fault(Fault::CreatedAtAsString),
+    )
+    .await;
+    let base = mock.base_url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("summary.md");
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", &base),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_MARKDOWN", md.to_str().unwrap()),
+        ],
+        &["list_batches::walk_limit_7"],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    let summary = read(&md);
+    assert!(
+        !summary.contains(CANARY),
+        "the key is in the summary:\n{summary}"
+    );
+    assert!(
+        summary.starts_with("## list-contract: drift (exit 101)\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("- target: `{}`", base.replace(CANARY, "***"))),
+        "the target is masked, not dropped:\n{summary}"
+    );
+    assert!(
+        summary.contains("| case | invariant | where | expected | actual |"),
+        "{summary}"
+    );
+    // Page 2 of the walk at limit=7: the invariant, the walk's page and cursor, the pointer.
+    let row = summary
+        .lines()
+        .find(|l| l.contains("`last_id`") && l.contains("page 2, after=batch_"))
+        .unwrap_or_else(|| panic!("no last_id row for page 2:\n{summary}"));
+    assert!(
+        row.starts_with(
+            "| `list_batches::walk_limit_7` | `last_id` | `walk limit=7, page 2, after=batch_"
+        ),
+        "{row}"
+    );
+    assert!(row.contains("at `/last_id`"), "{row}");
+    assert_eq!(row.matches(" | ").count(), 4, "five cells: {row}");
+    let schema_row = summary
+        .lines()
+        .find(|l| l.contains("`schema`"))
+        .unwrap_or_else(|| panic!("no schema row:\n{summary}"));
+    assert!(
+        schema_row
+            .contains("at `/data/0/created_at` schema `batch.json#/properties/created_at/type`"),
+        "{schema_row}"
+    );
+    // A string created_at on every item: more rows than the table holds, and it says so.
+    let rows = summary.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(rows, list_contract::report::markdown::MAX_ROWS, "{summary}");
+    assert!(summary.contains("more violation(s) left out"), "{summary}");
+    assert!(summary.len() < 64 * 1024, "{} bytes", summary.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_markdown_summary_names_new_fields_briefly_and_says_when_they_fail_the_run() {
+    let server = additive_server().await;
+    let suite = one_page_suite();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("summary.md");
+    let (uri, cases) = (server.uri(), suite.path().display().to_string());
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", &uri),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_CASES_DIR", &cases),
+            ("CONTRACT_MARKDOWN", md.to_str().unwrap()),
+        ],
+        &["--fail-on", "additive"],
+    );
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    let summary = read(&md);
+    assert!(
+        summary.starts_with("## list-contract: drift (exit 101)\n"),
+        "{summary}"
+    );
+    assert!(!summary.contains("### Failed invariants"), "{summary}");
+    assert!(
+        summary.contains(
+            "### Notices (additive drift: failing the run (`--fail-on additive`))\n\n3 new field(s), 1 new header(s): `data[].priority` (list_batches::page)"
+        ),
+        "{summary}"
+    );
+    assert!(summary.contains("`x-batch-region`"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_only_got_try_again_answers_is_cannot_run_in_the_markdown_summary() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("summary.md");
+    let uri = server.uri();
+    let out = check(
+        &[
+            ("CONTRACT_BASE_URL", &uri),
+            ("CONTRACT_API_KEY", CANARY),
+            ("CONTRACT_RETRY_ATTEMPTS", "1"),
+            ("CONTRACT_MARKDOWN", md.to_str().unwrap()),
+        ],
+        &["list_batches::limit_1"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let summary = read(&md);
+    assert!(
+        summary.starts_with("## list-contract: cannot run (exit 1)\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("> **diagnosis**: every request got"),
+        "{summary}"
+    );
+    assert!(!summary.contains(CANARY), "{summary}");
+}

@@ -4,7 +4,7 @@
 //! Needs `python3` with the `openai` package, which a fresh machine does not have, so the
 //! test is marked ignored (with that reason, shown by `cargo test`) and `.ci/run` runs it
 //! after installing the SDK in `target/sdk-venv`: `cargo test --test sdk -- --ignored`.
-//! By hand: `python3 -m pip install 'openai>=1.50,<3'`, or point `LIST_CONTRACT_PYTHON` at an
+//! By hand: `python3 -m pip install 'openai>=1.109,<4'`, or point `LIST_CONTRACT_PYTHON` at an
 //! interpreter that has it. Run without the SDK, the test fails, saying how to install it.
 
 mod common;
@@ -36,7 +36,7 @@ fn the_openai_python_sdk_pages_through_serve_getting_every_batch_once_newest_fir
         }
         _ => panic!(
             "this test needs {python} with the OpenAI SDK: install it with \
-             `{python} -m pip install 'openai>=1.50,<3'` (or set LIST_CONTRACT_PYTHON to an \
+             `{python} -m pip install 'openai>=1.109,<4'` (or set LIST_CONTRACT_PYTHON to an \
              interpreter that has it): {}",
             match &probe {
                 Ok(out) => String::from_utf8_lossy(&out.stderr).into_owned(),

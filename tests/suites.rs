@@ -273,7 +273,7 @@ async fn anthropic_headers_times_and_raw_ids() {
     .await;
 }
 
-/// The README's "Add your own endpoint": a suite written as data alone
+/// docs/suites.md's "Add your own endpoint": a suite written as data alone
 /// (`tests/fixtures/suites/assistants`, for `GET /v1/assistants`) runs against the mock it
 /// gets from its own contract and examples, and catches a fault.
 mod data_only_suite {

@@ -16,7 +16,7 @@ use crate::contract::{
     AuthStyle, Contract, CursorSource, Direction, ErrorStyle, KeyKind, PageOrder,
 };
 
-/// A family of drift, as the README's catalogue groups them.
+/// A family of drift, as the drift catalogue of docs/invariants.md groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     /// Fields missing, renamed, retyped, nulled or re-enumerated; envelopes of another shape.

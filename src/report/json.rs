@@ -1,5 +1,5 @@
 //! The JSON report (`--json FILE`, `CONTRACT_JSON`): every violation and every notice of a
-//! run, as data. The shape is versioned and documented in the README; these structs both
+//! run, as data. The shape is versioned and documented in docs/reports.md; these structs both
 //! write and read it, so a consumer in Rust can load a report back.
 
 use std::collections::BTreeMap;

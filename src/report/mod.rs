@@ -1,11 +1,12 @@
 //! Reporters: the only place violations become text. `human` renders failures and the run's
-//! summary for a terminal; `junit` and `json` write the same results to files for CI. Every
-//! reporter masks secrets with the run's [`Redactor`](crate::redact::Redactor).
+//! summary for a terminal; `junit`, `json` and `markdown` write the same results to files for
+//! CI. Every reporter masks secrets with the run's [`Redactor`](crate::redact::Redactor).
 
 pub mod diagnose;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test target uses its own subset
 
 pub mod catalogue;
+pub mod yaml;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
