@@ -96,6 +96,10 @@ struct CheckArgs {
     /// Write a JSON report of every violation and notice.
     #[arg(long, value_name = "FILE", env = env::JSON, hide_env_values = true)]
     json: Option<PathBuf>,
+    /// Write a Markdown summary: verdict, counts and the failed invariants (for a CI job
+    /// summary, such as $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE", env = env::MARKDOWN, hide_env_values = true)]
+    markdown: Option<PathBuf>,
     /// breaking (default), or additive: also fail on new fields and headers.
     #[arg(long, value_name = "LEVEL", env = env::FAIL_ON, hide_env_values = true)]
     fail_on: Option<String>,
@@ -282,6 +286,10 @@ fn check_settings(args: &CheckArgs, matches: &ArgMatches) -> Result<Settings, St
     if let (true, Some(file)) = (typed("json"), &args.json) {
         settings.json = Some(file.clone());
         settings.set_by_flag(env::JSON);
+    }
+    if let (true, Some(file)) = (typed("markdown"), &args.markdown) {
+        settings.markdown = Some(file.clone());
+        settings.set_by_flag(env::MARKDOWN);
     }
     if let (true, Some(level)) = (typed("fail_on"), &args.fail_on) {
         settings.fail_on = level.parse().map_err(|e| format!("--fail-on: {e}"))?;

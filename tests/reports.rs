@@ -430,9 +430,10 @@ fn a_bad_fail_on_level_is_named() {
 fn a_conforming_run_gets_a_markdown_summary_with_the_verdict_and_no_table() {
     let dir = tempfile::tempdir().unwrap();
     let md = dir.path().join("summary.md");
+    // The flag, as the GitHub Action passes it.
     let out = check(
-        &[("CONTRACT_MARKDOWN", md.to_str().unwrap())],
-        &["list_batches::limit_7"],
+        &[],
+        &["--markdown", md.to_str().unwrap(), "list_batches::limit_7"],
     );
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");

@@ -332,3 +332,63 @@ fn completions_are_generated_for_each_shell() {
         text(&out)
     );
 }
+
+#[test]
+fn the_workflow_init_writes_runs_the_check_with_the_key_from_a_secret_and_keeps_the_reports() {
+    let installed = install();
+    let repo = tempfile::tempdir().unwrap();
+    let args = ["init", "api/contract", "--suite", "list_batches"];
+    let out = installed.run(repo.path(), &[], &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let workflow =
+        common::yaml::read_yaml(&repo.path().join(".github/workflows/list-contract.yml"));
+    let steps = workflow["jobs"]["contract"]["steps"]
+        .as_vec()
+        .expect("jobs.contract.steps is a list");
+    let uses = |step: &common::yaml::Yaml| step["uses"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        uses(&steps[0]).starts_with("actions/checkout@"),
+        "{steps:?}"
+    );
+
+    // The check: this repository's action, with the key from a secret and the copy's folders.
+    let check = steps
+        .iter()
+        .find(|s| uses(s).starts_with("list-contract/list-contract@"))
+        .expect("a step uses the list-contract action");
+    let with = &check["with"];
+    assert_eq!(
+        with["api-key"].as_str(),
+        Some("${{ secrets.CONTRACT_API_KEY }}")
+    );
+    assert_eq!(
+        with["base-url"].as_str(),
+        Some("${{ vars.CONTRACT_BASE_URL }}")
+    );
+    assert_eq!(with["cases"].as_str(), Some("api/contract/cases"));
+    assert_eq!(with["schemas"].as_str(), Some("api/contract/schemas"));
+    assert_eq!(with["suites"].as_str(), Some("list_batches"));
+    let (junit, json) = (
+        with["junit"].as_str().unwrap().to_owned(),
+        with["json"].as_str().unwrap().to_owned(),
+    );
+    // Every input the workflow gives is one the action declares.
+    let action = common::yaml::read_yaml(&common::root().join("action.yml"));
+    for (input, _) in with.as_hash().unwrap() {
+        let input = input.as_str().unwrap();
+        assert!(
+            !action["inputs"][input].is_badvalue(),
+            "the action has no input `{input}`"
+        );
+    }
+
+    // The reports are uploaded, even when the check fails.
+    let upload = steps
+        .iter()
+        .find(|s| uses(s).starts_with("actions/upload-artifact@"))
+        .expect("a step uploads the reports");
+    assert_eq!(upload["if"].as_str(), Some("always()"));
+    let paths = upload["with"]["path"].as_str().unwrap();
+    assert!(paths.lines().any(|l| l.trim() == junit), "{paths}");
+    assert!(paths.lines().any(|l| l.trim() == json), "{paths}");
+}
