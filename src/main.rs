@@ -40,7 +40,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check a list endpoint, or the embedded reference mock, against its contract.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Run the reference mock of a suite as a local server (Ctrl-C stops it).
     Serve(ServeArgs),
     /// List the suites built into this binary.
@@ -191,7 +191,7 @@ fn main() -> ExitCode {
             let given = matches
                 .subcommand_matches("check")
                 .expect("the check subcommand's matches");
-            check(args, given)
+            check(*args, given)
         }
         Command::Serve(args) => serve(args),
         Command::Suites => suites(),
