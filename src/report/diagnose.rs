@@ -86,12 +86,16 @@ fn unserved_suites(results: &RunResults) -> Vec<Diagnosis> {
                 message: format!(
                     "every request of suite {suite} was answered 404 Not Found ({} requests; \
                      one: {example}): the server may not serve that endpoint, while it answers \
-                     {}. Run only the suites it serves: `list-contract check --skip {suite}::` \
-                     (or `cargo test --test contract -- --skip {suite}::`), or name one: \
-                     `list-contract check {}::`",
+                     {}. Run only the suites it serves: `list-contract check {}` \
+                     (or CONTRACT_SUITES={}, which `cargo test --test contract` reads too)",
                     answers.total(),
                     served.join(", "),
-                    served[0]
+                    served
+                        .iter()
+                        .map(|s| format!("--suite {s}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    served.join(","),
                 ),
             }
         })
