@@ -292,7 +292,7 @@ async fn a_replay_of_a_changed_case_fails_that_case_naming_the_missing_request()
     let mock = ReferenceMock::start(mock_config()).await;
     let live = check(
         &[
-            ("CONTRACT_BASE_URL", &mock.base_url().to_string()),
+            ("CONTRACT_BASE_URL", mock.base_url().as_ref()),
             ("CONTRACT_API_KEY", &mock.config().key.clone()),
             ("CONTRACT_CASES_DIR", cases.to_str().unwrap()),
             ("CONTRACT_RECORD", har.to_str().unwrap()),
