@@ -1228,6 +1228,49 @@ mod tests {
     }
 
     #[test]
+    fn record_and_replay_come_from_their_variables_and_exclude_each_other() {
+        let s = Settings::from_vars(Path::new("/r"), |n| {
+            (n == "CONTRACT_RECORD").then(|| "out/run.har".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            (s.record.as_deref(), s.replay.as_deref()),
+            (Some(Path::new("out/run.har")), None)
+        );
+        let s = Settings::from_vars(Path::new("/r"), |n| {
+            (n == "CONTRACT_REPLAY").then(|| "run.har".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.replay.as_deref(), Some(Path::new("run.har")));
+        assert_eq!(s.key_sent(), Secret::new(REPLAY_KEY));
+        assert_eq!(s.redactor_with_key().redact(REPLAY_KEY), "***");
+        let both = Settings::from_vars(Path::new("/r"), |n| {
+            matches!(n, "CONTRACT_RECORD" | "CONTRACT_REPLAY").then(|| "x.har".to_owned())
+        });
+        assert!(
+            both.unwrap_err()
+                .starts_with("CONTRACT_RECORD and CONTRACT_REPLAY are both set"),
+        );
+        // Set by the flags `check` will have, the message names the flags.
+        let mut flags = Settings {
+            record: Some("a.har".into()),
+            replay: Some("b.har".into()),
+            ..Settings::from_vars(Path::new("/r"), |_| None).unwrap()
+        };
+        flags.set_by_flag(env::RECORD);
+        flags.set_by_flag(env::REPLAY);
+        assert!(
+            flags
+                .check_record_replay()
+                .unwrap_err()
+                .starts_with("--record and --replay are both set")
+        );
+        // The embedded mock's key is masked in a recording too.
+        let mock = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
+        assert_eq!(mock.redactor_with_key().redact(DEFAULT_KEY), "***");
+    }
+
+    #[test]
     fn settings_come_from_the_variables_with_documented_defaults() {
         let s = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
         assert_eq!(s.cases_dir, Path::new("/r/cases"));
