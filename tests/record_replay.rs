@@ -172,6 +172,50 @@ async fn a_conforming_run_replays_to_exit_0() {
     );
 }
 
+#[test]
+fn a_run_against_the_embedded_mock_replays_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (har, live_json, replay_json) = (
+        dir.path().join("mock.har"),
+        dir.path().join("live.json"),
+        dir.path().join("replay.json"),
+    );
+    let cases = batches_only_dir();
+    let cases = cases.to_str().unwrap();
+    let live = check(
+        &[
+            ("CONTRACT_CASES_DIR", cases),
+            ("CONTRACT_RECORD", har.to_str().unwrap()),
+            ("CONTRACT_JSON", live_json.to_str().unwrap()),
+        ],
+        &[],
+    );
+    assert_eq!(live.status.code(), Some(0), "{}", text(&live));
+    let replay = check(
+        &[
+            ("CONTRACT_CASES_DIR", cases),
+            ("CONTRACT_REPLAY", har.to_str().unwrap()),
+            ("CONTRACT_JSON", replay_json.to_str().unwrap()),
+        ],
+        &[],
+    );
+    let all = text(&replay);
+    assert_eq!(replay.status.code(), Some(0), "{all}");
+    // No mock is started: the run names the recording, not a mock of its own.
+    assert!(
+        all.contains("list-contract: checking a replay of")
+            && all.contains("(recorded against the embedded reference mock at http://127.0.0.1:")
+            && !all.contains("is not set; checking the embedded reference mock"),
+        "{all}"
+    );
+    let (live_report, replay_report) = (read_json(&live_json), read_json(&replay_json));
+    assert_eq!(replay_report["reference_mock"], Value::Bool(true));
+    assert_eq!(comparable(live_report), comparable(replay_report));
+    // The mock's own key is masked like any key.
+    let written = std::fs::read_to_string(&har).unwrap();
+    assert!(!written.contains(list_contract::mock::DEFAULT_KEY));
+}
+
 /// The HAR 1.2 fields every reader needs, present with their types.
 fn assert_har_1_2(har: &Value) {
     let log = &har["log"];
@@ -425,6 +469,57 @@ async fn retries_replay_in_recorded_order_and_headers_decide_the_match() {
                 .contains("(header `x-api-key: ***` recorded, no x-api-key now)"),
         "{keyless}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_got_no_response_replays_as_the_same_failure() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}/v1/batches", closed.local_addr().unwrap());
+    drop(closed);
+    let recorder = Arc::new(Recorder::new(Redactor::default()));
+    let http = HttpClient::new(&ClientSettings::default())
+        .unwrap()
+        .recording(Arc::clone(&recorder));
+    let mut options = RequestOptions::default();
+    options.retry.max_attempts = 1;
+    options.timeout = std::time::Duration::from_millis(100);
+    let hung = url::Url::parse(&format!("{}/v1/batches", server.uri())).unwrap();
+    let refused = url::Url::parse(&closed_url).unwrap();
+    let mut live = Vec::new();
+    for url in [&hung, &refused] {
+        live.push(
+            http.send(url.clone(), HeaderMap::new(), &options)
+                .await
+                .result
+                .unwrap_err(),
+        );
+    }
+    drop(server);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.har");
+    recorder.write(&path, &RunInfo::default()).unwrap();
+    let entries = read_json(&path)["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(entries[0]["_list_contract"]["error"]["kind"], "timed_out");
+    assert_eq!(entries[1]["_list_contract"]["error"]["kind"], "connection");
+    assert_eq!(entries[1]["response"]["status"], 0);
+
+    let http = HttpClient::replaying(
+        Arc::new(Replayer::load(&path, Redactor::default()).unwrap()),
+        1 << 20,
+    );
+    for (url, live) in [&hung, &refused].into_iter().zip(live) {
+        let replayed = http.send(url.clone(), HeaderMap::new(), &options).await;
+        assert_eq!(replayed.result.unwrap_err().failure, live.failure);
+    }
 }
 
 #[test]
