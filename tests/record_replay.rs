@@ -322,7 +322,7 @@ async fn the_har_file_is_har_1_2_and_no_secret_reaches_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_replay_of_a_changed_case_fails_that_case_naming_the_missing_request() {
+async fn a_replay_fails_a_changed_case_naming_the_missing_request_and_rejudges_a_changed_schema() {
     let dir = tempfile::tempdir().unwrap();
     // A copy of the List Batches suite, so one case can change after the recording.
     let cases = dir.path().join("cases");
@@ -381,6 +381,50 @@ async fn a_replay_of_a_changed_case_fails_that_case_naming_the_missing_request()
     assert_eq!(
         report["summary"]["passed"],
         report["summary"]["cases"].as_u64().unwrap() - 1
+    );
+
+    // Re-judging: the same responses against a changed schema (`created_at` now a string).
+    std::fs::write(
+        &limit_7,
+        std::fs::read_to_string(&limit_7)
+            .unwrap()
+            .replace("limit = 8", "limit = 7"),
+    )
+    .unwrap();
+    let schemas = dir.path().join("schemas");
+    std::fs::create_dir_all(&schemas).unwrap();
+    for entry in std::fs::read_dir(common::schemas_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, schemas.join(path.file_name().unwrap())).unwrap();
+    }
+    let batch = schemas.join("batch.json");
+    let mut schema = read_json(&batch);
+    schema["properties"]["created_at"]["type"] = "string".into();
+    std::fs::write(&batch, schema.to_string()).unwrap();
+    let rejudged = check(
+        &[
+            ("CONTRACT_REPLAY", har.to_str().unwrap()),
+            ("CONTRACT_CASES_DIR", cases.to_str().unwrap()),
+            ("CONTRACT_SCHEMAS_DIR", schemas.to_str().unwrap()),
+            ("CONTRACT_JSON", json.to_str().unwrap()),
+        ],
+        &[],
+    );
+    let all = text(&rejudged);
+    assert_eq!(rejudged.status.code(), Some(101), "{all}");
+    let report = read_json(&json);
+    let schema_violations = report["summary"]["violations"]["schema"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(schema_violations > 0, "{}", report["summary"]);
+    assert!(
+        report["summary"]["violations"]["transport"].is_null(),
+        "every request is in the recording: {}",
+        report["summary"]
+    );
+    assert!(
+        all.contains("schema:    batch.json#/properties/created_at/type"),
+        "{all}"
     );
 }
 
