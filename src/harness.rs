@@ -1001,9 +1001,14 @@ fn describe_targets(settings: &Settings, shared: &Shared) -> String {
         .map(|t| t.base.to_string())
         .collect();
     let mut text = match (&shared.replayer, &settings.base_url) {
-        (Some(replayer), _) => format!(
-            "list-contract: checking a {}; no request is sent",
-            replayer.describe()
+        (Some(replayer), base) => format!(
+            "list-contract: checking a {}; no request is sent{}",
+            replayer.describe(),
+            if base.is_some() {
+                format!(" ({} is ignored)", settings.source(env::BASE_URL))
+            } else {
+                String::new()
+            }
         ),
         (None, Some(_)) => format!("list-contract: checking {}", urls.join(", ")),
         (None, None) => format!(

@@ -214,6 +214,25 @@ fn a_run_against_the_embedded_mock_replays_without_it() {
     // The mock's own key is masked like any key.
     let written = std::fs::read_to_string(&har).unwrap();
     assert!(!written.contains(list_contract::mock::DEFAULT_KEY));
+
+    // A base URL left set (here a port nothing listens on) is ignored: nothing is sent.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let replay = check(
+        &[
+            ("CONTRACT_CASES_DIR", cases),
+            ("CONTRACT_REPLAY", har.to_str().unwrap()),
+            ("CONTRACT_BASE_URL", &base),
+        ],
+        &[],
+    );
+    let all = text(&replay);
+    assert_eq!(replay.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("no request is sent (CONTRACT_BASE_URL is ignored)"),
+        "{all}"
+    );
 }
 
 /// The HAR 1.2 fields every reader needs, present with their types.
