@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
 use ::http::HeaderMap;
@@ -141,6 +142,9 @@ pub struct Replayer {
     keys: Vec<Key>,
     /// The entries not yet replayed, per request, in recorded order.
     queues: Mutex<HashMap<Key, VecDeque<usize>>>,
+    /// Entries replayed already: two equal requests retried side by side each follow their
+    /// own recorded retries.
+    taken: Vec<AtomicBool>,
     /// Masks the replay's requests as the recording masked its own.
     redactor: Redactor,
 }
@@ -177,6 +181,7 @@ impl Replayer {
         Replayer {
             path,
             info,
+            taken: entries.iter().map(|_| AtomicBool::new(false)).collect(),
             entries,
             keys,
             queues: Mutex::new(queues),
@@ -234,7 +239,7 @@ impl Replayer {
         );
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         match queues.get_mut(&key) {
-            Some(queue) => queue.pop_front().ok_or_else(|| {
+            Some(queue) => queue.pop_front().inspect(|id| self.take(*id)).ok_or_else(|| {
                 let times = self.keys.iter().zip(&self.entries)
                     .filter(|(k, e)| **k == key && e.attempt <= 1)
                     .count();
@@ -300,15 +305,16 @@ impl Replayer {
     /// The attempt recorded after `id` for the same request, if `id` was retried.
     pub fn retry_of(&self, id: usize) -> Option<usize> {
         self.entries[id].retried_after?;
-        let next = id
-            + 1
-            + self.entries[id + 1..]
-                .iter()
-                .zip(&self.keys[id + 1..])
-                .position(|(e, k)| {
-                    *k == self.keys[id] && e.attempt == self.entries[id].attempt + 1
-                })?;
-        Some(next)
+        let attempt = self.entries[id].attempt + 1;
+        (id + 1..self.entries.len()).find(|&i| {
+            self.keys[i] == self.keys[id]
+                && self.entries[i].attempt == attempt
+                && !self.taken[i].swap(true, Ordering::Relaxed)
+        })
+    }
+
+    fn take(&self, id: usize) {
+        self.taken[id].store(true, Ordering::Relaxed);
     }
 }
 
