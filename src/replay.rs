@@ -394,3 +394,102 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo), String> {
     }
     Ok((entries, info))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Secret;
+    use std::collections::BTreeSet;
+    use std::time::SystemTime;
+
+    fn entry(url: &str, headers: &[(&str, &str)], status: u16) -> Entry {
+        Entry {
+            started: SystemTime::UNIX_EPOCH,
+            url: url.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            answer: Answer::Response {
+                status,
+                version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+                body: String::new(),
+            },
+            blocked: Duration::ZERO,
+            wait: Duration::ZERO,
+            receive: Duration::ZERO,
+            attempt: 1,
+            retried_after: None,
+            sent_at: 0,
+            cases: BTreeSet::new(),
+            pages: BTreeSet::new(),
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (n, v) in pairs {
+            map.insert(*n, ::http::HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn requests_match_by_path_query_in_any_order_and_masked_headers_not_host() {
+        let replayer = Replayer::new(
+            "r.har".into(),
+            vec![
+                entry(
+                    "http://a:1/v1/batches?limit=7&order=asc",
+                    &[("x-api-key", "***"), ("user-agent", "list-contract/0.0.1")],
+                    200,
+                ),
+                entry("http://a:1/v1/batches?limit=7&order=asc", &[], 401),
+                entry(
+                    "http://a:1/v1/batches?limit=20",
+                    &[("x-api-key", "***")],
+                    200,
+                ),
+            ],
+            RunInfo::default(),
+            Redactor::new([Secret::new("sk-now")]),
+        );
+        let url = |u: &str| Url::parse(u).unwrap();
+        let with_key = headers(&[("x-api-key", "sk-now")]);
+        // Another host and port, the query in another order, another key (masked alike).
+        let id = replayer
+            .first(&url("http://b:2/v1/batches?order=asc&limit=7"), &with_key)
+            .unwrap();
+        assert_eq!(id, 0);
+        let keyless = replayer
+            .first(
+                &url("http://b:2/v1/batches?order=asc&limit=7"),
+                &HeaderMap::new(),
+            )
+            .unwrap();
+        assert_eq!(keyless, 1);
+        // An unmasked value must be equal: a key the replay does not mask is another request.
+        let other = headers(&[("x-api-key", "sk-unknown")]);
+        let err = replayer
+            .first(&url("http://b:2/v1/batches?limit=20"), &other)
+            .unwrap_err();
+        assert!(
+            err.contains("the closest recorded request: GET /v1/batches?limit=20 (header `x-api-key: ***` recorded, `x-api-key: sk-unknown` now)"),
+            "{err}"
+        );
+        // The closest by number: limit=8 is nearer 7 than 20.
+        let err = replayer
+            .first(&url("http://b:2/v1/batches?limit=8&order=asc"), &with_key)
+            .unwrap_err();
+        assert!(
+            err.contains("closest recorded request: GET /v1/batches?limit=7&order=asc (query limit=7 recorded, limit=8 now)"),
+            "{err}"
+        );
+        // Once more than recorded.
+        let err = replayer
+            .first(&url("http://b:2/v1/batches?order=asc&limit=7"), &with_key)
+            .unwrap_err();
+        assert!(err.contains("in the recording r.har 1 time(s)"), "{err}");
+    }
+}

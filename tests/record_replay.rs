@@ -597,6 +597,19 @@ fn record_and_replay_at_once_is_refused_naming_both() {
         "{}",
         text(&out)
     );
+    let unwritable = check(
+        &[
+            ("CONTRACT_CASES_DIR", batches_only_dir().to_str().unwrap()),
+            ("CONTRACT_RECORD", "/nonexistent/dir/run.har"),
+        ],
+        &["--exact", "list_batches::limit_1"],
+    );
+    assert_eq!(unwritable.status.code(), Some(1), "{}", text(&unwritable));
+    assert!(
+        text(&unwritable).contains("error: CONTRACT_RECORD: cannot write /nonexistent/dir/run.har"),
+        "{}",
+        text(&unwritable)
+    );
     let missing = check(&[("CONTRACT_REPLAY", "/nonexistent/run.har")], &[]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(
