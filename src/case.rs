@@ -875,13 +875,13 @@ fn validate_with_contract(path: &Path, f: &CaseFile, contract: &Contract) -> Res
         }
     };
     for limit in limits {
-        if let WalkLimit::N(n) = limit {
-            if *n > contract.max_limit {
-                return Err(invalid(format!(
-                    "`{key}` has {n}, above the contract's `max_limit` {} (a conforming server refuses it; use \"max\")",
-                    contract.max_limit
-                )));
-            }
+        if let WalkLimit::N(n) = limit
+            && *n > contract.max_limit
+        {
+            return Err(invalid(format!(
+                "`{key}` has {n}, above the contract's `max_limit` {} (a conforming server refuses it; use \"max\")",
+                contract.max_limit
+            )));
         }
     }
     let mut sent: Vec<Option<u64>> = limits.iter().map(|l| l.param(contract)).collect();

@@ -66,13 +66,16 @@ pub enum Failure {
     Connection(String),
     /// The body is larger than the cap.
     TooLarge { cap: u64, declared: Option<u64> },
+    /// A replay (`CONTRACT_REPLAY`) was asked a request its recording does not hold; the
+    /// message names it and the closest recorded one.
+    NotRecorded(String),
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::TimedOut(after) => write!(f, "timed out after {} s", seconds(*after)),
-            Failure::Connection(message) => f.write_str(message),
+            Failure::Connection(message) | Failure::NotRecorded(message) => f.write_str(message),
             Failure::TooLarge {
                 cap,
                 declared: Some(n),

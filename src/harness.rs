@@ -15,10 +15,11 @@ use crate::case::{Case, load_cases};
 use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds};
 use crate::contract::AuthStyle;
 use crate::http::{
-    ClientSettings, HeaderName, HeaderValue, HttpClient, Redactor, RequestOptions, Secret, Target,
-    parse_base_url,
+    ClientSettings, HeaderName, HeaderValue, HttpClient, Recorder, Redactor, Replayer,
+    RequestOptions, Secret, Target, parse_base_url,
 };
 use crate::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples};
+use crate::record::{RunInfo, SuiteTarget};
 use crate::report::human::{render_failure, render_notices, render_summary};
 use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit, markdown};
 use crate::runner::{
@@ -80,6 +81,10 @@ pub mod env {
     /// Response headers the server is known to send (comma-separated; `x-litellm-*` names a
     /// prefix): never reported as new headers.
     pub const KNOWN_HEADERS: &str = "CONTRACT_KNOWN_HEADERS";
+    /// A file to record the run to, as HAR 1.2 (masked).
+    pub const RECORD: &str = "CONTRACT_RECORD";
+    /// A HAR file recorded with `CONTRACT_RECORD` to answer the run from, with no network.
+    pub const REPLAY: &str = "CONTRACT_REPLAY";
 
     /// The `check` flag that overrides a variable, if one does.
     pub fn flag(var: &str) -> Option<&'static str> {
@@ -95,6 +100,8 @@ pub mod env {
             FAIL_ON => "--fail-on",
             HEADERS => "--header",
             PUBLIC_HEADERS => "--public-header",
+            RECORD => "--record",
+            REPLAY => "--replay",
             _ => return None,
         })
     }
@@ -156,6 +163,11 @@ pub struct Settings {
     /// The least severity that fails a case: breaking drift always does; additive drift
     /// (new fields and headers) only with [`Severity::Additive`].
     pub fail_on: Severity,
+    /// Where to record the run as HAR 1.2, every attempt masked (`CONTRACT_RECORD`).
+    pub record: Option<PathBuf>,
+    /// A recording to answer the run from (`CONTRACT_REPLAY`): no request is sent, no mock is
+    /// started, and `base_url` is not needed (the recording says what was targeted).
+    pub replay: Option<PathBuf>,
 }
 
 impl Settings {
@@ -260,6 +272,16 @@ impl Settings {
             use_env_proxy: true,
         };
 
+        let record = var(env::RECORD).map(PathBuf::from);
+        let replay = var(env::REPLAY).map(PathBuf::from);
+        if record.is_some() && replay.is_some() {
+            return Err(format!(
+                "{} and {} are both set (a replay sends no request, so there is nothing to record: set one)",
+                env::RECORD,
+                env::REPLAY
+            ));
+        }
+
         Ok(Settings {
             cases_dir: var(env::CASES_DIR).map_or_else(
                 || default_folder(root, "cases", crate::files::BUILT_IN_CASES),
@@ -297,6 +319,8 @@ impl Settings {
                 .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::FAIL_ON)))
                 .transpose()?
                 .unwrap_or_default(),
+            record,
+            replay,
         })
     }
 
@@ -431,7 +455,18 @@ pub fn setting_header(text: &str, from: &str) -> Result<(HeaderName, Secret), St
 pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let redactor = settings.redactor();
     install_redacting_panic_hook(redactor.clone());
-    match prepare(args, &settings) {
+    if let Err(e) = settings.check_record_replay() {
+        eprintln!("error: {}", redactor.redact(&e));
+        return ExitCode::FAILURE;
+    }
+    let (settings, replayer) = match load_replay(settings) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {}", redactor.redact(&e));
+            return ExitCode::FAILURE;
+        }
+    };
+    match prepare(args, &settings, replayer) {
         Ok((trials, shared)) => {
             let code = libtest_mimic::run(args, trials).exit_code();
             let Some(shared) = shared else {
@@ -444,7 +479,16 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
             // that is the harness unable to run, not drift.
             let blocked = results.diagnoses().iter().any(|d| d.cause.blocks_the_run());
             let code = if blocked { ExitCode::FAILURE } else { code };
-            match write_reports(&results, &settings, &redactor) {
+            let recorded = match (&shared.recorder, &settings.record) {
+                (Some((recorder, info)), Some(path)) => recorder
+                    .write(path, info)
+                    .map(|()| {
+                        eprintln!("note: the run is recorded in {}", path.display());
+                    })
+                    .map_err(|e| format!("{}: {e}", settings.source(env::RECORD))),
+                _ => Ok(()),
+            };
+            match recorded.and_then(|()| write_reports(&results, &settings, &redactor)) {
                 Ok(()) => code,
                 Err(e) => {
                     eprintln!("error: {}", redactor.redact(&e));
@@ -459,6 +503,65 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A key sent in place of the real one in a replay without `CONTRACT_API_KEY`: it is masked
+/// like the recorded key, so the requests still match.
+const REPLAY_KEY: &str = "lc-replay-placeholder-key";
+
+impl Settings {
+    /// `CONTRACT_RECORD` and `CONTRACT_REPLAY` (or their flags) exclude each other.
+    fn check_record_replay(&self) -> Result<(), String> {
+        if self.record.is_some() && self.replay.is_some() {
+            return Err(format!(
+                "{} and {} are both set (a replay sends no request, so there is nothing to record: set one)",
+                self.source(env::RECORD),
+                self.source(env::REPLAY)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key requests carry: the configured one, the mock's, or in a replay a placeholder
+    /// (never sent anywhere).
+    fn key_sent(&self) -> Secret {
+        match (
+            &self.api_key,
+            self.replay.is_some(),
+            self.base_url.is_some(),
+        ) {
+            (Some(key), _, _) => key.clone(),
+            (None, true, _) => Secret::new(REPLAY_KEY),
+            (None, false, true) => Secret::new(""),
+            (None, false, false) => Secret::new(DEFAULT_KEY),
+        }
+    }
+
+    /// The run's mask with the key actually sent added: the mock's key, or a replay's
+    /// placeholder, is a key too, and recordings mask it.
+    fn redactor_with_key(&self) -> Redactor {
+        Settings {
+            api_key: Some(self.key_sent()),
+            ..self.clone()
+        }
+        .redactor()
+    }
+}
+
+/// Reads the recording a replay answers from, and takes from it how the recorded run sent
+/// its credential (`--auth`), unless this run says otherwise.
+fn load_replay(mut settings: Settings) -> Result<(Settings, Option<Arc<Replayer>>), String> {
+    let Some(path) = settings.replay.clone() else {
+        return Ok((settings, None));
+    };
+    let replayer = Replayer::load(&path, settings.redactor_with_key())
+        .map_err(|e| format!("{}: {e}", settings.source(env::REPLAY)))?;
+    let info = replayer.info();
+    if settings.auth.is_none() && !settings.no_auth {
+        settings.no_auth = info.no_auth;
+        settings.auth = info.auth.as_deref().and_then(|a| a.parse().ok());
+    }
+    Ok((settings, Some(Arc::new(replayer))))
 }
 
 /// Writes the reports the settings ask for; every text in them is masked.
@@ -539,6 +642,10 @@ struct Shared {
     fail_on: Severity,
     /// Kept alive for the run: dropping them stops the servers.
     _mocks: Vec<ReferenceMock>,
+    /// The run's recording (`CONTRACT_RECORD`) and what it targeted.
+    recorder: Option<(Arc<Recorder>, RunInfo)>,
+    /// The recording a replay answers from (`CONTRACT_REPLAY`).
+    replayer: Option<Arc<Replayer>>,
 }
 
 impl Shared {
@@ -578,8 +685,14 @@ impl Shared {
         cases.sort_by(|a, b| a.name.cmp(&b.name));
         let targets: Vec<String> = self.targets.values().map(|t| t.base.to_string()).collect();
         RunResults {
-            target: targets.join(", "),
-            reference_mock: settings.base_url.is_none(),
+            target: match &self.replayer {
+                Some(replayer) => replayer.describe(),
+                None => targets.join(", "),
+            },
+            reference_mock: match &self.replayer {
+                Some(replayer) => replayer.info().reference_mock,
+                None => settings.base_url.is_none(),
+            },
             auth_unchecked: self.auth_unchecked,
             auth: self
                 .targets
@@ -601,7 +714,11 @@ impl Shared {
 
 type Prepared = (Vec<Trial>, Option<Arc<Shared>>);
 
-fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String>> {
+fn prepare(
+    args: &Arguments,
+    settings: &Settings,
+    replayer: Option<Arc<Replayer>>,
+) -> Result<Prepared, Vec<String>> {
     let schemas = SchemaSet::load(&settings.schemas_dir).map_err(|e| strings(&e));
     let cases = load_cases(&settings.cases_dir)
         .map_err(|e| strings(&e))
@@ -638,7 +755,7 @@ fn prepare(args: &Arguments, settings: &Settings) -> Result<Prepared, Vec<String
     if !expanded.is_empty() {
         return Err(expanded);
     }
-    let mut shared = connect(settings, &cases, schemas)?;
+    let mut shared = connect(settings, &cases, schemas, replayer)?;
     shared.skipped = cases
         .iter()
         .filter_map(|c| {
@@ -763,13 +880,31 @@ fn check_schema_roles(cases: &[Case], schemas: &SchemaSet) -> Result<(), Vec<Str
 
 /// Builds the runtime and client, and starts a reference mock per contract when no live
 /// endpoint is configured.
-fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Shared, Vec<String>> {
+fn connect(
+    settings: &Settings,
+    cases: &[Case],
+    schemas: SchemaSet,
+    replayer: Option<Arc<Replayer>>,
+) -> Result<Shared, Vec<String>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| vec![format!("cannot start the async runtime: {e}")])?;
-    let http = HttpClient::new(&settings.client_for_run()).map_err(|e| vec![e.to_string()])?;
+    // A replay builds no HTTP client at all: nothing can reach the network.
+    let mut http = match &replayer {
+        Some(replayer) => {
+            HttpClient::replaying(Arc::clone(replayer), settings.client.max_body_bytes)
+        }
+        None => HttpClient::new(&settings.client_for_run()).map_err(|e| vec![e.to_string()])?,
+    };
+    let recorder = settings
+        .record
+        .as_ref()
+        .map(|_| Arc::new(Recorder::new(settings.redactor_with_key())));
+    if let Some(recorder) = &recorder {
+        http = http.recording(Arc::clone(recorder));
+    }
 
     let mut contracts = BTreeMap::new();
     for case in cases {
@@ -780,8 +915,31 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
     let mut targets = BTreeMap::new();
     let mut mocks = Vec::new();
     let headers = settings.request_headers();
-    match &settings.base_url {
-        Some(base) => {
+    match (&replayer, &settings.base_url) {
+        (Some(replayer), _) => {
+            // The recorded targets, so request lines read as they did in the recorded run.
+            let key = settings.key_sent();
+            for (path, contract) in contracts {
+                let auth = settings.auth.unwrap_or(contract.auth);
+                let base = replayer.base_for(&suite_of(&path)).ok_or_else(|| {
+                    vec![format!(
+                        "{}: {} names no target (record the run again with {})",
+                        settings.source(env::REPLAY),
+                        replayer.path().display(),
+                        env::RECORD
+                    )]
+                })?;
+                targets.insert(
+                    path,
+                    Target {
+                        no_auth: settings.no_auth,
+                        headers: headers.clone(),
+                        ..Target::new(base, key.clone(), auth)
+                    },
+                );
+            }
+        }
+        (None, Some(base)) => {
             let key = match (&settings.api_key, settings.no_auth) {
                 (_, true) => Secret::new(""),
                 (Some(key), false) => key.clone(),
@@ -807,7 +965,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
                 );
             }
         }
-        None => {
+        (None, None) => {
             let key = settings
                 .api_key
                 .clone()
@@ -837,7 +995,24 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
             }
         }
     }
+    let recorder = recorder.map(|recorder| {
+        let info = RunInfo {
+            targets: targets
+                .iter()
+                .map(|(path, target)| SuiteTarget {
+                    suite: suite_of(path),
+                    base: target.base.to_string(),
+                })
+                .collect(),
+            reference_mock: settings.base_url.is_none(),
+            auth: settings.auth.map(|a| a.to_string()),
+            no_auth: settings.no_auth,
+        };
+        (recorder, info)
+    });
     Ok(Shared {
+        recorder,
+        replayer,
         runtime,
         http,
         schemas,
@@ -854,6 +1029,15 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         fail_on: settings.fail_on,
         _mocks: mocks,
     })
+}
+
+/// A suite's name: its contract's folder.
+fn suite_of(contract_path: &Path) -> String {
+    contract_path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Fails fast, once, when the live endpoint cannot even be connected to, instead of failing
@@ -894,9 +1078,18 @@ fn describe_targets(settings: &Settings, shared: &Shared) -> String {
         .values()
         .map(|t| t.base.to_string())
         .collect();
-    let mut text = match settings.base_url {
-        Some(_) => format!("list-contract: checking {}", urls.join(", ")),
-        None => format!(
+    let mut text = match (&shared.replayer, &settings.base_url) {
+        (Some(replayer), base) => format!(
+            "list-contract: checking a {}; no request is sent{}",
+            replayer.describe(),
+            if base.is_some() {
+                format!(" ({} is ignored)", settings.source(env::BASE_URL))
+            } else {
+                String::new()
+            }
+        ),
+        (None, Some(_)) => format!("list-contract: checking {}", urls.join(", ")),
+        (None, None) => format!(
             "list-contract: {} is not set; checking the embedded reference mock at {}",
             env::BASE_URL,
             urls.join(", ")
@@ -1115,6 +1308,49 @@ mod tests {
             bad.unwrap_err(),
             "CONTRACT_HEADERS: `no colon` is not a header (write it as `Name: value`)"
         );
+    }
+
+    #[test]
+    fn record_and_replay_come_from_their_variables_and_exclude_each_other() {
+        let s = Settings::from_vars(Path::new("/r"), |n| {
+            (n == "CONTRACT_RECORD").then(|| "out/run.har".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            (s.record.as_deref(), s.replay.as_deref()),
+            (Some(Path::new("out/run.har")), None)
+        );
+        let s = Settings::from_vars(Path::new("/r"), |n| {
+            (n == "CONTRACT_REPLAY").then(|| "run.har".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.replay.as_deref(), Some(Path::new("run.har")));
+        assert_eq!(s.key_sent(), Secret::new(REPLAY_KEY));
+        assert_eq!(s.redactor_with_key().redact(REPLAY_KEY), "***");
+        let both = Settings::from_vars(Path::new("/r"), |n| {
+            matches!(n, "CONTRACT_RECORD" | "CONTRACT_REPLAY").then(|| "x.har".to_owned())
+        });
+        assert!(
+            both.unwrap_err()
+                .starts_with("CONTRACT_RECORD and CONTRACT_REPLAY are both set"),
+        );
+        // Set by the flags `check` will have, the message names the flags.
+        let mut flags = Settings {
+            record: Some("a.har".into()),
+            replay: Some("b.har".into()),
+            ..Settings::from_vars(Path::new("/r"), |_| None).unwrap()
+        };
+        flags.set_by_flag(env::RECORD);
+        flags.set_by_flag(env::REPLAY);
+        assert!(
+            flags
+                .check_record_replay()
+                .unwrap_err()
+                .starts_with("--record and --replay are both set")
+        );
+        // The embedded mock's key is masked in a recording too.
+        let mock = Settings::from_vars(Path::new("/r"), |_| None).unwrap();
+        assert_eq!(mock.redactor_with_key().redact(DEFAULT_KEY), "***");
     }
 
     #[test]

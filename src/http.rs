@@ -13,7 +13,10 @@ use url::Url;
 use crate::case::AuthMode;
 use crate::contract::AuthStyle;
 pub use crate::exchange::{Exchange, Failure, Retry, TransportError, is_transient, seconds};
+pub use crate::record::Recorder;
+use crate::record::{Attempt, USER_AGENT};
 pub use crate::redact::{Redactor, Secret};
+pub use crate::replay::Replayer;
 
 /// Where the cases are sent.
 #[derive(Debug, Clone)]
@@ -111,6 +114,9 @@ pub fn parse_header(text: &str, from: &str) -> Result<(HeaderName, HeaderValue),
     Ok((name, value))
 }
 
+/// The longest a replayed attempt takes (its recorded time, up to this).
+pub const REPLAY_PACE: Duration = Duration::from_millis(2);
+
 /// How transient trouble is retried.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RetryPolicy {
@@ -193,9 +199,28 @@ impl Default for ClientSettings {
 /// press a live server.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: reqwest::Client,
+    transport: Transport,
     max_body_bytes: u64,
     gate: Arc<Gate>,
+    /// Keeps every attempt for the run's HAR file (`CONTRACT_RECORD`).
+    recorder: Option<Arc<Recorder>>,
+}
+
+/// Where answers come from: the network, or a recording (which opens no socket at all).
+#[derive(Debug, Clone)]
+enum Transport {
+    Live(reqwest::Client),
+    Replay(Arc<Replayer>),
+}
+
+/// A request's answer, when it was sent, and its entries in the run's recording.
+#[derive(Debug)]
+pub struct Sent {
+    pub result: Result<Exchange, Box<TransportError>>,
+    /// When the request was sent, in Unix seconds (a replay: when the recorded one was).
+    pub sent_at: i64,
+    /// Its attempts' ids in the run's [`Recorder`]; empty unless the run is recorded.
+    pub entries: Vec<usize>,
 }
 
 /// Build errors of the client, named by the setting at fault.
@@ -223,7 +248,7 @@ impl HttpClient {
         // an earlier client, or by a program embedding the harness) is kept.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("list-contract/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .connect_timeout(settings.connect_timeout);
         if !settings.use_env_proxy {
             builder = builder.no_proxy();
@@ -251,10 +276,33 @@ impl HttpClient {
             .build()
             .map_err(|e| ClientError::Build(error_chain(&e)))?;
         Ok(HttpClient {
-            client,
+            transport: Transport::Live(client),
             max_body_bytes: settings.max_body_bytes,
             gate: Arc::new(Gate::new(settings.rate_limit, settings.concurrency)),
+            recorder: None,
         })
+    }
+
+    /// A client that answers every request from `recording` and never opens a socket: no
+    /// HTTP client is even built. Bodies over `max_body_bytes` fail as they would live.
+    pub fn replaying(recording: Arc<Replayer>, max_body_bytes: u64) -> Self {
+        HttpClient {
+            transport: Transport::Replay(recording),
+            max_body_bytes,
+            gate: Arc::new(Gate::new(None, None)),
+            recorder: None,
+        }
+    }
+
+    /// Keeps every attempt in `recorder` as well.
+    pub fn recording(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The recorder, when the run is recorded.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_deref()
     }
 
     /// GETs `url`. 408, 429, 502, 503, 504 and broken connections are retried within the
@@ -265,7 +313,35 @@ impl HttpClient {
         headers: HeaderMap,
         options: &RequestOptions,
     ) -> Result<Exchange, Box<TransportError>> {
+        self.send(url, headers, options).await.result
+    }
+
+    /// [`HttpClient::get`], with when the request was sent and its recorded entries. A replay
+    /// takes each attempt, and whether it was retried and after how long, from the
+    /// recording, and does not wait.
+    pub async fn send(&self, url: Url, headers: HeaderMap, options: &RequestOptions) -> Sent {
         let start = Instant::now();
+        let sent_at = unix_secs(SystemTime::now());
+        let mut entries = Vec::new();
+        // The recorded attempt to answer the next one, in a replay.
+        let mut replayed = match &self.transport {
+            Transport::Live(_) => None,
+            Transport::Replay(recording) => match recording.first(&url, &headers) {
+                Ok(id) => Some(id),
+                Err(message) => {
+                    let failure = Failure::NotRecorded(message);
+                    return Sent {
+                        result: finish(Err(failure), url, Vec::new(), start),
+                        sent_at,
+                        entries,
+                    };
+                }
+            },
+        };
+        let sent_at = match (&self.transport, replayed) {
+            (Transport::Replay(recording), Some(id)) => recording.entries()[id].sent_at,
+            _ => sent_at,
+        };
         let policy = &options.retry;
         let mut retries = Vec::new();
         // Exponential backoff with jitter (in [d, 2d)), so that walks that failed together do
@@ -277,11 +353,36 @@ impl HttpClient {
             .with_jitter()
             .without_max_times()
             .build();
+        let done = |outcome, retries, entries| Sent {
+            result: finish(outcome, url.clone(), retries, start),
+            sent_at,
+            entries,
+        };
         loop {
             let attempt = retries.len() as u32 + 1;
-            let (outcome, lasting) = match self.attempt(&url, &headers, options.timeout).await {
-                Ok(raw) => (Ok(raw), false),
-                Err((failure, lasting)) => (Err(failure), lasting),
+            let (outcome, lasting) = match (&self.transport, replayed) {
+                (Transport::Replay(recording), Some(id)) => {
+                    // A recorded answer is at hand at once, but is given at the recorded
+                    // pace (up to REPLAY_PACE): the walks of a cross-walk then run side by
+                    // side as they did live, rather than one to its end before the next
+                    // starts, and cases meet at shared walks much as they did.
+                    let entry = &recording.entries()[id];
+                    tokio::time::sleep((entry.wait + entry.receive).min(REPLAY_PACE)).await;
+                    (self.replayed(recording, id), false)
+                }
+                _ => match self
+                    .attempt(&url, &headers, options.timeout, sent_at, attempt)
+                    .await
+                {
+                    (Ok(raw), id) => {
+                        entries.extend(id);
+                        (Ok(raw), false)
+                    }
+                    (Err((failure, lasting)), id) => {
+                        entries.extend(id);
+                        (Err(failure), lasting)
+                    }
+                },
             };
             let (reason, asked) = match &outcome {
                 Ok(raw) if is_transient(raw.status) => (
@@ -291,15 +392,32 @@ impl HttpClient {
                 Err(Failure::Connection(message)) if !lasting => {
                     (format!("connection failed: {message}"), None)
                 }
-                _ => return finish(outcome, url, retries, start),
+                _ => return done(outcome, retries, entries),
             };
-            let computed = backoff.next().unwrap_or(BACKOFF_CAP);
-            let wait = asked.unwrap_or(computed);
-            let out_of_budget = start.elapsed() + wait > policy.budget;
-            if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
-                return finish(outcome, url, retries, start);
-            }
-            tokio::time::sleep(wait).await;
+            let wait = match (&self.transport, replayed) {
+                // A replay retries where the recorded run did, after the wait it took.
+                (Transport::Replay(recording), Some(id)) => {
+                    let next = recording.retry_of(id);
+                    replayed = next;
+                    match (next, recording.entries()[id].retried_after) {
+                        (Some(_), Some(wait)) => wait,
+                        _ => return done(outcome, retries, entries),
+                    }
+                }
+                _ => {
+                    let computed = backoff.next().unwrap_or(BACKOFF_CAP);
+                    let wait = asked.unwrap_or(computed);
+                    let out_of_budget = start.elapsed() + wait > policy.budget;
+                    if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
+                        return done(outcome, retries, entries);
+                    }
+                    if let (Some(recorder), Some(id)) = (&self.recorder, entries.last()) {
+                        recorder.retried(*id, wait);
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait
+                }
+            };
             retries.push(Retry {
                 attempt,
                 reason,
@@ -308,23 +426,99 @@ impl HttpClient {
         }
     }
 
+    /// The recorded attempt `id` as a response off the wire, within the body cap.
+    fn replayed(&self, recording: &Replayer, id: usize) -> Result<Raw, Failure> {
+        let (status, headers, body) = recording.answer(id).answer?;
+        let cap = self.max_body_bytes;
+        let declared = headers
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(n) = declared.filter(|n| *n > cap) {
+            return Err(Failure::TooLarge {
+                cap,
+                declared: Some(n),
+            });
+        }
+        if body.len() as u64 > cap {
+            return Err(Failure::TooLarge {
+                cap,
+                declared: None,
+            });
+        }
+        Ok(Raw {
+            status: StatusCode::from_u16(status).map_err(|_| {
+                Failure::Connection(format!("the recording holds status {status}, not a status"))
+            })?,
+            version: String::new(),
+            headers,
+            body,
+        })
+    }
+
     /// One attempt: send, then read the body within the cap, all within `timeout`. A failure
     /// comes with whether it would only happen again (a certificate the client does not trust).
+    /// The attempt's id in the recorder comes with it, when the run is recorded.
     async fn attempt(
         &self,
         url: &Url,
         headers: &HeaderMap,
         timeout: Duration,
-    ) -> Result<Raw, (Failure, bool)> {
+        sent_at: i64,
+        attempt: u32,
+    ) -> (Result<Raw, (Failure, bool)>, Option<usize>) {
+        let begun = Instant::now();
+        let started = SystemTime::now();
         let _permit = self.gate.enter().await;
+        let blocked = begun.elapsed();
+        let mut head = None;
+        let outcome = self.exchange(url, headers, timeout, &mut head).await;
+        let Some(recorder) = &self.recorder else {
+            return (outcome, None);
+        };
+        let total = begun.elapsed() - blocked;
+        let wait = head.map_or(total, |h: Instant| h - begun - blocked);
+        let id = recorder.attempt(Attempt {
+            url,
+            headers,
+            started,
+            begun,
+            sent_at,
+            attempt,
+            outcome: match &outcome {
+                Ok(raw) => Ok((
+                    raw.status.as_u16(),
+                    raw.version.clone(),
+                    &raw.headers,
+                    &raw.body,
+                )),
+                Err((failure, _)) => Err(failure),
+            },
+            blocked,
+            wait,
+            receive: total.saturating_sub(wait),
+        });
+        (outcome, Some(id))
+    }
+
+    /// Sends and reads one response within `timeout`; `head` is when its head arrived.
+    async fn exchange(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        timeout: Duration,
+        head: &mut Option<Instant>,
+    ) -> Result<Raw, (Failure, bool)> {
+        let Transport::Live(client) = &self.transport else {
+            unreachable!("a replay answers from its recording and sends nothing")
+        };
         let exchange = async {
-            let mut response = self
-                .client
+            let mut response = client
                 .get(url.clone())
                 .headers(headers.clone())
                 .send()
                 .await
                 .map_err(|e| (Failure::Connection(error_chain(&e)), is_tls_failure(&e)))?;
+            *head = Some(Instant::now());
             let cap = self.max_body_bytes;
             if let Some(n) = response.content_length().filter(|n| *n > cap) {
                 return Err((
@@ -357,6 +551,7 @@ impl HttpClient {
             }
             Ok(Raw {
                 status: response.status(),
+                version: format!("{:?}", response.version()),
                 headers,
                 body,
             })
@@ -370,6 +565,8 @@ impl HttpClient {
 /// A response as read off the wire.
 struct Raw {
     status: StatusCode,
+    /// `HTTP/1.1`, for the recording.
+    version: String,
     headers: HeaderMap,
     body: Vec<u8>,
 }
@@ -399,6 +596,11 @@ fn finish(
             retries,
         })),
     }
+}
+
+fn unix_secs(t: SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The caps on concurrency and rate, shared by every request of a run: a semaphore for the

@@ -19,6 +19,10 @@
 //! schema (compile once) ──────────────────────────────────────┘
 //! ```
 //!
+//! A run can be recorded as HAR 1.2 ([`record`], `CONTRACT_RECORD`) and replayed offline
+//! ([`replay`], `CONTRACT_REPLAY`): the HTTP layer answers from the recording and opens no
+//! socket, so changed schemas and contract parameters re-judge the same responses.
+//!
 //! Run it as a test suite with `cargo test --test contract`, or embed it:
 //!
 //! ```no_run
@@ -41,7 +45,9 @@ pub mod http;
 pub mod init;
 pub mod mock;
 pub mod outcome;
+pub mod record;
 pub mod redact;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod schema;

@@ -35,6 +35,9 @@ pub struct CaseRun {
     pub answers: Answers,
     /// Whether the case sends the configured key (not a missing- or wrong-key case).
     pub sends_key: bool,
+    /// The entries of the run's recording (`CONTRACT_RECORD`) that this case's answers came
+    /// from, its own and shared ones; empty unless the run is recorded.
+    pub entries: Vec<usize>,
 }
 
 /// How a request ended, as the diagnoses of a run group them.
@@ -48,6 +51,8 @@ pub enum Answer {
     TimedOut,
     /// A body over the size cap.
     TooLarge,
+    /// A replayed request its recording does not hold.
+    NotRecorded,
 }
 
 /// Answers by kind: how many, and the first request that got each (`GET <url>`).

@@ -197,19 +197,20 @@ impl<'a> BackwardState<'a> {
         }
         self.end = start;
         self.more_before = has_more == Some(true);
-        if let Some(more) = has_more {
-            if !more && start > 0 {
-                out.push(Violation::new(
-                    Invariant::BackwardHasMore,
-                    envelope.has_more.as_str(),
-                    format!(
-                        "true ({start} item(s) lie further back, up to {})",
-                        self.forward.items[start - 1].id
-                    ),
-                    "false (a client paging back stops here)".to_owned(),
-                ));
-                return (out, Next::Stop);
-            }
+        if let Some(more) = has_more
+            && !more
+            && start > 0
+        {
+            out.push(Violation::new(
+                Invariant::BackwardHasMore,
+                envelope.has_more.as_str(),
+                format!(
+                    "true ({start} item(s) lie further back, up to {})",
+                    self.forward.items[start - 1].id
+                ),
+                "false (a client paging back stops here)".to_owned(),
+            ));
+            return (out, Next::Stop);
         }
         if self.invariant == Invariant::RoundTrip {
             return (out, Next::Stop);

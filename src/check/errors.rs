@@ -52,15 +52,16 @@ pub fn check_error(body: &Value, status: u16, rules: &ErrorPlausibility) -> Vec<
             ));
         }
     }
-    if rules.server_type_on_4xx && (400..500).contains(&status) {
-        if let Some(t) = text("type").filter(|t| SERVER_TYPES.contains(t)) {
-            found.push(Violation::new(
-                Invariant::PlausibleError,
-                "/error/type",
-                format!("a client error type on a {status} (rule `server_type_on_4xx`)"),
-                format!("{} (a server error)", Value::from(t)),
-            ));
-        }
+    if rules.server_type_on_4xx
+        && (400..500).contains(&status)
+        && let Some(t) = text("type").filter(|t| SERVER_TYPES.contains(t))
+    {
+        found.push(Violation::new(
+            Invariant::PlausibleError,
+            "/error/type",
+            format!("a client error type on a {status} (rule `server_type_on_4xx`)"),
+            format!("{} (a server error)", Value::from(t)),
+        ));
     }
     found
 }

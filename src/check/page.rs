@@ -142,20 +142,20 @@ fn check_order(items: &[Value], rules: &PageRules, out: &mut Vec<Violation>) {
             prev = None;
             continue;
         };
-        if let Some((pi, pk)) = prev {
-            if !direction.allows(pk, k) {
-                out.push(Violation::new(
-                    Invariant::Order,
-                    format!("/data/{i}/{key}"),
-                    format!(
-                        "{} {} (data[{pi}].{key}; {} order)",
-                        direction.bound_symbol(),
-                        contract.show_key(pk),
-                        direction.name()
-                    ),
-                    contract.show_key(k),
-                ));
-            }
+        if let Some((pi, pk)) = prev
+            && !direction.allows(pk, k)
+        {
+            out.push(Violation::new(
+                Invariant::Order,
+                format!("/data/{i}/{key}"),
+                format!(
+                    "{} {} (data[{pi}].{key}; {} order)",
+                    direction.bound_symbol(),
+                    contract.show_key(pk),
+                    direction.name()
+                ),
+                contract.show_key(k),
+            ));
         }
         prev = Some((i, k));
     }

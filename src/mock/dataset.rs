@@ -99,7 +99,7 @@ fn batch(i: usize, created: i64, rng: &mut Rng) -> Value {
 
     let total = 1 + rng.below(500) as i64;
     let (completed, failed) = match status {
-        "completed" if i % 5 == 0 => (0, total), // every request failed: no output file
+        "completed" if i.is_multiple_of(5) => (0, total), // every request failed: no output file
         "completed" => {
             let f = rng.below(total as u64 / 10 + 1) as i64;
             (total - f, f)
@@ -212,7 +212,7 @@ fn batch(i: usize, created: i64, rng: &mut Rng) -> Value {
         },
     );
     // Some servers leave out the cancel timestamps they never set: "a field may also be absent".
-    if i % 11 != 0 || reached(&["cancelling", "cancelled"]) {
+    if !i.is_multiple_of(11) || reached(&["cancelling", "cancelled"]) {
         b.insert(
             "cancelling_at".into(),
             if reached(&["cancelling", "cancelled"]) {
@@ -235,10 +235,10 @@ fn batch(i: usize, created: i64, rng: &mut Rng) -> Value {
         json!({"total": total, "completed": completed, "failed": failed}),
     );
     b.insert("metadata".into(), metadata);
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         b.insert("model".into(), "gpt-4o-mini-2024-07-18".into());
     }
-    if i % 6 == 0 && has_output {
+    if i.is_multiple_of(6) && has_output {
         b.insert(
             "usage".into(),
             json!({"input_tokens": completed * 90, "output_tokens": completed * 40}),

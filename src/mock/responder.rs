@@ -631,7 +631,7 @@ impl Responder {
         let Some(every) = self.config.live_every.filter(|n| *n > 0) else {
             return;
         };
-        if request_no % every != 0 {
+        if !request_no.is_multiple_of(every) {
             return;
         }
         let tick = request_no / every;
@@ -974,12 +974,11 @@ impl Responder {
         if let Some(t) = get(b, key).filter(|_| self.has(Fault::CreatedAtAsString)) {
             b.insert(key.into(), t.to_string().into());
         }
-        if self.has(Fault::LastIdRaw) {
-            if let Some(id) = b.get_mut(&self.config.id_field) {
-                if let Some(raw) = id.as_str() {
-                    *id = format!("{ROUTING_PREFIX}{raw}").into();
-                }
-            }
+        if self.has(Fault::LastIdRaw)
+            && let Some(id) = b.get_mut(&self.config.id_field)
+            && let Some(raw) = id.as_str()
+        {
+            *id = format!("{ROUTING_PREFIX}{raw}").into();
         }
         if self.has(Fault::IdRenamed) {
             let id = b.remove(&self.config.id_field).unwrap_or_default();
@@ -1016,11 +1015,11 @@ impl Responder {
                 counts.insert("failed".into(), failed.into());
             }
         }
-        if self.has(Fault::MetadataValueNumber) {
-            if let Some(metadata) = b.get_mut("metadata").and_then(Value::as_object_mut) {
-                for v in metadata.values_mut() {
-                    *v = 7.into();
-                }
+        if self.has(Fault::MetadataValueNumber)
+            && let Some(metadata) = b.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            for v in metadata.values_mut() {
+                *v = 7.into();
             }
         }
         if self.has(Fault::TimesInMilliseconds) {
@@ -1043,10 +1042,10 @@ impl Responder {
         }
         let created = get(b, "created_at").and_then(|t| t.as_i64());
         let completed = get(b, "completed_at").and_then(|t| t.as_i64());
-        if let (Some(created), Some(_)) = (created, completed) {
-            if self.has(Fault::CompletedBeforeCreated) {
-                b.insert("completed_at".into(), (created - 3_600).into());
-            }
+        if let (Some(created), Some(_)) = (created, completed)
+            && self.has(Fault::CompletedBeforeCreated)
+        {
+            b.insert("completed_at".into(), (created - 3_600).into());
         }
         if self.has(Fault::ExpiresAtZero) && b.contains_key("expires_at") {
             b.insert("expires_at".into(), 0.into());
@@ -1239,14 +1238,14 @@ impl Responder {
 
     fn answer(&self, request: &Request) -> ResponseTemplate {
         let received = self.received.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(every) = self.config.transient_every.filter(|n| *n > 0) {
-            if received % every == 0 {
-                return if (received / every) % 2 == 1 {
-                    self.rate_limited()
-                } else {
-                    ResponseTemplate::new(503).set_body_string("Service Unavailable")
-                };
-            }
+        if let Some(every) = self.config.transient_every.filter(|n| *n > 0)
+            && received.is_multiple_of(every)
+        {
+            return if (received / every) % 2 == 1 {
+                self.rate_limited()
+            } else {
+                ResponseTemplate::new(503).set_body_string("Service Unavailable")
+            };
         }
         if self.has(Fault::Persistent503) {
             return ResponseTemplate::new(503).set_body_string("Service Unavailable");
@@ -1279,15 +1278,14 @@ impl Responder {
             };
             return self.error(status, message, None, Some("invalid_api_key"));
         }
-        if !self.has(Fault::RequiredHeaderNotChecked) {
-            if let Some(name) = self
+        if !self.has(Fault::RequiredHeaderNotChecked)
+            && let Some(name) = self
                 .config
                 .headers
                 .keys()
                 .find(|name| !request.headers.contains_key(name.as_str()))
-            {
-                return self.error(400, &format!("{name}: header is required"), None, None);
-            }
+        {
+            return self.error(400, &format!("{name}: header is required"), None, None);
         }
         let query = Query(
             request

@@ -52,18 +52,18 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
     for (request, page, violations) in groups {
         let kinds: Vec<Kind> = violations.iter().map(|v| Kind::of(v)).collect();
         let seen = shown.iter_mut().find(|(k, _)| *k == kinds);
-        if let Some((_, count)) = &seen {
-            if *count >= SHOWN_ALIKE_REQUESTS {
-                let place = match page {
-                    Some(p) => Place::Page(p),
-                    None => Place::Request(request.unwrap_or("(no request)")),
-                };
-                match hidden.iter_mut().find(|(k, _)| *k == kinds) {
-                    Some((_, places)) => places.push(place),
-                    None => hidden.push((kinds, vec![place])),
-                }
-                continue;
+        if let Some((_, count)) = &seen
+            && *count >= SHOWN_ALIKE_REQUESTS
+        {
+            let place = match page {
+                Some(p) => Place::Page(p),
+                None => Place::Request(request.unwrap_or("(no request)")),
+            };
+            match hidden.iter_mut().find(|(k, _)| *k == kinds) {
+                Some((_, places)) => places.push(place),
+                None => hidden.push((kinds, vec![place])),
             }
+            continue;
         }
         match seen {
             Some((_, count)) => *count += 1,

@@ -105,10 +105,10 @@ pub async fn walk_back(
             .items
             .iter()
             .position(|s| s.page == k && s.slot == 0)
+            && !starts.contains(&at)
+            && at > 0
         {
-            if !starts.contains(&at) && at > 0 {
-                starts.push(at);
-            }
+            starts.push(at);
         }
     }
     let trip_label = format!("{} round trip", label(case, limit, &[]));

@@ -38,6 +38,7 @@ impl CaseRun {
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
         self.violations.extend(walk.run.violations.iter().cloned());
+        self.entries.extend_from_slice(&walk.run.entries);
         self.answers.merge(&walk.run.answers);
         for notice in &walk.run.notices {
             self.notice(notice.clone());
@@ -136,8 +137,10 @@ impl<'a> RunContext<'a> {
                 Failure::Connection(_) => Answer::Unreachable,
                 Failure::TimedOut(_) => Answer::TimedOut,
                 Failure::TooLarge { .. } => Answer::TooLarge,
+                Failure::NotRecorded(_) => Answer::NotRecorded,
             },
         };
+        run.entries.extend_from_slice(&fetched.entries);
         run.answers.add(answer, 1, || match &fetched.result {
             Ok(exchange) => exchange.request_line(),
             Err(e) => e.request_line(),
@@ -184,6 +187,9 @@ pub fn case_options(case: &Case, run: &RequestOptions) -> RequestOptions {
 pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     let mut run = run_kind(case, ctx).await;
     run.sends_key = case.file.request.auth == AuthMode::Valid;
+    if let Some(recorder) = ctx.http.recorder() {
+        recorder.used_by(&run.entries, &case.name);
+    }
     run
 }
 
@@ -358,6 +364,11 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
             Invariant::BodySize,
             format!("a body of at most {cap} bytes"),
             format!("{} on page {page}", e.failure),
+        ),
+        Failure::NotRecorded(message) => (
+            Invariant::Transport,
+            "a response held by the recording (CONTRACT_REPLAY)".to_owned(),
+            format!("{message}, on page {page}"),
         ),
     };
     let mut v = Violation::new(invariant, "", expected, actual);

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 use tokio::sync::OnceCell;
@@ -23,6 +22,8 @@ pub struct Fetched {
     pub result: Result<Exchange, Box<TransportError>>,
     /// When the request was sent, in Unix seconds.
     pub sent_at: i64,
+    /// Its attempts in the run's recording (`CONTRACT_RECORD`), if the run is recorded.
+    pub entries: Vec<usize>,
 }
 
 impl Fetched {
@@ -111,11 +112,10 @@ async fn fetch(
     headers: HeaderMap,
     options: &RequestOptions,
 ) -> Fetched {
-    let sent_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let sent = http.send(url, headers, options).await;
     Fetched {
-        result: http.get(url, headers, options).await,
-        sent_at,
+        result: sent.result,
+        sent_at: sent.sent_at,
+        entries: sent.entries,
     }
 }

@@ -243,6 +243,9 @@ pub(super) async fn walk_page(
     let fetched = ctx
         .fetch(url, headers.clone(), first_page, run, |_| at().to_string())
         .await;
+    if let Some(recorder) = ctx.http.recorder() {
+        recorder.page(&fetched.entries, &at().to_string());
+    }
     let exchange = match &fetched.result {
         Ok(exchange) => exchange,
         Err(e) => {
