@@ -100,6 +100,13 @@ struct CheckArgs {
     /// summary, such as $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FILE", env = env::MARKDOWN, hide_env_values = true)]
     markdown: Option<PathBuf>,
+    /// Record every exchange of the run, masked, as an HTTP Archive (HAR 1.2).
+    #[arg(long, value_name = "FILE.har", env = env::RECORD, hide_env_values = true)]
+    record: Option<PathBuf>,
+    /// Answer every request from a recording, with no network and no mock: the same responses,
+    /// judged by today's cases, contracts and schemas.
+    #[arg(long, value_name = "FILE.har", env = env::REPLAY, hide_env_values = true)]
+    replay: Option<PathBuf>,
     /// breaking (default), or additive: also fail on new fields and headers.
     #[arg(long, value_name = "LEVEL", env = env::FAIL_ON, hide_env_values = true)]
     fail_on: Option<String>,
@@ -290,6 +297,14 @@ fn check_settings(args: &CheckArgs, matches: &ArgMatches) -> Result<Settings, St
     if let (true, Some(file)) = (typed("markdown"), &args.markdown) {
         settings.markdown = Some(file.clone());
         settings.set_by_flag(env::MARKDOWN);
+    }
+    if let (true, Some(file)) = (typed("record"), &args.record) {
+        settings.record = Some(file.clone());
+        settings.set_by_flag(env::RECORD);
+    }
+    if let (true, Some(file)) = (typed("replay"), &args.replay) {
+        settings.replay = Some(file.clone());
+        settings.set_by_flag(env::REPLAY);
     }
     if let (true, Some(level)) = (typed("fail_on"), &args.fail_on) {
         settings.fail_on = level.parse().map_err(|e| format!("--fail-on: {e}"))?;

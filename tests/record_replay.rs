@@ -182,22 +182,25 @@ fn a_run_against_the_embedded_mock_replays_without_it() {
     );
     let cases = batches_only_dir();
     let cases = cases.to_str().unwrap();
+    // The flags this time, as a user types them.
     let live = check(
+        &[("CONTRACT_CASES_DIR", cases)],
         &[
-            ("CONTRACT_CASES_DIR", cases),
-            ("CONTRACT_RECORD", har.to_str().unwrap()),
-            ("CONTRACT_JSON", live_json.to_str().unwrap()),
+            "--record",
+            har.to_str().unwrap(),
+            "--json",
+            live_json.to_str().unwrap(),
         ],
-        &[],
     );
     assert_eq!(live.status.code(), Some(0), "{}", text(&live));
     let replay = check(
+        &[("CONTRACT_CASES_DIR", cases)],
         &[
-            ("CONTRACT_CASES_DIR", cases),
-            ("CONTRACT_REPLAY", har.to_str().unwrap()),
-            ("CONTRACT_JSON", replay_json.to_str().unwrap()),
+            "--replay",
+            har.to_str().unwrap(),
+            "--json",
+            replay_json.to_str().unwrap(),
         ],
-        &[],
     );
     let all = text(&replay);
     assert_eq!(replay.status.code(), Some(0), "{all}");
@@ -594,6 +597,20 @@ fn record_and_replay_at_once_is_refused_naming_both() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains("CONTRACT_RECORD and CONTRACT_REPLAY are both set"),
+        "{}",
+        text(&out)
+    );
+    let out = check(&[], &["--record", "a.har", "--replay", "b.har"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("--record and --replay are both set"),
+        "{}",
+        text(&out)
+    );
+    let out = check(&[("CONTRACT_RECORD", "a.har")], &["--replay", "b.har"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("CONTRACT_RECORD and --replay are both set"),
         "{}",
         text(&out)
     );
