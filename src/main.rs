@@ -286,25 +286,27 @@ fn check_settings(args: &CheckArgs, matches: &ArgMatches) -> Result<Settings, St
         settings.schemas_dir = dir.clone();
         settings.set_by_flag(env::SCHEMAS_DIR);
     }
-    if let (true, Some(file)) = (typed("junit"), &args.junit) {
-        settings.junit = Some(file.clone());
-        settings.set_by_flag(env::JUNIT);
-    }
-    if let (true, Some(file)) = (typed("json"), &args.json) {
-        settings.json = Some(file.clone());
-        settings.set_by_flag(env::JSON);
-    }
-    if let (true, Some(file)) = (typed("markdown"), &args.markdown) {
-        settings.markdown = Some(file.clone());
-        settings.set_by_flag(env::MARKDOWN);
-    }
-    if let (true, Some(file)) = (typed("record"), &args.record) {
-        settings.record = Some(file.clone());
-        settings.set_by_flag(env::RECORD);
-    }
-    if let (true, Some(file)) = (typed("replay"), &args.replay) {
-        settings.replay = Some(file.clone());
-        settings.set_by_flag(env::REPLAY);
+    /// A file flag: its id, its value, the variable it overrides, and the setting it gives.
+    type FileFlag<'a> = (
+        &'static str,
+        &'a Option<PathBuf>,
+        &'static str,
+        fn(&mut Settings) -> &mut Option<PathBuf>,
+    );
+    let files: [FileFlag; 5] = [
+        ("junit", &args.junit, env::JUNIT, |s| &mut s.junit),
+        ("json", &args.json, env::JSON, |s| &mut s.json),
+        ("markdown", &args.markdown, env::MARKDOWN, |s| {
+            &mut s.markdown
+        }),
+        ("record", &args.record, env::RECORD, |s| &mut s.record),
+        ("replay", &args.replay, env::REPLAY, |s| &mut s.replay),
+    ];
+    for (id, value, var, setting) in files {
+        if let (true, Some(file)) = (typed(id), value) {
+            *setting(&mut settings) = Some(file.clone());
+            settings.set_by_flag(var);
+        }
     }
     if let (true, Some(level)) = (typed("fail_on"), &args.fail_on) {
         settings.fail_on = level.parse().map_err(|e| format!("--fail-on: {e}"))?;

@@ -163,17 +163,7 @@ pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
     for diagnosis in results.diagnoses() {
         let _ = writeln!(out, "diagnosis: {}", diagnosis.message);
     }
-    let _ = writeln!(
-        out,
-        "summary: {} case(s): {} passed, {} failed, {} ignored; {} page(s) walked, {} request(s), {} retries",
-        results.cases.len(),
-        results.count(CaseOutcome::Passed),
-        results.count(CaseOutcome::Failed),
-        results.count(CaseOutcome::Ignored),
-        results.pages(),
-        results.requests(),
-        results.retries(),
-    );
+    let _ = writeln!(out, "summary: {}", results.counts_line());
     if let Some(how) = results.auth_unchecked {
         let ignored: Vec<&str> = results
             .cases

@@ -84,17 +84,7 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> String {
             ""
         }
     );
-    let _ = writeln!(
-        out,
-        "- {} case(s): {} passed, {} failed, {} ignored; {} page(s) walked, {} request(s), {} retries\n",
-        results.cases.len(),
-        results.count(CaseOutcome::Passed),
-        results.count(CaseOutcome::Failed),
-        results.count(CaseOutcome::Ignored),
-        results.pages(),
-        results.requests(),
-        results.retries(),
-    );
+    let _ = writeln!(out, "- {}\n", results.counts_line());
     for d in results.diagnoses() {
         let _ = writeln!(
             out,

@@ -81,6 +81,21 @@ impl RunResults {
         self.cases.iter().map(|c| c.run.retries.len()).sum()
     }
 
+    /// The run in one line, as the summary and the Markdown report give it: `79 case(s): 79
+    /// passed, 0 failed, 0 ignored; 1482 page(s) walked, 1518 request(s), 0 retries`.
+    pub fn counts_line(&self) -> String {
+        format!(
+            "{} case(s): {} passed, {} failed, {} ignored; {} page(s) walked, {} request(s), {} retries",
+            self.cases.len(),
+            self.count(CaseOutcome::Passed),
+            self.count(CaseOutcome::Failed),
+            self.count(CaseOutcome::Ignored),
+            self.pages(),
+            self.requests(),
+            self.retries(),
+        )
+    }
+
     /// Violations per invariant, as the cases report them: the counts add up to the cases'
     /// own, so a violation on a walk or request that two cases share counts for each (a
     /// cross-walk reports its walks' violations too). Invariants with none are left out.
