@@ -22,7 +22,8 @@ use crate::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples};
 use crate::report::human::{render_failure, render_notices, render_summary};
 use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit};
 use crate::runner::{
-    CaseRun, Progress, RunCache, RunContext, case_options, case_timeout_violation, run_case,
+    CaseRun, Progress, RunCache, RunContext, WalkPlan, case_options, case_timeout_violation,
+    run_case,
 };
 use crate::schema::SchemaSet;
 use crate::violation::Severity;
@@ -63,6 +64,9 @@ pub mod env {
     pub const MAX_PAGES: &str = "CONTRACT_MAX_PAGES";
     /// Items after which a walk stops without reaching the end (unset: walk to the end).
     pub const STOP_AFTER_ITEMS: &str = "CONTRACT_STOP_AFTER_ITEMS";
+    /// `parallel` (default) or `chained`: whether walks of id cursors send their pages ahead
+    /// along the order a walk at a larger limit learned.
+    pub const WALK_PLAN: &str = "CONTRACT_WALK_PLAN";
     /// A file to write the JUnit XML report to.
     pub const JUNIT: &str = "CONTRACT_JUNIT";
     /// A file to write the JSON report to.
@@ -134,6 +138,9 @@ pub struct Settings {
     pub case_timeout: Option<Duration>,
     /// How far a walk may go, unless its case says otherwise.
     pub walk_bounds: WalkBounds,
+    /// How walks send their pages (`CONTRACT_WALK_PLAN`): [`WalkPlan::Parallel`] by default,
+    /// which keeps opaque-token cursors chained.
+    pub walk_plan: WalkPlan,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -264,6 +271,10 @@ impl Settings {
                 .map(|_| secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT))
                 .transpose()?,
             walk_bounds,
+            walk_plan: var(env::WALK_PLAN)
+                .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::WALK_PLAN)))
+                .transpose()?
+                .unwrap_or_default(),
             client,
             junit: var(env::JUNIT).map(PathBuf::from),
             json: var(env::JSON).map(PathBuf::from),
@@ -485,6 +496,7 @@ struct Shared {
     request: RequestOptions,
     case_timeout: Option<Duration>,
     walk_bounds: WalkBounds,
+    walk_plan: WalkPlan,
     /// Walks and first pages fetched so far: what several cases need is fetched once.
     cache: RunCache,
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
@@ -768,6 +780,7 @@ fn connect(settings: &Settings, cases: &[Case], schemas: SchemaSet) -> Result<Sh
         request: settings.request.clone(),
         case_timeout: settings.case_timeout,
         walk_bounds: settings.walk_bounds,
+        walk_plan: settings.walk_plan,
         cache: RunCache::default(),
         notes: Mutex::default(),
         results: Mutex::default(),
@@ -946,6 +959,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
     let progress = Progress::default();
     let ctx = RunContext {
         walk_bounds: shared.walk_bounds,
+        walk_plan: shared.walk_plan,
         progress: Some(&progress),
         ..RunContext::new(
             target,
@@ -1046,6 +1060,7 @@ mod tests {
         assert_eq!(s.request, RequestOptions::default());
         assert_eq!(s.case_timeout, None);
         assert_eq!(s.walk_bounds, WalkBounds::default());
+        assert_eq!(s.walk_plan, WalkPlan::Parallel);
         assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
         assert_eq!(
             (&s.junit, &s.json, s.fail_on),
@@ -1078,6 +1093,7 @@ mod tests {
             "CONTRACT_JUNIT" => Some("out/junit.xml".to_owned()),
             "CONTRACT_JSON" => Some("out/report.json".to_owned()),
             "CONTRACT_FAIL_ON" => Some("Additive".to_owned()),
+            "CONTRACT_WALK_PLAN" => Some(" Chained".to_owned()),
             "A" => Some("alpha".to_owned()),
             _ => None,
         };
@@ -1096,10 +1112,23 @@ mod tests {
         assert_eq!(s.junit.as_deref(), Some(Path::new("out/junit.xml")));
         assert_eq!(s.json.as_deref(), Some(Path::new("out/report.json")));
         assert_eq!(s.fail_on, Severity::Additive);
+        assert_eq!(s.walk_plan, WalkPlan::Chained);
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
             ..s
         };
         assert_eq!(live.client_for_run().rate_limit, None, "0 lifts the cap");
+    }
+
+    #[test]
+    fn a_bad_walk_plan_names_the_variable_and_the_choices() {
+        let e = Settings::from_vars(Path::new("/r"), |name| {
+            (name == env::WALK_PLAN).then(|| "fast".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "CONTRACT_WALK_PLAN: unknown walk plan `fast` (expected `chained` or `parallel`)"
+        );
     }
 }

@@ -257,6 +257,11 @@ impl HttpClient {
         })
     }
 
+    /// The cap on requests in flight, if there is one.
+    pub fn concurrency(&self) -> Option<usize> {
+        self.gate.concurrency
+    }
+
     /// GETs `url`. 408, 429, 502, 503, 504 and broken connections are retried within the
     /// policy; timeouts are not (a hung server would only hang again).
     pub async fn get(
@@ -406,6 +411,7 @@ fn finish(
 /// spaced evenly.
 #[derive(Debug)]
 struct Gate {
+    concurrency: Option<usize>,
     slots: Option<tokio::sync::Semaphore>,
     pace: Option<governor::DefaultDirectRateLimiter>,
 }
@@ -413,6 +419,7 @@ struct Gate {
 impl Gate {
     fn new(rate: Option<f64>, concurrency: Option<usize>) -> Self {
         Gate {
+            concurrency: concurrency.map(|n| n.max(1)),
             slots: concurrency.map(|n| tokio::sync::Semaphore::new(n.max(1))),
             pace: rate
                 .filter(|r| *r > 0.0)
