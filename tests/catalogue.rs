@@ -10,11 +10,12 @@
 
 mod common;
 
-use common::catalogue::{CATALOGUE, entry_of, options_for};
-use common::{Suite, fixture, mock_config};
+use common::catalogue::{CATALOGUE, entry_of, faults_for, options_for};
+use common::{SUITES, Suite, fixture, mock_config, suite_cases, suite_config};
 use list_contract::contract::CursorSource;
 use list_contract::mock::probe::Probe as Client;
 use list_contract::mock::{Family, Fault, MockConfig, ReferenceMock};
+use list_contract::runner::WalkPlan;
 use list_contract::violation::{Invariant, Violation};
 
 /// Where a violation must be reported.
@@ -591,6 +592,51 @@ async fn faults_combine_and_each_is_still_named() {
         assert!(
             found.contains(&(case, invariant)),
             "{case}: {invariant} missing from {found:?}"
+        );
+    }
+}
+
+/// The parallel plan judges the pages the chained plan would, in the same order: every fault,
+/// on the first suite it shows on (List Batches where it can), is reported by both plans with
+/// the same invariants, cases, pages, cursors, pointers and messages. Each fault runs on a
+/// short listing (its catalogue minimum, at least 24 items: 25 pages at limit 1, enough for
+/// the window of pages sent ahead to open up), not the catalogue's full one, to keep the
+/// test short.
+#[tokio::test(flavor = "multi_thread")]
+async fn both_walk_plans_report_every_fault_alike() {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
+    let mut runs = tokio::task::JoinSet::new();
+    for fault in Fault::ALL {
+        let name = SUITES
+            .into_iter()
+            .filter(|s| faults_for(s, &suite_cases(s)[0].contract).contains(&fault))
+            .min_by_key(|s| *s != "list_batches")
+            .unwrap_or_else(|| panic!("{fault:?} shows on no suite"));
+        let slots = std::sync::Arc::clone(&slots);
+        runs.spawn(async move {
+            let _slot = slots.acquire().await.expect("never closed");
+            let items = entry_of(fault).min_items.max(24);
+            let mut verdicts = Vec::new();
+            for plan in [WalkPlan::Chained, WalkPlan::Parallel] {
+                let mock =
+                    ReferenceMock::start(suite_config(name).items(items).fault(fault)).await;
+                let cases = suite_cases(name);
+                let suite = Suite::run_in(&mock, options_for(fault), &cases, plan).await;
+                verdicts.push(suite.verdicts(mock.base_url().as_str()));
+            }
+            (fault, name, verdicts)
+        });
+    }
+    let results = runs.join_all().await;
+    assert_eq!(results.len(), Fault::ALL.len());
+    for (fault, name, verdicts) in results {
+        let [chained, parallel] = &verdicts[..] else {
+            unreachable!("two plans")
+        };
+        assert!(!chained.is_empty(), "{name}: {fault:?} went unnoticed");
+        assert_eq!(
+            chained, parallel,
+            "{name}: {fault:?}: the plans disagree (left: chained, right: parallel)"
         );
     }
 }

@@ -715,3 +715,134 @@ async fn walk(
     out.record.started_at = started_at.unwrap_or_default();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(n: usize, complete: bool) -> Order {
+        let ids: Vec<Arc<str>> = (0..n).map(|i| Arc::from(format!("b{i}"))).collect();
+        let index = ids.iter().enumerate().map(|(i, id)| (Arc::clone(id), i)).collect();
+        Order {
+            ids,
+            index,
+            complete,
+        }
+    }
+
+    /// `(cursor, page, probe)` of each request predicted after `from`.
+    fn predicted(
+        order: &Order,
+        page_size: u64,
+        bounds: WalkBounds,
+        from: Step,
+    ) -> Vec<(String, u32, bool)> {
+        let mut p = Predictor::new(order, page_size, bounds);
+        p.seed(&from);
+        p.map(|s| (s.cursor.unwrap_or_default(), s.page, s.probe))
+            .collect()
+    }
+
+    fn first() -> Step {
+        Step {
+            cursor: None,
+            page: 1,
+            probe: false,
+        }
+    }
+
+    fn steps(list: &[(&str, u32, bool)]) -> Vec<(String, u32, bool)> {
+        list.iter().map(|&(c, n, p)| (c.to_owned(), n, p)).collect()
+    }
+
+    #[test]
+    fn pages_end_at_every_page_size_th_id_then_the_probe_follows_the_last() {
+        let bounds = WalkBounds::default();
+        assert_eq!(
+            predicted(&order(10, true), 3, bounds, first()),
+            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, false), ("b9", 5, true)])
+        );
+        // An exact multiple: the last full page says has_more: false.
+        assert_eq!(
+            predicted(&order(9, true), 3, bounds, first()),
+            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, true)])
+        );
+        assert_eq!(predicted(&order(0, true), 3, bounds, first()), []);
+        assert_eq!(
+            predicted(&order(1, true), 20, bounds, first()),
+            steps(&[("b0", 2, true)])
+        );
+    }
+
+    #[test]
+    fn predictions_start_from_the_cursor_the_walk_has() {
+        let bounds = WalkBounds::default();
+        let from = |cursor: &str, page| Step {
+            cursor: Some(cursor.to_owned()),
+            page,
+            probe: false,
+        };
+        // Page 2 ended one id late (one deleted, or new ones at the head): on from there.
+        assert_eq!(
+            predicted(&order(10, true), 3, bounds, from("b3", 3)),
+            steps(&[("b6", 4, false), ("b9", 5, true)])
+        );
+        // An id the reference never saw: nothing to predict, the walk steps on chained.
+        assert_eq!(predicted(&order(10, true), 3, bounds, from("x", 2)), []);
+        // The probe has no successor, nor has the page after the last id.
+        let probe = Step {
+            probe: true,
+            ..from("b9", 5)
+        };
+        assert_eq!(predicted(&order(10, true), 3, bounds, probe), []);
+        assert_eq!(predicted(&order(10, true), 3, bounds, from("b9", 5)), []);
+    }
+
+    #[test]
+    fn predictions_stop_where_the_walk_would() {
+        // An incomplete reference knows no end: no probe is predicted.
+        assert_eq!(
+            predicted(&order(10, false), 3, WalkBounds::default(), first()),
+            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, false)])
+        );
+        // The page budget: the walk fails at page 2 and sends nothing after it.
+        let budget = WalkBounds {
+            max_pages: 2,
+            stop_after_items: None,
+        };
+        assert_eq!(
+            predicted(&order(10, true), 3, budget, first()),
+            steps(&[("b2", 2, false)])
+        );
+        // The item cap: 6 items are reached on page 2.
+        let cap = WalkBounds {
+            max_pages: 100,
+            stop_after_items: Some(6),
+        };
+        assert_eq!(
+            predicted(&order(10, true), 3, cap, first()),
+            steps(&[("b2", 2, false)])
+        );
+        // The last page comes before the cap: its probe is still sent.
+        let cap = WalkBounds {
+            max_pages: 100,
+            stop_after_items: Some(10),
+        };
+        assert_eq!(
+            predicted(&order(10, true), 3, cap, first()),
+            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, false), ("b9", 5, true)])
+        );
+    }
+
+    #[test]
+    fn walk_plans_parse_and_tokens_stay_chained() {
+        assert_eq!(" Parallel".parse::<WalkPlan>(), Ok(WalkPlan::Parallel));
+        assert_eq!("chained".parse::<WalkPlan>(), Ok(WalkPlan::Chained));
+        assert!("fast".parse::<WalkPlan>().is_err());
+        let mut contract = crate::contract::list_batches();
+        assert!(WalkPlan::Parallel.sends_ahead(&contract));
+        assert!(!WalkPlan::Chained.sends_ahead(&contract));
+        contract.cursor_source = CursorSource::Token;
+        assert!(!WalkPlan::Parallel.sends_ahead(&contract));
+    }
+}
