@@ -29,11 +29,11 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use list_contract::case::{AuthMode, Case, CaseKind, load_cases};
 use list_contract::contract::{AuthStyle, Contract};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
 use list_contract::mock::dataset;
-use futures_util::StreamExt;
 use list_contract::runner::{RunCache, RunContext, WalkPlan, run_case};
 use list_contract::schema::SchemaSet;
 use reqwest::header::HeaderMap;
@@ -129,9 +129,7 @@ impl Options {
                     "baseline" => (o.harness, o.latency_ms) = (false, 0),
                     "latency" => (o.harness, o.baseline) = (false, false),
                     v => {
-                        return Err(format!(
-                            "--only {v}: expected harness, baseline or latency"
-                        ));
+                        return Err(format!("--only {v}: expected harness, baseline or latency"));
                     }
                 },
                 "--latency-ms" => o.latency_ms = number(value()?)? as u64,
@@ -402,10 +400,12 @@ fn latency_bench(o: &Options) -> Result<bool, String> {
         );
         let wall = start.elapsed();
         let walk_pages = |largest: bool| {
-            let pages = runs.iter().filter_map(|(case, run)| match case.file.kind() {
-                CaseKind::Walk(w) => Some((w.limit.page_size(&case.contract), run.pages)),
-                _ => None,
-            });
+            let pages = runs
+                .iter()
+                .filter_map(|(case, run)| match case.file.kind() {
+                    CaseKind::Walk(w) => Some((w.limit.page_size(&case.contract), run.pages)),
+                    _ => None,
+                });
             if largest {
                 pages.max_by_key(|(size, _)| *size).map_or(0, |(_, p)| p)
             } else {
@@ -490,9 +490,17 @@ fn latency_bench(o: &Options) -> Result<bool, String> {
         "requests: {} chained, {} parallel ({}); violations: {} in each plan ({}){}",
         chained.requests,
         parallel.requests,
-        if same_requests { "the same" } else { "DIFFERENT" },
+        if same_requests {
+            "the same"
+        } else {
+            "DIFFERENT"
+        },
         parallel.verdicts.len(),
-        if same_verdicts { "the same" } else { "DIFFERENT" },
+        if same_verdicts {
+            "the same"
+        } else {
+            "DIFFERENT"
+        },
         if parallel.failed.is_empty() {
             String::new()
         } else {
@@ -503,10 +511,18 @@ fn latency_bench(o: &Options) -> Result<bool, String> {
         }
     );
     if !same_verdicts {
-        for v in chained.verdicts.iter().filter(|v| !parallel.verdicts.contains(v)) {
+        for v in chained
+            .verdicts
+            .iter()
+            .filter(|v| !parallel.verdicts.contains(v))
+        {
             eprintln!("  chained only: {v}");
         }
-        for v in parallel.verdicts.iter().filter(|v| !chained.verdicts.contains(v)) {
+        for v in parallel
+            .verdicts
+            .iter()
+            .filter(|v| !chained.verdicts.contains(v))
+        {
             eprintln!("  parallel only: {v}");
         }
     }

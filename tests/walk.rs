@@ -536,7 +536,10 @@ async fn both_plans_send_the_same_requests_on_a_conforming_server() {
             let pages: u32 = suite.runs.iter().map(|(_, r)| r.walked).sum();
             costs.push((suite.requests(), mock.request_count().await, pages));
         }
-        assert_eq!(costs[0], costs[1], "{name}: (requests, received, walked pages), chained then parallel");
+        assert_eq!(
+            costs[0], costs[1],
+            "{name}: (requests, received, walked pages), chained then parallel"
+        );
         assert!(costs[0].2 > 300, "{name}: {costs:?}");
     }
 }
@@ -573,7 +576,10 @@ async fn walks_sent_ahead_stop_where_chained_ones_do() {
                 "{name}, {bounds:?}"
             );
         }
-        assert!(chained[1].items < 60, "{bounds:?}: the walk at 1 stopped early");
+        assert!(
+            chained[1].items < 60,
+            "{bounds:?}: the walk at 1 stopped early"
+        );
     }
 }
 

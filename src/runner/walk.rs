@@ -257,11 +257,7 @@ impl WalkCache {
         let (walk, mine) = self
             .walk(case, limit, extra, bounds, ctx, Some(&reference))
             .await;
-        let took_over = if sent {
-            reference.run.requests
-        } else {
-            0
-        };
+        let took_over = if sent { reference.run.requests } else { 0 };
         (walk, mine, took_over)
     }
 
@@ -611,9 +607,13 @@ async fn walk(
             let mut run = CaseRun::default();
             // The first page may be one a page case (or another walk) already fetched.
             let fetched = ctx
-                .fetch(url, headers.clone(), step.cursor.is_none(), &mut run, |_| {
-                    page_ref(&step).to_string()
-                })
+                .fetch(
+                    url,
+                    headers.clone(),
+                    step.cursor.is_none(),
+                    &mut run,
+                    |_| page_ref(&step).to_string(),
+                )
                 .await;
             answered.fetch_add(run.requests, Ordering::Relaxed);
             (fetched, run)
@@ -722,7 +722,11 @@ mod tests {
 
     fn order(n: usize, complete: bool) -> Order {
         let ids: Vec<Arc<str>> = (0..n).map(|i| Arc::from(format!("b{i}"))).collect();
-        let index = ids.iter().enumerate().map(|(i, id)| (Arc::clone(id), i)).collect();
+        let index = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (Arc::clone(id), i))
+            .collect();
         Order {
             ids,
             index,
@@ -760,7 +764,12 @@ mod tests {
         let bounds = WalkBounds::default();
         assert_eq!(
             predicted(&order(10, true), 3, bounds, first()),
-            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, false), ("b9", 5, true)])
+            steps(&[
+                ("b2", 2, false),
+                ("b5", 3, false),
+                ("b8", 4, false),
+                ("b9", 5, true)
+            ])
         );
         // An exact multiple: the last full page says has_more: false.
         assert_eq!(
@@ -830,7 +839,12 @@ mod tests {
         };
         assert_eq!(
             predicted(&order(10, true), 3, cap, first()),
-            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, false), ("b9", 5, true)])
+            steps(&[
+                ("b2", 2, false),
+                ("b5", 3, false),
+                ("b8", 4, false),
+                ("b9", 5, true)
+            ])
         );
     }
 
