@@ -479,12 +479,14 @@ struct Step {
     probe: bool,
 }
 
-/// The requests a walk at `page_size` will send after a given one, if the listing is the
-/// reference's: from the cursor at position `c`, the next page's last item is at
-/// `c + page_size`, and its id is the cursor after that.
+/// The requests a walk will send after a given one, if the listing is the reference's and
+/// every page holds as many items as the last one did (`stride`, at most the page size):
+/// from the cursor at position `c`, the next page's last item is at `c + stride`, and its id
+/// is the cursor after that.
 struct Predictor<'o> {
     order: &'o Order,
     page_size: usize,
+    stride: usize,
     bounds: WalkBounds,
     /// The last request predicted (or seeded): its cursor's position (`None` before the first
     /// item), its page number, and whether it was the probe. `None`: nothing more to predict.
@@ -496,14 +498,19 @@ impl<'o> Predictor<'o> {
         Predictor {
             order,
             page_size: usize::try_from(page_size).unwrap_or(usize::MAX).max(1),
+            stride: 1,
             bounds,
             last: None,
         }
     }
 
     /// Predicts from `step`, a request the walk really sends: from its cursor's position in
-    /// the reference, or nothing when the reference does not hold that id.
-    fn seed(&mut self, step: &Step) {
+    /// the reference, or nothing when the reference does not hold that id; each page to hold
+    /// `held` items, as the page before `step` did. Counting items, not positions, keeps new
+    /// items at the head (which only the first page shows) out of the stride; short pages
+    /// with `has_more: true` set it.
+    fn seed(&mut self, step: &Step, held: usize) {
+        self.stride = held.clamp(1, self.page_size);
         self.last = match &step.cursor {
             None => Some((None, step.page, step.probe)),
             Some(c) => self
@@ -526,7 +533,7 @@ impl Iterator for Predictor<'_> {
             return None;
         }
         // The last item of the page asked for with the cursor at `at`.
-        let end = start.saturating_add(self.page_size - 1);
+        let end = start.saturating_add(self.stride - 1);
         let next = if end >= n - 1 {
             // The last page (`has_more: false`): the probe after the listing's last id follows,
             // if the reference saw the end; else the order is known no further.
@@ -634,6 +641,9 @@ async fn walk(
 
     let mut out = Walk::default();
     let mut started_at = None;
+    // Items on the page before, once there was one: predictions start from a page seen, so
+    // the first page's surprises (new items at the head, short pages) cost nothing.
+    let mut held: Option<usize> = None;
     let mut step = Step {
         cursor: None,
         page: state.next_page(),
@@ -654,8 +664,8 @@ async fn walk(
             ahead_steps.clear();
             ahead.push_back(send(step.clone()));
             ahead_steps.push_back(step.clone());
-            if let Some(p) = &mut predictor {
-                p.seed(&step);
+            if let (Some(p), Some(held)) = (&mut predictor, held) {
+                p.seed(&step, held);
             }
         }
         while ahead_steps.len() <= window {
@@ -686,6 +696,11 @@ async fn walk(
             started_at = Some(answer.sent_at());
             state.started(answer.sent_at());
         }
+        held = answer
+            .body
+            .as_ref()
+            .and_then(|b| contract.envelope.items(b))
+            .map(Vec::len);
         let mut found = std::mem::take(&mut answer.found);
         let next = if step.probe {
             found.extend(state.probe(answer.body.as_ref()));
@@ -742,7 +757,7 @@ mod tests {
         from: Step,
     ) -> Vec<(String, u32, bool)> {
         let mut p = Predictor::new(order, page_size, bounds);
-        p.seed(&from);
+        p.seed(&from, page_size as usize);
         p.map(|s| (s.cursor.unwrap_or_default(), s.page, s.probe))
             .collect()
     }
@@ -795,6 +810,15 @@ mod tests {
         assert_eq!(
             predicted(&order(10, true), 3, bounds, from("b3", 3)),
             steps(&[("b6", 4, false), ("b9", 5, true)])
+        );
+        // Short pages (`has_more: true` on 4 of 7): each page is predicted to hold 4.
+        let mut p = Predictor::new(&order(20, true), 7, bounds);
+        p.seed(&from("b3", 2), 4);
+        let cursors: Vec<(Option<String>, bool)> = p.map(|s| (s.cursor, s.probe)).collect();
+        let at = |i: usize, probe| (Some(format!("b{i}")), probe);
+        assert_eq!(
+            cursors,
+            [at(7, false), at(11, false), at(15, false), at(19, true)]
         );
         // An id the reference never saw: nothing to predict, the walk steps on chained.
         assert_eq!(predicted(&order(10, true), 3, bounds, from("x", 2)), []);
