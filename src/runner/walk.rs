@@ -812,7 +812,8 @@ mod tests {
             steps(&[("b6", 4, false), ("b9", 5, true)])
         );
         // Short pages (`has_more: true` on 4 of 7): each page is predicted to hold 4.
-        let mut p = Predictor::new(&order(20, true), 7, bounds);
+        let twenty = order(20, true);
+        let mut p = Predictor::new(&twenty, 7, bounds);
         p.seed(&from("b3", 2), 4);
         let cursors: Vec<(Option<String>, bool)> = p.map(|s| (s.cursor, s.probe)).collect();
         let at = |i: usize, probe| (Some(format!("b{i}")), probe);
