@@ -266,10 +266,12 @@ impl Suite {
     }
 
     /// Every violation as a report places it (case, invariant, pointer, page and cursor,
-    /// request, expected, actual), `base` (the server's URL) left out: what two runs against
-    /// two servers must agree on.
+    /// request, expected, actual), `base` (the server's URL) and its host and port (an echo
+    /// of the request's `host` header) left out: what two runs against two servers must
+    /// agree on.
     pub fn verdicts(&self, base: &str) -> Vec<String> {
         let base = base.trim_end_matches('/');
+        let authority = base.split_once("://").map_or(base, |(_, a)| a);
         self.violations()
             .map(|(case, v)| {
                 format!(
@@ -282,6 +284,7 @@ impl Suite {
                     v.actual
                 )
                 .replace(base, "<server>")
+                .replace(authority, "<server>")
             })
             .collect()
     }
