@@ -633,11 +633,14 @@ async fn walk(
         .as_ref()
         .map(|order| Predictor::new(order, page_size, bounds));
     let most_ahead = ctx.http.concurrency().unwrap_or(AHEAD_UNCAPPED).max(1);
-    // Pages in flight beyond the one the walk waits for: one after a failed prediction,
-    // doubled by each that holds, up to the cap.
-    let mut window = 1;
+    // Pages in flight beyond the one the walk waits for: none until a prediction has held
+    // (each is checked against the cursor the walk then really has, sent or not), then
+    // doubled by each that holds, up to the cap; none again after one fails.
+    let mut window = 0;
     let mut ahead: FuturesOrdered<Ahead<'_>> = FuturesOrdered::new();
+    // The requests predicted, in order; the first `in_flight` of them are sent.
     let mut ahead_steps: VecDeque<Step> = VecDeque::new();
+    let mut in_flight = 0;
 
     let mut out = Walk::default();
     let mut started_at = None;
@@ -650,32 +653,36 @@ async fn walk(
         probe: false,
     };
     loop {
-        // A page fetched ahead is used for the same request (a probe where a page was
+        // A prediction holds when it is the request the walk sends (a probe where a page was
         // predicted asks with the same cursor).
         if ahead_steps.front().map(|s| &s.cursor) == Some(&step.cursor) {
-            window = (window * 2).min(most_ahead);
+            window = (window * 2).clamp(1, most_ahead);
         } else {
-            // Nothing fetched ahead, or not this request: what was is dropped, and the walk
-            // goes on from the cursor it really has.
-            if !ahead_steps.is_empty() {
-                window = 1;
-            }
+            // Nothing predicted, or not this request: what was sent ahead is dropped, and the
+            // walk goes on from the cursor it really has.
+            window = 0;
             ahead = FuturesOrdered::new();
             ahead_steps.clear();
-            ahead.push_back(send(step.clone()));
+            in_flight = 0;
             ahead_steps.push_back(step.clone());
             if let (Some(p), Some(held)) = (&mut predictor, held) {
                 p.seed(&step, held);
             }
         }
-        while ahead_steps.len() <= window {
+        // Predicted: the request the walk waits for, `window` more to send, and one to check
+        // the next answer against.
+        while ahead_steps.len() < window + 2 {
             let Some(next) = predictor.as_mut().and_then(Iterator::next) else {
                 break;
             };
-            ahead.push_back(send(next.clone()));
             ahead_steps.push_back(next);
         }
+        while in_flight < ahead_steps.len().min(window + 1) {
+            ahead.push_back(send(ahead_steps[in_flight].clone()));
+            in_flight += 1;
+        }
         ahead_steps.pop_front();
+        in_flight -= 1;
         let (fetched, cost) = ahead
             .next()
             .await
