@@ -11,7 +11,16 @@
 //! 1,20,100` (each must be the page size of a shipped walk case), `--only harness|baseline`
 //! (one side only, for a profiler).
 //!
-//! Exits non-zero when a harness walk finds a violation or does not walk every item.
+//! Then the latency case: a second server adds `--latency-ms` (default 20; 0 skips the
+//! case) to every response, and the whole List Batches suite runs against
+//! `--latency-items` batches (default 1000) through a client capped at `--concurrency`
+//! requests in flight (default 16; no rate cap), `--threads` cases at a time (default 2, as
+//! the test harness on two cores), once in each walk plan. It prints each plan's wall time
+//! beside the floor `requests × latency / concurrency` and the chained floor (the longest
+//! walk's pages × latency). `--only latency` runs this case alone.
+//!
+//! Exits non-zero when a harness walk finds a violation or does not walk every item, or when
+//! the two plans disagree on a violation or on the requests sent.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -20,11 +29,12 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use list_contract::case::{AuthMode, Case, CaseKind, load_cases};
 use list_contract::contract::{AuthStyle, Contract};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
 use list_contract::mock::dataset;
-use list_contract::runner::{RunCache, RunContext, run_case};
+use list_contract::runner::{RunCache, RunContext, WalkPlan, run_case};
 use list_contract::schema::SchemaSet;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -41,7 +51,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(SERVE) {
         let items = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
-        return match serve(items) {
+        let delay = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        return match serve(items, Duration::from_millis(delay)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("bench server: {e}");
@@ -49,7 +60,19 @@ fn main() -> ExitCode {
             }
         };
     }
-    match Options::parse(&args).and_then(|o| bench(&o)) {
+    match Options::parse(&args).and_then(|o| {
+        let table = if o.harness || o.baseline {
+            bench(&o)?
+        } else {
+            true
+        };
+        let latency = if o.latency_ms > 0 {
+            latency_bench(&o)?
+        } else {
+            true
+        };
+        Ok(table && latency)
+    }) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -65,6 +88,10 @@ struct Options {
     limits: Vec<u64>,
     harness: bool,
     baseline: bool,
+    latency_ms: u64,
+    latency_items: usize,
+    concurrency: usize,
+    threads: usize,
 }
 
 impl Options {
@@ -75,6 +102,10 @@ impl Options {
             limits: vec![1, 20, 100],
             harness: true,
             baseline: true,
+            latency_ms: 20,
+            latency_items: 1000,
+            concurrency: 16,
+            threads: 2,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -94,10 +125,17 @@ impl Options {
                         .collect::<Result<_, _>>()?;
                 }
                 "--only" => match value()?.as_str() {
-                    "harness" => o.baseline = false,
-                    "baseline" => o.harness = false,
-                    v => return Err(format!("--only {v}: expected harness or baseline")),
+                    "harness" => (o.baseline, o.latency_ms) = (false, 0),
+                    "baseline" => (o.harness, o.latency_ms) = (false, 0),
+                    "latency" => (o.harness, o.baseline) = (false, false),
+                    v => {
+                        return Err(format!("--only {v}: expected harness, baseline or latency"));
+                    }
                 },
+                "--latency-ms" => o.latency_ms = number(value()?)? as u64,
+                "--latency-items" => o.latency_items = number(value()?)?,
+                "--concurrency" => o.concurrency = number(value()?)?.max(1),
+                "--threads" => o.threads = number(value()?)?.max(1),
                 // What `cargo bench` passes to every bench target.
                 "--bench" => {}
                 _ => return Err(format!("unknown argument {arg}")),
@@ -139,7 +177,7 @@ fn bench(o: &Options) -> Result<bool, String> {
         })
         .collect::<Result<_, _>>()?;
 
-    let server = Server::start(o.items)?;
+    let server = Server::start(o.items, 0)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -297,6 +335,200 @@ fn bench(o: &Options) -> Result<bool, String> {
     Ok(ok)
 }
 
+/// One run of the whole List Batches suite under a walk plan.
+struct SuiteRun {
+    wall: Duration,
+    requests: u32,
+    /// Pages of the longest walk, end probe included: the chained plan's floor in round trips.
+    longest_walk: u32,
+    /// Pages of the walk at the largest limit: the parallel plan's learning walk.
+    learning_walk: u32,
+    /// Every violation, placed: what the two plans must agree on.
+    verdicts: Vec<String>,
+    failed: Vec<String>,
+}
+
+/// The latency case: the whole List Batches suite against a server `o.latency_ms` away, in
+/// both walk plans.
+fn latency_bench(o: &Options) -> Result<bool, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases: Vec<Case> = load_cases(&root.join("cases"))
+        .map_err(|e| format!("the shipped cases do not load: {} error(s)", e.len()))?
+        .into_iter()
+        .filter(|c| c.name.starts_with("list_batches::") && c.file.skip.is_none())
+        .collect();
+    let schemas = SchemaSet::load(&root.join("schemas"))
+        .map_err(|e| format!("the shipped schemas do not load: {} error(s)", e.len()))?;
+    let server = Server::start(o.latency_items, o.latency_ms)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let http = HttpClient::new(&ClientSettings {
+        concurrency: Some(o.concurrency),
+        ..ClientSettings::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let target = Target::new(server.base.clone(), Secret::new(KEY), AuthStyle::XApiKey);
+    let options = RequestOptions::default();
+    let latency = Duration::from_millis(o.latency_ms);
+    println!();
+    println!(
+        "latency bench: the List Batches suite ({} cases, {} at a time) against {} batches, {} ms added to every response, at most {} requests in flight, no rate cap",
+        cases.len(),
+        o.threads,
+        o.latency_items,
+        o.latency_ms,
+        o.concurrency
+    );
+    let run = |plan: WalkPlan| -> SuiteRun {
+        let cache = RunCache::default();
+        let ctx = RunContext {
+            walk_plan: plan,
+            ..RunContext::new(&target, &http, &schemas, &options, &cache)
+        };
+        let start = Instant::now();
+        let runs: Vec<(&Case, list_contract::runner::CaseRun)> = runtime.block_on(
+            futures_util::stream::iter(&cases)
+                .map(|case| {
+                    let ctx = &ctx;
+                    async move { (case, run_case(case, ctx).await) }
+                })
+                .buffer_unordered(o.threads)
+                .collect(),
+        );
+        let wall = start.elapsed();
+        let walk_pages = |largest: bool| {
+            let pages = runs
+                .iter()
+                .filter_map(|(case, run)| match case.file.kind() {
+                    CaseKind::Walk(w) => Some((w.limit.page_size(&case.contract), run.pages)),
+                    _ => None,
+                });
+            if largest {
+                pages.max_by_key(|(size, _)| *size).map_or(0, |(_, p)| p)
+            } else {
+                pages.map(|(_, p)| p).max().unwrap_or(0)
+            }
+        };
+        let mut verdicts: Vec<String> = runs
+            .iter()
+            .flat_map(|(case, run)| {
+                run.violations.iter().map(move |v| {
+                    format!(
+                        "{}: {} at {:?} {}",
+                        case.name,
+                        v.invariant,
+                        v.pointer,
+                        v.page.as_ref().map(ToString::to_string).unwrap_or_default()
+                    )
+                })
+            })
+            .collect();
+        verdicts.sort();
+        let mut failed: Vec<String> = runs
+            .iter()
+            .filter(|(_, r)| !r.passed())
+            .map(|(c, _)| c.name.clone())
+            .collect();
+        failed.sort();
+        SuiteRun {
+            wall,
+            requests: runs.iter().map(|(_, r)| r.requests).sum(),
+            longest_walk: walk_pages(false),
+            learning_walk: walk_pages(true),
+            verdicts,
+            failed,
+        }
+    };
+    let chained = run(WalkPlan::Chained);
+    let parallel = run(WalkPlan::Parallel);
+    let floor = latency.as_secs_f64() * f64::from(parallel.requests) / o.concurrency as f64;
+    let chained_floor = latency.as_secs_f64() * f64::from(chained.longest_walk);
+    let learning = latency.as_secs_f64() * f64::from(parallel.learning_walk);
+    println!(
+        "{:>9} {:>8} {:>9} | {:>24} {:>28}",
+        "plan", "requests", "wall", "floor req×lat/conc", "chained floor longest×lat"
+    );
+    for (name, r) in [("chained", &chained), ("parallel", &parallel)] {
+        println!(
+            "{:>9} {:>8} {:>9} | {:>24} {:>28}",
+            name,
+            r.requests,
+            secs(r.wall.as_secs_f64()),
+            secs(latency.as_secs_f64() * f64::from(r.requests) / o.concurrency as f64),
+            format!(
+                "{} ({} pages)",
+                secs(latency.as_secs_f64() * f64::from(r.longest_walk)),
+                r.longest_walk
+            ),
+        );
+    }
+    let speedup = chained.wall.as_secs_f64() / parallel.wall.as_secs_f64();
+    let bound = 2.0 * floor + learning;
+    println!();
+    println!(
+        "parallel: {} against 2 × floor + learning walk ({} pages) = {}: {}",
+        secs(parallel.wall.as_secs_f64()),
+        parallel.learning_walk,
+        secs(bound),
+        if parallel.wall.as_secs_f64() <= bound {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+    println!(
+        "speed-up over chained: {speedup:.1}× (target >= 8×): {}; chained floor {}",
+        if speedup >= 8.0 { "met" } else { "MISSED" },
+        secs(chained_floor)
+    );
+    let same_requests = chained.requests == parallel.requests;
+    let same_verdicts = chained.verdicts == parallel.verdicts;
+    println!(
+        "requests: {} chained, {} parallel ({}); violations: {} in each plan ({}){}",
+        chained.requests,
+        parallel.requests,
+        if same_requests {
+            "the same"
+        } else {
+            "DIFFERENT"
+        },
+        parallel.verdicts.len(),
+        if same_verdicts {
+            "the same"
+        } else {
+            "DIFFERENT"
+        },
+        if parallel.failed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; failed against this bare server: {}",
+                parallel.failed.join(", ")
+            )
+        }
+    );
+    if !same_verdicts {
+        for v in chained
+            .verdicts
+            .iter()
+            .filter(|v| !parallel.verdicts.contains(v))
+        {
+            eprintln!("  chained only: {v}");
+        }
+        for v in parallel
+            .verdicts
+            .iter()
+            .filter(|v| !chained.verdicts.contains(v))
+        {
+            eprintln!("  parallel only: {v}");
+        }
+    }
+    Ok(same_requests && same_verdicts)
+}
+
 fn best(so_far: Option<Sample>, new: Sample) -> Sample {
     match so_far {
         Some(s) => Sample {
@@ -427,10 +659,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(items: usize) -> Result<Server, String> {
+    fn start(items: usize, delay_ms: u64) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let mut child = Command::new(exe)
-            .args([SERVE, &items.to_string()])
+            .args([SERVE, &items.to_string(), &delay_ms.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -550,8 +782,9 @@ fn error(out: &mut Vec<u8>, status: &str, message: &str) {
 }
 
 /// The server: HTTP/1.1 with keep-alive on one thread, until stdin closes (the parent
-/// ended).
-fn serve(items: usize) -> std::io::Result<()> {
+/// ended). Each response waits `delay` first (the latency of a server far away); responses
+/// on different connections wait side by side.
+fn serve(items: usize, delay: Duration) -> std::io::Result<()> {
     let listing = Arc::new(Listing::new(items));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -568,7 +801,7 @@ fn serve(items: usize) -> std::io::Result<()> {
             loop {
                 let (stream, _) = listener.accept().await?;
                 stream.set_nodelay(true)?;
-                tokio::spawn(connection(stream, Arc::clone(&listing)));
+                tokio::spawn(connection(stream, Arc::clone(&listing), delay));
             }
         };
         tokio::select! {
@@ -578,7 +811,11 @@ fn serve(items: usize) -> std::io::Result<()> {
     })
 }
 
-async fn connection(mut stream: TcpStream, listing: Arc<Listing>) -> std::io::Result<()> {
+async fn connection(
+    mut stream: TcpStream,
+    listing: Arc<Listing>,
+    delay: Duration,
+) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     let mut out = Vec::with_capacity(128 * 1024);
     loop {
@@ -605,6 +842,9 @@ async fn connection(mut stream: TcpStream, listing: Arc<Listing>) -> std::io::Re
         listing.respond(target, key, &mut out);
         drop(head);
         buf.drain(..end);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         stream.write_all(&out).await?;
     }
 }

@@ -23,7 +23,8 @@ use crate::record::{RunInfo, SuiteTarget};
 use crate::report::human::{render_failure, render_notices, render_summary};
 use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit, markdown};
 use crate::runner::{
-    CaseRun, Progress, RunCache, RunContext, case_options, case_timeout_violation, run_case,
+    CaseRun, Progress, RunCache, RunContext, WalkPlan, case_options, case_timeout_violation,
+    run_case,
 };
 use crate::schema::SchemaSet;
 use crate::violation::Severity;
@@ -66,6 +67,9 @@ pub mod env {
     pub const MAX_PAGES: &str = "CONTRACT_MAX_PAGES";
     /// Items after which a walk stops without reaching the end (unset: walk to the end).
     pub const STOP_AFTER_ITEMS: &str = "CONTRACT_STOP_AFTER_ITEMS";
+    /// `parallel` (default) or `chained`: whether walks of id cursors send their pages ahead
+    /// along the order a walk at a larger limit learned.
+    pub const WALK_PLAN: &str = "CONTRACT_WALK_PLAN";
     /// A file to write the JUnit XML report to.
     pub const JUNIT: &str = "CONTRACT_JUNIT";
     /// A file to write the JSON report to.
@@ -94,6 +98,7 @@ pub mod env {
             CASES_DIR => "--cases",
             SCHEMAS_DIR => "--schemas",
             SUITES => "--suite",
+            WALK_PLAN => "--walk-plan",
             JUNIT => "--junit",
             JSON => "--json",
             MARKDOWN => "--markdown",
@@ -151,6 +156,10 @@ pub struct Settings {
     pub case_timeout: Option<Duration>,
     /// How far a walk may go, unless its case says otherwise.
     pub walk_bounds: WalkBounds,
+    /// How walks send their pages (`CONTRACT_WALK_PLAN`, `--walk-plan`); `None`: see
+    /// [`Settings::run_walk_plan`] (parallel, which keeps opaque-token cursors chained, unless
+    /// the run is recorded or replayed).
+    pub walk_plan: Option<WalkPlan>,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -311,6 +320,9 @@ impl Settings {
                 .map(|_| secs(env::CASE_TIMEOUT, DEFAULT_CASE_TIMEOUT))
                 .transpose()?,
             walk_bounds,
+            walk_plan: var(env::WALK_PLAN)
+                .map(|v| v.parse().map_err(|e| format!("{}: {e}", env::WALK_PLAN)))
+                .transpose()?,
             client,
             junit: var(env::JUNIT).map(PathBuf::from),
             json: var(env::JSON).map(PathBuf::from),
@@ -510,6 +522,19 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
 const REPLAY_KEY: &str = "lc-replay-placeholder-key";
 
 impl Settings {
+    /// The walk plan of the run: the one set, else chained for a run that is recorded or
+    /// replayed, else parallel. Which pages a walk sends ahead depends on which larger walk
+    /// another case has begun, a race; on a server that breaks predictions, so do the requests
+    /// sent. Chained, a recorded run sends exactly the requests its replay will.
+    pub fn run_walk_plan(&self) -> WalkPlan {
+        self.walk_plan
+            .unwrap_or(if self.record.is_some() || self.replay.is_some() {
+                WalkPlan::Chained
+            } else {
+                WalkPlan::Parallel
+            })
+    }
+
     /// `CONTRACT_RECORD` and `CONTRACT_REPLAY` (or their flags) exclude each other.
     fn check_record_replay(&self) -> Result<(), String> {
         if self.record.is_some() && self.replay.is_some() {
@@ -628,6 +653,7 @@ struct Shared {
     request: RequestOptions,
     case_timeout: Option<Duration>,
     walk_bounds: WalkBounds,
+    walk_plan: WalkPlan,
     /// Walks and first pages fetched so far: what several cases need is fetched once.
     cache: RunCache,
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
@@ -1021,6 +1047,7 @@ fn connect(
         request: settings.request.clone(),
         case_timeout: settings.case_timeout,
         walk_bounds: settings.walk_bounds,
+        walk_plan: settings.run_walk_plan(),
         cache: RunCache::default(),
         notes: Mutex::default(),
         results: Mutex::default(),
@@ -1217,6 +1244,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
     let progress = Progress::default();
     let ctx = RunContext {
         walk_bounds: shared.walk_bounds,
+        walk_plan: shared.walk_plan,
         progress: Some(&progress),
         ..RunContext::new(
             target,
@@ -1374,6 +1402,19 @@ mod tests {
         assert_eq!(s.request, RequestOptions::default());
         assert_eq!(s.case_timeout, None);
         assert_eq!(s.walk_bounds, WalkBounds::default());
+        assert_eq!(s.walk_plan, None);
+        assert_eq!(s.run_walk_plan(), WalkPlan::Parallel);
+        // A recorded (or replayed) run walks chained, unless told otherwise.
+        let recorded = Settings {
+            record: Some("run.har".into()),
+            ..s.clone()
+        };
+        assert_eq!(recorded.run_walk_plan(), WalkPlan::Chained);
+        let told = Settings {
+            walk_plan: Some(WalkPlan::Parallel),
+            ..recorded
+        };
+        assert_eq!(told.run_walk_plan(), WalkPlan::Parallel);
         assert_eq!(s.client.max_body_bytes, 8 * 1024 * 1024);
         assert_eq!(
             (&s.junit, &s.json, s.fail_on),
@@ -1407,6 +1448,7 @@ mod tests {
             "CONTRACT_JSON" => Some("out/report.json".to_owned()),
             "CONTRACT_MARKDOWN" => Some("out/summary.md".to_owned()),
             "CONTRACT_FAIL_ON" => Some("Additive".to_owned()),
+            "CONTRACT_WALK_PLAN" => Some(" Chained".to_owned()),
             "A" => Some("alpha".to_owned()),
             _ => None,
         };
@@ -1426,10 +1468,23 @@ mod tests {
         assert_eq!(s.json.as_deref(), Some(Path::new("out/report.json")));
         assert_eq!(s.markdown.as_deref(), Some(Path::new("out/summary.md")));
         assert_eq!(s.fail_on, Severity::Additive);
+        assert_eq!(s.walk_plan, Some(WalkPlan::Chained));
         let live = Settings {
             base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
             ..s
         };
         assert_eq!(live.client_for_run().rate_limit, None, "0 lifts the cap");
+    }
+
+    #[test]
+    fn a_bad_walk_plan_names_the_variable_and_the_choices() {
+        let e = Settings::from_vars(Path::new("/r"), |name| {
+            (name == env::WALK_PLAN).then(|| "fast".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "CONTRACT_WALK_PLAN: unknown walk plan `fast` (expected `chained` or `parallel`)"
+        );
     }
 }

@@ -305,6 +305,11 @@ impl HttpClient {
         self.recorder.as_deref()
     }
 
+    /// The cap on requests in flight, if there is one.
+    pub fn concurrency(&self) -> Option<usize> {
+        self.gate.concurrency
+    }
+
     /// GETs `url`. 408, 429, 502, 503, 504 and broken connections are retried within the
     /// policy; timeouts are not (a hung server would only hang again).
     pub async fn get(
@@ -608,6 +613,7 @@ fn unix_secs(t: SystemTime) -> i64 {
 /// spaced evenly.
 #[derive(Debug)]
 struct Gate {
+    concurrency: Option<usize>,
     slots: Option<tokio::sync::Semaphore>,
     pace: Option<governor::DefaultDirectRateLimiter>,
 }
@@ -615,6 +621,7 @@ struct Gate {
 impl Gate {
     fn new(rate: Option<f64>, concurrency: Option<usize>) -> Self {
         Gate {
+            concurrency: concurrency.map(|n| n.max(1)),
             slots: concurrency.map(|n| tokio::sync::Semaphore::new(n.max(1))),
             pace: rate
                 .filter(|r| *r > 0.0)

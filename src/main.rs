@@ -107,6 +107,11 @@ struct CheckArgs {
     /// judged by today's cases, contracts and schemas.
     #[arg(long, value_name = "FILE.har", env = env::REPLAY, hide_env_values = true)]
     replay: Option<PathBuf>,
+    /// parallel (default): walks of id cursors send their pages ahead along a larger walk's
+    /// order; chained: each page waits for the one before (the default when recording or
+    /// replaying).
+    #[arg(long, value_name = "PLAN", env = env::WALK_PLAN, hide_env_values = true)]
+    walk_plan: Option<String>,
     /// breaking (default), or additive: also fail on new fields and headers.
     #[arg(long, value_name = "LEVEL", env = env::FAIL_ON, hide_env_values = true)]
     fail_on: Option<String>,
@@ -307,6 +312,10 @@ fn check_settings(args: &CheckArgs, matches: &ArgMatches) -> Result<Settings, St
             *setting(&mut settings) = Some(file.clone());
             settings.set_by_flag(var);
         }
+    }
+    if let (true, Some(plan)) = (typed("walk_plan"), &args.walk_plan) {
+        settings.walk_plan = Some(plan.parse().map_err(|e| format!("--walk-plan: {e}"))?);
+        settings.set_by_flag(env::WALK_PLAN);
     }
     if let (true, Some(level)) = (typed("fail_on"), &args.fail_on) {
         settings.fail_on = level.parse().map_err(|e| format!("--fail-on: {e}"))?;

@@ -9,11 +9,22 @@ use common::{Suite, mock_config};
 use list_contract::contract::AuthStyle;
 use list_contract::http::RequestOptions;
 use list_contract::mock::{MockConfig, ReferenceMock};
+use list_contract::runner::WalkPlan;
 
-/// Runs the shipped suite against a mock built from `config`; asserts it passes.
+/// Runs the shipped suite against a mock built from `config`; asserts it passes. Both walk
+/// plans run, each against its own mock; the parallel plan's run is returned.
 async fn assert_conforms(config: MockConfig, what: &str) -> (ReferenceMock, Suite) {
+    let chained = ReferenceMock::start(config.clone()).await;
+    assert_conforms_in(&chained, WalkPlan::Chained, &format!("{what}, chained")).await;
     let mock = ReferenceMock::start(config).await;
-    let suite = Suite::run(&mock, RequestOptions::default()).await;
+    let suite = assert_conforms_in(&mock, WalkPlan::Parallel, what).await;
+    (mock, suite)
+}
+
+/// Runs the shipped suite `mock` serves under `plan`; asserts it passes.
+async fn assert_conforms_in(mock: &ReferenceMock, plan: WalkPlan, what: &str) -> Suite {
+    let cases = common::cases_of(&mock.config().path);
+    let suite = Suite::run_in(mock, RequestOptions::default(), &cases, plan).await;
     let violations: Vec<String> = suite
         .violations()
         .take(10)
@@ -29,7 +40,7 @@ async fn assert_conforms(config: MockConfig, what: &str) -> (ReferenceMock, Suit
         "{what}: false alarms:\n{}",
         violations.join("\n")
     );
-    (mock, suite)
+    suite
 }
 
 /// Requests that reached the listing (not the auth or limit checks) with `limit=n`.

@@ -10,11 +10,12 @@
 
 mod common;
 
-use common::catalogue::{CATALOGUE, entry_of, options_for};
-use common::{Suite, fixture, mock_config};
+use common::catalogue::{CATALOGUE, entry_of, faults_for, options_for};
+use common::{SUITES, Suite, fixture, mock_config, suite_cases, suite_config};
 use list_contract::contract::CursorSource;
 use list_contract::mock::probe::Probe as Client;
 use list_contract::mock::{Family, Fault, MockConfig, ReferenceMock};
+use list_contract::runner::WalkPlan;
 use list_contract::violation::{Invariant, Violation};
 
 /// Where a violation must be reported.
@@ -593,4 +594,66 @@ async fn faults_combine_and_each_is_still_named() {
             "{case}: {invariant} missing from {found:?}"
         );
     }
+}
+
+/// The parallel plan judges the pages the chained plan would, in the same order: every fault,
+/// on the first suite it shows on (List Batches where it can), is reported by both plans with
+/// the same invariants, cases, pages, cursors, pointers and messages. Each fault of List
+/// Batches runs on a short listing (its catalogue minimum, at least 24 items: 25 pages at
+/// limit 1, enough for the window of pages sent ahead to open up), not the catalogue's full
+/// one, to keep the test short; the faults of the other suites run on their own listings.
+#[tokio::test(flavor = "multi_thread")]
+async fn both_walk_plans_report_every_fault_alike() {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
+    let mut runs = tokio::task::JoinSet::new();
+    let mut unshown = Vec::new();
+    for fault in Fault::ALL {
+        let Some(name) = SUITES
+            .into_iter()
+            .filter(|s| faults_for(s, &suite_cases(s)[0].contract).contains(&fault))
+            .min_by_key(|s| *s != "list_batches")
+        else {
+            unshown.push(fault);
+            continue;
+        };
+        let slots = std::sync::Arc::clone(&slots);
+        runs.spawn(async move {
+            let _slot = slots.acquire().await.expect("never closed");
+            let items = entry_of(fault).min_items.max(24);
+            let mut verdicts = Vec::new();
+            for plan in [WalkPlan::Chained, WalkPlan::Parallel] {
+                let mut config = suite_config(name).fault(fault);
+                // The other suites' faults (backward pages, order, filters) need the suite's
+                // own listing to show.
+                if name == "list_batches" {
+                    config = config.items(items);
+                }
+                let mock = ReferenceMock::start(config).await;
+                let cases = suite_cases(name);
+                let suite = Suite::run_in(&mock, options_for(fault), &cases, plan).await;
+                verdicts.push(suite.verdicts(mock.base_url().as_str()));
+            }
+            (fault, name, verdicts)
+        });
+    }
+    // Token cursors (no shipped suite has them) are walked chained in both plans.
+    assert_eq!(unshown, [Fault::CursorTokenReused]);
+    let results = runs.join_all().await;
+    assert_eq!(results.len(), Fault::ALL.len() - 1);
+    let mut wrong = Vec::new();
+    for (fault, name, verdicts) in results {
+        let [chained, parallel] = &verdicts[..] else {
+            unreachable!("two plans")
+        };
+        if chained.is_empty() {
+            wrong.push(format!("{name}: {fault:?} went unnoticed"));
+        } else if chained != parallel {
+            wrong.push(format!(
+                "{name}: {fault:?}: the plans disagree\nchained:\n{}\nparallel:\n{}",
+                chained.join("\n"),
+                parallel.join("\n")
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

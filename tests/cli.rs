@@ -864,3 +864,21 @@ fn a_skipped_case_says_why_and_runs_when_asked() {
         text(&out)
     );
 }
+
+#[test]
+fn the_walk_plan_is_a_flag_too() {
+    let out = check(
+        &[],
+        &["--walk-plan", "chained", "-q", "list_batches::cross_walk"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = check(&[], &["--walk-plan", "fast"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "error: --walk-plan: unknown walk plan `fast` (expected `chained` or `parallel`)"
+        ),
+        "{}",
+        text(&out)
+    );
+}

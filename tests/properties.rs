@@ -13,6 +13,7 @@ use common::{Local, Suite, case, mock_config};
 use list_contract::case::{Case, CrossWalkSpec, QueryValue, WalkLimit};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{Fault, MockConfig, ReferenceMock};
+use list_contract::runner::WalkPlan;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
@@ -50,6 +51,16 @@ fn check<S: Strategy>(
     }
 }
 
+/// The walk plan of a case, from its seed: every property holds under both, and drawing it
+/// from the seed leaves the properties' other draws as they were.
+fn plan_of(seed: u64) -> WalkPlan {
+    if seed % 2 == 0 {
+        WalkPlan::Chained
+    } else {
+        WalkPlan::Parallel
+    }
+}
+
 /// One runtime and one client for all the cases of a property: each case starts its own mock.
 struct Env {
     runtime: tokio::runtime::Runtime,
@@ -69,6 +80,22 @@ impl Env {
     /// Runs `cases` against a mock built from `config`.
     fn suite(&self, config: MockConfig, options: RequestOptions, cases: &[Case]) -> Suite {
         self.suite_with(config, Vec::new(), options, cases)
+    }
+
+    /// Runs `cases` against a mock built from `config`, walks sent under `plan`.
+    fn suite_in(
+        &self,
+        plan: WalkPlan,
+        config: MockConfig,
+        options: RequestOptions,
+        cases: &[Case],
+    ) -> Suite {
+        self.runtime.block_on(async {
+            let mock = ReferenceMock::start(config).await;
+            let mut local = Local::with_client(&mock, self.http.clone());
+            local.plan = plan;
+            Suite::run_local(local, options, cases).await
+        })
     }
 
     /// Runs `cases` against a mock built from `config`, `preludes` answering first.
@@ -164,13 +191,14 @@ fn the_reference_mock_conforms_for_any_listing_and_limit() {
         192,
         (listings(), 1u64..=100, 1u64..=100),
         |(listing, limit, other)| {
+            let plan = plan_of(listing.seed);
             let mut config = mock_config().items(listing.items).seed(listing.seed);
             config.short_pages = listing.short_pages;
             config.all_tied = listing.all_tied;
             config.all_nullable_null = listing.all_nullable_null;
             config.additive_fields = listing.additive_fields;
             let cases = cases_at(limit, other);
-            let suite = env.suite(config, RequestOptions::default(), &cases);
+            let suite = env.suite_in(plan, config, RequestOptions::default(), &cases);
             let found = false_alarms(&suite);
             prop_assert!(found.is_empty(), "false alarms: {found:#?}");
             // The walk read every item once: full pages, and the probe after the last.
@@ -228,6 +256,7 @@ fn a_random_fault_of_the_catalogue_is_always_caught() {
         128,
         (0..applicable.len(), 0usize..=150, any::<u64>()),
         |(index, extra, seed)| {
+            let plan = plan_of(seed);
             let (name, fault) = applicable[index];
             let entry = entry_of(fault);
             let items = entry.min_items + extra;
@@ -236,13 +265,14 @@ fn a_random_fault_of_the_catalogue_is_always_caught() {
                 .seed(seed)
                 .fault(fault);
             let cases = common::suite_cases(name);
-            let suite = env.suite(config, options_for(fault), &cases);
+            let suite = env.suite_in(plan, config, options_for(fault), &cases);
             let caught = suite
                 .violations()
                 .any(|(_, v)| entry.caught_by.contains(&v.invariant));
             prop_assert!(
                 caught,
-                "{name}: {fault:?} on {items} items went unnoticed (expected one of {:?}); failed cases: {:?}",
+                "{name}: {fault:?} on {items} items went unnoticed under the {} plan (expected one of {:?}); failed cases: {:?}",
+                plan.name(),
                 entry.caught_by,
                 suite.failed()
             );

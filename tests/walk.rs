@@ -4,10 +4,11 @@
 
 mod common;
 
-use common::{Local, case, mock_config, of, run, run_on};
+use common::{Local, SUITES, Suite, case, mock_config, of, run, run_on, suite_cases, suite_config};
 use list_contract::check::walk::WalkBounds;
+use list_contract::http::RequestOptions;
 use list_contract::mock::{Fault, ReferenceMock};
-use list_contract::runner::{CaseRun, RunContext, run_case};
+use list_contract::runner::{CaseRun, RunContext, WalkPlan, run_case};
 use list_contract::violation::{Invariant, PageRef};
 use wiremock::matchers::{query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};
@@ -498,4 +499,142 @@ async fn walk_violations_are_reported_by_the_cross_walk_too() {
         .collect();
     assert!(walks.contains(&"limit=7"), "{walks:?}");
     assert!(walks.contains(&"no limit (default 20)"), "{walks:?}");
+}
+
+/// Runs the walk cases in `names` in one run (sharing walks) under `plan`, with `bounds`.
+async fn walks_in(
+    mock: &ReferenceMock,
+    plan: WalkPlan,
+    bounds: WalkBounds,
+    names: &[&str],
+) -> Vec<CaseRun> {
+    let mut local = Local::new(mock);
+    local.plan = plan;
+    let ctx = RunContext {
+        walk_bounds: bounds,
+        ..local.ctx()
+    };
+    let mut runs = Vec::new();
+    for name in names {
+        runs.push(run_case(case(name), &ctx).await);
+    }
+    runs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_plans_send_the_same_requests_on_a_conforming_server() {
+    // Every suite, every case, on 60 items (9 pages at 7, 61 at 1): the parallel plan sends
+    // the pages the chained plan sends, no more (nothing it predicts is wrong on a conforming
+    // listing), and the walks read the same pages.
+    let mut runs = tokio::task::JoinSet::new();
+    for name in SUITES {
+        runs.spawn(async move {
+            let mut costs = Vec::new();
+            for plan in [WalkPlan::Chained, WalkPlan::Parallel] {
+                let mock = ReferenceMock::start(suite_config(name).items(60)).await;
+                let cases = suite_cases(name);
+                let suite = Suite::run_in(&mock, RequestOptions::default(), &cases, plan).await;
+                assert_eq!(suite.failed(), Vec::<&str>::new(), "{name}, {plan:?}");
+                let pages: u32 = suite.runs.iter().map(|(_, r)| r.walked).sum();
+                costs.push((suite.requests(), mock.request_count().await, pages));
+            }
+            (name, costs)
+        });
+    }
+    for (name, costs) in runs.join_all().await {
+        assert_eq!(
+            costs[0], costs[1],
+            "{name}: (requests, received, walked pages), chained then parallel"
+        );
+        assert!(costs[0].2 > 60, "{name}: {costs:?}");
+    }
+}
+
+#[tokio::test]
+async fn walks_sent_ahead_stop_where_chained_ones_do() {
+    // The page budget and the item cap end the walk at the same page in both plans, with the
+    // same violation and the same requests; the reference (the walk at the maximum) is made
+    // first, so the walks at 1 and 7 are sent ahead under the parallel plan.
+    let mock = ReferenceMock::start(mock_config().items(60)).await;
+    let names = [
+        "list_batches::walk_max",
+        "list_batches::walk_limit_1",
+        "list_batches::walk_limit_7",
+        "list_batches::cross_walk",
+    ];
+    for bounds in [
+        WalkBounds {
+            max_pages: 5,
+            stop_after_items: None,
+        },
+        WalkBounds {
+            max_pages: 100,
+            stop_after_items: Some(15),
+        },
+    ] {
+        let chained = walks_in(&mock, WalkPlan::Chained, bounds, &names).await;
+        let parallel = walks_in(&mock, WalkPlan::Parallel, bounds, &names).await;
+        for ((name, c), p) in names.iter().zip(&chained).zip(&parallel) {
+            assert_eq!(c.violations, p.violations, "{name}, {bounds:?}");
+            assert_eq!(
+                (c.requests, c.shared, c.pages, c.items, c.capped),
+                (p.requests, p.shared, p.pages, p.items, p.capped),
+                "{name}, {bounds:?}"
+            );
+        }
+        assert!(
+            chained[1].items < 60,
+            "{bounds:?}: the walk at 1 stopped early"
+        );
+    }
+}
+
+#[tokio::test]
+async fn live_traffic_is_not_drift_when_pages_are_sent_ahead() {
+    // The walk at the maximum gives the order; new batches then arrive at the head and
+    // statuses change every 5 requests while the other walks send their pages ahead: their
+    // first pages no longer end where the order says, and the walks go on from the cursors
+    // they really have.
+    let mock = ReferenceMock::start(mock_config().live_every(5)).await;
+    let names = [
+        "list_batches::walk_max",
+        "list_batches::walk_limit_1",
+        "list_batches::walk_limit_7",
+        "list_batches::walk_default",
+        "list_batches::cross_walk",
+    ];
+    let runs = walks_in(&mock, WalkPlan::Parallel, WalkBounds::default(), &names).await;
+    for (name, run) in names.iter().zip(&runs) {
+        assert!(run.passed(), "{name}: {:#?}", run.violations);
+    }
+    let grown = mock.items().len() - 257;
+    assert!(grown > 50, "the listing grew during the walks: {grown}");
+}
+
+#[tokio::test]
+async fn an_item_deleted_under_a_predicted_cursor_is_walked_past_as_a_chained_walk_would() {
+    // The reference saw 60 items; then the 14th (the last of page 2 at limit 7, so the cursor
+    // of page 3 in the reference's order) is deleted. The walk at 7 sends `after=<it>` ahead,
+    // but page 2 really ends one item later: that answer is dropped, the walk steps on from
+    // the cursor it has, and reports nothing, like the chained walk on the same listing.
+    let mut compared = Vec::new();
+    for plan in [WalkPlan::Chained, WalkPlan::Parallel] {
+        let mock = ReferenceMock::start(mock_config().items(60)).await;
+        let mut local = Local::new(&mock);
+        local.plan = plan;
+        let ctx = local.ctx();
+        let reference = run_case(case("list_batches::walk_max"), &ctx).await;
+        assert!(reference.passed() && reference.items == 60);
+        let gone = id(&mock, 13);
+        assert!(mock.remove(&gone));
+        let run = run_case(case("list_batches::walk_limit_7"), &ctx).await;
+        assert!(run.passed(), "{plan:?}: {:#?}", run.violations);
+        assert_eq!((run.items, run.pages), (59, 9 + 1), "{plan:?}");
+        // The cross-walk compares the walk at 7 (59 items) with the reference (60): the
+        // deleted item is a gap between them, reported alike in both plans.
+        let cross = run_case(case("list_batches::cross_walk"), &ctx).await;
+        assert!(!cross.passed(), "{plan:?}");
+        compared.push(cross.violations);
+    }
+    assert_eq!(compared[0], compared[1]);
 }

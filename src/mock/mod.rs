@@ -292,6 +292,16 @@ impl ReferenceMock {
             .clone()
     }
 
+    /// Deletes the item with `id` from the listing (another job deleting a batch during a
+    /// run); says whether there was one.
+    pub fn remove(&self, id: &str) -> bool {
+        let mut listing = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+        let id_field = &self.config.id_field;
+        let before = listing.len();
+        listing.retain(|item| item.get(id_field).and_then(Value::as_str) != Some(id));
+        listing.len() < before
+    }
+
     /// How many requests it has answered so far.
     pub async fn request_count(&self) -> usize {
         self.received().await.len()

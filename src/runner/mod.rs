@@ -16,7 +16,7 @@ use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::case::{AuthMode, Case, CaseKind, Outcome};
+use crate::case::{AuthMode, Case, CaseKind, Outcome, WalkLimit};
 use crate::check::orders::compare_orders;
 use crate::check::page::PageRules;
 use crate::check::walk::{WalkBounds, WalkRecord, compare_filtered, compare_walks};
@@ -26,6 +26,7 @@ use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
 use pages::{Fetched, PageCache};
 use walk::WalkCache;
+pub use walk::WalkPlan;
 
 /// What a run shares between its cases: walks, and first pages.
 #[derive(Debug, Default)]
@@ -71,6 +72,8 @@ pub struct RunContext<'a> {
     pub walk_bounds: WalkBounds,
     /// Where the case's requests are counted as they are answered.
     pub progress: Option<&'a Progress>,
+    /// How walks send their pages: chained, or ahead along a larger walk's order.
+    pub walk_plan: WalkPlan,
 }
 
 impl<'a> RunContext<'a> {
@@ -90,6 +93,7 @@ impl<'a> RunContext<'a> {
             cache,
             walk_bounds: WalkBounds::default(),
             progress: None,
+            walk_plan: WalkPlan::default(),
         }
     }
 
@@ -199,22 +203,17 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
         CaseKind::Page(accept) => return run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let (walk, sent) = ctx
+            let (walk, sent, took_over) = ctx
                 .cache
                 .walks
-                .walk(case, spec.limit, &[], bounds, ctx)
+                .walk_planned(case, spec.limit, &[], bounds, ctx)
                 .await;
             run.absorb(&walk, sent);
+            run.requests += took_over;
         }
         CaseKind::CrossWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            // Side by side: the client's concurrency cap still bounds the requests in flight.
-            let walks = join_all(
-                spec.limits
-                    .iter()
-                    .map(|limit| ctx.cache.walks.walk(case, *limit, &[], bounds, ctx)),
-            )
-            .await;
+            let walks = cross_walks(case, &spec.limits, bounds, ctx).await;
             for (walk, sent) in &walks {
                 run.absorb(walk, *sent);
             }
@@ -224,12 +223,13 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
         }
         CaseKind::BackwardWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, None);
-            let (walk, sent) = ctx
+            let (walk, sent, took_over) = ctx
                 .cache
                 .walks
-                .walk(case, spec.limit, &[], bounds, ctx)
+                .walk_planned(case, spec.limit, &[], bounds, ctx)
                 .await;
             run.absorb(&walk, sent);
+            run.requests += took_over;
             backward::walk_back(case, spec.limit, &walk.record, bounds, ctx, &mut run).await;
         }
         CaseKind::OrderWalk(spec) => {
@@ -240,16 +240,25 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 .as_ref()
                 .expect("loading checks that an order walk's contract has an order parameter");
             let (asc, desc) = futures_util::future::join(
-                ctx.cache
-                    .walks
-                    .walk(case, spec.limit, &[(&param.name, &param.asc)], bounds, ctx),
-                ctx.cache
-                    .walks
-                    .walk(case, spec.limit, &[(&param.name, &param.desc)], bounds, ctx),
+                ctx.cache.walks.walk_planned(
+                    case,
+                    spec.limit,
+                    &[(&param.name, &param.asc)],
+                    bounds,
+                    ctx,
+                ),
+                ctx.cache.walks.walk_planned(
+                    case,
+                    spec.limit,
+                    &[(&param.name, &param.desc)],
+                    bounds,
+                    ctx,
+                ),
             )
             .await;
             run.absorb(&asc.0, asc.1);
             run.absorb(&desc.0, desc.1);
+            run.requests += asc.2 + desc.2;
             run.violations.extend(compare_orders(
                 &asc.0.record,
                 &desc.0.record,
@@ -265,14 +274,21 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 .position(|f| f.param == spec.param)
                 .expect("loading checks that a filter walk's parameter is a contract filter");
             let (filtered, all) = futures_util::future::join(
+                ctx.cache.walks.walk_planned(
+                    case,
+                    spec.limit,
+                    &[(&spec.param, &spec.value)],
+                    bounds,
+                    ctx,
+                ),
                 ctx.cache
                     .walks
-                    .walk(case, spec.limit, &[(&spec.param, &spec.value)], bounds, ctx),
-                ctx.cache.walks.walk(case, spec.limit, &[], bounds, ctx),
+                    .walk_planned(case, spec.limit, &[], bounds, ctx),
             )
             .await;
             run.absorb(&filtered.0, filtered.1);
             run.absorb(&all.0, all.1);
+            run.requests += filtered.2 + all.2;
             run.violations.extend(compare_filtered(
                 &filtered.0.record,
                 &all.0.record,
@@ -283,6 +299,51 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
         }
     }
     run
+}
+
+/// The walks of a cross-walk, one per limit in `limits`' order, with whether this case sent
+/// each. Chained, they run side by side (the client's caps still bound the requests in
+/// flight). Under the parallel plan the walk at the largest limit goes first, chained, and
+/// the others then send their pages ahead along its order.
+async fn cross_walks(
+    case: &Case,
+    limits: &[WalkLimit],
+    bounds: WalkBounds,
+    ctx: &RunContext<'_>,
+) -> Vec<(Arc<walk::Walk>, bool)> {
+    let walks = &ctx.cache.walks;
+    let contract = &case.contract;
+    let largest = limits
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, l)| (l.page_size(contract), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i);
+    let Some(largest) = largest.filter(|_| ctx.walk_plan.sends_ahead(contract)) else {
+        return join_all(
+            limits
+                .iter()
+                .map(|limit| walks.walk(case, *limit, &[], bounds, ctx, None)),
+        )
+        .await;
+    };
+    let reference = walks
+        .walk(case, limits[largest], &[], bounds, ctx, None)
+        .await;
+    let learned = &*reference.0;
+    let mut others = join_all(limits.iter().enumerate().map(|(i, limit)| async move {
+        if i == largest {
+            None
+        } else {
+            Some(
+                walks
+                    .walk(case, *limit, &[], bounds, ctx, Some(learned))
+                    .await,
+            )
+        }
+    }))
+    .await;
+    others[largest] = Some(reference.clone());
+    others.into_iter().flatten().collect()
 }
 
 /// Sends a page case's one request and judges the answer against its `[[accept]]`.

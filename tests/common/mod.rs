@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use list_contract::case::{Case, load_cases};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
 use list_contract::mock::{MockConfig, ReferenceMock};
-use list_contract::runner::{CaseRun, RunCache, RunContext, run_case};
+use list_contract::runner::{CaseRun, RunCache, RunContext, WalkPlan, run_case};
 use list_contract::schema::SchemaSet;
 use list_contract::violation::{Invariant, Violation};
 
@@ -153,6 +153,8 @@ pub struct Local {
     pub target: Target,
     pub options: RequestOptions,
     pub cache: RunCache,
+    /// How walks send their pages (the harness's default unless a test says otherwise).
+    pub plan: WalkPlan,
 }
 
 impl Local {
@@ -168,17 +170,21 @@ impl Local {
             target: target_for(mock),
             options: RequestOptions::default(),
             cache: RunCache::default(),
+            plan: WalkPlan::default(),
         }
     }
 
     pub fn ctx(&self) -> RunContext<'_> {
-        RunContext::new(
-            &self.target,
-            &self.http,
-            schemas(),
-            &self.options,
-            &self.cache,
-        )
+        RunContext {
+            walk_plan: self.plan,
+            ..RunContext::new(
+                &self.target,
+                &self.http,
+                schemas(),
+                &self.options,
+                &self.cache,
+            )
+        }
     }
 }
 
@@ -246,6 +252,42 @@ impl Suite {
     /// Runs `cases` against `mock` with `options`, in the order given.
     pub async fn run_cases(mock: &ReferenceMock, options: RequestOptions, cases: &[Case]) -> Suite {
         Suite::run_local(Local::new(mock), options, cases).await
+    }
+
+    /// Runs `cases` against `mock` with `options` under walk plan `plan`, in the order given.
+    pub async fn run_in(
+        mock: &ReferenceMock,
+        options: RequestOptions,
+        cases: &[Case],
+        plan: WalkPlan,
+    ) -> Suite {
+        let mut local = Local::new(mock);
+        local.plan = plan;
+        Suite::run_local(local, options, cases).await
+    }
+
+    /// Every violation as a report places it (case, invariant, pointer, page and cursor,
+    /// request, expected, actual), `base` (the server's URL) and its host and port (an echo
+    /// of the request's `host` header) left out: what two runs against two servers must
+    /// agree on.
+    pub fn verdicts(&self, base: &str) -> Vec<String> {
+        let base = base.trim_end_matches('/');
+        let authority = base.split_once("://").map_or(base, |(_, a)| a);
+        self.violations()
+            .map(|(case, v)| {
+                format!(
+                    "{case}: {} at {:?} on {} ({}): expected {}; actual {}",
+                    v.invariant,
+                    v.pointer,
+                    v.page.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    v.request.as_deref().unwrap_or_default(),
+                    v.expected,
+                    v.actual
+                )
+                .replace(base, "<server>")
+                .replace(authority, "<server>")
+            })
+            .collect()
     }
 
     /// Runs `cases` in `local` with `options`, in the order given.
