@@ -54,7 +54,7 @@ fn check<S: Strategy>(
 /// The walk plan of a case, from its seed: every property holds under both, and drawing it
 /// from the seed leaves the properties' other draws as they were.
 fn plan_of(seed: u64) -> WalkPlan {
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         WalkPlan::Chained
     } else {
         WalkPlan::Parallel
