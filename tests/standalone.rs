@@ -1,8 +1,14 @@
 //! The installed command, away from this repository: a copy of the binary run in an empty
 //! folder reads its suites from itself (`check`, `suites`), writes an editable copy (`init`)
-//! that runs on its own, and prints completion scripts.
+//! that runs on its own, and prints completion scripts. Beside it, the other ways the tool
+//! reaches its users: the GitHub Action (`standalone/action.rs`) and the published package
+//! (`standalone/package.rs`); one test binary for all three, to keep the build short.
 
+#[path = "standalone/action.rs"]
+mod action;
 mod common;
+#[path = "standalone/package.rs"]
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

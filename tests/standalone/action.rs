@@ -2,10 +2,8 @@
 //! installs `list-contract` with cargo and runs the check with every report, the key reaching
 //! it only through the environment.
 
-mod common;
-
-use common::root;
-use common::yaml::{Yaml, read_yaml};
+use crate::common::root;
+use crate::common::yaml::{Yaml, read_yaml};
 
 fn action() -> Yaml {
     read_yaml(&root().join("action.yml"))
