@@ -200,18 +200,14 @@ pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
     }
     let notices = results.notices();
     if !notices.is_empty() {
-        let fields = notices
-            .iter()
-            .filter(|(_, n)| n.kind == AdditionKind::Field)
-            .count();
+        let (fields, headers) = results.notice_counts();
         let verdict = match results.fail_on {
             Severity::Additive => "failing the run: `--fail-on additive`",
             Severity::Breaking => "not failing the run; `--fail-on additive` fails on it",
         };
         let _ = writeln!(
             out,
-            "notices (additive drift: {verdict}): {fields} new field(s), {} new header(s)",
-            notices.len() - fields
+            "notices (additive drift: {verdict}): {fields} new field(s), {headers} new header(s)"
         );
         for (case, notice) in notices {
             let _ = writeln!(out, "  {case}: {}", describe_notice(notice));

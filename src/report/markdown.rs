@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{CaseOutcome, RunResults};
 use crate::redact::Redactor;
-use crate::violation::{AdditionKind, Violation};
+use crate::violation::Violation;
 
 /// Rows of the failed-invariant table at most; the rest are counted.
 pub const MAX_ROWS: usize = 100;
@@ -126,10 +126,7 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> String {
 
     let notices = results.notices();
     if !notices.is_empty() {
-        let fields = notices
-            .iter()
-            .filter(|(_, n)| n.kind == AdditionKind::Field)
-            .count();
+        let (fields, headers) = results.notice_counts();
         let _ = writeln!(
             out,
             "### Notices (additive drift{})\n\n{} new field(s), {} new header(s): {}{}\n",
@@ -138,7 +135,7 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> String {
                 crate::violation::Severity::Breaking => ": not failing the run",
             },
             fields,
-            notices.len() - fields,
+            headers,
             notices
                 .iter()
                 .take(MAX_NOTICES)

@@ -124,4 +124,14 @@ impl RunResults {
         }
         out
     }
+
+    /// The new fields and the new headers among [`RunResults::notices`], counted.
+    pub fn notice_counts(&self) -> (usize, usize) {
+        let notices = self.notices();
+        let fields = notices
+            .iter()
+            .filter(|(_, n)| n.kind == crate::violation::AdditionKind::Field)
+            .count();
+        (fields, notices.len() - fields)
+    }
 }
