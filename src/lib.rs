@@ -27,7 +27,8 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use list_contract::harness::{Settings, run};
+//! use list_contract::harness::run;
+//! use list_contract::settings::Settings;
 //!
 //! let settings = Settings::from_env(Path::new(".")).expect("valid CONTRACT_* variables");
 //! let code = run(&libtest_mimic::Arguments::from_args(), settings);
@@ -38,6 +39,7 @@
 pub mod case;
 pub mod check;
 pub mod contract;
+pub mod error;
 pub mod exchange;
 pub mod files;
 pub mod harness;
@@ -51,6 +53,7 @@ pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod settings;
 pub mod violation;
 
 pub use libtest_mimic;

@@ -12,16 +12,16 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use list_contract::contract::AuthStyle;
-use list_contract::harness::{Settings, env, parse_auth, run, setting_header};
-use list_contract::http::parse_base_url;
+use list_contract::harness::run;
 use list_contract::init::{DEFAULT_DIR, DEFAULT_WORKFLOW, InitOptions, built_in_suites, init};
 use list_contract::libtest_mimic::Arguments;
 use list_contract::mock::{
     DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, Fault, MockConfig, ReferenceMock,
 };
+use list_contract::settings::cli::{env_only_help, from_matches, with_setting_flags};
+use list_contract::settings::parse_auth;
 
 /// Checks cursor-paginated list APIs (OpenAI- and Anthropic-compatible) against their contracts.
 #[derive(Debug, Parser)]
@@ -54,72 +54,46 @@ enum Command {
     },
 }
 
-/// `check`'s own options. Each one overrides the variable shown beside it; the variables'
-/// values are never shown (they may hold secrets).
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Exits 0 when every case passes, 101 when the endpoint breaks the contract, 1 when \
-                  the harness cannot run (or no request got through).\n\
-                  The API key is read from $CONTRACT_API_KEY only, so it never lands in shell history.\n\
-                  Headers the server is known to send (a gateway's own) are named in \
-                  $CONTRACT_KNOWN_HEADERS (comma-separated; `x-litellm-*` names a prefix) or in the \
-                  contract's `known_headers`.\n\
-                  Every setting: https://github.com/list-contract/list-contract/blob/main/docs/settings.md"
-)]
+/// `check`'s own options: a flag for every setting (made from the settings table by
+/// `list_contract::settings::cli`), then libtest's.
+#[derive(Debug)]
 struct CheckArgs {
-    /// The live endpoint (may carry a path prefix); unset: the embedded reference mock.
-    #[arg(long, value_name = "URL", env = env::BASE_URL, hide_env_values = true)]
-    base_url: Option<String>,
-    /// x-api-key, bearer, or none for a server without auth (no credential is sent and the
-    /// auth cases are ignored); unset: each contract's own.
-    #[arg(long, value_name = "STYLE", env = env::AUTH, hide_env_values = true)]
-    auth: Option<String>,
-    /// Send this header with every request (repeatable; a case's own headers win); values are
-    /// masked in all output like the key. The variable holds one `Name: value` per line.
-    #[arg(long = "header", value_name = "NAME: VALUE", env = env::HEADERS, hide_env_values = true)]
-    headers: Vec<String>,
-    /// Show these headers' values instead of masking them (comma-separated, repeatable).
-    #[arg(long = "public-header", value_name = "NAME[,NAME]", env = env::PUBLIC_HEADERS, hide_env_values = true)]
-    public_headers: Vec<String>,
-    /// Run only this suite (repeatable; the variable is comma-separated); default: every suite.
-    #[arg(long = "suite", value_name = "NAME", env = env::SUITES, hide_env_values = true)]
-    suites: Vec<String>,
-    /// The case files; default: ./cases, else the built-in suites.
-    #[arg(long, value_name = "DIR", env = env::CASES_DIR, hide_env_values = true)]
-    cases: Option<PathBuf>,
-    /// The JSON Schemas; default: ./schemas, else the built-in schemas.
-    #[arg(long, value_name = "DIR", env = env::SCHEMAS_DIR, hide_env_values = true)]
-    schemas: Option<PathBuf>,
-    /// Write a JUnit XML report.
-    #[arg(long, value_name = "FILE", env = env::JUNIT, hide_env_values = true)]
-    junit: Option<PathBuf>,
-    /// Write a JSON report of every violation and notice.
-    #[arg(long, value_name = "FILE", env = env::JSON, hide_env_values = true)]
-    json: Option<PathBuf>,
-    /// Write a Markdown summary: verdict, counts and the failed invariants (for a CI job
-    /// summary, such as $GITHUB_STEP_SUMMARY).
-    #[arg(long, value_name = "FILE", env = env::MARKDOWN, hide_env_values = true)]
-    markdown: Option<PathBuf>,
-    /// Record every exchange of the run, masked, as an HTTP Archive (HAR 1.2).
-    #[arg(long, value_name = "FILE.har", env = env::RECORD, hide_env_values = true)]
-    record: Option<PathBuf>,
-    /// Answer every request from a recording, with no network and no mock: the same responses,
-    /// judged by today's cases, contracts and schemas.
-    #[arg(long, value_name = "FILE.har", env = env::REPLAY, hide_env_values = true)]
-    replay: Option<PathBuf>,
-    /// parallel (default): walks of id cursors send their pages ahead along a larger walk's
-    /// order; chained: each page waits for the one before (the default when recording or
-    /// replaying).
-    #[arg(long, value_name = "PLAN", env = env::WALK_PLAN, hide_env_values = true)]
-    walk_plan: Option<String>,
-    /// breaking (default), or additive: also fail on new fields and headers.
-    #[arg(long, value_name = "LEVEL", env = env::FAIL_ON, hide_env_values = true)]
-    fail_on: Option<String>,
-    #[command(
-        flatten,
-        next_help_heading = "Test-harness options (as with `cargo test`)"
-    )]
     harness: Arguments,
+}
+
+impl FromArgMatches for CheckArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(CheckArgs {
+            harness: Arguments::from_arg_matches(matches)?,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.harness.update_from_arg_matches(matches)
+    }
+}
+
+impl Args for CheckArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        let command = Arguments::augment_args(
+            with_setting_flags(command)
+                .next_help_heading("Test-harness options (as with `cargo test`)"),
+        );
+        // After libtest's arguments, whose own `after_help` this replaces.
+        command.after_help(format!(
+            "Read from the environment only:\n{}\n\
+             Each flag wins over the variable shown beside it (an empty variable is unset); the \
+             variables' values are never shown (they may hold secrets).\n\
+             Exits 0 when every case passes, 101 when the endpoint breaks the contract, 1 when \
+             the harness cannot run (or no request got through).\n\
+             Every setting: https://github.com/list-contract/list-contract/blob/main/docs/settings.md",
+            env_only_help()
+        ))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -144,8 +118,8 @@ struct ServeArgs {
     /// default: the built-in List Batches suite.
     #[arg(long, value_name = "NAME")]
     suite: Option<String>,
-    /// Where --suite looks first; default: ./cases.
-    #[arg(long, value_name = "DIR", env = env::CASES_DIR, hide_env_values = true)]
+    /// Where --suite looks first [env: CONTRACT_CASES_DIR]; default: ./cases.
+    #[arg(long, value_name = "DIR")]
     cases: Option<PathBuf>,
     /// Serve this contract.toml (its examples are read beside it).
     #[arg(long, value_name = "FILE", conflicts_with = "suite")]
@@ -230,98 +204,17 @@ fn clap_exit(e: &clap::Error) -> ExitCode {
 }
 
 fn check(args: CheckArgs, matches: &ArgMatches) -> ExitCode {
-    match check_settings(&args, matches) {
+    let var = |name: &str| std::env::var(name).ok();
+    match from_matches(Path::new("."), &var, matches) {
         Ok(settings) => run(&args.harness, settings),
         Err(e) => {
-            eprintln!("error: {e}\n\nFor more information, try 'list-contract check --help'.");
+            eprintln!(
+                "error: {}\n\nFor more information, try 'list-contract check --help'.",
+                e.render()
+            );
             ExitCode::FAILURE
         }
     }
-}
-
-/// The run's settings: the `CONTRACT_*` variables, then the flags given on the command line.
-/// clap also reads the variables (to show them in `--help`), but only values typed as flags
-/// are applied here, so a bad variable is reported by its name.
-fn check_settings(args: &CheckArgs, matches: &ArgMatches) -> Result<Settings, String> {
-    let mut settings = Settings::from_env(Path::new("."))?;
-    let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
-    if let (true, Some(url)) = (typed("base_url"), &args.base_url) {
-        settings.base_url = Some(parse_base_url(url).map_err(|e| format!("--base-url: {e}"))?);
-        settings.set_by_flag(env::BASE_URL);
-    }
-    if let (true, Some(auth)) = (typed("auth"), &args.auth) {
-        (settings.auth, settings.no_auth) = parse_auth(auth).map_err(|e| format!("--auth: {e}"))?;
-        settings.set_by_flag(env::AUTH);
-    }
-    if typed("headers") {
-        // Flags replace the variable's headers rather than add to them.
-        settings.headers.clear();
-        for text in &args.headers {
-            let header = setting_header(text, "--header")?;
-            settings.headers.retain(|(name, _)| *name != header.0);
-            settings.headers.push(header);
-        }
-        settings.set_by_flag(env::HEADERS);
-    }
-    if typed("public_headers") {
-        settings.public_headers.extend(
-            args.public_headers
-                .iter()
-                .flat_map(|names| names.split(','))
-                .map(|n| n.trim().to_ascii_lowercase())
-                .filter(|n| !n.is_empty()),
-        );
-        settings.set_by_flag(env::PUBLIC_HEADERS);
-    }
-    if typed("suites") {
-        settings.suites = args
-            .suites
-            .iter()
-            .flat_map(|names| names.split(','))
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty())
-            .collect();
-        settings.set_by_flag(env::SUITES);
-    }
-    if let (true, Some(dir)) = (typed("cases"), &args.cases) {
-        settings.cases_dir = dir.clone();
-        settings.set_by_flag(env::CASES_DIR);
-    }
-    if let (true, Some(dir)) = (typed("schemas"), &args.schemas) {
-        settings.schemas_dir = dir.clone();
-        settings.set_by_flag(env::SCHEMAS_DIR);
-    }
-    /// A file flag: its id, its value, the variable it overrides, and the setting it gives.
-    type FileFlag<'a> = (
-        &'static str,
-        &'a Option<PathBuf>,
-        &'static str,
-        fn(&mut Settings) -> &mut Option<PathBuf>,
-    );
-    let files: [FileFlag; 5] = [
-        ("junit", &args.junit, env::JUNIT, |s| &mut s.junit),
-        ("json", &args.json, env::JSON, |s| &mut s.json),
-        ("markdown", &args.markdown, env::MARKDOWN, |s| {
-            &mut s.markdown
-        }),
-        ("record", &args.record, env::RECORD, |s| &mut s.record),
-        ("replay", &args.replay, env::REPLAY, |s| &mut s.replay),
-    ];
-    for (id, value, var, setting) in files {
-        if let (true, Some(file)) = (typed(id), value) {
-            *setting(&mut settings) = Some(file.clone());
-            settings.set_by_flag(var);
-        }
-    }
-    if let (true, Some(plan)) = (typed("walk_plan"), &args.walk_plan) {
-        settings.walk_plan = Some(plan.parse().map_err(|e| format!("--walk-plan: {e}"))?);
-        settings.set_by_flag(env::WALK_PLAN);
-    }
-    if let (true, Some(level)) = (typed("fail_on"), &args.fail_on) {
-        settings.fail_on = level.parse().map_err(|e| format!("--fail-on: {e}"))?;
-        settings.set_by_flag(env::FAIL_ON);
-    }
-    Ok(settings)
 }
 
 fn suites() -> ExitCode {
