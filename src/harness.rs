@@ -8,18 +8,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::AuthMode;
 use crate::case::{Case, load_cases};
 use crate::check::walk::{DEFAULT_MAX_PAGES, WalkBounds};
 use crate::contract::AuthStyle;
-use crate::http::{
-    ClientSettings, HeaderName, HeaderValue, HttpClient, Recorder, Redactor, Replayer,
-    RequestOptions, Secret, Target, parse_base_url,
-};
+use crate::http::{ClientSettings, HttpClient, RequestOptions, Target, parse_base_url};
 use crate::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples};
-use crate::record::{RunInfo, SuiteTarget};
+use crate::record::{Recorder, RunInfo, SuiteTarget};
+use crate::redact::{Redactor, Secret};
+use crate::replay::Replayer;
 use crate::report::human::{render_failure, render_notices, render_summary};
 use crate::report::{CaseOutcome, CaseResult, RunResults, json, junit, markdown};
 use crate::runner::{
