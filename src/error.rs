@@ -1,7 +1,8 @@
 //! What stops a run before or after its cases ([`HarnessError`]): a setting, a case or schema
 //! file, the target, a recording or a report. Each names its setting, file or URL; what caused
 //! it is its `source`, and a hint is said apart ([`HarnessError::hint`]). Printed with
-//! [`HarnessError::render`], at the one edge that prints errors.
+//! [`HarnessError::render`], at the one edge that prints errors; [`error_chain`] words any
+//! error and its sources on one line.
 
 use std::path::PathBuf;
 
@@ -104,7 +105,7 @@ impl HarnessError {
 
     /// The error, its causes, and its hint in parentheses, on one line.
     pub fn render(&self) -> String {
-        let text = crate::http::error_chain(self);
+        let text = error_chain(self);
         match self.hint() {
             Some(hint) => format!("{text} ({hint})"),
             None => text,
@@ -129,4 +130,19 @@ impl From<String> for Cause {
     fn from(text: String) -> Self {
         Cause(text)
     }
+}
+
+/// An error and its sources, on one line: `a: b: c`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
 }

@@ -3,9 +3,10 @@
 //! never import the client.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use ::http::StatusCode;
+use ::http::header::CONTENT_TYPE;
+use ::http::{HeaderMap, StatusCode};
 use url::Url;
 
 /// One retry: why, and how long the harness waited before it.
@@ -46,6 +47,28 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// The exchange of a response read off the wire (or from a recording), after `retries`.
+    pub fn new(
+        url: Url,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+        retries: Vec<Retry>,
+        elapsed: Duration,
+    ) -> Exchange {
+        Exchange {
+            url,
+            status,
+            content_type: headers
+                .get(CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            header_names: headers.keys().map(|k| k.as_str().to_owned()).collect(),
+            body,
+            retries,
+            elapsed,
+        }
+    }
+
     /// `GET <url>`, as shown in reports.
     pub fn request_line(&self) -> String {
         format!("GET {}", self.url)
@@ -110,6 +133,23 @@ impl TransportError {
     }
 }
 
+/// A request's answer, when it was sent, and its entries in the run's recording.
+#[derive(Debug)]
+pub struct Sent {
+    pub result: Result<Exchange, Box<TransportError>>,
+    /// When the request was sent, in Unix seconds (a replay: when the recorded one was).
+    pub sent_at: i64,
+    /// Its attempts' ids in the run's recorder (`record::Recorder`); empty unless the run
+    /// is recorded.
+    pub entries: Vec<usize>,
+}
+
+/// A time in Unix seconds, as [`Sent::sent_at`] holds it.
+pub fn unix_secs(t: SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Seconds for messages: `2`, `0.5`.
 pub fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
@@ -123,4 +163,15 @@ pub fn seconds(d: Duration) -> String {
 /// Statuses that say "try again": timeout, rate limit, and a gateway or server in a deploy.
 pub fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
+}
+
+/// Why an attempt is tried again, as its [`Retry`] says (`503 Service Unavailable`,
+/// `connection failed: …`): a transient status or a failed connection. `None`: the answer
+/// stands.
+pub fn retry_reason(outcome: Result<StatusCode, &Failure>) -> Option<String> {
+    match outcome {
+        Ok(status) if is_transient(status) => Some(status.to_string()),
+        Err(Failure::Connection(message)) => Some(format!("connection failed: {message}")),
+        _ => None,
+    }
 }

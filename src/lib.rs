@@ -46,6 +46,8 @@ pub mod harness;
 pub mod http;
 pub mod init;
 pub mod mock;
+#[cfg(test)]
+mod module_graph;
 pub mod outcome;
 pub mod record;
 pub mod redact;

@@ -9,13 +9,14 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ::http::HeaderMap;
+use ::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use url::Url;
 
-use crate::exchange::Failure;
+use crate::error::error_chain;
+use crate::exchange::{Exchange, Failure, Retry, Sent, TransportError, retry_reason, unix_secs};
 use crate::record::{Answer, Entry, RunInfo, failure_from_json};
 use crate::redact::Redactor;
 
@@ -132,6 +133,9 @@ impl Key {
         ((score, by), diffs)
     }
 }
+
+/// The longest a replayed attempt takes (its recorded time, up to this).
+pub const REPLAY_PACE: Duration = Duration::from_millis(2);
 
 /// A recorded run, ready to answer a replay.
 #[derive(Debug)]
@@ -316,12 +320,109 @@ impl Replayer {
     fn take(&self, id: usize) {
         self.taken[id].store(true, Ordering::Relaxed);
     }
+
+    /// Answers `GET url` with `headers` from the recording, as the HTTP client would have:
+    /// each attempt, and whether it was retried and after how long, come from the recording,
+    /// and nothing is waited for but the recorded pace. Bodies over `max_body_bytes` fail as
+    /// they would live. No socket is opened and nothing is recorded.
+    pub async fn send(&self, url: Url, headers: &HeaderMap, max_body_bytes: u64) -> Sent {
+        let start = Instant::now();
+        // The recorded attempt to answer the next one.
+        let mut replayed = match self.first(&url, headers) {
+            Ok(id) => id,
+            Err(message) => {
+                return Sent {
+                    result: Err(Box::new(TransportError {
+                        url,
+                        failure: Failure::NotRecorded(message),
+                        retries: Vec::new(),
+                    })),
+                    sent_at: unix_secs(SystemTime::now()),
+                    entries: Vec::new(),
+                };
+            }
+        };
+        let sent_at = self.entries[replayed].sent_at;
+        let mut retries = Vec::new();
+        let done = |outcome, retries| Sent {
+            result: match outcome {
+                Ok((status, headers, body)) => Ok(Exchange::new(
+                    url.clone(),
+                    status,
+                    &headers,
+                    body,
+                    retries,
+                    start.elapsed(),
+                )),
+                Err(failure) => Err(Box::new(TransportError {
+                    url: url.clone(),
+                    failure,
+                    retries,
+                })),
+            },
+            sent_at,
+            entries: Vec::new(),
+        };
+        loop {
+            let attempt = retries.len() as u32 + 1;
+            // A recorded answer is at hand at once, but is given at the recorded pace (up to
+            // REPLAY_PACE): the walks of a cross-walk then run side by side as they did live,
+            // rather than one to its end before the next starts, and cases meet at shared
+            // walks much as they did.
+            let entry = &self.entries[replayed];
+            tokio::time::sleep((entry.wait + entry.receive).min(REPLAY_PACE)).await;
+            let outcome = self.response(replayed, max_body_bytes);
+            let reason = match &outcome {
+                Ok((status, _, _)) => retry_reason(Ok(*status)),
+                Err(failure) => retry_reason(Err(failure)),
+            };
+            let Some(reason) = reason else {
+                return done(outcome, retries);
+            };
+            // A replay retries where the recorded run did, after the wait it took.
+            let wait = match (self.retry_of(replayed), entry.retried_after) {
+                (Some(next), Some(wait)) => {
+                    replayed = next;
+                    wait
+                }
+                _ => return done(outcome, retries),
+            };
+            retries.push(Retry {
+                attempt,
+                reason,
+                waited: wait,
+            });
+        }
+    }
+
+    /// The recorded attempt `id` as a response off the wire, within the body cap `cap`.
+    fn response(&self, id: usize, cap: u64) -> Result<(StatusCode, HeaderMap, Vec<u8>), Failure> {
+        let (status, headers, body) = self.answer(id).answer?;
+        let declared = headers
+            .get(::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(n) = declared.filter(|n| *n > cap) {
+            return Err(Failure::TooLarge {
+                cap,
+                declared: Some(n),
+            });
+        }
+        if body.len() as u64 > cap {
+            return Err(Failure::TooLarge {
+                cap,
+                declared: None,
+            });
+        }
+        let status = StatusCode::from_u16(status).map_err(|_| {
+            Failure::Connection(format!("the recording holds status {status}, not a status"))
+        })?;
+        Ok((status, headers, body))
+    }
 }
 
 /// Reads HAR 1.2 text into entries and the run's description.
 pub fn parse(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo), String> {
-    let har = har::from_slice(bytes)
-        .map_err(|e| format!("not a HAR file: {}", crate::http::error_chain(&e)))?;
+    let har = har::from_slice(bytes).map_err(|e| format!("not a HAR file: {}", error_chain(&e)))?;
     let har::Spec::V1_2(log) = har.log else {
         return Err("a HAR 1.3 file; list-contract records and replays HAR 1.2".to_owned());
     };

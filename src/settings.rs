@@ -19,10 +19,11 @@ use crate::case::{AuthMode, Case};
 use crate::check::walk::WalkBounds;
 use crate::contract::AuthStyle;
 use crate::error::HarnessError;
-use crate::http::{ClientSettings, HeaderName, HeaderValue, RequestOptions};
+use crate::http::{ClientSettings, RequestOptions};
 use crate::redact::{Redactor, Secret};
 use crate::runner::WalkPlan;
 use crate::violation::Severity;
+use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 /// The names of the environment variables the harness reads (see [`SETTINGS`] for each one's

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::{batches_only_dir, check, mock_config, text};
-use list_contract::http::{
-    ClientSettings, HeaderValue, HttpClient, Recorder, Redactor, Replayer, RequestOptions, Secret,
-};
+use list_contract::http::{ClientSettings, HttpClient, RequestOptions};
 use list_contract::mock::{Fault, ReferenceMock};
-use list_contract::record::{RunInfo, SuiteTarget};
-use reqwest::header::HeaderMap;
+use list_contract::record::{Recorder, RunInfo, SuiteTarget};
+use list_contract::redact::{Redactor, Secret};
+use list_contract::replay::Replayer;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

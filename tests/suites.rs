@@ -281,8 +281,9 @@ mod data_only_suite {
 
     use super::common::{check, root, text};
     use list_contract::case::load_cases;
-    use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
+    use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Target};
     use list_contract::mock::{Fault, MockConfig, ReferenceMock, load_examples};
+    use list_contract::redact::Secret;
     use list_contract::runner::{RunCache, RunContext, run_case};
     use list_contract::schema::SchemaSet;
     use list_contract::violation::Invariant;

@@ -230,7 +230,7 @@ fn raw_server(answers: Vec<Option<Vec<u8>>>) -> Target {
     });
     Target::new(
         format!("http://127.0.0.1:{port}").parse().unwrap(),
-        list_contract::http::Secret::new("k"),
+        list_contract::redact::Secret::new("k"),
         list_contract::contract::AuthStyle::XApiKey,
     )
 }

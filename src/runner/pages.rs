@@ -14,7 +14,8 @@ use reqwest::header::HeaderMap;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::http::{Exchange, HttpClient, RequestOptions, TransportError};
+use crate::exchange::{Exchange, TransportError};
+use crate::http::{HttpClient, RequestOptions};
 
 /// A request's answer, or why there was none, and when it was asked.
 #[derive(Debug)]

@@ -11,8 +11,9 @@ use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use list_contract::case::{Case, load_cases};
-use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Secret, Target};
+use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Target};
 use list_contract::mock::{MockConfig, ReferenceMock};
+use list_contract::redact::Secret;
 use list_contract::runner::{CaseRun, RunCache, RunContext, WalkPlan, run_case};
 use list_contract::schema::SchemaSet;
 use list_contract::violation::{Invariant, Violation};

@@ -1,0 +1,408 @@
+//! The shared HTTP client of a run: sends a request over one connection pool, retries
+//! transient trouble within the policy and records each attempt when the run is recorded; in
+//! a replay, the recording answers instead (`Replayer::send`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use url::Url;
+
+use super::gate::Gate;
+use super::retry::{BACKOFF_CAP, RequestOptions, retry_after};
+use crate::error::error_chain;
+use crate::exchange::{Exchange, Failure, Retry, Sent, TransportError, retry_reason, unix_secs};
+use crate::record::{Attempt, Recorder, USER_AGENT};
+use crate::replay::Replayer;
+
+/// The run-wide client settings.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub connect_timeout: Duration,
+    /// Bodies larger than this are not read.
+    pub max_body_bytes: u64,
+    /// At most this many requests a second (live runs); `None`: no cap.
+    pub rate_limit: Option<f64>,
+    /// At most this many requests in flight at once; `None`: no cap.
+    pub concurrency: Option<usize>,
+    /// A PEM file of extra CA certificates to trust, beside the system roots.
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Honour `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (off for the local mock).
+    pub use_env_proxy: bool,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 8 * 1024 * 1024,
+            rate_limit: None,
+            concurrency: None,
+            ca_cert: None,
+            use_env_proxy: false,
+        }
+    }
+}
+
+/// The shared HTTP client of a run: one connection pool, and the caps on how hard it may
+/// press a live server.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    transport: Transport,
+    max_body_bytes: u64,
+    gate: Arc<Gate>,
+    /// Keeps every attempt for the run's HAR file (`CONTRACT_RECORD`).
+    recorder: Option<Arc<Recorder>>,
+}
+
+/// Where answers come from: the network, or a recording (which opens no socket at all).
+/// Chosen once, when the client is built.
+#[derive(Debug, Clone)]
+enum Transport {
+    Live(reqwest::Client),
+    Replay(Arc<Replayer>),
+}
+
+/// Build errors of the client, named by the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("CONTRACT_CA_CERT: cannot read {}: {source}", path.display())]
+    CaUnreadable {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("CONTRACT_CA_CERT: {} holds no PEM certificate ({message})", path.display())]
+    CaInvalid {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+impl HttpClient {
+    pub fn new(settings: &ClientSettings) -> Result<Self, ClientError> {
+        // rustls is built with ring as its only crypto provider (aws-lc-rs, reqwest's default,
+        // is a long C build), so it is installed for the process; one installed before (by
+        // an earlier client, or by a program embedding the harness) is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(settings.connect_timeout);
+        if !settings.use_env_proxy {
+            builder = builder.no_proxy();
+        }
+        if let Some(path) = &settings.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| ClientError::CaUnreadable {
+                path: path.clone(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ClientError::CaInvalid {
+                    path: path.clone(),
+                    message: error_chain(&e),
+                }
+            })?;
+            if certs.is_empty() {
+                return Err(ClientError::CaInvalid {
+                    path: path.clone(),
+                    message: "no BEGIN CERTIFICATE block".into(),
+                });
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| ClientError::Build(error_chain(&e)))?;
+        Ok(HttpClient {
+            transport: Transport::Live(client),
+            max_body_bytes: settings.max_body_bytes,
+            gate: Arc::new(Gate::new(settings.rate_limit, settings.concurrency)),
+            recorder: None,
+        })
+    }
+
+    /// A client that answers every request from `recording` and never opens a socket: no
+    /// HTTP client is even built. Bodies over `max_body_bytes` fail as they would live.
+    pub fn replaying(recording: Arc<Replayer>, max_body_bytes: u64) -> Self {
+        HttpClient {
+            transport: Transport::Replay(recording),
+            max_body_bytes,
+            gate: Arc::new(Gate::new(None, None)),
+            recorder: None,
+        }
+    }
+
+    /// Keeps every attempt in `recorder` as well.
+    pub fn recording(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The recorder, when the run is recorded.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_deref()
+    }
+
+    /// The cap on requests in flight, if there is one.
+    pub fn concurrency(&self) -> Option<usize> {
+        self.gate.concurrency
+    }
+
+    /// GETs `url`. 408, 429, 502, 503, 504 and broken connections are retried within the
+    /// policy; timeouts are not (a hung server would only hang again).
+    pub async fn get(
+        &self,
+        url: Url,
+        headers: HeaderMap,
+        options: &RequestOptions,
+    ) -> Result<Exchange, Box<TransportError>> {
+        self.send(url, headers, options).await.result
+    }
+
+    /// [`HttpClient::get`], with when the request was sent and its recorded entries. A replay
+    /// takes each attempt, and whether it was retried and after how long, from the
+    /// recording, and does not wait.
+    pub async fn send(&self, url: Url, headers: HeaderMap, options: &RequestOptions) -> Sent {
+        match &self.transport {
+            Transport::Live(client) => self.send_live(client, url, headers, options).await,
+            Transport::Replay(recording) => {
+                recording.send(url, &headers, self.max_body_bytes).await
+            }
+        }
+    }
+
+    /// [`HttpClient::send`] over the network, retrying within `options`.
+    async fn send_live(
+        &self,
+        client: &reqwest::Client,
+        url: Url,
+        headers: HeaderMap,
+        options: &RequestOptions,
+    ) -> Sent {
+        let start = Instant::now();
+        let sent_at = unix_secs(SystemTime::now());
+        let mut entries = Vec::new();
+        let policy = &options.retry;
+        let mut retries = Vec::new();
+        // Exponential backoff with jitter (in [d, 2d)), so that walks that failed together do
+        // not retry together.
+        let mut backoff = ExponentialBuilder::new()
+            .with_min_delay(policy.base_delay)
+            .with_factor(2.0)
+            .with_max_delay(BACKOFF_CAP.max(policy.base_delay))
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let done = |outcome, retries, entries| Sent {
+            result: finish(outcome, url.clone(), retries, start),
+            sent_at,
+            entries,
+        };
+        loop {
+            let attempt = retries.len() as u32 + 1;
+            let (outcome, id) = self
+                .attempt(client, &url, &headers, options.timeout, sent_at, attempt)
+                .await;
+            entries.extend(id);
+            // A failure that would only happen again (`lasting`) is not retried.
+            let (outcome, reason) = match outcome {
+                Ok(raw) => {
+                    let reason = retry_reason(Ok(raw.status));
+                    (Ok(raw), reason)
+                }
+                Err((failure, lasting)) => {
+                    let reason = if lasting {
+                        None
+                    } else {
+                        retry_reason(Err(&failure))
+                    };
+                    (Err(failure), reason)
+                }
+            };
+            let Some(reason) = reason else {
+                return done(outcome, retries, entries);
+            };
+            let asked = match &outcome {
+                Ok(raw) => retry_after(&raw.headers, SystemTime::now()),
+                Err(_) => None,
+            };
+            let computed = backoff.next().unwrap_or(BACKOFF_CAP);
+            let wait = asked.unwrap_or(computed);
+            let out_of_budget = start.elapsed() + wait > policy.budget;
+            if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
+                return done(outcome, retries, entries);
+            }
+            if let (Some(recorder), Some(id)) = (&self.recorder, entries.last()) {
+                recorder.retried(*id, wait);
+            }
+            tokio::time::sleep(wait).await;
+            retries.push(Retry {
+                attempt,
+                reason,
+                waited: wait,
+            });
+        }
+    }
+
+    /// One attempt: send, then read the body within the cap, all within `timeout`. A failure
+    /// comes with whether it would only happen again (a certificate the client does not trust).
+    /// The attempt's id in the recorder comes with it, when the run is recorded.
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        headers: &HeaderMap,
+        timeout: Duration,
+        sent_at: i64,
+        attempt: u32,
+    ) -> (Result<Raw, (Failure, bool)>, Option<usize>) {
+        let begun = Instant::now();
+        let started = SystemTime::now();
+        let _permit = self.gate.enter().await;
+        let blocked = begun.elapsed();
+        let mut head = None;
+        let outcome = self
+            .exchange(client, url, headers, timeout, &mut head)
+            .await;
+        let Some(recorder) = &self.recorder else {
+            return (outcome, None);
+        };
+        let total = begun.elapsed() - blocked;
+        let wait = head.map_or(total, |h: Instant| h - begun - blocked);
+        let id = recorder.attempt(Attempt {
+            url,
+            headers,
+            started,
+            begun,
+            sent_at,
+            attempt,
+            outcome: match &outcome {
+                Ok(raw) => Ok((
+                    raw.status.as_u16(),
+                    raw.version.clone(),
+                    &raw.headers,
+                    &raw.body,
+                )),
+                Err((failure, _)) => Err(failure),
+            },
+            blocked,
+            wait,
+            receive: total.saturating_sub(wait),
+        });
+        (outcome, Some(id))
+    }
+
+    /// Sends and reads one response within `timeout`; `head` is when its head arrived.
+    async fn exchange(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        headers: &HeaderMap,
+        timeout: Duration,
+        head: &mut Option<Instant>,
+    ) -> Result<Raw, (Failure, bool)> {
+        let exchange = async {
+            let mut response = client
+                .get(url.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|e| (Failure::Connection(error_chain(&e)), is_tls_failure(&e)))?;
+            *head = Some(Instant::now());
+            let cap = self.max_body_bytes;
+            if let Some(n) = response.content_length().filter(|n| *n > cap) {
+                return Err((
+                    Failure::TooLarge {
+                        cap,
+                        declared: Some(n),
+                    },
+                    true,
+                ));
+            }
+            // The headers are taken, not copied: the body is read from the response alone.
+            let headers = std::mem::take(response.headers_mut());
+            let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+            while let Some(chunk) = response.chunk().await.map_err(|e| {
+                (
+                    Failure::Connection(format!("reading the body failed: {}", error_chain(&e))),
+                    false,
+                )
+            })? {
+                if (body.len() + chunk.len()) as u64 > cap {
+                    return Err((
+                        Failure::TooLarge {
+                            cap,
+                            declared: None,
+                        },
+                        true,
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Raw {
+                status: response.status(),
+                version: format!("{:?}", response.version()),
+                headers,
+                body,
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err((Failure::TimedOut(timeout), true)))
+    }
+}
+
+/// A response as read off the wire.
+struct Raw {
+    status: StatusCode,
+    /// `HTTP/1.1`, for the recording.
+    version: String,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+fn finish(
+    outcome: Result<Raw, Failure>,
+    url: Url,
+    retries: Vec<Retry>,
+    start: Instant,
+) -> Result<Exchange, Box<TransportError>> {
+    match outcome {
+        Ok(raw) => Ok(Exchange::new(
+            url,
+            raw.status,
+            &raw.headers,
+            raw.body,
+            retries,
+            start.elapsed(),
+        )),
+        Err(failure) => Err(Box::new(TransportError {
+            url,
+            failure,
+            retries,
+        })),
+    }
+}
+
+/// Whether a request failed on TLS itself (a certificate the client does not trust, a
+/// protocol mismatch): trying again would only fail again. rustls's error sits inside an
+/// `io::Error`, whose `source()` skips it, so those are looked into.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        next = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}
