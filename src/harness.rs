@@ -1,8 +1,10 @@
 //! The run: discover the cases and schemas, connect to the target, run one libtest-mimic
 //! trial per case, and report. Each step has its module: [`discover`], [`target`],
-//! [`trials`]; the settings are [`crate::settings`].
+//! [`trials`]; what stops a run is an [`error::HarnessError`]; the settings are
+//! [`crate::settings`].
 
 pub mod discover;
+pub mod error;
 pub mod target;
 pub mod trials;
 
@@ -12,12 +14,12 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Trial};
 
-use crate::error::{Cause, HarnessError};
 use crate::redact::Redactor;
 use crate::replay::Replayer;
 use crate::report::human::render_summary;
 use crate::report::{RunResults, json, junit, markdown};
 use crate::settings::{Settings, env};
+use error::{Cause, HarnessError};
 use trials::Shared;
 
 /// Runs the contract as a libtest-style suite and returns the process exit code:
@@ -34,6 +36,7 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     };
     let loaded = settings
         .check_record_replay()
+        .map_err(HarnessError::from)
         .and_then(|()| target::load_replay(settings));
     let (settings, replayer) = match loaded {
         Ok(loaded) => loaded,

@@ -18,7 +18,6 @@ pub use table::{Many, SETTINGS, Setting, docs_table, flag_of};
 use crate::case::{AuthMode, Case};
 use crate::check::walk::WalkBounds;
 use crate::contract::AuthStyle;
-use crate::error::HarnessError;
 use crate::http::{ClientSettings, RequestOptions};
 use crate::redact::{Redactor, Secret};
 use crate::runner::WalkPlan;
@@ -87,6 +86,37 @@ pub mod env {
     pub const RECORD: &str = "CONTRACT_RECORD";
     /// A HAR file recorded with `CONTRACT_RECORD` to answer the run from, with no network.
     pub const REPLAY: &str = "CONTRACT_REPLAY";
+}
+
+/// A setting that cannot be used; each names the flag or variable it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    /// A value that cannot be read.
+    #[error("{from}: {reason}")]
+    Invalid { from: &'static str, reason: String },
+    /// `--record` and `--replay` (or their variables) are both set.
+    #[error("{0} and {1} are both set")]
+    RecordAndReplay(&'static str, &'static str),
+}
+
+impl SettingError {
+    /// What to do about it, if the error alone does not say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            SettingError::RecordAndReplay(..) => {
+                Some("a replay sends no request, so there is nothing to record: set one")
+            }
+            SettingError::Invalid { .. } => None,
+        }
+    }
+
+    /// The error with its hint, as printed.
+    pub fn render(&self) -> String {
+        match self.hint() {
+            Some(hint) => format!("{self} ({hint})"),
+            None => self.to_string(),
+        }
+    }
 }
 
 /// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
@@ -196,7 +226,7 @@ impl Settings {
     }
 
     /// Reads the `CONTRACT_*` variables (see [`Settings::defaults`] for the folders).
-    pub fn from_env(root: &Path) -> Result<Settings, HarnessError> {
+    pub fn from_env(root: &Path) -> Result<Settings, SettingError> {
         Settings::from_vars(root, |name| std::env::var(name).ok())
     }
 
@@ -204,7 +234,7 @@ impl Settings {
     pub fn from_vars(
         root: &Path,
         var: impl Fn(&str) -> Option<String>,
-    ) -> Result<Settings, HarnessError> {
+    ) -> Result<Settings, SettingError> {
         Settings::resolve(root, &var, &|_| None)
     }
 
@@ -214,7 +244,7 @@ impl Settings {
         root: &Path,
         var: &dyn Fn(&str) -> Option<String>,
         flags: &dyn Fn(&'static str) -> Option<Vec<String>>,
-    ) -> Result<Settings, HarnessError> {
+    ) -> Result<Settings, SettingError> {
         let mut settings = Settings::defaults(root);
         let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         for setting in SETTINGS {
@@ -348,9 +378,9 @@ impl Settings {
     }
 
     /// `CONTRACT_RECORD` and `CONTRACT_REPLAY` (or their flags) exclude each other.
-    pub fn check_record_replay(&self) -> Result<(), HarnessError> {
+    pub fn check_record_replay(&self) -> Result<(), SettingError> {
         if self.record.is_some() && self.replay.is_some() {
-            return Err(HarnessError::RecordAndReplay(
+            return Err(SettingError::RecordAndReplay(
                 self.source(env::RECORD),
                 self.source(env::REPLAY),
             ));

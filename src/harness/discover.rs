@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::error::HarnessError;
 use crate::case::{Case, load_cases};
 use crate::contract::Contract;
-use crate::error::HarnessError;
 use crate::schema::{SchemaError, SchemaSet};
 use crate::settings::{Settings, env};
 

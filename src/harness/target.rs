@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::error::{Cause, HarnessError};
 use crate::case::Case;
-use crate::error::{Cause, HarnessError};
 use crate::http::{HttpClient, Target};
 use crate::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples};
 use crate::record::{Recorder, RunInfo, SuiteTarget};

@@ -6,8 +6,7 @@ use std::path::Path;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use super::{Many, SETTINGS, Settings};
-use crate::error::HarnessError;
+use super::{Many, SETTINGS, SettingError, Settings};
 
 /// `command` with a flag for every setting that has one. clap reads no variable itself (an
 /// empty one would count as a flag given without a value): [`from_matches`] does. The key has
@@ -53,7 +52,7 @@ pub fn from_matches(
     root: &Path,
     var: &dyn Fn(&str) -> Option<String>,
     matches: &ArgMatches,
-) -> Result<Settings, HarnessError> {
+) -> Result<Settings, SettingError> {
     let flags = |flag: &'static str| -> Option<Vec<String>> {
         let id = flag.trim_start_matches('-');
         if matches.value_source(id) != Some(ValueSource::CommandLine) {

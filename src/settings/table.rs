@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Settings, env, parse_auth, setting_header};
-use crate::error::HarnessError;
+use super::{SettingError, Settings, env, parse_auth, setting_header};
 
 /// How a setting takes several values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +94,7 @@ impl Setting {
         self.flag.unwrap_or(self.var)
     }
 
-    pub(super) fn read(&self, settings: &mut Settings, given: &Given) -> Result<(), HarnessError> {
+    pub(super) fn read(&self, settings: &mut Settings, given: &Given) -> Result<(), SettingError> {
         (self.read)(settings, given).map_err(|reason| {
             // Header parsing names the setting itself.
             let prefix = format!("{}: ", given.from);
@@ -103,7 +102,7 @@ impl Setting {
                 .strip_prefix(&prefix)
                 .map(str::to_owned)
                 .unwrap_or(reason);
-            HarnessError::Setting {
+            SettingError::Invalid {
                 from: given.from,
                 reason,
             }

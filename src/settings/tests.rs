@@ -4,7 +4,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::error::HarnessError;
 use crate::http::{RequestOptions, parse_base_url};
 use crate::mock::DEFAULT_KEY;
 
@@ -198,7 +197,7 @@ fn a_bad_walk_plan_names_the_variable_and_the_choices() {
 }
 
 /// Settings from `vars`, and from `flags` typed on the command line (`--flag value`).
-fn resolved(vars: &[(&str, &str)], flags: &[(&str, &str)]) -> Result<Settings, HarnessError> {
+fn resolved(vars: &[(&str, &str)], flags: &[(&str, &str)]) -> Result<Settings, SettingError> {
     let var = |name: &str| {
         vars.iter()
             .find(|(n, _)| *n == name)
