@@ -9,7 +9,10 @@
 //! written as data alone gets a conforming mock.
 
 pub mod dataset;
+mod drift;
 pub mod examples;
+pub mod fault;
+mod paging;
 mod responder;
 
 use std::collections::BTreeMap;
@@ -25,8 +28,8 @@ use crate::contract::{
     AuthStyle, Backward, Contract, CursorSource, Direction, Envelope, ErrorStyle, Filter, KeyKind,
     OrderParam,
 };
+pub use fault::{Family, Fault};
 use responder::Responder;
-pub use responder::{Family, Fault};
 
 /// The key the embedded mock accepts when no other is configured.
 pub const DEFAULT_KEY: &str = "lc-reference-mock-key";
