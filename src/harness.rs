@@ -1008,7 +1008,7 @@ fn connect(
                     // The mock as a server without auth: it answers whatever credential comes.
                     config = config.fault(Fault::AuthNotChecked);
                 }
-                let mock = runtime.block_on(ReferenceMock::start(config));
+                let mock = runtime.block_on(ReferenceMock::start_embedded(config));
                 targets.insert(
                     path,
                     Target {

@@ -566,7 +566,7 @@ fn every_fault_has_its_test_and_its_catalogue_entry() {
 
 #[test]
 fn every_family_has_several_members() {
-    for family in Family::ALL {
+    for &family in Family::ALL {
         let n = Fault::ALL.iter().filter(|f| f.family() == family).count();
         assert!(n >= 4, "{}: only {n} faults", family.name());
     }
