@@ -222,3 +222,80 @@ impl Responder {
         ResponseTemplate::new(200).set_body_raw(bytes, mime)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::mock::testing::{config, query, responder};
+
+    /// The keys where two objects differ.
+    fn differing(a: &Value, b: &Value) -> Vec<String> {
+        let (a, b) = (a.as_object().unwrap(), b.as_object().unwrap());
+        let mut keys: Vec<String> = a
+            .keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .cloned()
+            .collect();
+        keys.dedup();
+        keys
+    }
+
+    #[test]
+    fn an_item_fault_changes_its_field_and_only_it() {
+        let (good, items) = responder(config(3));
+        let mut item = items[0].clone();
+        good.drift_item(&mut item, false);
+        assert_eq!(item, items[0], "no fault: the item as it is");
+        let (bad, _) = responder(config(3).fault(Fault::CreatedAtAsString));
+        let mut drifted = items[0].clone();
+        bad.drift_item(&mut drifted, false);
+        assert_eq!(differing(&items[0], &drifted), ["created_at"]);
+        assert_eq!(drifted["created_at"], items[0]["created_at"].to_string());
+        let (bad, _) = responder(config(3).fault(Fault::InputFileIdNull));
+        let mut drifted = items[0].clone();
+        bad.drift_item(&mut drifted, false);
+        assert_eq!(differing(&items[0], &drifted), ["input_file_id"]);
+        assert_eq!(drifted["input_file_id"], Value::Null);
+    }
+
+    #[test]
+    fn an_envelope_fault_changes_its_part_and_only_it() {
+        let (good, items) = responder(config(4));
+        let page = good.page(&items, 2, &query(&[])).unwrap();
+        assert_eq!(page["object"], "list");
+        assert_eq!(page["has_more"], true);
+        let envelope = |mock: &Responder| {
+            mock.envelope(
+                items[..2].to_vec(),
+                items[0]["id"].clone(),
+                items[1]["id"].clone(),
+                true,
+                None,
+                None,
+            )
+        };
+        assert_eq!(envelope(&good), page);
+        let (bad, _) = responder(config(4).fault(Fault::MissingHasMore));
+        let drifted = envelope(&bad);
+        assert_eq!(differing(&page, &drifted), ["has_more"]);
+        assert!(drifted.get("has_more").is_none());
+        let (bad, _) = responder(config(4).fault(Fault::BareArray));
+        assert_eq!(envelope(&bad), json!(items[..2]));
+    }
+
+    #[test]
+    fn faults_combine_each_with_its_own_change() {
+        let (bad, items) = responder(
+            config(4)
+                .fault(Fault::EnvelopeObjectRenamed)
+                .fault(Fault::IdRenamed),
+        );
+        let page = bad.page(&items, 2, &query(&[])).unwrap();
+        assert_eq!(page["object"], "page");
+        assert!(page["data"][0].get("id").is_none());
+        assert_eq!(page["data"][0]["batch_id"], items[0]["id"]);
+    }
+}

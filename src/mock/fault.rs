@@ -356,3 +356,88 @@ impl Fault {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::mock::testing::list_batches;
+
+    /// Collects the list of `for_each_fault!` as `(variant, snake name, family)` strings.
+    macro_rules! listed {
+        ($( $(#[$doc:meta])* $variant:ident($snake:ident): $family:ident, )*) => {
+            [$((stringify!($variant), stringify!($snake), stringify!($family))),*]
+        };
+    }
+
+    /// `CreatedAtAsString` → `created_at_as_string`; digits start a word (`Forbidden403` →
+    /// `forbidden_403`).
+    fn snake(name: &str) -> String {
+        let mut out = String::new();
+        let mut previous: Option<char> = None;
+        for c in name.chars() {
+            let starts_word = c.is_ascii_uppercase()
+                || (c.is_ascii_digit() && previous.is_some_and(|p| !p.is_ascii_digit()));
+            if starts_word && previous.is_some() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            previous = Some(c);
+        }
+        out
+    }
+
+    #[test]
+    fn the_registry_is_the_list_in_order_with_snake_names_and_families() {
+        let list = crate::for_each_fault!(listed);
+        assert_eq!(list.len(), Fault::ALL.len());
+        for ((variant, name, family), fault) in list.iter().zip(Fault::ALL) {
+            assert_eq!(*variant, format!("{fault:?}"));
+            assert_eq!(*name, fault.name());
+            assert_eq!(*name, snake(variant), "{variant}: its test name");
+            assert_eq!(*family, format!("{:?}", fault.family()));
+        }
+        let names: BTreeSet<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), Fault::ALL.len(), "names are unique");
+        // The families come in blocks, in the order of `Family::ALL`.
+        let mut order: Vec<Family> = Fault::ALL.iter().map(|f| f.family()).collect();
+        order.dedup();
+        assert_eq!(order, Family::ALL);
+    }
+
+    #[test]
+    fn families_are_derived_with_their_names() {
+        assert_eq!(Family::ALL.len(), 7);
+        assert_eq!(Family::ALL[0], Family::Schema);
+        assert_eq!(Family::Negative.name(), "negative and auth");
+        assert_eq!(Family::Paging.name(), "backward, order and filters");
+    }
+
+    #[test]
+    fn faults_apply_where_the_contract_has_what_they_break() {
+        let contract = list_batches();
+        for fault in [
+            Fault::StatusRenamed,
+            Fault::CreatedAtAsString,
+            Fault::MissingFirstLastId,
+            Fault::DefaultLimitWrong,
+        ] {
+            assert!(fault.applies_to(&contract), "{fault:?}");
+        }
+        for fault in [
+            Fault::TimesAsIntegers,
+            Fault::BackwardPageReversed,
+            Fault::OrderIgnored,
+            Fault::FilterIgnored,
+            Fault::CursorTokenReused,
+            Fault::RequiredHeaderNotChecked,
+        ] {
+            assert!(!fault.applies_to(&contract), "{fault:?}");
+        }
+        let mut token = contract.clone();
+        token.cursor_source = CursorSource::Token;
+        assert!(Fault::CursorTokenReused.applies_to(&token));
+        assert!(!Fault::EmptyPageStaleIds.applies_to(&token));
+    }
+}

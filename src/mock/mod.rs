@@ -17,6 +17,8 @@ mod paging;
 pub mod probe;
 mod responder;
 mod suite;
+#[cfg(test)]
+mod testing;
 
 use std::sync::{Arc, Mutex};
 

@@ -354,3 +354,96 @@ impl Responder {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::mock::testing::{config, ids, query, responder};
+
+    /// The ids of a page and its `has_more`, `first_id` and `last_id`.
+    fn seen(page: &Value) -> (Vec<String>, bool, Value, Value) {
+        let data = page["data"].as_array().expect("a page");
+        (
+            ids(data),
+            page["has_more"].as_bool().expect("has_more"),
+            page["first_id"].clone(),
+            page["last_id"].clone(),
+        )
+    }
+
+    #[test]
+    fn a_page_is_the_slice_after_its_cursor_with_has_more() {
+        let (mock, items) = responder(config(10));
+        let all = ids(&items);
+        let page = |pairs: &[(&str, &str)], limit| {
+            seen(&mock.page(&items, limit, &query(pairs)).expect("a page"))
+        };
+        let (first, more, first_id, last_id) = page(&[], 3);
+        assert_eq!(first, all[..3]);
+        assert!(more);
+        assert_eq!(
+            (first_id, last_id),
+            (all[0].clone().into(), all[2].clone().into())
+        );
+        let (next, more, ..) = page(&[("after", &all[2])], 3);
+        assert_eq!(next, all[3..6]);
+        assert!(more);
+        let (last, more, ..) = page(&[("after", &all[7])], 3);
+        assert_eq!(last, all[8..]);
+        assert!(!more, "the last page");
+        let (empty, more, first_id, last_id) = page(&[("after", &all[9])], 3);
+        assert!(empty.is_empty() && !more);
+        assert_eq!((first_id, last_id), (Value::Null, Value::Null));
+        let (whole, more, ..) = page(&[], 100);
+        assert_eq!((whole, more), (all, false));
+    }
+
+    #[test]
+    fn an_unknown_cursor_is_refused() {
+        let (mock, items) = responder(config(5));
+        assert!(
+            mock.page(&items, 3, &query(&[("after", "batch_nope")]))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn paging_faults_move_the_slice_and_has_more() {
+        let all = |items: &[Value]| ids(items);
+        let (mock, items) = responder(config(10).fault(Fault::CursorSkipsOne));
+        let ids10 = all(&items);
+        let page = mock
+            .page(&items, 3, &query(&[("after", &ids10[2])]))
+            .unwrap();
+        assert_eq!(seen(&page).0, ids10[4..7], "one item skipped");
+        let (mock, items) = responder(config(10).fault(Fault::CursorInclusive));
+        let page = mock
+            .page(&items, 3, &query(&[("after", &ids10[2])]))
+            .unwrap();
+        assert_eq!(seen(&page).0, ids10[2..5], "the cursor's own item again");
+        let (mock, items) = responder(config(10).fault(Fault::HasMoreFalseEarly));
+        let page = mock.page(&items, 3, &query(&[])).unwrap();
+        assert_eq!(seen(&page).0, ids10[..3]);
+        assert!(!seen(&page).1, "has_more false on the first page");
+        let (mock, items) = responder(config(10).fault(Fault::LimitPlusOne));
+        assert_eq!(
+            seen(&mock.page(&items, 3, &query(&[])).unwrap()).0,
+            ids10[..4]
+        );
+    }
+
+    #[test]
+    fn tokens_stand_for_their_item_and_nothing_else() {
+        let token = token_for("file-abc");
+        assert_eq!(token, "pt166696c652d616263");
+        assert_eq!(id_of_token(&token).as_deref(), Some("file-abc"));
+        for bad in ["file-abc", "pt1", "pt1f", "pt1zz", "xx66"] {
+            assert_eq!(
+                id_of_token(bad).as_deref(),
+                if bad == "pt1" { Some("") } else { None }
+            );
+        }
+    }
+}

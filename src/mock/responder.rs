@@ -25,7 +25,7 @@ pub(super) struct Responder {
 }
 
 /// A request's query, decoded once.
-pub(super) struct Query(Vec<(String, String)>);
+pub(super) struct Query(pub(super) Vec<(String, String)>);
 
 impl Query {
     pub(super) fn get(&self, name: &str) -> Option<&str> {
@@ -327,5 +327,89 @@ impl Respond for Responder {
         } else {
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::probe::Probe;
+    use crate::mock::testing::{config, request, responder};
+    use crate::mock::{DEFAULT_KEY, ReferenceMock};
+
+    #[test]
+    fn only_the_configured_key_in_the_configured_header_is_authorized() {
+        let (mock, _) = responder(config(1).auth(AuthStyle::Bearer));
+        let with =
+            |headers: &[(&'static str, &str)]| mock.authorized(&request("/v1/batches", headers));
+        let bearer = format!("Bearer {DEFAULT_KEY}");
+        assert!(with(&[("authorization", &bearer)]));
+        assert!(!with(&[("authorization", "Bearer sk-wrong")]));
+        assert!(!with(&[("x-api-key", DEFAULT_KEY)]), "the other header");
+        assert!(!with(&[]));
+        let (presence, _) = responder(
+            config(1)
+                .auth(AuthStyle::Bearer)
+                .fault(Fault::KeyPresenceOnly),
+        );
+        assert!(presence.authorized(&request("/v1/batches", &[("authorization", "Bearer x")])));
+        assert!(!presence.authorized(&request("/v1/batches", &[])));
+        let (x_api_key, _) = responder(config(1).auth(AuthStyle::XApiKey));
+        assert!(x_api_key.authorized(&request("/v1/batches", &[("x-api-key", DEFAULT_KEY)])));
+    }
+
+    #[test]
+    fn a_limit_is_taken_in_range_and_refused_outside_it() {
+        let (mock, _) = responder(config(1));
+        let get = request("/v1/batches", &[]);
+        let limit = |raw: Option<&str>| mock.limit(&get, raw).ok();
+        assert_eq!(limit(None), Some(20), "the default");
+        assert_eq!(limit(Some("7")), Some(7));
+        assert_eq!(limit(Some("100")), Some(100));
+        for refused in ["0", "-1", "101", "x", "7.5"] {
+            assert_eq!(limit(Some(refused)), None, "{refused}");
+        }
+        let (clamped, _) = responder(config(1).fault(Fault::LimitAboveMaxClamped));
+        assert_eq!(clamped.limit(&get, Some("101")).ok(), Some(100));
+        assert!(
+            clamped.limit(&get, Some("0")).is_err(),
+            "only the one fault"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_gate_refuses_a_wrong_key_an_unknown_url_and_other_methods() {
+        let mock = ReferenceMock::start(config(5)).await;
+        let probe = Probe::new(&mock);
+        let (status, page) = probe.get("limit=2").await;
+        assert_eq!(status, 200);
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(2));
+        let (status, body) = Probe::new(&mock).key("sk-wrong").get("limit=2").await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "invalid_api_key");
+        let (status, _) = probe.get_omitting("limit=2", &["key"]).await;
+        assert_eq!(status, 401);
+
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let base = mock.base_url();
+        let base = base.as_str().trim_end_matches('/');
+        let unknown = http
+            .get(format!("{base}/v1/nothing"))
+            .bearer_auth(DEFAULT_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status().as_u16(), 404);
+        let body: serde_json::Value =
+            serde_json::from_slice(&unknown.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "unknown_url");
+        let post = http
+            .post(format!("{base}/v1/batches"))
+            .bearer_auth(DEFAULT_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status().as_u16(), 405);
     }
 }
