@@ -1,8 +1,8 @@
 //! Drift injected into answers: the item, envelope and transport faults that change what a
 //! page says or how it goes on the wire, once paging has chosen its items.
 
+use super::answer::Answer;
 use serde_json::{Map, Value, json};
-use wiremock::ResponseTemplate;
 
 use super::examples::{self, set_pointer, take_pointer};
 use super::fault::Fault;
@@ -194,7 +194,7 @@ impl Responder {
     }
 
     /// A page body as it goes on the wire, or what a transport fault makes of it.
-    pub(super) fn wire(&self, body: &Value) -> ResponseTemplate {
+    pub(super) fn wire(&self, body: &Value) -> Answer {
         let mut bytes = serde_json::to_vec(body).expect("a JSON value serializes");
         if self.has(Fault::TruncatedBody) {
             bytes.truncate(bytes.len() / 2);
@@ -206,20 +206,20 @@ impl Responder {
             bytes.clear();
         }
         if self.has(Fault::HtmlPage) {
-            return ResponseTemplate::new(200).set_body_raw(
+            return Answer::new(200).set_body_raw(
                 "<html><body><h1>Gateway</h1><p>The upstream is warming up.</p></body></html>",
                 "text/html",
             );
         }
         if self.has(Fault::NoContentType) {
-            return ResponseTemplate::new(200).set_body_bytes(bytes);
+            return Answer::new(200).set_body_bytes(bytes);
         }
         let mime = if self.has(Fault::TextContentType) {
             "text/plain"
         } else {
             "application/json"
         };
-        ResponseTemplate::new(200).set_body_raw(bytes, mime)
+        Answer::new(200).set_body_raw(bytes, mime)
     }
 }
 

@@ -8,6 +8,7 @@
 //! them with fresh ids, order keys with ties, and the contract's filter values, so a suite
 //! written as data alone gets a conforming mock.
 
+mod answer;
 mod config;
 pub mod dataset;
 mod drift;
@@ -16,6 +17,7 @@ pub mod fault;
 mod paging;
 pub mod probe;
 mod responder;
+mod server;
 mod suite;
 #[cfg(test)]
 mod testing;
@@ -32,16 +34,19 @@ pub use fault::{Family, Fault};
 use responder::Responder;
 pub use suite::{ServedSuite, load_examples, served_suite};
 
-/// Whether a mock keeps every request it receives (wiremock's request recording).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Recording {
-    On,
-    Off,
+/// What serves a mock's responder.
+enum Server {
+    /// wiremock, recording every request (for [`ReferenceMock::received`]) and taking
+    /// preludes: a mock for tests.
+    Wiremock(MockServer),
+    /// The mock's own server, which keeps nothing of the requests it answers: `serve` and the
+    /// embedded mock, which may answer any number of them.
+    Own(server::OwnServer),
 }
 
 /// A running reference mock. The server stops when this is dropped.
 pub struct ReferenceMock {
-    server: MockServer,
+    server: Server,
     config: MockConfig,
     listing: Arc<Mutex<Vec<Value>>>,
 }
@@ -57,28 +62,51 @@ impl ReferenceMock {
     /// mocks that answer first while they match (e.g. a 429 `up_to_n_times(1)`), for tests of
     /// transient trouble. It records the requests it receives.
     pub async fn start_with(config: MockConfig, preludes: Vec<Mock>) -> Self {
-        ReferenceMock::launch(config, preludes, None, Recording::On).await
+        let (config, listing, responder) = ReferenceMock::prepare(config);
+        // A server of its own, never wiremock's pooled ones (`MockServer::start`): a pooled
+        // server goes back to the pool when its `MockServer` is dropped and is handed to the
+        // next test that starts one, while a client of this mock may still be talking to it.
+        let server = MockServer::builder().start().await;
+        for prelude in preludes {
+            prelude.mount(&server).await;
+        }
+        Mock::given(any())
+            .respond_with(responder)
+            // Lowest priority: any prelude that matches answers first.
+            .with_priority(u8::MAX)
+            .mount(&server)
+            .await;
+        ReferenceMock {
+            server: Server::Wiremock(server),
+            config,
+            listing,
+        }
     }
 
-    /// Starts the mock on a free port of 127.0.0.1 without recording requests: the embedded
-    /// mock of a run, which may answer any number of them in constant memory.
+    /// Starts the mock on a free port of 127.0.0.1, on its own server, which keeps nothing of
+    /// the requests it answers: the embedded mock of a run.
     pub async fn start_embedded(config: MockConfig) -> Self {
-        ReferenceMock::launch(config, Vec::new(), None, Recording::Off).await
+        ReferenceMock::launch_own(config, None)
     }
 
-    /// Starts the mock on `listener` (a socket the caller bound, e.g. to a chosen port),
-    /// without recording requests: the standalone server of `list-contract serve`, which may
-    /// run for days.
+    /// Starts the mock on `listener` (a socket the caller bound, e.g. to a chosen port), on its
+    /// own server, which keeps nothing of the requests it answers: the standalone server of
+    /// `list-contract serve`, which may run for days.
     pub async fn start_on(config: MockConfig, listener: std::net::TcpListener) -> Self {
-        ReferenceMock::launch(config, Vec::new(), Some(listener), Recording::Off).await
+        ReferenceMock::launch_own(config, Some(listener))
     }
 
-    async fn launch(
-        config: MockConfig,
-        preludes: Vec<Mock>,
-        listener: Option<std::net::TcpListener>,
-        recording: Recording,
-    ) -> Self {
+    fn launch_own(config: MockConfig, listener: Option<std::net::TcpListener>) -> Self {
+        let (config, listing, responder) = ReferenceMock::prepare(config);
+        ReferenceMock {
+            server: Server::Own(server::OwnServer::start(listener, responder)),
+            config,
+            listing,
+        }
+    }
+
+    /// The listing `config` makes, and the responder that serves it.
+    fn prepare(config: MockConfig) -> (MockConfig, Arc<Mutex<Vec<Value>>>, Responder) {
         let items = match &config.examples {
             Some(examples) => examples::listing(&config, examples),
             None => {
@@ -98,36 +126,17 @@ impl ReferenceMock {
             }
         };
         let listing = Arc::new(Mutex::new(items));
-        // A server of its own, never wiremock's pooled ones (`MockServer::start`): a pooled
-        // server goes back to the pool when its `MockServer` is dropped and is handed to the
-        // next test that starts one, while a client of this mock may still be talking to it.
-        let mut builder = MockServer::builder();
-        if let Some(listener) = listener {
-            builder = builder.listener(listener);
-        }
-        if recording == Recording::Off {
-            builder = builder.disable_request_recording();
-        }
-        let server = builder.start().await;
-        for prelude in preludes {
-            prelude.mount(&server).await;
-        }
-        Mock::given(any())
-            .respond_with(Responder::new(config.clone(), Arc::clone(&listing)))
-            // Lowest priority: any prelude that matches answers first.
-            .with_priority(u8::MAX)
-            .mount(&server)
-            .await;
-        ReferenceMock {
-            server,
-            config,
-            listing,
-        }
+        let responder = Responder::new(config.clone(), Arc::clone(&listing));
+        (config, listing, responder)
     }
 
     /// The base URL to give the harness (with the prefix, if any).
     pub fn base_url(&self) -> Url {
-        let mut url = Url::parse(&self.server.uri()).expect("wiremock gives a valid URI");
+        let uri = match &self.server {
+            Server::Wiremock(server) => server.uri(),
+            Server::Own(server) => server.uri(),
+        };
+        let mut url = Url::parse(&uri).expect("the server gives a valid URI");
         url.set_path(&self.config.prefix);
         url
     }
@@ -154,15 +163,18 @@ impl ReferenceMock {
         listing.len() < before
     }
 
-    /// How many requests it has answered so far (0 for a mock that does not record them:
+    /// How many requests it has answered so far (0 for a mock on its own server:
     /// [`ReferenceMock::start_embedded`], [`ReferenceMock::start_on`]).
     pub async fn request_count(&self) -> usize {
         self.received().await.len()
     }
 
-    /// The requests it has answered so far (none for a mock that does not record them).
+    /// The requests it has answered so far (none for a mock on its own server).
     pub async fn received(&self) -> Vec<wiremock::Request> {
-        self.server.received_requests().await.unwrap_or_default()
+        match &self.server {
+            Server::Wiremock(server) => server.received_requests().await.unwrap_or_default(),
+            Server::Own(_) => Vec::new(),
+        }
     }
 }
 

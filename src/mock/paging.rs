@@ -2,8 +2,8 @@
 //! the slice, `has_more`, `first_id`/`last_id` and next-page token of its page (with the faults
 //! that bend the paging itself).
 
+use super::answer::Answer;
 use serde_json::Value;
-use wiremock::ResponseTemplate;
 
 use super::fault::Fault;
 use super::responder::{Query, Refusal, Responder};
@@ -157,8 +157,7 @@ impl Responder {
         param: &str,
         token: bool,
     ) -> Result<usize, Refusal> {
-        let crash =
-            || Box::new(ResponseTemplate::new(500).set_body_string("Internal Server Error"));
+        let crash = || Box::new(Answer::new(500).set_body_string("Internal Server Error"));
         let decoded;
         let id = if token {
             if self.has(Fault::UnknownAfterCrashes) && id_of_token(cursor).is_none() {

@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+use super::answer::Answer;
+
 use super::MockConfig;
 use super::dataset::STATUSES;
 use super::examples;
@@ -37,7 +39,7 @@ impl Query {
 }
 
 /// What a request gets instead of a page: its error answer.
-pub(super) type Refusal = Box<ResponseTemplate>;
+pub(super) type Refusal = Box<Answer>;
 
 impl Responder {
     pub(super) fn new(config: MockConfig, listing: Arc<Mutex<Vec<Value>>>) -> Self {
@@ -74,7 +76,7 @@ impl Responder {
         message: &str,
         param: Option<&str>,
         code: Option<&str>,
-    ) -> ResponseTemplate {
+    ) -> Answer {
         let kind = "invalid_request_error";
         let body = if self.has(Fault::ErrorAsString) {
             json!({ "error": message })
@@ -90,7 +92,7 @@ impl Responder {
                 _ => kind,
             };
             let request_id = self.request_id();
-            return ResponseTemplate::new(status)
+            return Answer::new(status)
                 .insert_header("request-id", request_id.as_str())
                 .set_body_json(json!({
                     "type": "error",
@@ -100,7 +102,7 @@ impl Responder {
         } else {
             json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
         };
-        ResponseTemplate::new(status).set_body_json(body)
+        Answer::new(status).set_body_json(body)
     }
 
     /// An Anthropic-style request id (`req_` and 24 hex digits), unique per request.
@@ -188,7 +190,7 @@ impl Responder {
                     .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
                     .collect();
                 return Box::new(
-                    ResponseTemplate::new(500)
+                    Answer::new(500)
                         .set_body_string(format!("Internal Server Error\n{}", headers.join("\n"))),
                 );
             }
@@ -223,9 +225,9 @@ impl Responder {
     }
 
     /// A 429 for transient trouble, in the suite's error style.
-    fn rate_limited(&self) -> ResponseTemplate {
+    fn rate_limited(&self) -> Answer {
         let response = match self.config.error_style {
-            ErrorStyle::Openai => ResponseTemplate::new(429)
+            ErrorStyle::Openai => Answer::new(429)
                 .set_body_json(json!({"error": {"message": "Rate limit reached.",
                     "type": "requests", "param": null, "code": "rate_limit_exceeded"}})),
             ErrorStyle::Anthropic => self.error(429, "Rate limit reached.", None, None),
@@ -233,7 +235,7 @@ impl Responder {
         response.insert_header("retry-after", "0.05")
     }
 
-    fn answer(&self, request: &Request) -> ResponseTemplate {
+    fn answer(&self, request: &Request) -> Answer {
         let received = self.received.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(every) = self.config.transient_every.filter(|n| *n > 0)
             && received.is_multiple_of(every)
@@ -241,11 +243,11 @@ impl Responder {
             return if (received / every) % 2 == 1 {
                 self.rate_limited()
             } else {
-                ResponseTemplate::new(503).set_body_string("Service Unavailable")
+                Answer::new(503).set_body_string("Service Unavailable")
             };
         }
         if self.has(Fault::Persistent503) {
-            return ResponseTemplate::new(503).set_body_string("Service Unavailable");
+            return Answer::new(503).set_body_string("Service Unavailable");
         }
         let endpoint = format!(
             "{}{}",
@@ -319,14 +321,21 @@ enum LimitProblem {
 /// How long `Fault::Hang` keeps every request waiting.
 const HANG: Duration = Duration::from_secs(60);
 
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+impl Responder {
+    /// The answer to `request`, with the wait `Fault::Hang` puts before it.
+    pub(super) fn reply(&self, request: &Request) -> Answer {
         let response = self.answer(request);
         if self.has(Fault::Hang) {
             response.set_delay(HANG)
         } else {
             response
         }
+    }
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.reply(request).into_template()
     }
 }
 
