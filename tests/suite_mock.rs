@@ -269,34 +269,103 @@ fn every_suite() -> Vec<(&'static str, Contract, MockConfig)> {
     ]
 }
 
-/// Every fault that applies to a suite changes what a client of that suite sees: the faults
-/// work by the contract's names, not List Batches'. (`Hang` is left out: it only delays.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_fault_that_applies_to_a_suite_shows_on_its_wire() {
-    let mut runs = tokio::task::JoinSet::new();
-    for (name, contract, config) in every_suite() {
-        let good = ReferenceMock::start(config.clone()).await;
-        let expected = std::sync::Arc::new(transcript(&good, &contract).await);
-        let applying: Vec<Fault> = Fault::ALL
-            .into_iter()
-            .filter(|f| *f != Fault::Hang && f.applies_to(&contract))
-            .collect();
-        assert!(
-            applying.len() > 40,
-            "{name}: only {} faults apply",
-            applying.len()
-        );
-        for fault in applying {
-            let (contract, config, expected) = (contract.clone(), config.clone(), expected.clone());
-            runs.spawn(async move {
-                let bad = ReferenceMock::start(config.fault(fault)).await;
-                let silent = transcript(&bad, &contract).await == *expected;
-                silent.then(|| format!("{name}: {fault:?}"))
-            });
-        }
+/// The test of `fault` on suite `name` of [`every_suite`]: a fault that applies to the suite
+/// changes what a client of that suite sees (the faults work by the contract's names, not
+/// List Batches'). A fault that does not apply, and `Hang` (it only delays), pass saying why.
+async fn shows_on_the_wire(name: &str, fault: Fault) {
+    let (_, contract, config) = every_suite()
+        .into_iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no suite {name}"));
+    if fault == Fault::Hang {
+        println!("skipped: {fault:?} only delays its answers: what a client sees is the same");
+        return;
     }
-    let silent: Vec<String> = runs.join_all().await.into_iter().flatten().collect();
-    assert!(silent.is_empty(), "faults that change nothing: {silent:#?}");
+    if !fault.applies_to(&contract) {
+        println!(
+            "skipped: {fault:?} does not apply to {name} (Fault::applies_to: the suite lacks what it breaks)"
+        );
+        return;
+    }
+    let good = ReferenceMock::start(config.clone()).await;
+    let bad = ReferenceMock::start(config.fault(fault)).await;
+    let expected = transcript(&good, &contract).await;
+    let seen = transcript(&bad, &contract).await;
+    assert!(seen != expected, "{name}: {fault:?} changes nothing");
+}
+
+/// One `#[tokio::test]` per fault of the registry, in a module per suite of [`every_suite`]
+/// (`SUITE`), generated from `list_contract::for_each_fault!`: a fault added to the registry
+/// gets its test on every suite without a line here.
+macro_rules! wire_tests {
+    ($( $(#[$doc:meta])* $variant:ident($snake:ident): $family:ident, )*) => {
+        use list_contract::mock::Fault;
+
+        /// The faults the tests of this module were generated for, in the registry's order.
+        const GENERATED: &[Fault] = &[$(Fault::$variant),*];
+
+        $(
+            $(#[$doc])*
+            #[tokio::test]
+            async fn $snake() {
+                super::shows_on_the_wire(SUITE, Fault::$variant).await;
+            }
+        )*
+
+        /// The tests above are the whole registry: every fault of `Fault::ALL`, once.
+        #[test]
+        fn every_fault_of_the_registry_has_its_test_here() {
+            assert_eq!(GENERATED, Fault::ALL);
+        }
+
+        #[test]
+        fn most_faults_apply() {
+            let (_, contract, _) = super::every_suite()
+                .into_iter()
+                .find(|(n, _, _)| *n == SUITE)
+                .expect("the suite");
+            let applying = Fault::ALL
+                .into_iter()
+                .filter(|f| *f != Fault::Hang && f.applies_to(&contract))
+                .count();
+            assert!(applying > 40, "{SUITE}: only {applying} faults apply");
+        }
+    };
+}
+
+mod wire_list_batches {
+    pub(super) const SUITE: &str = "list_batches";
+    list_contract::for_each_fault!(wire_tests);
+}
+
+mod wire_anthropic {
+    pub(super) const SUITE: &str = "anthropic";
+    list_contract::for_each_fault!(wire_tests);
+}
+
+mod wire_files {
+    pub(super) const SUITE: &str = "files";
+    list_contract::for_each_fault!(wire_tests);
+}
+
+mod wire_files_with_tokens {
+    pub(super) const SUITE: &str = "files with tokens";
+    list_contract::for_each_fault!(wire_tests);
+}
+
+/// Every suite of [`every_suite`] has its module of wire tests above.
+#[test]
+fn every_suite_has_its_wire_tests() {
+    let names: Vec<&str> = every_suite().into_iter().map(|(n, _, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            wire_list_batches::SUITE,
+            wire_anthropic::SUITE,
+            wire_files::SUITE,
+            wire_files_with_tokens::SUITE,
+        ]
+    );
 }
 
 /// What a property case is given: a fixture suite, a listing and a limit.

@@ -1,6 +1,7 @@
 //! The drift catalogue through every suite: each fault of the reference mock that applies to a
 //! suite (`Fault::applies_to`: the generic ones everywhere, the backward, order, filter,
 //! header and RFC 3339 ones where the suite has them) is run through that suite's own cases,
+//! one test per suite × fault (`cargo test openai_files` runs one suite's share),
 //! as `cargo test --test contract <suite>::` would run them, and must be reported with one of
 //! the invariants the catalogue gives it, located (request, page and pointer). The faults of
 //! the newer suites are also pinned to their case, page, cursor and pointer.
@@ -8,7 +9,7 @@
 
 mod common;
 
-use common::catalogue::{entry_of, faults_for, options_for};
+use common::catalogue::{NOT_DRIFT, entry_of, faults_for, options_for};
 use common::{SUITES, Suite, suite_cases, suite_config};
 use list_contract::mock::{Fault, ReferenceMock};
 use list_contract::violation::{Invariant, Violation};
@@ -40,50 +41,115 @@ fn located(v: &Violation) -> bool {
     (v.request.is_some() || v.invariant == Invariant::Transport) && on_page
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_fault_that_applies_to_a_suite_is_caught_through_its_cases() {
-    // Side by side: each run has its own mock; a few at a time keep the machine responsive.
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
-    let mut runs = tokio::task::JoinSet::new();
-    for name in SUITES.into_iter().filter(|s| *s != "list_batches") {
-        let contract = &suite_cases(name)[0].contract;
-        let faults = faults_for(name, contract);
-        assert!(
-            faults.len() > 40,
-            "{name}: only {} faults apply",
-            faults.len()
+/// Runs suite `name` with `fault` (one of the faults that apply to it) and asserts it is
+/// caught with one of the invariants the catalogue gives it, and located.
+async fn caught(name: &str, fault: Fault) {
+    let suite = run(name, fault).await;
+    let entry = entry_of(fault);
+    let caught: Vec<&Violation> = suite
+        .violations()
+        .map(|(_, v)| v)
+        .filter(|v| entry.caught_by.contains(&v.invariant))
+        .collect();
+    assert!(
+        !caught.is_empty(),
+        "{name}: {fault:?} not caught (expected one of {:?}); failed: {:?}",
+        entry.caught_by,
+        suite.failed()
+    );
+    assert!(
+        caught.iter().any(|v| located(v)),
+        "{name}: {fault:?} caught but not located: {caught:#?}"
+    );
+}
+
+/// The test of `fault` on suite `name`: [`caught`] when the fault shows on the suite; when it
+/// does not (`Fault::applies_to`, or the suite's sheet allows it), it passes, saying why.
+async fn fault_on_suite(name: &str, fault: Fault) {
+    let contract = &suite_cases(name)[0].contract;
+    if !fault.applies_to(contract) {
+        println!(
+            "skipped: {fault:?} does not apply to {name} (Fault::applies_to: the suite lacks what it breaks)"
         );
-        for fault in faults {
-            let slots = std::sync::Arc::clone(&slots);
-            runs.spawn(async move {
-                let _slot = slots.acquire().await.expect("never closed");
-                let suite = run(name, fault).await;
-                let entry = entry_of(fault);
-                let caught: Vec<&Violation> = suite
-                    .violations()
-                    .map(|(_, v)| v)
-                    .filter(|v| entry.caught_by.contains(&v.invariant))
-                    .collect();
-                if caught.is_empty() {
-                    Some(format!(
-                        "{name}: {fault:?} not caught (expected one of {:?}); failed: {:?}",
-                        entry.caught_by,
-                        suite.failed()
-                    ))
-                } else if !caught.iter().any(|v| located(v)) {
-                    Some(format!(
-                        "{name}: {fault:?} caught but not located: {caught:#?}"
-                    ))
-                } else {
-                    None
-                }
-            });
-        }
+        return;
     }
-    let results = runs.join_all().await;
-    assert!(results.len() > 120, "{} suite runs", results.len());
-    let missed: Vec<String> = results.into_iter().flatten().collect();
-    assert!(missed.is_empty(), "{}", missed.join("\n"));
+    if let Some((_, _, why)) = NOT_DRIFT.iter().find(|(s, f, _)| *s == name && *f == fault) {
+        println!("skipped: {fault:?} is no drift on {name}: {why}");
+        return;
+    }
+    caught(name, fault).await;
+}
+
+/// One `#[tokio::test]` per fault of the registry, in a module per suite (`SUITE`), generated
+/// from `list_contract::for_each_fault!`: a fault added to the registry gets its test on every
+/// suite without a line here (`cargo test openai_files` runs one suite's share,
+/// `cargo test openai_files::gap_once` one run).
+macro_rules! fault_tests {
+    ($( $(#[$doc:meta])* $variant:ident($snake:ident): $family:ident, )*) => {
+        use list_contract::mock::Fault;
+
+        /// The faults the tests of this module were generated for, in the registry's order.
+        const GENERATED: &[Fault] = &[$(Fault::$variant),*];
+
+        $(
+            $(#[$doc])*
+            #[tokio::test]
+            async fn $snake() {
+                super::fault_on_suite(SUITE, Fault::$variant).await;
+            }
+        )*
+
+        /// The tests above are the whole registry: every fault of `Fault::ALL`, once, named
+        /// after it.
+        #[test]
+        fn every_fault_of_the_registry_has_its_test_here() {
+            assert_eq!(GENERATED, Fault::ALL);
+            let names = [$(stringify!($snake)),*];
+            let expected: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+            assert_eq!(names.to_vec(), expected);
+        }
+
+        #[test]
+        fn most_faults_apply() {
+            let contract = &super::suite_cases(SUITE)[0].contract;
+            let faults = super::faults_for(SUITE, contract);
+            assert!(faults.len() > 40, "{SUITE}: only {} faults apply", faults.len());
+        }
+    };
+}
+
+mod openai_files {
+    pub(super) const SUITE: &str = "openai_files";
+    list_contract::for_each_fault!(fault_tests);
+}
+
+mod openai_vector_stores {
+    pub(super) const SUITE: &str = "openai_vector_stores";
+    list_contract::for_each_fault!(fault_tests);
+}
+
+mod anthropic_message_batches {
+    pub(super) const SUITE: &str = "anthropic_message_batches";
+    list_contract::for_each_fault!(fault_tests);
+}
+
+/// Every shipped suite but List Batches (which `tests/catalogue.rs` pins fault by fault) has
+/// its module of fault tests above.
+#[test]
+fn every_suite_but_list_batches_has_its_fault_tests() {
+    let with_tests = [
+        openai_files::SUITE,
+        openai_vector_stores::SUITE,
+        anthropic_message_batches::SUITE,
+    ];
+    let mut expected: Vec<&str> = SUITES
+        .into_iter()
+        .filter(|s| *s != "list_batches")
+        .collect();
+    expected.sort_unstable();
+    let mut with_tests = with_tests.to_vec();
+    with_tests.sort_unstable();
+    assert_eq!(with_tests, expected);
 }
 
 /// Where a violation must be: case, invariant, page (0: a page case), the cursor it was asked

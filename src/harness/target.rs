@@ -150,7 +150,7 @@ pub fn connect(
                     // The mock as a server without auth: it answers whatever credential comes.
                     config = config.fault(Fault::AuthNotChecked);
                 }
-                let mock = runtime.block_on(ReferenceMock::start(config));
+                let mock = runtime.block_on(ReferenceMock::start_embedded(config));
                 targets.insert(path, target(mock.base_url(), &key, auth));
                 mocks.push(mock);
             }

@@ -8,12 +8,20 @@
 //! them with fresh ids, order keys with ties, and the contract's filter values, so a suite
 //! written as data alone gets a conforming mock.
 
+mod answer;
+mod config;
 pub mod dataset;
+mod drift;
 pub mod examples;
+pub mod fault;
+mod paging;
+pub mod probe;
 mod responder;
+mod server;
+mod suite;
+#[cfg(test)]
+mod testing;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -21,219 +29,84 @@ use url::Url;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
-use crate::contract::{
-    AuthStyle, Backward, Contract, CursorSource, Direction, Envelope, ErrorStyle, Filter, KeyKind,
-    OrderParam,
-};
+pub use config::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig};
+pub use fault::{Family, Fault};
 use responder::Responder;
-pub use responder::{Family, Fault};
+pub use suite::{ServedSuite, load_examples, served_suite};
 
-/// The key the embedded mock accepts when no other is configured.
-pub const DEFAULT_KEY: &str = "lc-reference-mock-key";
-/// Items in the embedded mock's listing: not a multiple of any usual limit.
-pub const DEFAULT_ITEMS: usize = 257;
-/// The embedded mock's dataset seed.
-pub const DEFAULT_SEED: u64 = 20_251_124;
-
-/// How to build a reference mock.
-#[derive(Debug, Clone)]
-pub struct MockConfig {
-    pub items: usize,
-    pub seed: u64,
-    /// The key it accepts.
-    pub key: String,
-    pub auth: AuthStyle,
-    /// A path prefix the endpoint sits under (e.g. `/gateway`), or empty.
-    pub prefix: String,
-    pub faults: Vec<Fault>,
-    pub path: String,
-    pub default_limit: u64,
-    pub max_limit: u64,
-    pub limit_param: String,
-    /// The smallest limit accepted.
-    pub min_limit: u64,
-    pub cursor_param: String,
-    /// Where clients take the next cursor from; with `Token`, pages carry an opaque token at
-    /// `next_token` and the cursor parameter takes only such tokens.
-    pub cursor_source: CursorSource,
-    pub next_token: Option<String>,
-    /// Backward paging, when the contract has it.
-    pub backward: Option<Backward>,
-    /// The direction when no order parameter is sent.
-    pub order: Direction,
-    pub order_param: Option<OrderParam>,
-    pub order_key: String,
-    pub order_key_kind: KeyKind,
-    pub id_field: String,
-    /// Where the page's parts go.
-    pub envelope: Envelope,
-    /// The envelope's `object` value; empty: no `object` field.
-    pub envelope_object: String,
-    /// Headers every request must carry (only their presence is checked).
-    pub headers: BTreeMap<String, String>,
-    pub filters: Vec<Filter>,
-    pub error_style: ErrorStyle,
-    /// The prefix of made-up ids (examples dataset); unset: from each example's own id.
-    pub id_prefix: Option<String>,
-    /// The example items the dataset is made from; `None`: the List Batches generator.
-    pub examples: Option<Arc<Vec<Value>>>,
-    /// Benign: pages hold half the limit (rounded up) while `has_more` stays true, as the
-    /// contract allows ("the API may return fewer batches than the specified limit").
-    pub short_pages: bool,
-    /// Benign: every batch has the same `created_at`; the order among them stays stable.
-    pub all_tied: bool,
-    /// Benign live traffic: every this many requests, a new batch appears at the head of the
-    /// listing and another changes status.
-    pub live_every: Option<usize>,
-    /// Benign additive drift: fields the schema does not know on the envelope and on every
-    /// item, and a response header clients have not seen.
-    pub additive_fields: bool,
-    /// Benign: every nullable field of every batch is `null` (recorded responses send unset
-    /// values as `null`).
-    pub all_nullable_null: bool,
-    /// Benign transient trouble: every this many requests is answered 429 with a
-    /// `Retry-After` of 0.05 s, or 503 with none, alternately.
-    pub transient_every: Option<usize>,
-}
-
-impl MockConfig {
-    /// A conforming mock for `contract`, with the default dataset and key.
-    pub fn for_contract(contract: &Contract) -> Self {
-        MockConfig {
-            items: DEFAULT_ITEMS,
-            seed: DEFAULT_SEED,
-            key: DEFAULT_KEY.to_owned(),
-            auth: contract.auth,
-            prefix: String::new(),
-            faults: Vec::new(),
-            path: contract.path.clone(),
-            default_limit: contract.default_limit,
-            max_limit: contract.max_limit,
-            limit_param: contract.limit_param.clone(),
-            min_limit: contract.min_limit,
-            cursor_param: contract.cursor_param.clone(),
-            cursor_source: contract.cursor_source,
-            next_token: contract.next_token.clone(),
-            backward: contract.backward.clone(),
-            order: contract.order,
-            order_param: contract.order_param.clone(),
-            order_key: contract.order_key.clone(),
-            order_key_kind: contract.order_key_kind,
-            id_field: contract.id_field.clone(),
-            envelope: contract.envelope.clone(),
-            envelope_object: contract.mock.envelope_object.clone(),
-            headers: contract.headers.clone(),
-            filters: contract.filters.clone(),
-            error_style: contract.mock.error_style,
-            id_prefix: contract.mock.id_prefix.clone(),
-            examples: None,
-            short_pages: false,
-            all_tied: false,
-            live_every: None,
-            additive_fields: false,
-            all_nullable_null: false,
-            transient_every: None,
-        }
-    }
-
-    /// Serves a dataset made from `examples` (see [`examples::generate`]) instead of batches.
-    pub fn examples(mut self, examples: Vec<Value>) -> Self {
-        self.examples = Some(Arc::new(examples));
-        self
-    }
-
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    pub fn short_pages(mut self) -> Self {
-        self.short_pages = true;
-        self
-    }
-
-    pub fn all_tied(mut self) -> Self {
-        self.all_tied = true;
-        self
-    }
-
-    pub fn live_every(mut self, requests: usize) -> Self {
-        self.live_every = Some(requests);
-        self
-    }
-
-    pub fn additive_fields(mut self) -> Self {
-        self.additive_fields = true;
-        self
-    }
-
-    pub fn all_nullable_null(mut self) -> Self {
-        self.all_nullable_null = true;
-        self
-    }
-
-    pub fn transient_every(mut self, requests: usize) -> Self {
-        self.transient_every = Some(requests);
-        self
-    }
-
-    pub fn items(mut self, items: usize) -> Self {
-        self.items = items;
-        self
-    }
-
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.key = key.into();
-        self
-    }
-
-    pub fn auth(mut self, auth: AuthStyle) -> Self {
-        self.auth = auth;
-        self
-    }
-
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    pub fn fault(mut self, fault: Fault) -> Self {
-        self.faults.push(fault);
-        self
-    }
+/// What serves a mock's responder.
+enum Server {
+    /// wiremock, recording every request (for [`ReferenceMock::received`]) and taking
+    /// preludes: a mock for tests.
+    Wiremock(MockServer),
+    /// The mock's own server, which keeps nothing of the requests it answers: `serve` and the
+    /// embedded mock, which may answer any number of them.
+    Own(server::OwnServer),
 }
 
 /// A running reference mock. The server stops when this is dropped.
 pub struct ReferenceMock {
-    server: MockServer,
+    server: Server,
     config: MockConfig,
     listing: Arc<Mutex<Vec<Value>>>,
 }
 
 impl ReferenceMock {
-    /// Starts the mock on a free port of 127.0.0.1.
+    /// Starts the mock on a free port of 127.0.0.1, recording the requests it receives (for
+    /// [`ReferenceMock::received`]): a mock for tests.
     pub async fn start(config: MockConfig) -> Self {
         ReferenceMock::start_with(config, Vec::new()).await
     }
 
     /// Starts the mock with `preludes` mounted in front of the reference responder: wiremock
     /// mocks that answer first while they match (e.g. a 429 `up_to_n_times(1)`), for tests of
-    /// transient trouble.
+    /// transient trouble. It records the requests it receives.
     pub async fn start_with(config: MockConfig, preludes: Vec<Mock>) -> Self {
-        ReferenceMock::launch(config, preludes, None).await
+        let (config, listing, responder) = ReferenceMock::prepare(config);
+        // A server of its own, never wiremock's pooled ones (`MockServer::start`): a pooled
+        // server goes back to the pool when its `MockServer` is dropped and is handed to the
+        // next test that starts one, while a client of this mock may still be talking to it.
+        let server = MockServer::builder().start().await;
+        for prelude in preludes {
+            prelude.mount(&server).await;
+        }
+        Mock::given(any())
+            .respond_with(responder)
+            // Lowest priority: any prelude that matches answers first.
+            .with_priority(u8::MAX)
+            .mount(&server)
+            .await;
+        ReferenceMock {
+            server: Server::Wiremock(server),
+            config,
+            listing,
+        }
     }
 
-    /// Starts the mock on `listener` (a socket the caller bound, e.g. to a chosen port): the
-    /// standalone server of `list-contract serve`.
+    /// Starts the mock on a free port of 127.0.0.1, on its own server, which keeps nothing of
+    /// the requests it answers: the embedded mock of a run.
+    pub async fn start_embedded(config: MockConfig) -> Self {
+        ReferenceMock::launch_own(config, None)
+    }
+
+    /// Starts the mock on `listener` (a socket the caller bound, e.g. to a chosen port), on its
+    /// own server, which keeps nothing of the requests it answers: the standalone server of
+    /// `list-contract serve`, which may run for days.
     pub async fn start_on(config: MockConfig, listener: std::net::TcpListener) -> Self {
-        ReferenceMock::launch(config, Vec::new(), Some(listener)).await
+        ReferenceMock::launch_own(config, Some(listener))
     }
 
-    async fn launch(
-        config: MockConfig,
-        preludes: Vec<Mock>,
-        listener: Option<std::net::TcpListener>,
-    ) -> Self {
+    fn launch_own(config: MockConfig, listener: Option<std::net::TcpListener>) -> Self {
+        let (config, listing, responder) = ReferenceMock::prepare(config);
+        ReferenceMock {
+            server: Server::Own(server::OwnServer::start(listener, responder)),
+            config,
+            listing,
+        }
+    }
+
+    /// The listing `config` makes, and the responder that serves it.
+    fn prepare(config: MockConfig) -> (MockConfig, Arc<Mutex<Vec<Value>>>, Responder) {
         let items = match &config.examples {
             Some(examples) => examples::listing(&config, examples),
             None => {
@@ -253,29 +126,17 @@ impl ReferenceMock {
             }
         };
         let listing = Arc::new(Mutex::new(items));
-        let server = match listener {
-            Some(listener) => MockServer::builder().listener(listener).start().await,
-            None => MockServer::start().await,
-        };
-        for prelude in preludes {
-            prelude.mount(&server).await;
-        }
-        Mock::given(any())
-            .respond_with(Responder::new(config.clone(), Arc::clone(&listing)))
-            // Lowest priority: any prelude that matches answers first.
-            .with_priority(u8::MAX)
-            .mount(&server)
-            .await;
-        ReferenceMock {
-            server,
-            config,
-            listing,
-        }
+        let responder = Responder::new(config.clone(), Arc::clone(&listing));
+        (config, listing, responder)
     }
 
     /// The base URL to give the harness (with the prefix, if any).
     pub fn base_url(&self) -> Url {
-        let mut url = Url::parse(&self.server.uri()).expect("wiremock gives a valid URI");
+        let uri = match &self.server {
+            Server::Wiremock(server) => server.uri(),
+            Server::Own(server) => server.uri(),
+        };
+        let mut url = Url::parse(&uri).expect("the server gives a valid URI");
         url.set_path(&self.config.prefix);
         url
     }
@@ -302,264 +163,17 @@ impl ReferenceMock {
         listing.len() < before
     }
 
-    /// How many requests it has answered so far.
+    /// How many requests it has answered so far (0 for a mock on its own server:
+    /// [`ReferenceMock::start_embedded`], [`ReferenceMock::start_on`]).
     pub async fn request_count(&self) -> usize {
         self.received().await.len()
     }
 
-    /// The requests it has answered so far.
+    /// The requests it has answered so far (none for a mock on its own server).
     pub async fn received(&self) -> Vec<wiremock::Request> {
-        self.server.received_requests().await.unwrap_or_default()
-    }
-}
-
-/// What `list-contract serve` serves.
-#[derive(Debug, Clone)]
-pub struct ServedSuite {
-    /// The suite's name (or the contract file), for the startup line.
-    pub name: String,
-    pub contract: Contract,
-    /// The examples its `[mock]` names, read beside its `contract.toml`.
-    pub examples: Option<Vec<Value>>,
-}
-
-/// The suite `serve` is asked for: `suite` by name (`<cases>/NAME/contract.toml`, where
-/// `cases` defaults to `$CONTRACT_CASES_DIR`, else `./cases`, else the built-in suites), or
-/// `contract_file`, or, with neither, the built-in List Batches suite.
-pub fn served_suite(
-    suite: Option<&str>,
-    contract_file: Option<&Path>,
-    cases: Option<&Path>,
-) -> Result<ServedSuite, String> {
-    let file = match (contract_file, suite) {
-        (Some(_), Some(_)) => return Err("serve: give --suite or --contract, not both".into()),
-        (Some(file), None) => file.to_owned(),
-        (None, suite) => {
-            let name = suite.unwrap_or("list_batches");
-            let given = cases
-                .map(Path::to_owned)
-                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(Into::into));
-            // No folder given: `./cases`, then the built-in suites; no suite: the built-in one.
-            let folders = match (&given, suite) {
-                (Some(dir), _) => vec![dir.clone()],
-                (None, Some(_)) => vec!["cases".into(), crate::files::BUILT_IN_CASES.into()],
-                (None, None) => vec![crate::files::BUILT_IN_CASES.into()],
-            };
-            let candidates: Vec<PathBuf> = folders
-                .iter()
-                .map(|dir| dir.join(name).join(crate::case::CONTRACT_FILE))
-                .collect();
-            match candidates
-                .iter()
-                .find(|file| crate::files::read_to_string(file).is_ok())
-            {
-                Some(file) => file.clone(),
-                None => {
-                    return Err(format!(
-                        "--suite {name}: no {} (a suite is a folder of --cases DIR, $CONTRACT_CASES_DIR or ./cases; `list-contract suites` lists the built-in ones)",
-                        candidates[0].display()
-                    ));
-                }
-            }
-        }
-    };
-    let contract: Contract = crate::case::parse_file(&file).map_err(|e| e.to_string())?;
-    let examples = load_examples(&file, &contract)?;
-    Ok(ServedSuite {
-        name: suite.map_or_else(
-            || {
-                if contract_file.is_some() {
-                    file.display().to_string()
-                } else {
-                    "list_batches".to_owned()
-                }
-            },
-            str::to_owned,
-        ),
-        contract,
-        examples,
-    })
-}
-
-/// The example items of `contract`'s suite, read from the file `[mock] examples` names beside
-/// `contract_path`; `None` when it names none (the List Batches generator serves). The error
-/// names the file and says what is wrong with it.
-pub fn load_examples(
-    contract_path: &Path,
-    contract: &Contract,
-) -> Result<Option<Vec<Value>>, String> {
-    let Some(name) = &contract.mock.examples else {
-        return Ok(None);
-    };
-    let path = contract_path
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(name);
-    let shown = path.display();
-    let text = crate::files::read_to_string(&path).map_err(|e| {
-        format!(
-            "cannot read the mock's examples {shown}: {e} (named by `[mock] examples` in {})",
-            contract_path.display()
-        )
-    })?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("the mock's examples {shown} are not JSON: {e}"))?;
-    let Value::Array(items) = value else {
-        return Err(format!(
-            "the mock's examples {shown} must hold a non-empty array of objects (found {})",
-            kind_of(&value)
-        ));
-    };
-    if items.is_empty() {
-        return Err(format!(
-            "the mock's examples {shown} must hold a non-empty array of objects (the array is empty)"
-        ));
-    }
-    if let Some((i, item)) = items.iter().enumerate().find(|(_, v)| !v.is_object()) {
-        return Err(format!(
-            "the mock's examples {shown} must hold a non-empty array of objects (item {i} is {})",
-            kind_of(item)
-        ));
-    }
-    Ok(Some(items))
-}
-
-/// A JSON value's kind, for messages.
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Requests against a running mock, with the key and the headers its contract wants: a small
-/// client for tests of the mock itself (it panics on what it cannot use).
-pub mod probe {
-    use serde_json::Value;
-
-    use super::ReferenceMock;
-    use crate::contract::AuthStyle;
-
-    /// A client of one mock.
-    pub struct Probe {
-        http: reqwest::Client,
-        url: String,
-        key: String,
-        auth: AuthStyle,
-        headers: Vec<(String, String)>,
-        cursor: String,
-        id: String,
-    }
-
-    impl Probe {
-        pub fn new(mock: &ReferenceMock) -> Self {
-            let config = mock.config();
-            // reqwest is built without a crypto provider; the harness's client installs ring.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            Probe {
-                http: reqwest::Client::new(),
-                url: format!(
-                    "{}{}",
-                    mock.base_url().as_str().trim_end_matches('/'),
-                    config.path
-                ),
-                key: config.key.clone(),
-                auth: config.auth,
-                headers: config
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                cursor: config.cursor_param.clone(),
-                id: config.id_field.clone(),
-            }
-        }
-
-        /// The same client with another key.
-        pub fn key(mut self, key: &str) -> Self {
-            self.key = key.to_owned();
-            self
-        }
-
-        /// `GET ?query` with the key and the required headers but those named in `omit`: the
-        /// status, the `Content-Type` and the body as sent.
-        pub async fn send(&self, query: &str, omit: &[&str]) -> (u16, Option<String>, Vec<u8>) {
-            let mut request = self.http.get(format!("{}?{query}", self.url));
-            if !omit.contains(&"key") {
-                request = match self.auth {
-                    AuthStyle::XApiKey => request.header("x-api-key", &self.key),
-                    AuthStyle::Bearer => request.bearer_auth(&self.key),
-                };
-            }
-            for (name, value) in &self.headers {
-                if !omit.contains(&name.as_str()) {
-                    request = request.header(name, value);
-                }
-            }
-            let response = request.send().await.expect("the mock answers");
-            let status = response.status().as_u16();
-            let mime = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let bytes = response.bytes().await.expect("a body");
-            (status, mime, bytes.to_vec())
-        }
-
-        /// `GET ?query` with the key and the required headers but those named in `omit`; the
-        /// body as JSON (`null` when it is none).
-        pub async fn get_omitting(&self, query: &str, omit: &[&str]) -> (u16, Value) {
-            let (status, _, bytes) = self.send(query, omit).await;
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        }
-
-        pub async fn get(&self, query: &str) -> (u16, Value) {
-            self.get_omitting(query, &[]).await
-        }
-
-        /// A page's ids, in order.
-        pub fn ids(&self, page: &Value) -> Vec<String> {
-            page["data"]
-                .as_array()
-                .expect("a page")
-                .iter()
-                .map(|item| item[&self.id].as_str().expect("an id").to_owned())
-                .collect()
-        }
-
-        /// Walks forward from `query` (which may be empty), taking the next cursor with `next`
-        /// from each page while `has_more` is true; every id seen, and the pages.
-        pub async fn walk(
-            &self,
-            query: &str,
-            next: impl Fn(&Value) -> Option<String>,
-        ) -> (Vec<String>, usize) {
-            let mut ids = Vec::new();
-            let mut pages = 0;
-            let mut cursor: Option<String> = None;
-            loop {
-                let q = match &cursor {
-                    Some(c) => format!("{query}&{}={c}", self.cursor),
-                    None => query.to_owned(),
-                };
-                let (status, page) = self.get(&q).await;
-                assert_eq!(status, 200, "{q}: {page}");
-                pages += 1;
-                assert!(pages < 2_000, "the walk does not end");
-                ids.extend(self.ids(&page));
-                if page["has_more"] != true {
-                    return (ids, pages);
-                }
-                cursor = Some(next(&page).expect("a next cursor"));
-            }
+        match &self.server {
+            Server::Wiremock(server) => server.received_requests().await.unwrap_or_default(),
+            Server::Own(_) => Vec::new(),
         }
     }
 }
@@ -572,7 +186,7 @@ mod tests {
 
     use super::probe::Probe;
     use super::*;
-    use crate::contract::CursorSource;
+    use crate::contract::{Contract, CursorSource};
 
     fn fixture(name: &str) -> (Contract, PathBuf) {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -895,33 +509,5 @@ mod tests {
             ))
             .await;
         assert_ne!(two["data"][1]["purpose"], "batch", "the leak is on page 2");
-    }
-
-    #[test]
-    fn examples_that_cannot_be_used_are_named_with_what_is_wrong() {
-        let (contract, _) = fixture("files");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("contract.toml");
-        let err = load_examples(&path, &contract).unwrap_err();
-        assert!(
-            err.contains("cannot read") && err.contains("examples.json"),
-            "{err}"
-        );
-        for (text, says) in [
-            ("{", "not JSON"),
-            ("{}", "found an object"),
-            ("[]", "the array is empty"),
-            ("[{}, 3]", "item 1 is a number"),
-        ] {
-            std::fs::write(dir.path().join("examples.json"), text).unwrap();
-            let err = load_examples(&path, &contract).unwrap_err();
-            assert!(
-                err.contains(says) && err.contains("examples.json"),
-                "{text}: {err}"
-            );
-        }
-        let mut none = contract.clone();
-        none.mock.examples = None;
-        assert_eq!(load_examples(&path, &none), Ok(None));
     }
 }
