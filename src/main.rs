@@ -21,7 +21,7 @@ use list_contract::mock::{
     DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, Fault, MockConfig, ReferenceMock,
 };
 use list_contract::settings::cli::{env_only_help, from_matches, with_setting_flags};
-use list_contract::settings::parse_auth;
+use list_contract::settings::{env, parse_auth};
 
 /// Checks cursor-paginated list APIs (OpenAI- and Anthropic-compatible) against their contracts.
 #[derive(Debug, Parser)]
@@ -355,10 +355,16 @@ fn serve_config(args: ServeArgs) -> Result<Serve, String> {
         Some(text) => parse_auth(text).map_err(|e| format!("--auth: {e}"))?,
         None => (None, false),
     };
+    // The variable behind `--cases`, read here so that an empty one is unset, as for `check`.
+    let cases = args.cases.or_else(|| {
+        std::env::var_os(env::CASES_DIR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     let served = list_contract::mock::served_suite(
         args.suite.as_deref(),
         args.contract.as_deref(),
-        args.cases.as_deref(),
+        cases.as_deref(),
     )?;
     let mut config = MockConfig::for_contract(&served.contract)
         .items(args.items)

@@ -18,7 +18,8 @@ pub struct ServedSuite {
 }
 
 /// The suite `serve` is asked for: `suite` by name (`<cases>/NAME/contract.toml`, where
-/// `cases` defaults to `$CONTRACT_CASES_DIR`, else `./cases`, else the built-in suites), or
+/// `cases` defaults to `./cases`, else the built-in suites; `serve` passes `--cases` or
+/// `$CONTRACT_CASES_DIR`), or
 /// `contract_file`, or, with neither, the built-in List Batches suite.
 pub fn served_suite(
     suite: Option<&str>,
@@ -30,9 +31,7 @@ pub fn served_suite(
         (Some(file), None) => file.to_owned(),
         (None, suite) => {
             let name = suite.unwrap_or("list_batches");
-            let given = cases
-                .map(Path::to_owned)
-                .or_else(|| std::env::var_os("CONTRACT_CASES_DIR").map(Into::into));
+            let given = cases.map(Path::to_owned);
             // No folder given: `./cases`, then the built-in suites; no suite: the built-in one.
             let folders = match (&given, suite) {
                 (Some(dir), _) => vec![dir.clone()],
