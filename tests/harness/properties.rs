@@ -10,7 +10,7 @@
 //! prints the seed with the smallest failing input. `PROPTEST_CASES` changes the number of
 //! cases.
 
-mod common;
+use crate::common;
 
 use common::catalogue::{entry_of, faults_for, options_for};
 use common::{Local, Suite, case, mock_config};

@@ -2,7 +2,7 @@
 //! `tests/fixtures/*.txt`. Re-record after an intended change with
 //! `LIST_CONTRACT_BLESS=1 cargo test --test golden`, and review the diff.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -7,7 +7,7 @@
 //! By hand: `python3 -m pip install 'openai>=1.109,<4'`, or point `LIST_CONTRACT_PYTHON` at an
 //! interpreter that has it. Run without the SDK, the test fails, saying how to install it.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! switched off. Each test also checks that the variation really happened, so none can pass by
 //! testing nothing.
 
-mod common;
+use crate::common;
 
 use common::{Suite, mock_config};
 use list_contract::contract::AuthStyle;
