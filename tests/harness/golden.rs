@@ -1,6 +1,6 @@
 //! Golden output: the whole report of a drifting endpoint, as a user sees it, compared with
 //! `tests/fixtures/*.txt`. Re-record after an intended change with
-//! `LIST_CONTRACT_BLESS=1 cargo test --test golden`, and review the diff.
+//! `LIST_CONTRACT_BLESS=1 cargo test --test harness golden::`, and review the diff.
 
 use crate::common;
 
