@@ -3,11 +3,11 @@
 //!
 //! Needs `python3` with the `openai` package, which a fresh machine does not have, so the
 //! test is marked ignored (with that reason, shown by `cargo test`) and `.ci/run` runs it
-//! after installing the SDK in `target/sdk-venv`: `cargo test --test sdk -- --ignored`.
+//! after installing the SDK in `target/sdk-venv`: `cargo test --test harness sdk:: -- --ignored`.
 //! By hand: `python3 -m pip install 'openai>=1.109,<4'`, or point `LIST_CONTRACT_PYTHON` at an
 //! interpreter that has it. Run without the SDK, the test fails, saying how to install it.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Command;
@@ -24,7 +24,7 @@ fn python() -> String {
 }
 
 #[test]
-#[ignore = "needs python3 with the OpenAI SDK; .ci/run installs it and runs `cargo test --test sdk -- --ignored`"]
+#[ignore = "needs python3 with the OpenAI SDK; .ci/run installs it and runs `cargo test --test harness sdk:: -- --ignored`"]
 fn the_openai_python_sdk_pages_through_serve_getting_every_batch_once_newest_first() {
     let python = python();
     let probe = Command::new(&python)

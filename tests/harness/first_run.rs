@@ -2,7 +2,7 @@
 //! 127.0.0.1: a gateway that routes by a header and adds its own, a server without auth, a
 //! missing key, and the diagnoses of runs whose failures share one cause.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -7,7 +7,7 @@
 //! the newer suites are also pinned to their case, page, cursor and pointer.
 //! `tests/catalogue.rs` pins every fault on List Batches the same way.
 
-mod common;
+use crate::common;
 
 use common::catalogue::{NOT_DRIFT, entry_of, faults_for, options_for};
 use common::{SUITES, Suite, suite_cases, suite_config};

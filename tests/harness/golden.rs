@@ -1,8 +1,8 @@
 //! Golden output: the whole report of a drifting endpoint, as a user sees it, compared with
 //! `tests/fixtures/*.txt`. Re-record after an intended change with
-//! `LIST_CONTRACT_BLESS=1 cargo test --test golden`, and review the diff.
+//! `LIST_CONTRACT_BLESS=1 cargo test --test harness golden::`, and review the diff.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -26,10 +26,33 @@ fn assert_golden(name: &str, actual: &str) {
     });
     if expected != actual {
         panic!(
-            "output differs from {} (LIST_CONTRACT_BLESS=1 re-records it)\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
+            "output differs from {} (LIST_CONTRACT_BLESS=1 re-records it; review the diff)\n{}\n(re-record after an intended change with LIST_CONTRACT_BLESS=1)",
+            path.display(),
+            diff_head(&expected, actual, &format!("tests/fixtures/{name}"))
         );
     }
+}
+
+/// The lines of a diff a failing golden test prints; the rest is counted.
+const DIFF_LINES: usize = 80;
+
+/// The first `DIFF_LINES` lines of the unified diff from `expected` (the file at `path`) to
+/// `actual`, three lines of context around each change.
+fn diff_head(expected: &str, actual: &str, path: &str) -> String {
+    let diff = similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header(path, "actual output")
+        .to_string();
+    let lines: Vec<&str> = diff.lines().collect();
+    let mut head = lines[..lines.len().min(DIFF_LINES)].join("\n");
+    if lines.len() > DIFF_LINES {
+        head.push_str(&format!(
+            "\n... {} more lines of diff",
+            lines.len() - DIFF_LINES
+        ));
+    }
+    head
 }
 
 /// Replaces what changes from run to run: the mock's port and the timing.
@@ -143,4 +166,31 @@ fn a_mistyped_flag_or_command_is_named_with_the_likely_one() {
         all.push_str(&format!("$ list-contract {}\n{text}\n", args.join(" ")));
     }
     assert_golden("help/mistyped.txt", &all);
+}
+
+#[test]
+fn a_mismatch_prints_the_head_of_a_unified_diff() {
+    let expected: String = (1..=300).map(|i| format!("line {i}\n")).collect();
+    let actual = expected
+        .replace("line 20\n", "line twenty\n")
+        .replace("line 250\n", "line 250, changed\n");
+    let diff = diff_head(&expected, &actual, "tests/fixtures/x.txt");
+    let lines: Vec<&str> = diff.lines().collect();
+    assert_eq!(
+        lines[..2],
+        ["--- tests/fixtures/x.txt", "+++ actual output"]
+    );
+    assert_eq!(lines[2], "@@ -17,7 +17,7 @@");
+    assert!(lines.contains(&"-line 20") && lines.contains(&"+line twenty"));
+    assert!(lines.contains(&" line 17") && !lines.contains(&" line 16"));
+    assert!(lines.contains(&"+line 250, changed"), "{diff}");
+    assert!(
+        !diff.contains("line 100\n"),
+        "only the changes and their context"
+    );
+
+    let many: String = expected.lines().map(|l| format!("{l}!\n")).collect();
+    let diff = diff_head(&expected, &many, "x");
+    assert_eq!(diff.lines().count(), DIFF_LINES + 1);
+    assert!(diff.ends_with("... 523 more lines of diff"), "{diff}");
 }

@@ -3,7 +3,7 @@
 //! masked, a changed case that fails naming the request the recording lacks, and retries
 //! replayed as recorded.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Every check of a page case, both ways: the conforming reference mock passes it, and a mock
 //! that breaks it fails with that invariant named at the right place.
 
-mod common;
+use crate::common;
 
 use common::{SUITES, found, mock_config, of, run_on, suite_cases, suite_config};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The run as users and CI see it: the `list-contract check` process (the same harness as
 //! `cargo test --test contract`), its exit code and everything it prints.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! What CI reads: the JUnit and JSON reports, the run's summary, and the severity of drift
 //! (breaking fails; additive, a new field or header, is a notice unless `--fail-on additive`).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,11 +4,10 @@
 //! reaches its users: the GitHub Action (`standalone/action.rs`) and the published package
 //! (`standalone/package.rs`); one test binary for all three, to keep the build short.
 
-#[path = "standalone/action.rs"]
 mod action;
-mod common;
-#[path = "standalone/package.rs"]
 mod package;
+
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -8,7 +8,7 @@
 //! facts (smallest listing that shows a fault, the invariants that may catch it) are in
 //! `common/catalogue.rs`, which the property tests use too.
 
-mod common;
+use crate::common;
 
 use common::catalogue::{CATALOGUE, entry_of, faults_for, options_for};
 use common::{SUITES, Suite, fixture, mock_config, suite_cases, suite_config};

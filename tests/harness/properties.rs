@@ -2,11 +2,15 @@
 //! variations) and random limits, the reference mock always conforms; and a random fault from
 //! the drift catalogue, on a random listing large enough to show it, is always caught.
 //!
+//! Each property is a test per suite (`cargo test openai_files` runs one suite's share), and the
+//! longest one a test per walk plan; each draws the cases the whole property drew and runs its
+//! share of them, so a case has the same inputs whichever test runs it.
+//!
 //! Deterministic: the seed is fixed unless `PROPTEST_RNG_SEED` names another, and a failure
 //! prints the seed with the smallest failing input. `PROPTEST_CASES` changes the number of
 //! cases.
 
-mod common;
+use crate::common;
 
 use common::catalogue::{entry_of, faults_for, options_for};
 use common::{Local, Suite, case, mock_config};
@@ -49,6 +53,25 @@ fn check<S: Strategy>(
     if let Err(e) = runner.run(&strategy, property) {
         panic!("{e}\nseed: {seed} (rerun with PROPTEST_RNG_SEED={seed})");
     }
+}
+
+/// Runs `property` over the cases of `strategy` that `mine` keeps (one test's share of a
+/// property split by suite or plan). The draws are the whole property's (the same seed, the same
+/// number of cases), so each case runs in exactly one of the tests, with the inputs it has
+/// always had; the others pass untried.
+fn check_share<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    mine: impl Fn(&S::Value) -> bool,
+    property: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    check(cases, strategy, |value| {
+        if mine(&value) {
+            property(value)
+        } else {
+            Ok(())
+        }
+    });
 }
 
 /// The walk plan of a case, from its seed: every property holds under both, and drawing it
@@ -183,15 +206,81 @@ fn listings() -> impl Strategy<Value = Listing> {
         )
 }
 
+/// The tests of list_batches, the suite the properties build their cases from.
+mod list_batches {
+    use super::*;
+
+    /// The reference mock conforms for any listing and limit: one test per walk plan (drawn
+    /// from each case's seed).
+    mod the_reference_mock_conforms_for_any_listing_and_limit {
+        use super::*;
+
+        #[test]
+        fn chained() {
+            reference_mock_conforms_for_any_listing_and_limit(WalkPlan::Chained);
+        }
+
+        #[test]
+        fn parallel() {
+            reference_mock_conforms_for_any_listing_and_limit(WalkPlan::Parallel);
+        }
+    }
+
+    #[test]
+    fn random_transient_faults_at_20_percent_never_fail_a_conforming_listing() {
+        super::random_transient_faults_at_20_percent_never_fail_a_conforming_listing();
+    }
+
+    #[test]
+    fn a_random_fault_of_the_catalogue_is_always_caught() {
+        super::a_random_fault_of_the_catalogue_is_always_caught("list_batches");
+    }
+}
+
+/// The module of each other suite's tests: a random fault is caught, and any listing conforms.
+macro_rules! every_other_suite {
+    ($($suite:ident),* $(,)?) => {
+        /// The suites that have a module here, list_batches first.
+        const SUITES_HERE: &[&str] = &["list_batches", $(stringify!($suite)),*];
+        $(
+            mod $suite {
+                #[test]
+                fn a_random_fault_of_the_catalogue_is_always_caught() {
+                    super::a_random_fault_of_the_catalogue_is_always_caught(stringify!($suite));
+                }
+
+                #[test]
+                fn conforms_for_any_listing() {
+                    super::every_suite_conforms_for_any_listing(stringify!($suite));
+                }
+            }
+        )*
+    };
+}
+
+every_other_suite!(
+    anthropic_message_batches,
+    openai_files,
+    openai_vector_stores
+);
+
 #[test]
-fn the_reference_mock_conforms_for_any_listing_and_limit() {
+fn every_suite_has_its_properties() {
+    let mut here = SUITES_HERE.to_vec();
+    here.sort_unstable();
+    assert_eq!(here, common::SUITES);
+}
+
+/// The cases of the property whose walk plan is `plan`.
+fn reference_mock_conforms_for_any_listing_and_limit(plan: WalkPlan) {
     let env = Env::new();
-    // 192 cases take about 35 s in a debug build: each visits every item about four times.
-    check(
+    // 192 cases (about half under each plan) take about 35 s in a debug build: each visits
+    // every item about four times.
+    check_share(
         192,
         (listings(), 1u64..=100, 1u64..=100),
+        |(listing, _, _)| plan_of(listing.seed) == plan,
         |(listing, limit, other)| {
-            let plan = plan_of(listing.seed);
             let mut config = mock_config().items(listing.items).seed(listing.seed);
             config.short_pages = listing.short_pages;
             config.all_tied = listing.all_tied;
@@ -218,7 +307,6 @@ fn the_reference_mock_conforms_for_any_listing_and_limit() {
     );
 }
 
-#[test]
 fn random_transient_faults_at_20_percent_never_fail_a_conforming_listing() {
     let env = Env::new();
     // The default attempts; waits shortened (the backoff's shape is the same) to keep the
@@ -239,8 +327,8 @@ fn random_transient_faults_at_20_percent_never_fail_a_conforming_listing() {
     );
 }
 
-#[test]
-fn a_random_fault_of_the_catalogue_is_always_caught() {
+/// The cases of the property that draw a fault of `suite_name`.
+fn a_random_fault_of_the_catalogue_is_always_caught(suite_name: &str) {
     let env = Env::new();
     // Every fault each suite can show, run through that suite's own cases.
     let applicable: Vec<(&str, Fault)> = common::SUITES
@@ -252,9 +340,10 @@ fn a_random_fault_of_the_catalogue_is_always_caught() {
                 .map(move |f| (name, f))
         })
         .collect();
-    check(
+    check_share(
         128,
         (0..applicable.len(), 0usize..=150, any::<u64>()),
+        |(index, _, _)| applicable[*index].0 == suite_name,
         |(index, extra, seed)| {
             let plan = plan_of(seed);
             let (name, fault) = applicable[index];
@@ -281,8 +370,8 @@ fn a_random_fault_of_the_catalogue_is_always_caught() {
     );
 }
 
-#[test]
-fn every_suite_conforms_for_any_listing() {
+/// The cases of the property that draw `suite_name`.
+fn every_suite_conforms_for_any_listing(suite_name: &str) {
     let env = Env::new();
     let others: Vec<&str> = common::SUITES
         .into_iter()
@@ -290,19 +379,24 @@ fn every_suite_conforms_for_any_listing() {
         .collect();
     // A full suite run per case (walks at 1, 7, the default and the maximum, backward, order
     // and filter walks): about 0.1 s each in a debug build.
-    check(48, (0..others.len(), listings()), |(index, listing)| {
-        let name = others[index];
-        let mut config = common::suite_config(name)
-            .items(listing.items.min(300))
-            .seed(listing.seed);
-        config.short_pages = listing.short_pages;
-        config.all_tied = listing.all_tied;
-        config.all_nullable_null = listing.all_nullable_null;
-        config.additive_fields = listing.additive_fields;
-        let cases = common::suite_cases(name);
-        let suite = env.suite(config, RequestOptions::default(), &cases);
-        let found = false_alarms(&suite);
-        prop_assert!(found.is_empty(), "{name}: false alarms: {found:#?}");
-        Ok(())
-    });
+    check_share(
+        48,
+        (0..others.len(), listings()),
+        |(index, _)| others[*index] == suite_name,
+        |(index, listing)| {
+            let name = others[index];
+            let mut config = common::suite_config(name)
+                .items(listing.items.min(300))
+                .seed(listing.seed);
+            config.short_pages = listing.short_pages;
+            config.all_tied = listing.all_tied;
+            config.all_nullable_null = listing.all_nullable_null;
+            config.additive_fields = listing.additive_fields;
+            let cases = common::suite_cases(name);
+            let suite = env.suite(config, RequestOptions::default(), &cases);
+            let found = false_alarms(&suite);
+            prop_assert!(found.is_empty(), "{name}: false alarms: {found:#?}");
+            Ok(())
+        },
+    );
 }

@@ -2,7 +2,7 @@
 //! with its examples, and a run against the embedded mock fails plainly (exit 1, naming the
 //! file) when a suite's examples cannot be used.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 

@@ -2,7 +2,7 @@
 //! multiples of the limit, short pages, ties, live traffic) pass, and a server that breaks an
 //! invariant fails with that invariant named, on the walk, page and cursor where it broke.
 
-mod common;
+use crate::common;
 
 use common::{Local, SUITES, Suite, case, mock_config, of, run, run_on, suite_cases, suite_config};
 use list_contract::check::walk::WalkBounds;

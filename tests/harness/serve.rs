@@ -1,7 +1,7 @@
 //! `list-contract serve`: the reference mock as a standalone server conforms to the contract
 //! it serves (the whole suite passes against it), and its flags are checked.
 
-mod common;
+use crate::common;
 
 use common::{check, list_contract, serve, text};
 

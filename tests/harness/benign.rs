@@ -3,7 +3,7 @@
 //! switched off. Each test also checks that the variation really happened, so none can pass by
 //! testing nothing.
 
-mod common;
+use crate::common;
 
 use common::{Suite, mock_config};
 use list_contract::contract::AuthStyle;
@@ -233,54 +233,80 @@ async fn all_of_it_at_once() {
     assert!(pages_at(&mock, "7").await > 140usize.div_ceil(7) + 1);
 }
 
-/// Every benign variation, one at a time and then all at once, on every other suite: the
-/// suite's own cases (backward, order and filter walks included) must pass, and the variation
-/// must have happened.
-#[tokio::test(flavor = "multi_thread")]
-async fn every_suite_conforms_under_every_benign_variation() {
-    for suite in common::SUITES.into_iter().filter(|s| *s != "list_batches") {
-        let base = common::suite_config(suite);
-        let other_auth = match base.auth {
-            AuthStyle::XApiKey => AuthStyle::Bearer,
-            AuthStyle::Bearer => AuthStyle::XApiKey,
-        };
-        let path = base.path.clone();
-        let variations: Vec<(&str, MockConfig)> = vec![
-            ("0 items", base.clone().items(0)),
-            ("1 item", base.clone().items(1)),
-            ("140 items", base.clone().items(140)),
-            ("short pages", base.clone().short_pages()),
-            ("additive fields", base.clone().additive_fields()),
-            ("a path prefix", base.clone().prefix("/gw")),
-            ("the other auth style", base.clone().auth(other_auth)),
-            ("all tied", base.clone().all_tied()),
-            ("all nullable null", base.clone().all_nullable_null()),
-            ("transient trouble", base.clone().transient_every(25)),
-            ("live traffic", base.clone().live_every(3)),
-            (
-                "all at once",
-                base.clone()
-                    .items(140)
-                    .prefix("/gw")
-                    .short_pages()
-                    .additive_fields()
-                    .transient_every(40)
-                    .live_every(5),
-            ),
-        ];
-        let mut runs = tokio::task::JoinSet::new();
-        for (what, config) in variations {
-            let what = format!("{suite}, {what}");
-            let path = path.clone();
-            runs.spawn(async move {
-                let (mock, suite_run) = assert_conforms(config, &what).await;
-                check_variation(&what, &path, &mock, &suite_run).await;
-            });
+/// The tests of every other suite under every benign variation: a module per suite, a test per
+/// variation (`cargo test openai_files` runs one suite's share). `$vary` makes the variation
+/// from the suite's own configuration and the auth style it does not use.
+macro_rules! every_suite_under_every_variation {
+    (suites: [$($suite:ident),* $(,)?], variations: $variations:tt) => {
+        /// The suites that have a module of variations here.
+        const VARIED_SUITES: &[&str] = &[$(stringify!($suite)),*];
+        $(variations_of!($suite $variations);)*
+    };
+}
+
+/// The module of `$suite`'s tests: one per variation.
+macro_rules! variations_of {
+    ($suite:ident { $($test:ident, $what:literal: $vary:expr;)* }) => {
+        mod $suite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $test() {
+                    conforms_under(stringify!($suite), $what, $vary).await;
+                }
+            )*
         }
-        for run in runs.join_all().await {
-            let () = run;
-        }
+    };
+}
+
+// Every benign variation, one at a time and then all at once, on every other suite: the
+// suite's own cases (backward, order and filter walks included) must pass, and the variation
+// must have happened.
+every_suite_under_every_variation! {
+    suites: [anthropic_message_batches, openai_files, openai_vector_stores],
+    variations: {
+        zero_items, "0 items": |base, _| base.items(0);
+        one_item, "1 item": |base, _| base.items(1);
+        items_140, "140 items": |base, _| base.items(140);
+        short_pages, "short pages": |base, _| base.short_pages();
+        additive_fields, "additive fields": |base, _| base.additive_fields();
+        a_path_prefix, "a path prefix": |base, _| base.prefix("/gw");
+        the_other_auth_style, "the other auth style": |base, other_auth| base.auth(other_auth);
+        all_tied, "all tied": |base, _| base.all_tied();
+        all_nullable_null, "all nullable null": |base, _| base.all_nullable_null();
+        transient_trouble, "transient trouble": |base, _| base.transient_every(25);
+        live_traffic, "live traffic": |base, _| base.live_every(3);
+        all_at_once, "all at once": |base, _| base
+            .items(140)
+            .prefix("/gw")
+            .short_pages()
+            .additive_fields()
+            .transient_every(40)
+            .live_every(5);
     }
+}
+
+#[test]
+fn every_suite_but_list_batches_has_its_variations() {
+    let others: Vec<&str> = common::SUITES
+        .into_iter()
+        .filter(|s| *s != "list_batches")
+        .collect();
+    assert_eq!(VARIED_SUITES, others);
+}
+
+/// `suite`'s own cases pass against a mock of `suite` varied by `vary` (given the suite's
+/// configuration and the auth style it does not use), and the variation happened.
+async fn conforms_under(suite: &str, what: &str, vary: fn(MockConfig, AuthStyle) -> MockConfig) {
+    let base = common::suite_config(suite);
+    let other_auth = match base.auth {
+        AuthStyle::XApiKey => AuthStyle::Bearer,
+        AuthStyle::Bearer => AuthStyle::XApiKey,
+    };
+    let path = base.path.clone();
+    let what = format!("{suite}, {what}");
+    let (mock, suite_run) = assert_conforms(vary(base, other_auth), &what).await;
+    check_variation(&what, &path, &mock, &suite_run).await;
 }
 
 /// Asserts that the variation of `mock`'s configuration really happened in the run.

@@ -1,7 +1,7 @@
 //! Safe against a real staging API: transient trouble is retried (and counted), hung and
 //! oversize responses fail within bounds with their own messages, and the harness only reads.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,0 +1,21 @@
+//! The harness's own integration tests, one test binary (built and linked once): a module per
+//! area, `cargo test --test harness walk::` runs one of them, `cargo test openai_files` one
+//! suite's share of all of them. The contract suite itself is the `contract` target.
+
+mod benign;
+mod catalogue;
+mod cli;
+mod common;
+mod drift;
+mod first_run;
+mod golden;
+mod properties;
+mod record_replay;
+mod reports;
+mod sdk;
+mod serve;
+mod standalone;
+mod suite_mock;
+mod suites;
+mod transport;
+mod walk;
