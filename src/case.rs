@@ -970,6 +970,82 @@ mod tests {
         assert!(msg.starts_with("cases/s/c.toml:5:"), "{msg}");
     }
 
+    /// What a case file's `invariants = [...]` accepts, its order and its error messages,
+    /// written out once so a change in where the page invariants come from changes nothing.
+    #[test]
+    fn page_invariants_are_pinned() {
+        use crate::violation::Invariant;
+        let outcome = |list: &str| {
+            parse(&format!(
+                "description = \"d\"\n[[accept]]\nstatus = 200\nschema = \"list\"\n{list}"
+            ))
+            .map(|f| {
+                let page: Vec<Invariant> = f.accept[0]
+                    .page_invariants()
+                    .iter()
+                    .map(|&p| Invariant::from(p))
+                    .collect();
+                page
+            })
+            .map_err(|e| e.to_string())
+        };
+        let all = vec![
+            Invariant::PageSize,
+            Invariant::FirstId,
+            Invariant::LastId,
+            Invariant::EmptyPage,
+            Invariant::Order,
+            Invariant::Filter,
+            Invariant::Plausible,
+        ];
+        assert_eq!(outcome(""), Ok(all.clone()));
+        let mut reversed = all.clone();
+        reversed.reverse();
+        let names: Vec<String> = reversed.iter().map(|i| format!("\"{i}\"")).collect();
+        let list = format!("invariants = [{}]\n", names.join(", "));
+        assert_eq!(outcome(&list), Ok(reversed));
+        assert_eq!(outcome("invariants = []\n"), Ok(vec![]));
+        let expected = "expected one of `page_size`, `first_id`, `last_id`, `empty_page`, \
+                        `order`, `filter`, `plausible`";
+        assert_eq!(
+            outcome("invariants = [\"schema\"]\n"),
+            Err(format!(
+                "cases/s/c.toml:5:15: unknown variant `schema`, {expected} (at key `accept[0].invariants[0]`)"
+            ))
+        );
+        assert_eq!(
+            outcome("invariants = [\"order\", \"PageSize\"]\n"),
+            Err(format!(
+                "cases/s/c.toml:5:24: unknown variant `PageSize`, {expected} (at key `accept[0].invariants[1]`)"
+            ))
+        );
+        assert_eq!(
+            outcome("invariants = [3]\n"),
+            Err(
+                "cases/s/c.toml:5:15: wanted string or table (at key `accept[0].invariants[0]`)"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            outcome("invariants = \"order\"\n"),
+            Err(
+                "cases/s/c.toml:5:14: invalid type: string \"order\", expected a sequence \
+                 (at key `accept[0].invariants`)"
+                    .to_owned()
+            )
+        );
+        // Inline-table spelling of a unit variant, as TOML reads enums.
+        assert_eq!(
+            outcome("invariants = [{ order = {} }]\n"),
+            Ok(vec![Invariant::Order])
+        );
+        let error = parse(
+            "description = \"d\"\n[[accept]]\nstatus = 400\nschema = \"error\"\ninvariants = [\"order\"]\n",
+        )
+        .unwrap();
+        assert!(error.accept[0].page_invariants().is_empty());
+    }
+
     #[test]
     fn query_accepts_strings_and_integers_only() {
         let ok = parse("description = \"d\"\n[request]\nquery = { limit = 7, after = \"x\" }\n[[accept]]\nstatus = 200\nschema = \"list\"\n").unwrap();

@@ -459,6 +459,105 @@ mod tests {
         assert!("no_such_rule".parse::<Invariant>().is_err());
     }
 
+    /// Every invariant's name, serde form and parse behaviour, written out by hand once, so a
+    /// change in how they are produced (derived, not hand-listed) is proven to change nothing.
+    #[test]
+    fn the_registry_is_pinned() {
+        use std::collections::BTreeMap;
+        let pinned = [
+            (Invariant::Transport, "transport"),
+            (Invariant::Status, "status"),
+            (Invariant::BodySize, "body_size"),
+            (Invariant::ContentType, "content_type"),
+            (Invariant::Json, "json"),
+            (Invariant::Schema, "schema"),
+            (Invariant::PageSize, "page_size"),
+            (Invariant::FirstId, "first_id"),
+            (Invariant::LastId, "last_id"),
+            (Invariant::EmptyPage, "empty_page"),
+            (Invariant::Order, "order"),
+            (Invariant::Filter, "filter"),
+            (Invariant::Plausible, "plausible"),
+            (Invariant::PlausibleError, "plausible_error"),
+            (Invariant::DuplicateId, "duplicate_id"),
+            (Invariant::WalkOrder, "walk_order"),
+            (Invariant::CursorCycle, "cursor_cycle"),
+            (Invariant::HasMoreTrue, "has_more_true"),
+            (Invariant::HasMoreFalse, "has_more_false"),
+            (Invariant::PageBudget, "page_budget"),
+            (Invariant::FirstPagePrefix, "first_page_prefix"),
+            (Invariant::SameSequence, "same_sequence"),
+            (Invariant::BackwardPage, "backward_page"),
+            (Invariant::BackwardHasMore, "backward_has_more"),
+            (Invariant::RoundTrip, "round_trip"),
+            (Invariant::OrderReversed, "order_reversed"),
+            (Invariant::FilterSequence, "filter_sequence"),
+        ];
+        // The same invariants, in the same order (the order reports list them in).
+        let all: Vec<Invariant> = Invariant::ALL.iter().copied().collect();
+        assert_eq!(all, pinned.map(|(i, _)| i));
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(sorted, all, "Ord follows the declaration order");
+        for (invariant, name) in pinned {
+            assert_eq!(invariant.name(), name);
+            assert_eq!(invariant.to_string(), name);
+            assert_eq!(name.parse::<Invariant>(), Ok(invariant));
+            assert!(!invariant.meaning().is_empty());
+            let json = format!("\"{name}\"");
+            assert_eq!(serde_json::to_string(&invariant).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Invariant>(&json).unwrap(), invariant);
+            // As a map key (the JSON report's counts by invariant).
+            let map = BTreeMap::from([(invariant, 1u32)]);
+            let json = serde_json::to_string(&map).unwrap();
+            assert_eq!(json, format!("{{\"{name}\":1}}"));
+            assert_eq!(
+                serde_json::from_str::<BTreeMap<Invariant, u32>>(&json).unwrap(),
+                map
+            );
+            // Names are exact: no other case, no spaces, no Rust spelling.
+            let upper = name.to_ascii_uppercase();
+            assert_eq!(
+                upper.parse::<Invariant>(),
+                Err(format!("unknown invariant `{upper}`"))
+            );
+            let spaced = format!(" {name}");
+            assert_eq!(
+                spaced.parse::<Invariant>(),
+                Err(format!("unknown invariant `{spaced}`"))
+            );
+            let rust = format!("{invariant:?}");
+            if rust != name {
+                assert_eq!(
+                    rust.parse::<Invariant>(),
+                    Err(format!("unknown invariant `{rust}`"))
+                );
+            }
+        }
+        assert_eq!(
+            "".parse::<Invariant>(),
+            Err("unknown invariant ``".to_owned())
+        );
+        assert_eq!(
+            serde_json::from_str::<Invariant>("\"nope\"")
+                .unwrap_err()
+                .to_string(),
+            "unknown invariant `nope`"
+        );
+        assert_eq!(
+            serde_json::from_str::<Invariant>("3")
+                .unwrap_err()
+                .to_string(),
+            "invalid type: integer `3`, expected a string at line 1 column 1"
+        );
+        assert_eq!(
+            serde_json::from_str::<Invariant>("null")
+                .unwrap_err()
+                .to_string(),
+            "invalid type: null, expected a string at line 1 column 4"
+        );
+    }
+
     #[test]
     fn page_refs_name_walk_page_and_cursor() {
         let mut p = PageRef {
