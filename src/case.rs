@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
 use crate::contract::{Contract, CursorSource};
-use crate::violation::PageInvariant;
+use crate::violation::Invariant;
 
 /// The name of the file that holds a suite's contract parameters.
 pub const CONTRACT_FILE: &str = "contract.toml";
@@ -302,19 +302,90 @@ pub struct Outcome {
     pub status: u16,
     pub schema: BodyKind,
     /// Page invariants to check (only with `schema = "list"`); all of them when omitted.
-    #[serde(default)]
-    pub invariants: Option<Vec<PageInvariant>>,
+    #[serde(default, deserialize_with = "page_invariants")]
+    pub invariants: Option<Vec<Invariant>>,
 }
 
 impl Outcome {
     /// The page invariants this outcome checks.
-    pub fn page_invariants(&self) -> &[PageInvariant] {
+    pub fn page_invariants(&self) -> &[Invariant] {
         match (&self.invariants, self.schema) {
             (_, BodyKind::Error) => &[],
             (Some(list), BodyKind::List) => list,
-            (None, BodyKind::List) => &PageInvariant::ALL,
+            (None, BodyKind::List) => &Invariant::PAGE,
         }
     }
+}
+
+/// Reads `invariants = [...]`: names of [`Invariant::PAGE`], each read as a variant of an enum
+/// of those names (as serde reads an enum: a name outside them is an unknown variant, and the
+/// error lists them).
+fn page_invariants<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Invariant>>, D::Error> {
+    /// One page invariant, read as a unit variant of the enum `PageInvariant`.
+    struct Page(Invariant);
+
+    /// Its variant's name (or index), as serde reads a variant identifier.
+    struct Name(Invariant);
+
+    /// The names a case file may give, in [`Invariant::PAGE`]'s order.
+    fn names() -> &'static [&'static str] {
+        static NAMES: std::sync::LazyLock<Vec<&'static str>> =
+            std::sync::LazyLock::new(|| Invariant::PAGE.iter().map(|i| i.name()).collect());
+        &NAMES
+    }
+
+    impl<'de> Deserialize<'de> for Page {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Page;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("enum PageInvariant")
+                }
+                fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Page, A::Error> {
+                    let (Name(invariant), variant) = data.variant()?;
+                    de::VariantAccess::unit_variant(variant)?;
+                    Ok(Page(invariant))
+                }
+            }
+            d.deserialize_enum("PageInvariant", names(), V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Name {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Name;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("variant identifier")
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Name, E> {
+                    let page = &Invariant::PAGE;
+                    match usize::try_from(v).ok().and_then(|i| page.get(i)) {
+                        Some(&invariant) => Ok(Name(invariant)),
+                        None => Err(E::invalid_value(
+                            de::Unexpected::Unsigned(v),
+                            &format!("variant index 0 <= i < {}", page.len()).as_str(),
+                        )),
+                    }
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Name, E> {
+                    match Invariant::PAGE.into_iter().find(|i| i.name() == v) {
+                        Some(invariant) => Ok(Name(invariant)),
+                        None => Err(E::unknown_variant(v, names())),
+                    }
+                }
+                fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Name, E> {
+                    self.visit_str(&String::from_utf8_lossy(v))
+                }
+            }
+            d.deserialize_identifier(V)
+        }
+    }
+
+    let pages = Vec::<Page>::deserialize(d)?;
+    Ok(Some(pages.into_iter().map(|Page(p)| p).collect()))
 }
 
 /// A loaded case: its file, its trial name and its suite's contract.
@@ -979,14 +1050,7 @@ mod tests {
             parse(&format!(
                 "description = \"d\"\n[[accept]]\nstatus = 200\nschema = \"list\"\n{list}"
             ))
-            .map(|f| {
-                let page: Vec<Invariant> = f.accept[0]
-                    .page_invariants()
-                    .iter()
-                    .map(|&p| Invariant::from(p))
-                    .collect();
-                page
-            })
+            .map(|f| f.accept[0].page_invariants().to_vec())
             .map_err(|e| e.to_string())
         };
         let all = vec![
