@@ -1,9 +1,11 @@
 //! Runs one case: builds its requests, sends them, and judges the responses. A page case
 //! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
 
+mod ahead;
 pub mod backward;
 pub mod pages;
 pub mod walk;
+pub mod walk_cache;
 
 use crate::outcome::plural;
 pub use crate::outcome::{Answer, Answers, CaseRun};
@@ -25,8 +27,8 @@ use crate::http::{Failure, HttpClient, RequestOptions, Target, TransportError, s
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
 use pages::{Fetched, PageCache};
-use walk::WalkCache;
 pub use walk::WalkPlan;
+use walk_cache::WalkCache;
 
 /// What a run shares between its cases: walks, and first pages.
 #[derive(Debug, Default)]
