@@ -19,9 +19,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::{AuthMode, Case, CaseKind, Outcome, WalkLimit};
+use crate::check::cross_walk::compare_walks;
+use crate::check::filter::compare_filtered;
 use crate::check::orders::compare_orders;
 use crate::check::page::PageRules;
-use crate::check::walk::{WalkBounds, WalkRecord, compare_filtered, compare_walks};
+use crate::check::walk::{WalkBounds, WalkRecord};
 use crate::check::{Expect, judge};
 use crate::http::{Failure, HttpClient, RequestOptions, Target, TransportError, seconds};
 use crate::schema::SchemaSet;
