@@ -364,7 +364,10 @@ mod tests {
     #[test]
     fn invariants_read_back_from_their_names() {
         for &invariant in Invariant::ALL {
-            assert!(!invariant.meaning().is_empty(), "{invariant:?} has a meaning");
+            assert!(
+                !invariant.meaning().is_empty(),
+                "{invariant:?} has a meaning"
+            );
             assert_eq!(invariant.name().parse::<Invariant>(), Ok(invariant));
             let json = serde_json::to_string(&invariant).unwrap();
             assert_eq!(json, format!("\"{}\"", invariant.name()));
