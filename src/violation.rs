@@ -6,79 +6,134 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Every rule the harness can report, by the stable name users see in output and filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// This enum is the registry: the list of invariants ([`Invariant::ALL`]), their names
+/// ([`Invariant::name`], `Display`, `FromStr`, serde) and their meanings (the `message` next to
+/// each) are derived from it, so adding an invariant is adding its variant.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumMessage,
+)]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = String,
+    parse_err_fn = unknown_invariant
+)]
+// By name, so reports read (and read back) the names users see.
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Invariant {
     /// The request got no HTTP response at all (connection refused, timeout, reset).
+    #[strum(message = "the server answers the request")]
     Transport,
     /// The status code is one the case accepts.
+    #[strum(message = "the status code is one the case accepts")]
     Status,
     /// The body fits the size cap.
+    #[strum(message = "the body fits the size cap")]
     BodySize,
     /// The response says it is JSON (`application/json` or `+json`).
+    #[strum(message = "the response is declared as JSON")]
     ContentType,
     /// The body parses as JSON.
+    #[strum(message = "the body is well-formed JSON")]
     Json,
     /// The body is valid against the case's schema.
+    #[strum(message = "the body matches the schema")]
     Schema,
     /// A page holds at most `limit` items (the default limit when none is sent).
+    #[strum(message = "a page holds at most `limit` items")]
     PageSize,
     /// `first_id` names the first item of a non-empty page.
+    #[strum(message = "`first_id` is the id of the first item")]
     FirstId,
     /// `last_id` names the last item of a non-empty page.
+    #[strum(message = "`last_id` is the id of the last item")]
     LastId,
     /// An empty page has null `first_id`/`last_id` and `has_more: false`.
+    #[strum(message = "an empty page has null `first_id`/`last_id` and `has_more: false`")]
     EmptyPage,
     /// Items inside a page are ordered by the order key in the contract's direction.
+    #[strum(message = "items are ordered by the order key within the page")]
     Order,
     /// Every item of a filtered page matches the filter (`purpose=batch` → `/purpose` is
     /// `batch`).
+    #[strum(message = "every item of a filtered page matches the filter")]
     Filter,
     /// Values keep their meaning, where the contract says what it is (a timestamp in Unix
     /// seconds, counts that add up).
+    #[strum(message = "values keep the meaning the contract gives them")]
     Plausible,
     /// An error body says something true: no stringified null, no bare status as its code,
     /// no server-error type on a client error (the contract's `[plausible_errors]`).
+    #[strum(message = "the error body says what went wrong, plausibly")]
     PlausibleError,
     /// No id appears twice in a walk.
+    #[strum(message = "no id appears twice in a walk")]
     DuplicateId,
     /// The order holds across page boundaries: a page's first item follows the previous
     /// page's last.
+    #[strum(message = "the order holds across page boundaries")]
     WalkOrder,
     /// Every cursor of a walk is new; a repeated one is a cycle.
+    #[strum(message = "every cursor of a walk is new")]
     CursorCycle,
     /// A page with `has_more: true` is followed by a non-empty page.
+    #[strum(message = "a page with `has_more: true` is followed by a non-empty page")]
     HasMoreTrue,
     /// After a page with `has_more: false`, the page after its last id is empty.
+    #[strum(message = "after `has_more: false`, the page after the last id is empty")]
     HasMoreFalse,
     /// A walk ends (`has_more: false`) within its page budget.
+    #[strum(message = "the walk ends within its page budget")]
     PageBudget,
     /// The first page at a smaller limit is a prefix of the first page at a larger one.
+    #[strum(
+        message = "the first page at a smaller limit is a prefix of the first page at a larger one"
+    )]
     FirstPagePrefix,
     /// Walks at different limits yield the same ids in the same order.
+    #[strum(message = "walks at different limits yield the same ids in order")]
     SameSequence,
     /// A backward page holds exactly the items just before its cursor in the forward listing.
+    #[strum(message = "a backward page holds exactly the items just before its cursor")]
     BackwardPage,
     /// On a backward page, `has_more` says whether items remain further back; the page before
     /// the head is empty.
+    #[strum(message = "on a backward page, `has_more` says whether items remain further back")]
     BackwardHasMore,
     /// `after=X`, then `before=<that page's first id>`, returns the page that ends with X.
+    #[strum(message = "`after=X`, then `before=<first id>`, returns the page that ends with X")]
     RoundTrip,
     /// The listing in one order is the listing in the other order reversed (ties either way,
     /// but consistently).
+    #[strum(message = "one order's listing is the other's reversed")]
     OrderReversed,
     /// A filtered walk lists exactly the unfiltered listing's matching items, in order.
+    #[strum(message = "a filtered walk lists exactly the matching items of the unfiltered one")]
     FilterSequence,
 }
 
 impl Invariant {
-    /// Every invariant, in the order reports list them.
-    pub const ALL: [Invariant; 27] = [
-        Invariant::Transport,
-        Invariant::Status,
-        Invariant::BodySize,
-        Invariant::ContentType,
-        Invariant::Json,
-        Invariant::Schema,
+    /// Every invariant, in the order reports list them (the order of declaration).
+    pub const ALL: &'static [Invariant] = <Invariant as strum::VariantArray>::VARIANTS;
+
+    /// The page invariants a case file may select with `invariants = [...]`, in the order a
+    /// case file's error lists them: what a list case checks when it names none.
+    ///
+    /// Status, content type, JSON and schema are always checked, so they are not listed here.
+    pub const PAGE: [Invariant; 7] = [
         Invariant::PageSize,
         Invariant::FirstId,
         Invariant::LastId,
@@ -86,176 +141,34 @@ impl Invariant {
         Invariant::Order,
         Invariant::Filter,
         Invariant::Plausible,
-        Invariant::PlausibleError,
-        Invariant::DuplicateId,
-        Invariant::WalkOrder,
-        Invariant::CursorCycle,
-        Invariant::HasMoreTrue,
-        Invariant::HasMoreFalse,
-        Invariant::PageBudget,
-        Invariant::FirstPagePrefix,
-        Invariant::SameSequence,
-        Invariant::BackwardPage,
-        Invariant::BackwardHasMore,
-        Invariant::RoundTrip,
-        Invariant::OrderReversed,
-        Invariant::FilterSequence,
     ];
 
     /// The stable name used in output, reports and case files.
     pub fn name(self) -> &'static str {
-        match self {
-            Invariant::Transport => "transport",
-            Invariant::Status => "status",
-            Invariant::BodySize => "body_size",
-            Invariant::ContentType => "content_type",
-            Invariant::Json => "json",
-            Invariant::Schema => "schema",
-            Invariant::PageSize => "page_size",
-            Invariant::FirstId => "first_id",
-            Invariant::LastId => "last_id",
-            Invariant::EmptyPage => "empty_page",
-            Invariant::Order => "order",
-            Invariant::Filter => "filter",
-            Invariant::Plausible => "plausible",
-            Invariant::PlausibleError => "plausible_error",
-            Invariant::DuplicateId => "duplicate_id",
-            Invariant::WalkOrder => "walk_order",
-            Invariant::CursorCycle => "cursor_cycle",
-            Invariant::HasMoreTrue => "has_more_true",
-            Invariant::HasMoreFalse => "has_more_false",
-            Invariant::PageBudget => "page_budget",
-            Invariant::FirstPagePrefix => "first_page_prefix",
-            Invariant::SameSequence => "same_sequence",
-            Invariant::BackwardPage => "backward_page",
-            Invariant::BackwardHasMore => "backward_has_more",
-            Invariant::RoundTrip => "round_trip",
-            Invariant::OrderReversed => "order_reversed",
-            Invariant::FilterSequence => "filter_sequence",
-        }
+        self.into()
     }
 
     /// One line saying what the invariant means, shown next to its name.
     pub fn meaning(self) -> &'static str {
-        match self {
-            Invariant::Transport => "the server answers the request",
-            Invariant::Status => "the status code is one the case accepts",
-            Invariant::BodySize => "the body fits the size cap",
-            Invariant::ContentType => "the response is declared as JSON",
-            Invariant::Json => "the body is well-formed JSON",
-            Invariant::Schema => "the body matches the schema",
-            Invariant::PageSize => "a page holds at most `limit` items",
-            Invariant::FirstId => "`first_id` is the id of the first item",
-            Invariant::LastId => "`last_id` is the id of the last item",
-            Invariant::EmptyPage => {
-                "an empty page has null `first_id`/`last_id` and `has_more: false`"
-            }
-            Invariant::Order => "items are ordered by the order key within the page",
-            Invariant::Filter => "every item of a filtered page matches the filter",
-            Invariant::Plausible => "values keep the meaning the contract gives them",
-            Invariant::PlausibleError => "the error body says what went wrong, plausibly",
-            Invariant::DuplicateId => "no id appears twice in a walk",
-            Invariant::WalkOrder => "the order holds across page boundaries",
-            Invariant::CursorCycle => "every cursor of a walk is new",
-            Invariant::HasMoreTrue => {
-                "a page with `has_more: true` is followed by a non-empty page"
-            }
-            Invariant::HasMoreFalse => {
-                "after `has_more: false`, the page after the last id is empty"
-            }
-            Invariant::PageBudget => "the walk ends within its page budget",
-            Invariant::FirstPagePrefix => {
-                "the first page at a smaller limit is a prefix of the first page at a larger one"
-            }
-            Invariant::SameSequence => "walks at different limits yield the same ids in order",
-            Invariant::BackwardPage => {
-                "a backward page holds exactly the items just before its cursor"
-            }
-            Invariant::BackwardHasMore => {
-                "on a backward page, `has_more` says whether items remain further back"
-            }
-            Invariant::RoundTrip => {
-                "`after=X`, then `before=<first id>`, returns the page that ends with X"
-            }
-            Invariant::OrderReversed => "one order's listing is the other's reversed",
-            Invariant::FilterSequence => {
-                "a filtered walk lists exactly the matching items of the unfiltered one"
-            }
-        }
+        strum::EnumMessage::get_message(&self).expect("every invariant has a `message`")
     }
 }
 
-impl std::str::FromStr for Invariant {
-    type Err = String;
-
-    /// The invariant of that stable name.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Invariant::ALL
-            .into_iter()
-            .find(|i| i.name() == s)
-            .ok_or_else(|| format!("unknown invariant `{s}`"))
-    }
+fn unknown_invariant(s: &str) -> String {
+    format!("unknown invariant `{s}`")
 }
 
-// By name, so reports read (and read back) the names users see.
-impl Serialize for Invariant {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
+impl TryFrom<String> for Invariant {
+    type Error = String;
 
-impl<'de> Deserialize<'de> for Invariant {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        name.parse().map_err(serde::de::Error::custom)
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
     }
 }
 
 impl fmt::Display for Invariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// The page invariants a case file may select with `invariants = [...]`.
-///
-/// Status, content type, JSON and schema are always checked, so they are not listed here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PageInvariant {
-    PageSize,
-    FirstId,
-    LastId,
-    EmptyPage,
-    Order,
-    Filter,
-    Plausible,
-}
-
-impl PageInvariant {
-    /// All page invariants: what a list case checks when it names none.
-    pub const ALL: [PageInvariant; 7] = [
-        PageInvariant::PageSize,
-        PageInvariant::FirstId,
-        PageInvariant::LastId,
-        PageInvariant::EmptyPage,
-        PageInvariant::Order,
-        PageInvariant::Filter,
-        PageInvariant::Plausible,
-    ];
-}
-
-impl From<PageInvariant> for Invariant {
-    fn from(p: PageInvariant) -> Self {
-        match p {
-            PageInvariant::PageSize => Invariant::PageSize,
-            PageInvariant::FirstId => Invariant::FirstId,
-            PageInvariant::LastId => Invariant::LastId,
-            PageInvariant::EmptyPage => Invariant::EmptyPage,
-            PageInvariant::Order => Invariant::Order,
-            PageInvariant::Filter => Invariant::Filter,
-            PageInvariant::Plausible => Invariant::Plausible,
-        }
     }
 }
 
@@ -450,13 +363,122 @@ mod tests {
 
     #[test]
     fn invariants_read_back_from_their_names() {
-        for invariant in Invariant::ALL {
+        for &invariant in Invariant::ALL {
+            assert!(
+                !invariant.meaning().is_empty(),
+                "{invariant:?} has a meaning"
+            );
             assert_eq!(invariant.name().parse::<Invariant>(), Ok(invariant));
             let json = serde_json::to_string(&invariant).unwrap();
             assert_eq!(json, format!("\"{}\"", invariant.name()));
             assert_eq!(serde_json::from_str::<Invariant>(&json).unwrap(), invariant);
         }
         assert!("no_such_rule".parse::<Invariant>().is_err());
+    }
+
+    /// Every invariant's name, serde form and parse behaviour, written out by hand once, so a
+    /// change in how they are produced (derived, not hand-listed) is proven to change nothing.
+    #[test]
+    fn the_registry_is_pinned() {
+        use std::collections::BTreeMap;
+        let pinned = [
+            (Invariant::Transport, "transport"),
+            (Invariant::Status, "status"),
+            (Invariant::BodySize, "body_size"),
+            (Invariant::ContentType, "content_type"),
+            (Invariant::Json, "json"),
+            (Invariant::Schema, "schema"),
+            (Invariant::PageSize, "page_size"),
+            (Invariant::FirstId, "first_id"),
+            (Invariant::LastId, "last_id"),
+            (Invariant::EmptyPage, "empty_page"),
+            (Invariant::Order, "order"),
+            (Invariant::Filter, "filter"),
+            (Invariant::Plausible, "plausible"),
+            (Invariant::PlausibleError, "plausible_error"),
+            (Invariant::DuplicateId, "duplicate_id"),
+            (Invariant::WalkOrder, "walk_order"),
+            (Invariant::CursorCycle, "cursor_cycle"),
+            (Invariant::HasMoreTrue, "has_more_true"),
+            (Invariant::HasMoreFalse, "has_more_false"),
+            (Invariant::PageBudget, "page_budget"),
+            (Invariant::FirstPagePrefix, "first_page_prefix"),
+            (Invariant::SameSequence, "same_sequence"),
+            (Invariant::BackwardPage, "backward_page"),
+            (Invariant::BackwardHasMore, "backward_has_more"),
+            (Invariant::RoundTrip, "round_trip"),
+            (Invariant::OrderReversed, "order_reversed"),
+            (Invariant::FilterSequence, "filter_sequence"),
+        ];
+        // The same invariants, in the same order (the order reports list them in); one added
+        // later joins the list without this test being told.
+        let all: Vec<Invariant> = Invariant::ALL.to_vec();
+        let known: Vec<Invariant> = all
+            .iter()
+            .copied()
+            .filter(|i| pinned.iter().any(|(p, _)| p == i))
+            .collect();
+        assert_eq!(known, pinned.map(|(i, _)| i));
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(sorted, all, "Ord follows the declaration order");
+        for (invariant, name) in pinned {
+            assert_eq!(invariant.name(), name);
+            assert_eq!(invariant.to_string(), name);
+            assert_eq!(name.parse::<Invariant>(), Ok(invariant));
+            assert!(!invariant.meaning().is_empty());
+            let json = format!("\"{name}\"");
+            assert_eq!(serde_json::to_string(&invariant).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Invariant>(&json).unwrap(), invariant);
+            // As a map key (the JSON report's counts by invariant).
+            let map = BTreeMap::from([(invariant, 1u32)]);
+            let json = serde_json::to_string(&map).unwrap();
+            assert_eq!(json, format!("{{\"{name}\":1}}"));
+            assert_eq!(
+                serde_json::from_str::<BTreeMap<Invariant, u32>>(&json).unwrap(),
+                map
+            );
+            // Names are exact: no other case, no spaces, no Rust spelling.
+            let upper = name.to_ascii_uppercase();
+            assert_eq!(
+                upper.parse::<Invariant>(),
+                Err(format!("unknown invariant `{upper}`"))
+            );
+            let spaced = format!(" {name}");
+            assert_eq!(
+                spaced.parse::<Invariant>(),
+                Err(format!("unknown invariant `{spaced}`"))
+            );
+            let rust = format!("{invariant:?}");
+            if rust != name {
+                assert_eq!(
+                    rust.parse::<Invariant>(),
+                    Err(format!("unknown invariant `{rust}`"))
+                );
+            }
+        }
+        assert_eq!(
+            "".parse::<Invariant>(),
+            Err("unknown invariant ``".to_owned())
+        );
+        assert_eq!(
+            serde_json::from_str::<Invariant>("\"nope\"")
+                .unwrap_err()
+                .to_string(),
+            "unknown invariant `nope`"
+        );
+        assert_eq!(
+            serde_json::from_str::<Invariant>("3")
+                .unwrap_err()
+                .to_string(),
+            "invalid type: integer `3`, expected a string at line 1 column 1"
+        );
+        assert_eq!(
+            serde_json::from_str::<Invariant>("null")
+                .unwrap_err()
+                .to_string(),
+            "invalid type: null, expected a string at line 1 column 4"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 pub mod additive;
 pub mod backward;
+pub mod cross_walk;
 pub mod errors;
+pub mod filter;
 pub mod orders;
 pub mod page;
 pub mod plausible;

@@ -7,7 +7,8 @@
 
 use std::collections::HashSet;
 
-use super::walk::{Seen, WalkRecord, fresh_since};
+use super::cross_walk::fresh_since;
+use super::walk::{Seen, WalkRecord};
 use crate::contract::Contract;
 use crate::violation::{Invariant, Violation};
 

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::contract::{Contract, Direction, pointer};
 use crate::schema::excerpt;
-use crate::violation::{Invariant, PageInvariant, Violation};
+use crate::violation::{Invariant, Violation};
 
 /// What one list page is held to, besides its schema.
 #[derive(Debug, Clone, Copy)]
@@ -34,17 +34,17 @@ impl<'a> PageRules<'a> {
 /// Checks one parsed list page. Parts the schema already rejects (a `data` that is not an
 /// array, an id that is not a string) are skipped here rather than reported twice; a field
 /// the contract's envelope lacks (no `first_id`) switches off the invariants about it.
-pub fn check_page(body: &Value, rules: &PageRules, selected: &[PageInvariant]) -> Vec<Violation> {
+pub fn check_page(body: &Value, rules: &PageRules, selected: &[Invariant]) -> Vec<Violation> {
     let mut out = Vec::new();
     let contract = rules.contract;
     let envelope = &contract.envelope;
     let Some(items) = envelope.items(body) else {
         return out;
     };
-    let on = |p: PageInvariant| selected.contains(&p);
+    let on = |p: Invariant| selected.contains(&p);
     let limit = rules.limit;
 
-    if on(PageInvariant::PageSize) && items.len() as u64 > limit {
+    if on(Invariant::PageSize) && items.len() as u64 > limit {
         out.push(Violation::new(
             Invariant::PageSize,
             envelope.data.as_str(),
@@ -54,22 +54,16 @@ pub fn check_page(body: &Value, rules: &PageRules, selected: &[PageInvariant]) -
     }
 
     let ends = [
+        (Invariant::FirstId, envelope.first_id(), 0),
         (
-            PageInvariant::FirstId,
-            Invariant::FirstId,
-            envelope.first_id(),
-            0,
-        ),
-        (
-            PageInvariant::LastId,
             Invariant::LastId,
             envelope.last_id(),
             items.len().saturating_sub(1),
         ),
     ];
     if items.is_empty() {
-        if on(PageInvariant::EmptyPage) {
-            for key in ends.iter().filter_map(|e| e.2) {
+        if on(Invariant::EmptyPage) {
+            for key in ends.iter().filter_map(|e| e.1) {
                 if let Some(v) = pointer(body, key).filter(|v| !v.is_null()) {
                     out.push(Violation::new(
                         Invariant::EmptyPage,
@@ -90,7 +84,7 @@ pub fn check_page(body: &Value, rules: &PageRules, selected: &[PageInvariant]) -
         }
     } else {
         let id = &contract.id_field;
-        for (page_inv, inv, key, index) in ends {
+        for (inv, key, index) in ends {
             let Some(key) = key else { continue };
             let Some(item_id) = items[index].get(id).filter(|v| v.is_string()) else {
                 continue;
@@ -98,7 +92,7 @@ pub fn check_page(body: &Value, rules: &PageRules, selected: &[PageInvariant]) -
             let Some(given) = pointer(body, key) else {
                 continue;
             };
-            if on(page_inv) && given != item_id {
+            if on(inv) && given != item_id {
                 out.push(Violation::new(
                     inv,
                     key,
@@ -109,13 +103,13 @@ pub fn check_page(body: &Value, rules: &PageRules, selected: &[PageInvariant]) -
         }
     }
 
-    if on(PageInvariant::Order) {
+    if on(Invariant::Order) {
         check_order(items, rules, &mut out);
     }
-    if on(PageInvariant::Filter) {
+    if on(Invariant::Filter) {
         check_filters(items, rules, &mut out);
     }
-    if on(PageInvariant::Plausible) {
+    if on(Invariant::Plausible) {
         super::plausible::check_items(items, &contract.plausible, &mut out);
     }
     out
@@ -223,9 +217,9 @@ mod tests {
     fn conforming_pages_pass() {
         let c = contract();
         let ok = page(&[("c", 30), ("b", 30), ("a", 10)], true);
-        assert!(check_page(&ok, &PageRules::new(3, &c), &PageInvariant::ALL).is_empty());
+        assert!(check_page(&ok, &PageRules::new(3, &c), &Invariant::PAGE).is_empty());
         let empty = page(&[], false);
-        assert!(check_page(&empty, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+        assert!(check_page(&empty, &PageRules::new(20, &c), &Invariant::PAGE).is_empty());
     }
 
     #[test]
@@ -234,7 +228,7 @@ mod tests {
         let mut body = page(&[("c", 10), ("b", 20), ("a", 5)], true);
         body["first_id"] = json!("x");
         body["last_id"] = json!("y");
-        let v = check_page(&body, &PageRules::new(2, &c), &PageInvariant::ALL);
+        let v = check_page(&body, &PageRules::new(2, &c), &Invariant::PAGE);
         assert_eq!(
             names(&v),
             [
@@ -249,7 +243,7 @@ mod tests {
 
         let mut empty = page(&[], true);
         empty["first_id"] = json!("x");
-        let v = check_page(&empty, &PageRules::new(20, &c), &PageInvariant::ALL);
+        let v = check_page(&empty, &PageRules::new(20, &c), &Invariant::PAGE);
         assert_eq!(
             names(&v),
             [("empty_page", "/first_id"), ("empty_page", "/has_more")]
@@ -260,12 +254,12 @@ mod tests {
     fn only_selected_invariants_run() {
         let c = contract();
         let body = page(&[("a", 1), ("b", 2)], false);
-        assert!(check_page(&body, &PageRules::new(1, &c), &[PageInvariant::FirstId]).is_empty());
+        assert!(check_page(&body, &PageRules::new(1, &c), &[Invariant::FirstId]).is_empty());
         assert_eq!(
             names(&check_page(
                 &body,
                 &PageRules::new(1, &c),
-                &[PageInvariant::PageSize]
+                &[Invariant::PageSize]
             )),
             [("page_size", "/data")]
         );
@@ -276,13 +270,13 @@ mod tests {
         let mut c = contract();
         c.order = Direction::Asc;
         let body = page(&[("a", 1), ("b", 2)], false);
-        assert!(check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+        assert!(check_page(&body, &PageRules::new(20, &c), &Invariant::PAGE).is_empty());
         let body = page(&[("b", 2), ("a", 1)], false);
         assert_eq!(
             names(&check_page(
                 &body,
                 &PageRules::new(20, &c),
-                &PageInvariant::ALL
+                &Invariant::PAGE
             )),
             [("order", "/data/1/created_at")]
         );
@@ -300,7 +294,7 @@ mod tests {
             {"id": "b", "created_at": "2025-03-02T11:15:42.5+01:00"},
             {"id": "a", "created_at": "2025-03-02T10:15:43Z"},
         ], "first_id": "c", "last_id": "a", "has_more": false});
-        let v = check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL);
+        let v = check_page(&body, &PageRules::new(20, &c), &Invariant::PAGE);
         assert_eq!(names(&v), [("order", "/data/2/created_at")]);
         assert_eq!(
             v[0].expected,
@@ -309,7 +303,7 @@ mod tests {
         assert_eq!(v[0].actual, "2025-03-02T10:15:43Z");
         // Unix seconds where RFC 3339 is due: the schema's to report, not the order's.
         let ints = page(&[("b", 2), ("a", 1)], false);
-        assert!(check_page(&ints, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+        assert!(check_page(&ints, &PageRules::new(20, &c), &Invariant::PAGE).is_empty());
     }
 
     #[test]
@@ -324,10 +318,10 @@ mod tests {
             {"id": "b", "created_at": 2, "purpose": "batch"},
             {"id": "a", "created_at": 1, "purpose": "fine-tune"},
         ], "first_id": "b", "last_id": "a", "has_more": false});
-        let v = check_page(&body, &rules, &PageInvariant::ALL);
+        let v = check_page(&body, &rules, &Invariant::PAGE);
         assert_eq!(names(&v), [("filter", "/data/1/purpose")]);
         assert_eq!(v[0].actual, "\"fine-tune\" (a leaked through the filter)");
-        assert!(check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+        assert!(check_page(&body, &PageRules::new(20, &c), &Invariant::PAGE).is_empty());
     }
 
     #[test]
@@ -337,9 +331,9 @@ mod tests {
         c.envelope.data = "/items".into();
         let body = json!({"items": [{"id": "b", "created_at": 2}, {"id": "a", "created_at": 1}],
             "first_id": "zzz", "last_id": "a", "has_more": false});
-        assert!(check_page(&body, &PageRules::new(20, &c), &PageInvariant::ALL).is_empty());
+        assert!(check_page(&body, &PageRules::new(20, &c), &Invariant::PAGE).is_empty());
         let empty = json!({"items": [], "first_id": "zzz", "last_id": "y", "has_more": false});
-        let v = check_page(&empty, &PageRules::new(20, &c), &PageInvariant::ALL);
+        let v = check_page(&empty, &PageRules::new(20, &c), &Invariant::PAGE);
         assert_eq!(names(&v), [("empty_page", "/last_id")]);
     }
 }

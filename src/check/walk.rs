@@ -1,12 +1,12 @@
-//! Walk and cross-walk invariants: what must hold across the pages of one walk, and between
-//! walks at different limits.
+//! Walk invariants: what must hold across the pages of one walk.
 //!
 //! A [`WalkState`] takes a walk's pages one at a time and says where to go next; it keeps
 //! only what the invariants need (each id, its order key and where it was seen), never whole
 //! pages. Each id is held once, shared (`Arc<str>`) by the items, the index of sightings
-//! and the cursors. [`compare_walks`] then holds finished walks against each other.
+//! and the cursors. The finished [`WalkRecord`]s are then held against each other (see
+//! [`super::cross_walk`] and [`super::filter`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -468,81 +468,6 @@ fn list_ids(ids: &[&str]) -> String {
     text
 }
 
-/// Holds walks at different limits against each other: each against a reference walk, the
-/// one with the largest pages (the fewest boundaries) among those that reached the end. They
-/// must list the same ids in the same order, so the first page at a smaller limit is a prefix
-/// of the first page at a larger one.
-///
-/// Live traffic is not drift: an item one walk saw and the other did not is left out when it
-/// was created during the run (its order key is at least the earliest walk's start minus the
-/// contract's `clock_skew_secs`) and is no older than anything the walk that lacks it saw.
-/// An incomplete walk is compared as far as it got.
-pub fn compare_walks(walks: &[&WalkRecord], contract: &Contract) -> Vec<Violation> {
-    let Some(reference) = walks
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, w)| (w.complete, w.page_size, std::cmp::Reverse(*i)))
-        .map(|(_, w)| *w)
-    else {
-        return Vec::new();
-    };
-    let fresh_since = fresh_since(walks, contract);
-    walks
-        .iter()
-        .filter(|w| !std::ptr::eq(**w, reference))
-        .filter_map(|w| {
-            if w.page_size <= reference.page_size {
-                compare_pair(w, reference, fresh_since)
-            } else {
-                compare_pair(reference, w, fresh_since)
-            }
-        })
-        .collect()
-}
-
-/// Holds a walk with a filter (`purpose=batch`) against the walk at the same limit without it:
-/// the filtered walk must list exactly the items of the other whose field (the contract's
-/// filter number `filter`) has `value`, in the same order. A leaked item is one the filtered
-/// walk has and the other does not list as matching; a dropped one the reverse. Live traffic
-/// is left out as in [`compare_walks`].
-pub fn compare_filtered(
-    filtered: &WalkRecord,
-    all: &WalkRecord,
-    filter: usize,
-    value: &str,
-    contract: &Contract,
-) -> Vec<Violation> {
-    let Some(tags) = all.tags.get(filter) else {
-        return Vec::new();
-    };
-    let mut matching = WalkRecord {
-        label: format!("{} (its items with {value})", all.label),
-        items: all
-            .items
-            .iter()
-            .zip(tags)
-            .filter(|(_, tag)| tag.as_deref() == Some(value))
-            .map(|(s, _)| s.clone())
-            .collect(),
-        first_page_len: 0,
-        tags: Vec::new(),
-        ..all.clone()
-    };
-    matching.first_page_len = matching.items.iter().take_while(|s| s.page == 1).count();
-    let fresh = fresh_since(&[filtered, all], contract);
-    compare_pair(filtered, &matching, fresh)
-        .into_iter()
-        .map(|mut v| {
-            v.invariant = Invariant::FilterSequence;
-            v.expected = format!(
-                "the walk at {} lists exactly the items of the walk at {} that match, in order",
-                filtered.label, all.label
-            );
-            v
-        })
-        .collect()
-}
-
 /// A complete walk of `items` (id, order key) in pages of `page_size`, for the checks' tests.
 #[cfg(test)]
 pub(crate) fn walked(label: &str, page_size: u64, items: &[(&str, i64)]) -> WalkRecord {
@@ -565,119 +490,14 @@ pub(crate) fn walked(label: &str, page_size: u64, items: &[(&str, i64)]) -> Walk
     }
 }
 
-/// The order value from which on an item counts as created during the run: the earliest
-/// walk's start less the contract's clock skew. No item does when the key is no time.
-pub fn fresh_since(walks: &[&WalkRecord], contract: &Contract) -> i64 {
-    let start = walks.iter().map(|w| w.started_at).min().unwrap_or(0)
-        - i64::try_from(contract.clock_skew_secs).unwrap_or(i64::MAX);
-    contract.order_value_at(start).unwrap_or(i64::MAX)
-}
-
-fn ids(walk: &WalkRecord) -> HashSet<&str> {
-    walk.items.iter().map(|s| &*s.id).collect()
-}
-
-/// The items of `walk` that count in a comparison with `other`, with their positions: all
-/// but the live traffic only `walk` saw. An item is live when it was created during the run
-/// and is no older than anything `other` saw: new items join a listing at its newest end.
-fn comparable<'w>(
-    walk: &'w WalkRecord,
-    other: &WalkRecord,
-    in_other: &HashSet<&str>,
-    fresh_since: i64,
-) -> Vec<(usize, &'w Seen)> {
-    let newest_in_other = other.items.iter().filter_map(|s| s.key).max();
-    let live = |s: &Seen| {
-        s.key
-            .is_some_and(|k| k >= fresh_since && newest_in_other.is_none_or(|n| k >= n))
-    };
-    walk.items
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| in_other.contains(&*s.id) || !live(s))
-        .collect()
-}
-
-/// The first place two walks disagree, if any; `small` has the smaller (or equal) pages.
-fn compare_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Option<Violation> {
-    let (in_small, in_large) = (ids(small), ids(large));
-    let a = comparable(small, large, &in_large, fresh_since);
-    let b = comparable(large, small, &in_small, fresh_since);
-
-    let at = a
-        .iter()
-        .zip(&b)
-        .position(|((_, x), (_, y))| x.id != y.id)
-        .or_else(|| {
-            let n = a.len().min(b.len());
-            // Past the shorter walk, only a complete one proves the other has too much.
-            let ended = if a.len() < b.len() { small } else { large };
-            (a.len() != b.len() && ended.complete).then_some(n)
-        })?;
-
-    let (s, l) = (&small.label, &large.label);
-    let side = |w: &WalkRecord, other: &HashSet<&str>, item: Option<&(usize, &Seen)>| match item {
-        Some((pos, seen)) => {
-            let note = if other.contains(&*seen.id) {
-                String::new()
-            } else {
-                " (missing from the other walk)".to_owned()
-            };
-            let cursor = w
-                .cursors
-                .get(seen.page as usize - 1)
-                .and_then(Option::as_deref)
-                .map(|c| format!(", after={c}"))
-                .unwrap_or_default();
-            format!(
-                "{} has {} at position {} (page {}{cursor}, data[{}]){note}",
-                w.label,
-                seen.id,
-                pos + 1,
-                seen.page,
-                seen.slot
-            )
-        }
-        None => format!(
-            "{} ended after {} ids ({} pages)",
-            w.label,
-            w.items.len(),
-            w.pages
-        ),
-    };
-    let actual = format!(
-        "they first differ here: {}; {}",
-        side(small, &in_large, a.get(at)),
-        side(large, &in_small, b.get(at))
-    );
-    let in_first_page = a
-        .get(at)
-        .is_some_and(|(pos, _)| *pos < small.first_page_len);
-    let (invariant, expected) = if in_first_page {
-        (
-            Invariant::FirstPagePrefix,
-            format!(
-                "the first page at {s} ({} ids) is a prefix of the first page at {l} ({} ids)",
-                small.first_page_len, large.first_page_len
-            ),
-        )
-    } else {
-        (
-            Invariant::SameSequence,
-            format!("the walks at {s} and {l} list the same ids in the same order"),
-        )
-    };
-    Some(Violation::new(invariant, "", expected, actual))
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use serde_json::json;
 
     use super::*;
     use crate::contract::list_batches;
 
-    fn page(items: &[(&str, i64)], has_more: bool) -> Value {
+    pub(crate) fn page(items: &[(&str, i64)], has_more: bool) -> Value {
         let data: Vec<Value> = items
             .iter()
             .map(|(id, t)| json!({"id": id, "created_at": t}))
@@ -687,7 +507,10 @@ mod tests {
 
     /// Walks `pages` in order (the last one is the probe when a page says `has_more: false`),
     /// returning the violations by name and the record.
-    fn walk(pages: &[Value], max_pages: u32) -> (Vec<(&'static str, String)>, WalkRecord) {
+    pub(crate) fn walk(
+        pages: &[Value],
+        max_pages: u32,
+    ) -> (Vec<(&'static str, String)>, WalkRecord) {
         walk_within(
             pages,
             WalkBounds {
@@ -849,176 +672,6 @@ mod tests {
         assert!(record.capped && !record.complete);
     }
 
-    fn record(label: &str, page_size: u64, ids: &[&str], complete: bool) -> WalkRecord {
-        let items = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| Seen {
-                id: Arc::from(*id),
-                key: Some(1000 - i as i64),
-                page: (i as u64 / page_size) as u32 + 1,
-                slot: (i as u64 % page_size) as u32,
-            })
-            .collect();
-        WalkRecord {
-            label: label.into(),
-            page_size,
-            items,
-            first_page_len: ids.len().min(page_size as usize),
-            cursors: (0..ids.len().div_ceil(page_size as usize))
-                .map(|p| (p > 0).then(|| Arc::from(ids[p * page_size as usize - 1])))
-                .collect(),
-            pages: ids.len().div_ceil(page_size as usize) as u32,
-            complete,
-            started_at: 1_000_000,
-            ..WalkRecord::default()
-        }
-    }
-
-    fn compare(walks: &[WalkRecord]) -> Vec<(&'static str, String)> {
-        let refs: Vec<&WalkRecord> = walks.iter().collect();
-        compare_walks(&refs, &list_batches())
-            .into_iter()
-            .map(|v| (v.invariant.name(), v.actual))
-            .collect()
-    }
-
-    #[test]
-    fn equal_walks_agree() {
-        let ids = ["e", "d", "c", "b", "a"];
-        assert_eq!(
-            compare(&[
-                record("limit=1", 1, &ids, true),
-                record("limit=2", 2, &ids, true)
-            ]),
-            []
-        );
-    }
-
-    #[test]
-    fn a_gap_is_named_with_position_pages_and_ids() {
-        let found = compare(&[
-            record("limit=1", 1, &["e", "d", "b", "a"], true),
-            record("limit=2", 2, &["e", "d", "c", "b", "a"], true),
-        ]);
-        assert_eq!(
-            found,
-            [(
-                "same_sequence",
-                "they first differ here: limit=1 has b at position 3 (page 3, after=d, data[0]); limit=2 has c at position 3 (page 2, after=d, data[0]) (missing from the other walk)".to_owned()
-            )]
-        );
-    }
-
-    #[test]
-    fn a_difference_on_the_first_page_breaks_the_prefix_rule() {
-        let found = compare(&[
-            record("limit=2", 2, &["d", "e", "c"], true),
-            record("limit=3", 3, &["e", "d", "c"], true),
-        ]);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].0, "first_page_prefix");
-    }
-
-    #[test]
-    fn a_longer_complete_walk_and_an_incomplete_one() {
-        let found = compare(&[
-            record("limit=1", 1, &["c", "b", "a", "z"], true),
-            record("limit=2", 2, &["c", "b", "a"], true),
-        ]);
-        assert_eq!(found.len(), 1);
-        assert!(
-            found[0].1.ends_with("limit=2 ended after 3 ids (2 pages)"),
-            "{}",
-            found[0].1
-        );
-        // A walk that stopped early is compared only as far as it got.
-        let found = compare(&[
-            record("limit=1", 1, &["c", "b"], false),
-            record("limit=2", 2, &["c", "b", "a"], true),
-        ]);
-        assert_eq!(found, []);
-    }
-
-    #[test]
-    fn a_new_item_missing_from_the_middle_is_a_gap() {
-        // Created a minute before the run, so "new", but one walk skipped it mid-listing:
-        // new items only ever join at the head.
-        let mut full = record("limit=1", 1, &["e", "d", "c", "b", "a"], true);
-        let mut gap = record("limit=2", 2, &["e", "d", "b", "a"], true);
-        for w in [&mut full, &mut gap] {
-            for s in &mut w.items {
-                s.key = Some(1_000_000 - 60 - s.slot as i64 - 10 * i64::from(s.page));
-            }
-        }
-        let found = compare(&[full, gap]);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.contains("has c at position 3"), "{}", found[0].1);
-    }
-
-    #[test]
-    fn items_without_an_id_do_not_derail_a_walk_or_a_comparison() {
-        let no_id = json!({"created_at": 50});
-        let mut first = page(&[("c", 40), ("b", 30)], true);
-        first["data"]
-            .as_array_mut()
-            .unwrap()
-            .insert(0, no_id.clone());
-        let mut second = page(&[("a", 10)], false);
-        second["data"].as_array_mut().unwrap().insert(0, no_id);
-        let (found, record) = walk(&[first, second, page(&[], false)], 10);
-        assert_eq!(found, []);
-        assert_eq!(record.first_page_len, 2);
-        assert_eq!(record.cursors, [None, Some(Arc::from("b"))]);
-        let mut other = record.clone();
-        other.label = "limit=3".into();
-        other.page_size = 3;
-        other.items.swap(0, 1);
-        let found = compare(&[record, other]);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].0, "first_page_prefix");
-        assert!(
-            found[0].1.contains("has c at position 1 (page 1, data[1])"),
-            "{}",
-            found[0].1
-        );
-    }
-
-    #[test]
-    fn the_reference_is_a_complete_walk() {
-        // The walk at the largest limit broke off; the others are held to each other.
-        let mut broken = record("limit=100", 100, &["c", "b"], false);
-        broken.pages = 1;
-        let found = compare(&[
-            record("limit=1", 1, &["c", "b", "a", "z"], true),
-            record("limit=2", 2, &["c", "b", "a"], true),
-            broken,
-        ]);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(
-            found[0].1.ends_with("limit=2 ended after 3 ids (2 pages)"),
-            "{}",
-            found[0].1
-        );
-    }
-
-    #[test]
-    fn items_created_during_the_run_are_not_gaps() {
-        let mut early = record("limit=1", 1, &["c", "b", "a"], true);
-        let mut late = record("limit=2", 2, &["n", "c", "b", "a"], true);
-        late.items[0].key = Some(early.started_at + 5);
-        late.started_at += 30;
-        assert_eq!(compare(&[early.clone(), late.clone()]), []);
-        // An old item one walk lacks is a gap, wherever it sits.
-        late.items[0].key = Some(early.started_at - 10_000);
-        assert_eq!(compare(&[early.clone(), late.clone()]).len(), 1);
-        // A new item tied with the head may sit behind it.
-        early.items[0].key = Some(early.started_at);
-        late = record("limit=2", 2, &["c", "n", "b", "a"], true);
-        late.items[1].key = Some(early.started_at);
-        assert_eq!(compare(&[early, late]), []);
-    }
-
     fn contract_with(source: CursorSource) -> Contract {
         Contract {
             cursor_source: source,
@@ -1121,59 +774,6 @@ mod tests {
             found[0].expected.starts_with(">= 20"),
             "{}",
             found[0].expected
-        );
-    }
-
-    fn tagged(label: &str, items: &[(&str, &str)]) -> WalkRecord {
-        let ids: Vec<&str> = items.iter().map(|(id, _)| *id).collect();
-        let mut r = record(label, 2, &ids, true);
-        r.tags = vec![items.iter().map(|(_, t)| Some(Arc::from(*t))).collect()];
-        r
-    }
-
-    #[test]
-    fn a_filtered_walk_lists_exactly_the_matching_items() {
-        let all = tagged(
-            "limit=2",
-            &[
-                ("e", "batch"),
-                ("d", "fine-tune"),
-                ("c", "batch"),
-                ("b", "batch"),
-                ("a", "vision"),
-            ],
-        );
-        let c = list_batches();
-        let exact = record("limit=2, purpose=batch", 2, &["e", "c", "b"], true);
-        assert_eq!(compare_filtered(&exact, &all, 0, "batch", &c), []);
-
-        let leaked = record("limit=2, purpose=batch", 2, &["e", "d", "c", "b"], true);
-        let found = compare_filtered(&leaked, &all, 0, "batch", &c);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].invariant, Invariant::FilterSequence);
-        assert!(
-            found[0]
-                .actual
-                .contains("; limit=2 (its items with batch) has c at position 2"),
-            "{}",
-            found[0].actual
-        );
-        assert!(
-            found[0]
-                .actual
-                .contains("has d at position 2 (page 1, data[1]) (missing from the other walk)"),
-            "{}",
-            found[0].actual
-        );
-
-        let dropped = record("limit=2, purpose=batch", 2, &["e", "b"], true);
-        let found = compare_filtered(&dropped, &all, 0, "batch", &c);
-        assert_eq!(found.len(), 1);
-        assert!(
-            found[0].actual.contains("has c at position 2")
-                && found[0].actual.contains("(missing from the other walk)"),
-            "{}",
-            found[0].actual
         );
     }
 

@@ -8,7 +8,8 @@ use super::walk::{PageJudge, label, query_of, walk_page};
 use super::{CaseRun, RunContext, request_headers};
 use crate::case::{Case, WalkLimit};
 use crate::check::backward::BackwardState;
-use crate::check::walk::{Next, WalkBounds, WalkRecord, fresh_since};
+use crate::check::cross_walk::fresh_since;
+use crate::check::walk::{Next, WalkBounds, WalkRecord};
 use crate::contract::PageOrder;
 use crate::violation::PageRef;
 

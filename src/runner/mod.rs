@@ -1,9 +1,11 @@
 //! Runs one case: builds its requests, sends them, and judges the responses. A page case
 //! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
 
+mod ahead;
 pub mod backward;
 pub mod pages;
 pub mod walk;
+pub mod walk_cache;
 
 use crate::outcome::plural;
 pub use crate::outcome::{Answer, Answers, CaseRun};
@@ -17,17 +19,19 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::{AuthMode, Case, CaseKind, Outcome, WalkLimit};
+use crate::check::cross_walk::compare_walks;
+use crate::check::filter::compare_filtered;
 use crate::check::orders::compare_orders;
 use crate::check::page::PageRules;
-use crate::check::walk::{WalkBounds, WalkRecord, compare_filtered, compare_walks};
+use crate::check::walk::{WalkBounds, WalkRecord};
 use crate::check::{Expect, judge};
 use crate::exchange::{Failure, TransportError, seconds};
 use crate::http::{HttpClient, RequestOptions, Target};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
 use pages::{Fetched, PageCache};
-use walk::WalkCache;
 pub use walk::WalkPlan;
+use walk_cache::WalkCache;
 
 /// What a run shares between its cases: walks, and first pages.
 #[derive(Debug, Default)]

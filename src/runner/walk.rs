@@ -1,33 +1,21 @@
 //! Walks: follow `after = data[-1].id` from the first page until `has_more` is false, judge
 //! every page, then ask for the page after the last id, which must be empty.
 //!
-//! A walk is a pure function of the case's request, the limit and the page budget, so a run
-//! makes each distinct walk once: the [`WalkCache`] hands the same walk to every case that
-//! needs it (a walk case and the cross-walk that compares it), and its requests are counted
-//! against the case that sent them.
-//!
-//! Under [`WalkPlan::Parallel`] (the default) a walk whose cursors are item ids
-//! (`cursor_source = last_item | last_id`) may be given a reference: a walk of the same
-//! listing at a larger limit. Its order says which cursor each later page will be asked with
-//! (`after = <the id at position k·L - 1>`), so those requests are sent before the pages that
-//! name their cursors arrive, within the client's caps. The walk itself is not changed: its
-//! pages are still taken one at a time, in order, by the same [`WalkState`], and a page
-//! fetched ahead is used only when its cursor is the one the walk asks for next. Where the
-//! prediction fails (drift, an item created or deleted since the reference walk), what was
-//! fetched ahead is dropped and the walk takes a chained step from the cursor it really has,
-//! then predicts again from there. The verdicts are therefore the chained walk's, at the
-//! same pages and cursors; only the waiting is shorter.
+//! A run makes each distinct walk once (see [`super::walk_cache`]). Under
+//! [`WalkPlan::Parallel`] (the default) a walk may send its pages ahead along a reference
+//! walk's order (see [`super::ahead`]); the walk itself is not changed: its pages are still
+//! taken one at a time, in order, by the same [`WalkState`], and a page fetched ahead is used
+//! only when its cursor is the one the walk asks for next. The verdicts are therefore the
+//! chained walk's, at the same pages and cursors; only the waiting is shorter.
 
-use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
-use tokio::sync::OnceCell;
 
+use super::ahead::{AHEAD_UNCAPPED, Order, Predictor, Step};
 use super::pages::Fetched;
 use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
@@ -35,7 +23,6 @@ use crate::check::page::PageRules;
 use crate::check::walk::{Next, WalkBounds, WalkRecord, WalkState};
 use crate::check::{Expect, judge};
 use crate::contract::{Contract, CursorSource, Direction};
-use crate::http::RequestOptions;
 use crate::violation::PageRef;
 
 /// A finished walk: what it saw, what it broke, what it cost.
@@ -88,200 +75,6 @@ impl std::str::FromStr for WalkPlan {
                 "unknown walk plan `{other}` (expected `chained` or `parallel`)"
             )),
         }
-    }
-}
-
-/// The walks made so far in a run, each made once however many cases need it.
-#[derive(Default)]
-pub struct WalkCache {
-    walks: Mutex<HashMap<WalkKey, Arc<Shared>>>,
-}
-
-// The keys hold case headers, which may carry `${VAR}` secrets: never print them.
-impl std::fmt::Debug for WalkCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let walks = self.walks.lock().map_or(0, |w| w.len());
-        f.debug_struct("WalkCache").field("walks", &walks).finish()
-    }
-}
-
-/// One walk as the cache holds it.
-#[derive(Debug)]
-struct Shared {
-    walk: OnceCell<Arc<Walk>>,
-    /// Whether a case has begun the walk: a case that then finds it still unmade took it over
-    /// from one cut off by its time limit.
-    begun: AtomicBool,
-    /// The walk's limit and page size, for a walk of the same listing looking for a reference.
-    limit: WalkLimit,
-    page_size: u64,
-}
-
-/// Everything that decides which requests a walk sends.
-#[derive(PartialEq, Eq, Hash)]
-struct WalkKey {
-    contract: PathBuf,
-    base: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    limit: Option<u64>,
-    bounds: WalkBounds,
-    /// Retries and timeouts: a case with its own `[limits]` makes its own walk.
-    options: RequestOptions,
-}
-
-impl WalkKey {
-    fn new(
-        case: &Case,
-        limit: WalkLimit,
-        extra: &[(&str, &str)],
-        bounds: WalkBounds,
-        ctx: &RunContext<'_>,
-    ) -> Self {
-        WalkKey {
-            contract: case.contract_path.clone(),
-            base: ctx.target.base.to_string(),
-            query: query_of(case, extra)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            headers: case
-                .file
-                .request
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            limit: limit.param(&case.contract),
-            bounds,
-            options: ctx.options.clone(),
-        }
-    }
-
-    /// Whether both walks list the same listing (they may differ in their limit only).
-    fn same_listing(&self, other: &WalkKey) -> bool {
-        (
-            &self.contract,
-            &self.base,
-            &self.query,
-            &self.headers,
-            &self.bounds,
-            &self.options,
-        ) == (
-            &other.contract,
-            &other.base,
-            &other.query,
-            &other.headers,
-            &other.bounds,
-            &other.options,
-        )
-    }
-}
-
-impl WalkCache {
-    /// The walk of `case`'s request at `limit`, made now or shared from a case that made it
-    /// already (or is making it: this waits). The flag says whether this call sent the
-    /// requests. A walk made now sends its pages ahead along `reference`'s order, when the
-    /// run's plan and the contract's cursors allow it.
-    pub async fn walk(
-        &self,
-        case: &Case,
-        limit: WalkLimit,
-        extra: &[(&str, &str)],
-        bounds: WalkBounds,
-        ctx: &RunContext<'_>,
-        reference: Option<&Walk>,
-    ) -> (Arc<Walk>, bool) {
-        let key = WalkKey::new(case, limit, extra, bounds, ctx);
-        let shared = {
-            let mut walks = self.walks.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(walks.entry(key).or_insert_with(|| {
-                Arc::new(Shared {
-                    walk: OnceCell::new(),
-                    begun: AtomicBool::new(false),
-                    limit,
-                    page_size: limit.page_size(&case.contract),
-                })
-            }))
-        };
-        let sent = AtomicBool::new(false);
-        let label = label(case, limit, extra);
-        let waiting = format!("waiting for the walk at {label}, which another case is making");
-        ctx.note(&waiting, false);
-        // If the case making the walk is cut off by its time limit, a waiting case takes
-        // over and makes it from the first page.
-        let walk = shared
-            .walk
-            .get_or_init(|| async {
-                sent.store(true, Ordering::Relaxed);
-                ctx.note(&waiting, true);
-                if shared.begun.swap(true, Ordering::Relaxed) {
-                    ctx.note(
-                        &format!(
-                            "took over the walk at {label} from a case cut off by its time limit"
-                        ),
-                        false,
-                    );
-                }
-                Arc::new(walk(case, limit, extra, bounds, ctx, reference).await)
-            })
-            .await;
-        ctx.note(&waiting, true);
-        (Arc::clone(walk), sent.load(Ordering::Relaxed))
-    }
-
-    /// The walk of `case`'s request at `limit`, as [`WalkCache::walk`] makes it, with the
-    /// largest walk of the same listing at a larger limit that a case has begun (none under
-    /// the chained plan) as its reference: this waits for that walk, then sends ahead along
-    /// its order. No walk is begun for the sake of a reference, so a run sends no page it
-    /// would not send chained. Also returns the requests this call sent for the reference
-    /// (only when it took over a walk whose case was cut off by its time limit).
-    pub async fn walk_planned(
-        &self,
-        case: &Case,
-        limit: WalkLimit,
-        extra: &[(&str, &str)],
-        bounds: WalkBounds,
-        ctx: &RunContext<'_>,
-    ) -> (Arc<Walk>, bool, u32) {
-        let reference = if ctx.walk_plan.sends_ahead(&case.contract) {
-            self.reference_limit(case, limit, extra, bounds, ctx)
-        } else {
-            None
-        };
-        let Some(reference) = reference else {
-            let (walk, sent) = self.walk(case, limit, extra, bounds, ctx, None).await;
-            return (walk, sent, 0);
-        };
-        let (reference, sent) = self.walk(case, reference, extra, bounds, ctx, None).await;
-        let (walk, mine) = self
-            .walk(case, limit, extra, bounds, ctx, Some(&reference))
-            .await;
-        let took_over = if sent { reference.run.requests } else { 0 };
-        (walk, mine, took_over)
-    }
-
-    /// The largest limit above `limit` at which a case has begun a walk of the same listing.
-    fn reference_limit(
-        &self,
-        case: &Case,
-        limit: WalkLimit,
-        extra: &[(&str, &str)],
-        bounds: WalkBounds,
-        ctx: &RunContext<'_>,
-    ) -> Option<WalkLimit> {
-        let key = WalkKey::new(case, limit, extra, bounds, ctx);
-        let page_size = limit.page_size(&case.contract);
-        let walks = self.walks.lock().unwrap_or_else(|e| e.into_inner());
-        walks
-            .iter()
-            .filter(|(k, s)| {
-                k.same_listing(&key)
-                    && s.page_size > page_size
-                    && (s.begun.load(Ordering::Relaxed) || s.walk.initialized())
-            })
-            .max_by_key(|(_, s)| (s.page_size, s.limit))
-            .map(|(_, s)| s.limit)
     }
 }
 
@@ -440,136 +233,12 @@ fn judge_page(
     })
 }
 
-/// Pages fetched ahead of a walk when no cap on concurrency says how many: enough to hide a
-/// round trip of tens of milliseconds behind the others, few enough to waste little when a
-/// prediction fails.
-const AHEAD_UNCAPPED: usize = 16;
-
-/// A reference walk's order, indexed: the listing as a walk at a larger limit met it.
-struct Order {
-    ids: Vec<Arc<str>>,
-    /// Each id's first position.
-    index: HashMap<Arc<str>, usize>,
-    /// Whether the reference reached the end: only then is its last id the end probe's cursor.
-    complete: bool,
-}
-
-impl Order {
-    fn of(reference: &Walk) -> Order {
-        let ids: Vec<Arc<str>> = reference
-            .record
-            .items
-            .iter()
-            .map(|s| Arc::clone(&s.id))
-            .collect();
-        let mut index = HashMap::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            index.entry(Arc::clone(id)).or_insert(i);
-        }
-        Order {
-            ids,
-            index,
-            complete: reference.record.complete,
-        }
-    }
-}
-
-/// One request of a walk: the cursor it is sent with (none on the first page), the page number
-/// it gets, and whether it is the end probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Step {
-    cursor: Option<String>,
-    page: u32,
-    probe: bool,
-}
-
-/// The requests a walk will send after a given one, if the listing is the reference's and
-/// every page holds as many items as the last one did (`stride`, at most the page size):
-/// from the cursor at position `c`, the next page's last item is at `c + stride`, and its id
-/// is the cursor after that.
-struct Predictor<'o> {
-    order: &'o Order,
-    page_size: usize,
-    stride: usize,
-    bounds: WalkBounds,
-    /// The last request predicted (or seeded): its cursor's position (`None` before the first
-    /// item), its page number, and whether it was the probe. `None`: nothing more to predict.
-    last: Option<(Option<usize>, u32, bool)>,
-}
-
-impl<'o> Predictor<'o> {
-    fn new(order: &'o Order, page_size: u64, bounds: WalkBounds) -> Self {
-        Predictor {
-            order,
-            page_size: usize::try_from(page_size).unwrap_or(usize::MAX).max(1),
-            stride: 1,
-            bounds,
-            last: None,
-        }
-    }
-
-    /// Predicts from `step`, a request the walk really sends: from its cursor's position in
-    /// the reference, or nothing when the reference does not hold that id; each page to hold
-    /// `held` items, as the page before `step` did. Counting items, not positions, keeps new
-    /// items at the head (which only the first page shows) out of the stride; short pages
-    /// with `has_more: true` set it.
-    fn seed(&mut self, step: &Step, held: usize) {
-        self.stride = held.clamp(1, self.page_size);
-        self.last = match &step.cursor {
-            None => Some((None, step.page, step.probe)),
-            Some(c) => self
-                .order
-                .index
-                .get(c.as_str())
-                .map(|&p| (Some(p), step.page, step.probe)),
-        };
-    }
-}
-
-impl Iterator for Predictor<'_> {
-    type Item = Step;
-
-    fn next(&mut self) -> Option<Step> {
-        let (at, page, probe) = self.last.take()?;
-        let n = self.order.ids.len();
-        let start = at.map_or(0, |p| p + 1);
-        if probe || start >= n {
-            return None;
-        }
-        // The last item of the page asked for with the cursor at `at`.
-        let end = start.saturating_add(self.stride - 1);
-        let next = if end >= n - 1 {
-            // The last page (`has_more: false`): the probe after the listing's last id follows,
-            // if the reference saw the end; else the order is known no further.
-            if !self.order.complete {
-                return None;
-            }
-            (n - 1, true)
-        } else {
-            // The walk stops after this page at its item cap or its page budget.
-            let items = end as u64 + 1;
-            if self.bounds.stop_after_items.is_some_and(|cap| items >= cap)
-                || page >= self.bounds.max_pages
-            {
-                return None;
-            }
-            (end, false)
-        };
-        self.last = Some((Some(next.0), page + 1, next.1));
-        Some(Step {
-            cursor: Some(self.order.ids[next.0].to_string()),
-            page: page + 1,
-            probe: next.1,
-        })
-    }
-}
-
 /// A page fetched (ahead or not), with what fetching it cost.
 type Ahead<'a> = BoxFuture<'a, (Arc<Fetched>, CaseRun)>;
 
 /// Walks `case`'s listing at `limit` with `extra` query parameters, within `bounds`; pages
 /// are fetched ahead along `reference`'s order where the plan allows (see the module docs).
-async fn walk(
+pub(super) async fn walk(
     case: &Case,
     limit: WalkLimit,
     extra: &[(&str, &str)],
@@ -751,144 +420,6 @@ fn spend(run: &mut CaseRun, cost: CaseRun) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn order(n: usize, complete: bool) -> Order {
-        let ids: Vec<Arc<str>> = (0..n).map(|i| Arc::from(format!("b{i}"))).collect();
-        let index = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (Arc::clone(id), i))
-            .collect();
-        Order {
-            ids,
-            index,
-            complete,
-        }
-    }
-
-    /// `(cursor, page, probe)` of each request predicted after `from`.
-    fn predicted(
-        order: &Order,
-        page_size: u64,
-        bounds: WalkBounds,
-        from: Step,
-    ) -> Vec<(String, u32, bool)> {
-        let mut p = Predictor::new(order, page_size, bounds);
-        p.seed(&from, page_size as usize);
-        p.map(|s| (s.cursor.unwrap_or_default(), s.page, s.probe))
-            .collect()
-    }
-
-    fn first() -> Step {
-        Step {
-            cursor: None,
-            page: 1,
-            probe: false,
-        }
-    }
-
-    fn steps(list: &[(&str, u32, bool)]) -> Vec<(String, u32, bool)> {
-        list.iter().map(|&(c, n, p)| (c.to_owned(), n, p)).collect()
-    }
-
-    #[test]
-    fn pages_end_at_every_page_size_th_id_then_the_probe_follows_the_last() {
-        let bounds = WalkBounds::default();
-        assert_eq!(
-            predicted(&order(10, true), 3, bounds, first()),
-            steps(&[
-                ("b2", 2, false),
-                ("b5", 3, false),
-                ("b8", 4, false),
-                ("b9", 5, true)
-            ])
-        );
-        // An exact multiple: the last full page says has_more: false.
-        assert_eq!(
-            predicted(&order(9, true), 3, bounds, first()),
-            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, true)])
-        );
-        assert_eq!(predicted(&order(0, true), 3, bounds, first()), []);
-        assert_eq!(
-            predicted(&order(1, true), 20, bounds, first()),
-            steps(&[("b0", 2, true)])
-        );
-    }
-
-    #[test]
-    fn predictions_start_from_the_cursor_the_walk_has() {
-        let bounds = WalkBounds::default();
-        let from = |cursor: &str, page| Step {
-            cursor: Some(cursor.to_owned()),
-            page,
-            probe: false,
-        };
-        // Page 2 ended one id late (one deleted, or new ones at the head): on from there.
-        assert_eq!(
-            predicted(&order(10, true), 3, bounds, from("b3", 3)),
-            steps(&[("b6", 4, false), ("b9", 5, true)])
-        );
-        // Short pages (`has_more: true` on 4 of 7): each page is predicted to hold 4.
-        let twenty = order(20, true);
-        let mut p = Predictor::new(&twenty, 7, bounds);
-        p.seed(&from("b3", 2), 4);
-        let cursors: Vec<(Option<String>, bool)> = p.map(|s| (s.cursor, s.probe)).collect();
-        let at = |i: usize, probe| (Some(format!("b{i}")), probe);
-        assert_eq!(
-            cursors,
-            [at(7, false), at(11, false), at(15, false), at(19, true)]
-        );
-        // An id the reference never saw: nothing to predict, the walk steps on chained.
-        assert_eq!(predicted(&order(10, true), 3, bounds, from("x", 2)), []);
-        // The probe has no successor, nor has the page after the last id.
-        let probe = Step {
-            probe: true,
-            ..from("b9", 5)
-        };
-        assert_eq!(predicted(&order(10, true), 3, bounds, probe), []);
-        assert_eq!(predicted(&order(10, true), 3, bounds, from("b9", 5)), []);
-    }
-
-    #[test]
-    fn predictions_stop_where_the_walk_would() {
-        // An incomplete reference knows no end: no probe is predicted.
-        assert_eq!(
-            predicted(&order(10, false), 3, WalkBounds::default(), first()),
-            steps(&[("b2", 2, false), ("b5", 3, false), ("b8", 4, false)])
-        );
-        // The page budget: the walk fails at page 2 and sends nothing after it.
-        let budget = WalkBounds {
-            max_pages: 2,
-            stop_after_items: None,
-        };
-        assert_eq!(
-            predicted(&order(10, true), 3, budget, first()),
-            steps(&[("b2", 2, false)])
-        );
-        // The item cap: 6 items are reached on page 2.
-        let cap = WalkBounds {
-            max_pages: 100,
-            stop_after_items: Some(6),
-        };
-        assert_eq!(
-            predicted(&order(10, true), 3, cap, first()),
-            steps(&[("b2", 2, false)])
-        );
-        // The last page comes before the cap: its probe is still sent.
-        let cap = WalkBounds {
-            max_pages: 100,
-            stop_after_items: Some(10),
-        };
-        assert_eq!(
-            predicted(&order(10, true), 3, cap, first()),
-            steps(&[
-                ("b2", 2, false),
-                ("b5", 3, false),
-                ("b8", 4, false),
-                ("b9", 5, true)
-            ])
-        );
-    }
 
     #[test]
     fn walk_plans_parse_and_tokens_stay_chained() {
