@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// How the API key travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 pub enum AuthStyle {
     /// `x-api-key: <key>` (the provider's own page).
     #[default]
@@ -25,13 +25,7 @@ impl FromStr for AuthStyle {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "x-api-key" => Ok(AuthStyle::XApiKey),
-            "bearer" => Ok(AuthStyle::Bearer),
-            other => Err(format!(
-                "unknown auth style `{other}` (expected `x-api-key` or `bearer`)"
-            )),
-        }
+        crate::choice::parse(s, "auth style")
     }
 }
 

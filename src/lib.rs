@@ -38,6 +38,7 @@
 
 pub mod case;
 pub mod check;
+pub mod choice;
 pub mod contract;
 pub mod error;
 pub mod exchange;

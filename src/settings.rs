@@ -433,8 +433,9 @@ pub fn parse_auth(text: &str) -> Result<(Option<AuthStyle>, bool), String> {
         .map(|style| (Some(style), false))
         .map_err(|_| {
             format!(
-                "unknown auth style `{}` (expected `x-api-key`, `bearer` or `none`)",
-                text.trim()
+                "unknown auth style `{}` (expected {})",
+                text.trim(),
+                crate::choice::listed::<AuthStyle>(&["none"])
             )
         })
 }

@@ -174,7 +174,19 @@ impl fmt::Display for Invariant {
 
 /// How bad a finding is: breaking drift fails the run; additive drift (a field or header the
 /// contract does not describe) is a notice, unless the run is told to fail on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Additive drift: clients that ignore unknown fields keep working.
@@ -197,13 +209,7 @@ impl std::str::FromStr for Severity {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "additive" => Ok(Severity::Additive),
-            "breaking" => Ok(Severity::Breaking),
-            other => Err(format!(
-                "unknown severity `{other}` (expected `breaking` or `additive`)"
-            )),
-        }
+        crate::choice::parse(s, "severity")
     }
 }
 

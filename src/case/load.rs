@@ -7,12 +7,10 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::model::{Case, CaseFile};
+use super::error::LoadError;
+use super::model::{CONTRACT_FILE, Case, CaseFile};
 use super::validate::{validate_case, validate_contract, validate_with_contract};
 use crate::contract::Contract;
-
-/// The name of the file that holds a suite's contract parameters.
-pub const CONTRACT_FILE: &str = "contract.toml";
 
 impl Case {
     /// Replaces `${NAME}` in the request's header and query values with the value of the
@@ -55,32 +53,6 @@ fn expand(text: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<String, St
     }
     out.push_str(rest);
     Ok(out)
-}
-
-/// A case folder or file that cannot be used. Each names the file and says what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {}: {source} (check the path and its permissions)", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: {message}{}", path.display(), key.as_deref().map(|k| format!(" (at key `{k}`)")).unwrap_or_default())]
-    Parse {
-        path: PathBuf,
-        /// The dotted key path, when the error is about a value.
-        key: Option<String>,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
-    #[error("{}: no {CONTRACT_FILE} in its folder or any folder above it inside {} (each suite folder needs one)", path.display(), root.display())]
-    NoContract { path: PathBuf, root: PathBuf },
-    #[error("no case files found in {} (add `<suite>/<case>.toml` files beside a {CONTRACT_FILE}, or point CONTRACT_CASES_DIR / --cases at the right folder)", dir.display())]
-    NoCases { dir: PathBuf },
 }
 
 /// Loads every case below `root`, sorted by name. All problems are returned, not just the first.

@@ -12,6 +12,9 @@ use serde::de::{self, Deserializer, Visitor};
 use crate::contract::Contract;
 use crate::violation::Invariant;
 
+/// The name of the file that holds a suite's contract parameters.
+pub const CONTRACT_FILE: &str = "contract.toml";
+
 /// A case file, as written.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

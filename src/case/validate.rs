@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::load::LoadError;
+use super::error::LoadError;
 use super::model::{AuthMode, BodyKind, CaseFile, CaseKind, WalkLimit};
 use crate::contract::{Contract, CursorSource};
 
@@ -366,8 +366,9 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::case::load::load_cases;
     use crate::case::load::tests::{DESC, parse};
-    use crate::case::load::{CONTRACT_FILE, load_cases};
+    use crate::case::model::CONTRACT_FILE;
 
     fn invalid(text: &str) -> String {
         let file = parse(text).unwrap();

@@ -10,8 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::walk::Walk;
-use crate::check::walk::WalkBounds;
+use crate::check::walk::{WalkBounds, WalkRecord};
 
 /// Pages fetched ahead of a walk when no cap on concurrency says how many: enough to hide a
 /// round trip of tens of milliseconds behind the others, few enough to waste little when a
@@ -28,13 +27,9 @@ pub(super) struct Order {
 }
 
 impl Order {
-    pub(super) fn of(reference: &Walk) -> Order {
-        let ids: Vec<Arc<str>> = reference
-            .record
-            .items
-            .iter()
-            .map(|s| Arc::clone(&s.id))
-            .collect();
+    /// The order a reference walk learned (its record).
+    pub(super) fn of(reference: &WalkRecord) -> Order {
+        let ids: Vec<Arc<str>> = reference.items.iter().map(|s| Arc::clone(&s.id)).collect();
         let mut index = HashMap::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             index.entry(Arc::clone(id)).or_insert(i);
@@ -42,7 +37,7 @@ impl Order {
         Order {
             ids,
             index,
-            complete: reference.record.complete,
+            complete: reference.complete,
         }
     }
 }

@@ -39,7 +39,7 @@ pub struct Walk {
 /// How a walk's pages are sent: each after the one before (`chained`), or, where the cursors
 /// are item ids and a walk at a larger limit has given the listing's order, ahead of the
 /// pages that name their cursors (`parallel`). The verdicts are the same; see the module docs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum WalkPlan {
     /// Every page waits for the one before: one round trip per page, one walk after another
     /// within a case.
@@ -68,13 +68,7 @@ impl std::str::FromStr for WalkPlan {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "chained" => Ok(WalkPlan::Chained),
-            "parallel" => Ok(WalkPlan::Parallel),
-            other => Err(format!(
-                "unknown walk plan `{other}` (expected `chained` or `parallel`)"
-            )),
-        }
+        crate::choice::parse(s, "walk plan")
     }
 }
 
@@ -296,7 +290,7 @@ pub(super) async fn walk(
     };
     let order = reference
         .filter(|_| ctx.walk_plan.sends_ahead(contract))
-        .map(Order::of);
+        .map(|reference| Order::of(&reference.record));
     let mut predictor = order
         .as_ref()
         .map(|order| Predictor::new(order, page_size, bounds));

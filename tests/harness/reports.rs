@@ -413,7 +413,7 @@ fn a_bad_fail_on_level_is_named() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out)
-            .contains("--fail-on: unknown severity `minor` (expected `breaking` or `additive`)"),
+            .contains("--fail-on: unknown severity `minor` (expected `additive` or `breaking`)"),
         "{}",
         text(&out)
     );
