@@ -180,22 +180,12 @@ impl ReferenceMock {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use serde_json::Value;
 
     use super::probe::Probe;
     use super::*;
-    use crate::contract::{Contract, CursorSource};
-
-    fn fixture(name: &str) -> (Contract, PathBuf) {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/mock")
-            .join(name)
-            .join("contract.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        (toml::from_str(&text).unwrap(), path)
-    }
+    use crate::contract::CursorSource;
+    use crate::mock::testing::fixture;
 
     /// The fixture's mock config, with its examples.
     fn config(name: &str) -> MockConfig {

@@ -131,18 +131,8 @@ fn kind_of(value: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
-
-    fn fixture(name: &str) -> (Contract, PathBuf) {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/mock")
-            .join(name)
-            .join("contract.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        (toml::from_str(&text).unwrap(), path)
-    }
+    use crate::mock::testing::fixture;
 
     #[test]
     fn examples_that_cannot_be_used_are_named_with_what_is_wrong() {

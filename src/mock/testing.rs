@@ -1,7 +1,7 @@
 //! What the mock's unit tests share: the List Batches contract, a responder over a small
 //! listing, and requests built without a server.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -14,6 +14,16 @@ use crate::contract::Contract;
 pub(super) fn list_batches() -> Contract {
     crate::case::parse_file(Path::new("built-in:cases/list_batches/contract.toml"))
         .expect("the built-in contract parses")
+}
+
+/// The contract of the fixture suite `name` (tests/fixtures/mock), and its path.
+pub(super) fn fixture(name: &str) -> (Contract, PathBuf) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/mock")
+        .join(name)
+        .join("contract.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    (toml::from_str(&text).unwrap(), path)
 }
 
 /// A conforming mock config of List Batches with `items` batches.
