@@ -2,7 +2,7 @@
 //! `cases/<suite>/*.toml` next to the suite's `contract.toml`.
 //!
 //! [`model`] is what a case file says, [`load`] finds and reads the files (and expands
-//! `${VAR}`s), [`validate`] rejects what a run could not do, naming the file and the key, and
+//! `${VAR}`s), `validate` rejects what a run could not do, naming the file and the key, and
 //! [`error`] is what both report.
 
 pub mod error;

@@ -10,7 +10,7 @@ use crate::violation::{Invariant, Violation};
 /// the filtered walk must list exactly the items of the other whose field (the contract's
 /// filter number `filter`) has `value`, in the same order. A leaked item is one the filtered
 /// walk has and the other does not list as matching; a dropped one the reverse. Live traffic
-/// is left out as in [`compare_walks`].
+/// is left out as in [`compare_walks`](super::cross_walk::compare_walks).
 pub fn compare_filtered(
     filtered: &WalkRecord,
     all: &WalkRecord,

@@ -120,7 +120,7 @@ impl MockConfig {
         }
     }
 
-    /// Serves a dataset made from `examples` (see [`examples::generate`]) instead of batches.
+    /// Serves a dataset made from `examples` (see [`examples::generate`](super::examples::generate)) instead of batches.
     pub fn examples(mut self, examples: Vec<Value>) -> Self {
         self.examples = Some(Arc::new(examples));
         self

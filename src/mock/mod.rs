@@ -1,7 +1,9 @@
-//! The reference mock: a wiremock server whose responder implements a suite's contract (its
-//! path, auth, headers, limits, cursors, backward paging, order parameter, filters, envelope
-//! and error style) over a deterministic dataset, with faults that can be switched on to make
-//! it drift. Used when no `CONTRACT_BASE_URL` is set, and by the harness's own tests.
+//! The reference mock: a server whose responder implements a suite's contract (its path, auth,
+//! headers, limits, cursors, backward paging, order parameter, filters, envelope and error
+//! style) over a deterministic dataset, with faults that can be switched on to make it drift.
+//! Used when no `CONTRACT_BASE_URL` is set (on a server of its own, `server.rs`, that keeps
+//! nothing of the requests it answers), by `serve`, and by the harness's own tests (on
+//! wiremock, which records their requests for the tests to read).
 //!
 //! The dataset is the List Batches generator ([`dataset::generate`]) unless the suite names
 //! example items (`[mock] examples = "examples.json"`): then [`examples::generate`] multiplies

@@ -3,7 +3,7 @@
 //!
 //! A run makes each distinct walk once (see [`super::walk_cache`]). Under
 //! [`WalkPlan::Parallel`] (the default) a walk may send its pages ahead along a reference
-//! walk's order (see [`super::ahead`]); the walk itself is not changed: its pages are still
+//! walk's order (see `ahead.rs`); the walk itself is not changed: its pages are still
 //! taken one at a time, in order, by the same [`WalkState`], and a page fetched ahead is used
 //! only when its cursor is the one the walk asks for next. The verdicts are therefore the
 //! chained walk's, at the same pages and cursors; only the waiting is shorter.

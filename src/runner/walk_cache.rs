@@ -2,7 +2,7 @@
 //! budget, so a run makes each distinct walk once. The [`WalkCache`] hands the same walk to
 //! every case that needs it (a walk case and the cross-walk that compares it), and its
 //! requests are counted against the case that sent them. It also finds a walk's reference for
-//! sending ahead: a walk of the same listing at a larger limit (see [`super::ahead`]).
+//! sending ahead: a walk of the same listing at a larger limit (see `ahead.rs`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
