@@ -399,6 +399,19 @@ mod tests {
     }
 
     #[test]
+    fn check_s_help_lists_every_setting_with_its_variable() {
+        let mut command = command();
+        let check = command.find_subcommand_mut("check").expect("check");
+        let help = check.render_long_help().to_string();
+        for setting in list_contract::settings::SETTINGS {
+            assert!(help.contains(setting.var), "{}: {help}", setting.var);
+            if let Some(flag) = setting.flag {
+                assert!(help.contains(&format!("{flag} <")), "{flag}: {help}");
+            }
+        }
+    }
+
+    #[test]
     fn the_help_points_at_the_reference() {
         let help = command().render_long_help().to_string();
         assert!(
