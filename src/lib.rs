@@ -47,6 +47,7 @@ pub mod harness;
 pub mod http;
 pub mod init;
 pub mod mock;
+pub mod openapi;
 #[cfg(test)]
 mod module_graph;
 pub mod outcome;
