@@ -18,7 +18,7 @@ use super::fault::{Fault, WRONG_DEFAULT_LIMIT};
 use crate::contract::{AuthStyle, ErrorStyle};
 
 /// The ids of the parents a nested list's mock serves for the path parameter `param`.
-pub(super) fn parent_ids(param: &str) -> Vec<String> {
+pub fn parent_ids(param: &str) -> Vec<String> {
     (1..=3).map(|i| format!("{param}_parent_{i}")).collect()
 }
 

@@ -422,6 +422,9 @@ const TIME_NAMES: &[&str] = &[
 
 /// Detects the list of `op`, or says why it is not imported.
 pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get: &dyn Fn(&str) -> bool) -> Result<Detected, String> {
+    if let Some((_, query)) = op.path.split_once('?') {
+        return Err(format!("a path with a query string (`?{query}`) is not supported yet"));
+    }
     let raw = op_response_schema(spec, op.op)
         .ok_or("not a list: no JSON 200 response")?;
     let mut conv = Converter::new(spec);
@@ -534,6 +537,10 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         (None, Some(n)) if n == "last_item" => (found("last_item".into(), ext("next cursor: the last item's id")), None),
         (None, Some(n)) if Some(&n) == last_id.as_ref() => (found("last_id".into(), ext("next cursor: last_id")), None),
         (None, Some(n)) => (found("token".into(), ext(&format!("next cursor at `{n}`"))), Some(n)),
+        (None, None) if next_field.is_some() => {
+            let f = next_field.clone().unwrap_or_default();
+            (found("token".into(), Origin::Inferred(format!("the envelope's next cursor `{f}` is what `{}` takes", cursor_param.value))), Some(f))
+        }
         (None, None) if id_like => (
             found("last_item".into(), Origin::Inferred(format!("`{}` names an item: data[-1].{}", cursor_param.value, id_field.value))),
             None,
@@ -639,9 +646,15 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         let enum_of = |s: &Value| -> Vec<String> {
             s.get("enum").and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
         };
+        // The parameter's values that an item can hold (`any` is no item's value).
+        let item_values = enum_of(deref(&defs, field));
         let mut values = enum_of(schema);
-        if values.is_empty() {
-            values = enum_of(deref(&defs, field));
+        if !item_values.is_empty() {
+            if values.is_empty() {
+                values = item_values;
+            } else {
+                values.retain(|v| item_values.contains(v));
+            }
         }
         if values.is_empty() {
             unused_filters.push(format!("`{name}` (a free string: no values to filter on; give them in the overrides file)"));

@@ -44,20 +44,41 @@ pub fn make(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Val
     if let Some(e) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.iter().find(|v| !v.is_null())) {
         return e.clone();
     }
-    if let Some(e) = schema.get("examples").and_then(Value::as_array).and_then(|e| e.first()) {
+    // An example or default of the schema's own type (documents hold stringified objects).
+    let own = |v: &&Value| fits_type(schema, v);
+    if let Some(e) = schema.get("examples").and_then(Value::as_array).and_then(|e| e.iter().find(own)) {
         return e.clone();
     }
-    if let Some(d) = schema.get("default")
-        && !d.is_null()
-    {
+    if let Some(d) = schema.get("default").filter(|d| !d.is_null()).filter(own) {
         return d.clone();
     }
     for key in ["anyOf", "oneOf"] {
-        if let Some(branch) = schema.get(key).and_then(Value::as_array).and_then(|b| {
-            b.iter()
-                .find(|b| deref(defs, b).get("type") != Some(&json!("null")))
-        }) {
-            return make(defs, branch, depth + 1);
+        let Some(branches) = schema.get(key).and_then(Value::as_array) else {
+            continue;
+        };
+        let made: Vec<Value> = branches
+            .iter()
+            .filter(|b| deref(defs, b).get("type") != Some(&json!("null")))
+            // `{}` takes anything and says nothing (3.1's `nullable` `$ref`: `anyOf: [{}, null]`
+            // beside an `allOf`).
+            .filter(|b| !matches!(b, Value::Bool(true)) && b.as_object().is_none_or(|m| !m.is_empty()))
+            .map(|b| make(defs, b, depth + 1))
+            .collect();
+        // The first branch's value that the whole choice takes (a value two `oneOf` branches
+        // take is refused by it).
+        if made.len() > 1 {
+            let mut doc = schema.clone();
+            if let Value::Object(map) = &mut doc {
+                map.insert("$defs".into(), json!(defs));
+            }
+            if let Ok(v) = jsonschema::validator_for(&doc)
+                && let Some(good) = made.iter().find(|m| v.is_valid(m))
+            {
+                return good.clone();
+            }
+        }
+        if let Some(first) = made.into_iter().next() {
+            return first;
         }
     }
     if let Some(branches) = schema.get("allOf").and_then(Value::as_array) {
@@ -117,6 +138,25 @@ fn object(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Value
         }
     }
     Value::Object(out)
+}
+
+/// Whether `value` has a JSON type `schema` names (or it names none).
+fn fits_type(schema: &Value, value: &Value) -> bool {
+    let name = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let ok = |t: &str| t == name || (t == "number" && name == "integer");
+    match schema.get("type") {
+        Some(Value::String(t)) => ok(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(ok),
+        _ => true,
+    }
 }
 
 fn time_like(key: &str) -> bool {

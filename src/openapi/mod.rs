@@ -130,6 +130,8 @@ fn reason_kind(reason: &str) -> &'static str {
         "next-link URL paging (not supported yet)"
     } else if reason.contains("has_more") {
         "no has_more (not supported yet)"
+    } else if reason.contains("cannot be converted") {
+        "a schema that cannot be converted"
     } else if reason.contains("not chosen") {
         "not chosen (--operation)"
     } else if reason.contains("overrides") {
@@ -218,7 +220,17 @@ pub fn import(text: &str, origin: &str, overrides: &Overrides, only: &[String]) 
             name = format!("{base}_{n}");
             n += 1;
         }
-        suites.push(suite::suite_files(d, &name, &parents));
+        match suite::suite_files(d, &name, &parents) {
+            Ok(files) => suites.push(files),
+            Err(reason) => {
+                names.remove(&name);
+                skipped.push(Skipped {
+                    operation_id: d.operation_id.clone(),
+                    path: d.path.clone(),
+                    reason,
+                });
+            }
+        }
     }
     Ok(Imported {
         suites,

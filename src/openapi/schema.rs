@@ -40,6 +40,9 @@ pub struct Converter<'s> {
     pub defs: BTreeMap<String, Value>,
     /// References that could not be followed (remote, or to nothing).
     pub unresolved: Vec<String>,
+    /// The components being converted, innermost last (2019-09's `$recursiveRef: "#"` names
+    /// the innermost).
+    current: Vec<String>,
 }
 
 impl<'s> Converter<'s> {
@@ -48,6 +51,7 @@ impl<'s> Converter<'s> {
             spec,
             defs: BTreeMap::new(),
             unresolved: Vec::new(),
+            current: Vec::new(),
         }
     }
 
@@ -57,6 +61,12 @@ impl<'s> Converter<'s> {
             // `true`/`false` schemas are schemas as they are.
             return schema.clone();
         };
+        if map.contains_key("$recursiveRef") {
+            return match self.current.last() {
+                Some(def) => json!({ "$ref": format!("#/$defs/{}", def.replace('~', "~0")) }),
+                None => Value::Bool(true),
+            };
+        }
         if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
             let target = self.reference(reference);
             // 3.1 allows keywords beside `$ref`; 3.0 ignores them.
@@ -79,7 +89,7 @@ impl<'s> Converter<'s> {
         let mut out = Map::new();
         for (key, value) in map {
             let key = key.as_str();
-            if key.starts_with("x-") || DROPPED.contains(&key) {
+            if key.starts_with("x-") || DROPPED.contains(&key) || key == "$recursiveAnchor" {
                 continue;
             }
             let converted = if ONE.contains(&key) {
@@ -137,6 +147,14 @@ impl<'s> Converter<'s> {
         {
             required.retain(|r| !r.as_str().is_some_and(|r| write_only.iter().any(|w| w == r)));
         }
+        if let Some(Value::Array(required)) = out.get_mut("required") {
+            let mut seen = Vec::new();
+            required.retain(|r| {
+                let fresh = !seen.contains(r);
+                seen.push(r.clone());
+                fresh
+            });
+        }
         let nullable = map.get("nullable") == Some(&Value::Bool(true));
         let out = Value::Object(out);
         if nullable { or_null(out) } else { out }
@@ -149,6 +167,7 @@ impl<'s> Converter<'s> {
             let def = name.replace('/', "_");
             if !self.defs.contains_key(&def) {
                 self.defs.insert(def.clone(), Value::Bool(true));
+                self.current.push(def.clone());
                 let converted = match self.spec.lookup(reference) {
                     Some(target) => self.convert(target),
                     None => {
@@ -156,6 +175,7 @@ impl<'s> Converter<'s> {
                         Value::Bool(true)
                     }
                 };
+                self.current.pop();
                 self.defs.insert(def.clone(), converted);
             }
             return json!({ "$ref": format!("#/$defs/{}", def.replace('~', "~0")) });

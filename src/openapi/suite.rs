@@ -69,8 +69,8 @@ fn error_samples() -> [(&'static str, Value); 2] {
     ]
 }
 
-/// The suite's files for a detected list.
-pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String, String, String)>)]) -> SuiteFiles {
+/// The suite's files for a detected list, or why its schemas cannot be used.
+pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String, String, String)>)]) -> Result<SuiteFiles, String> {
     let mut provenance = Vec::new();
     let mut guesses = Vec::new();
     let list_file = format!("{name}.list.json");
@@ -116,6 +116,15 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
             (permissive_error(), "openai")
         }
     };
+
+    for (what, doc) in [("response", &list_doc), ("error", &error_doc)] {
+        if let Err(e) = jsonschema::meta::validate(doc) {
+            return Err(format!("a schema that cannot be converted: the {what} schema is no valid JSON Schema 2020-12 ({})", e.to_string().chars().take(160).collect::<String>()));
+        }
+        if let Err(e) = jsonschema::validator_for(doc) {
+            return Err(format!("a schema that cannot be converted: the {what} schema does not compile ({})", e.to_string().chars().take(160).collect::<String>()));
+        }
+    }
 
     // The mock's items.
     let forced: Vec<(String, Value)> = d.filters.iter().filter_map(|(_, field, values)| Some((field.clone(), json!(values.first()?)))).collect();
@@ -218,7 +227,7 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
     files.push((format!("{dir}/mock-items.json"), pretty(&Value::Array(items))));
     files.push((format!("schemas/{list_file}"), pretty(&list_doc)));
     files.push((format!("schemas/{error_file}"), pretty(&error_doc)));
-    SuiteFiles {
+    Ok(SuiteFiles {
         name: name.to_owned(),
         operation_id: d.operation_id.clone(),
         path: d.path.clone(),
@@ -226,7 +235,7 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
         provenance,
         guesses,
         cases: cases.len(),
-    }
+    })
 }
 
 fn pretty(v: &Value) -> String {
