@@ -482,11 +482,26 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
         .map(|p| name_of(p))
         .collect();
+    // The envelope's next cursor, if it has one.
+    let next_field = NEXT_NAMES
+        .iter()
+        .find(|n| env_props.get(**n).is_some_and(|v| type_of(&defs, v).as_deref() == Some("string")))
+        .map(|n| token(n));
+    // A string `page` that the envelope's next cursor feeds is a cursor, not a page number.
+    let string_page = param(op, &["page", "page_token"], "query").filter(|p| {
+        next_field.is_some()
+            && p.get("schema").map(|s| spec.resolve(s)).and_then(|s| s.get("type")).and_then(Value::as_str) == Some("string")
+    });
     let cursor = match (&ov.cursor_param, named.as_ref().and_then(|n| n.cursor.clone())) {
         (Some(c), _) => Some(found(c.clone(), Origin::Overridden)),
         (None, Some(c)) => Some(found(c, ext("cursor"))),
         (None, None) => param(op, CURSOR_NAMES, "query")
-            .map(|p| found(name_of(p), Origin::Inferred(format!("the query parameter `{}`", name_of(p))))),
+            .map(|p| found(name_of(p), Origin::Inferred(format!("the query parameter `{}`", name_of(p)))))
+            .or_else(|| {
+                string_page.map(|p| {
+                    found(name_of(p), Origin::Inferred(format!("`{}` is a string the envelope's `{}` feeds: a cursor, not a page number", name_of(p), next_field.as_deref().unwrap_or("").trim_start_matches('/'))))
+                })
+            }),
     };
     let Some(cursor_param) = cursor else {
         if headers_of_200.is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link"))) {
@@ -526,11 +541,6 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         },
     };
 
-    // Where the next cursor comes from.
-    let next_field = NEXT_NAMES
-        .iter()
-        .find(|n| env_props.get(**n).is_some_and(|v| type_of(&defs, v).as_deref() == Some("string")))
-        .map(|n| token(n));
     let id_like = ["after", "after_id", "starting_after", "page_after"].contains(&cursor_param.value.as_str());
     let (cursor_source, next_token) = match (&ov.cursor_source, named.as_ref().and_then(|n| n.next.clone())) {
         (Some(s), _) => (found(s.clone(), Origin::Overridden), ov.next_token.clone().or(next_field.clone())),

@@ -130,6 +130,8 @@ fn reason_kind(reason: &str) -> &'static str {
         "next-link URL paging (not supported yet)"
     } else if reason.contains("has_more") {
         "no has_more (not supported yet)"
+    } else if reason.contains("query string") {
+        "a path with a query string (not supported yet)"
     } else if reason.contains("cannot be converted") {
         "a schema that cannot be converted"
     } else if reason.contains("not chosen") {
