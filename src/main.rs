@@ -9,6 +9,7 @@
 //! copy of them, and `completions` prints a shell's completion script.
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -367,7 +368,7 @@ fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let dir = args.out.display();
-    println!(
+    say(format!(
         "imported {} list(s) of {} GET operation(s) from {origin} into {dir} ({} skipped): {}",
         imported.suites.len(),
         imported.operations,
@@ -378,16 +379,21 @@ fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    );
-    println!("report: {dir}/import-report.md; guessed values: {dir}/overrides.toml");
+    ));
+    say(format!("report: {dir}/import-report.md; guessed values: {dir}/overrides.toml"));
     if imported.suites.is_empty() {
         eprintln!("error: import: no cursor-paginated list found (the report says why each GET operation was skipped)");
         return Ok(ExitCode::FAILURE);
     }
-    println!(
+    say(format!(
         "next: `list-contract check --cases {dir}/cases --schemas {dir}/schemas` checks the reference mock; with CONTRACT_BASE_URL and CONTRACT_API_KEY set, your API"
-    );
+    ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// A line on stdout; a closed pipe (`| head`) is the reader's choice, not an error.
+fn say(line: String) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// What `serve` was asked for.

@@ -327,7 +327,7 @@ fn extension(spec: &Spec, op: &Operation<'_>, defs: &BTreeMap<String, Value>, en
             Some(Value::String(name)) => format!(
                 "x-ms-pageable: next-link paging (`{name}` holds a URL to follow) is not supported yet"
             ),
-            _ => "x-ms-pageable with no nextLinkName: the whole list comes in one page".into(),
+            _ => "not paginated: x-ms-pageable with nextLinkName null (the whole list comes in one page)".into(),
         });
     }
     // Stainless: the purpose is on the parameters and the envelope's properties.

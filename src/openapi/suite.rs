@@ -192,8 +192,8 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
         provenance.push(format!("order parameter `{p}`: {asc} / {desc} (declared: its enum)"));
     }
     for (param, field, values) in &d.filters {
-        let _ = writeln!(c, "\n# Filter: the query parameter `{param}` names the item field {field}; values from the enum.\n[[filters]]\nparam = {}\nfield = {}\nvalues = [{}]", quote(param), quote(field), values.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", "));
-        provenance.push(format!("filter `{param}` on {field} ({} value(s), declared: the enum)", values.len()));
+        let _ = writeln!(c, "\n# Filter: the query parameter `{param}` names the item field {field}; values from the enum of the parameter or of the item field.\n[[filters]]\nparam = {}\nfield = {}\nvalues = [{}]", quote(param), quote(field), values.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", "));
+        provenance.push(format!("filter `{param}` on {field} ({} value(s); inferred: the parameter names an item field, values declared in an enum)", values.len()));
     }
     for u in &d.unused_filters {
         provenance.push(format!("filter not used: {u}"));
