@@ -198,5 +198,13 @@ fn fill_contract(
     for (k, v) in &values {
         contract.path = fill_param(&contract.path, k, v);
     }
+    let from: Vec<String> = values
+        .iter()
+        .map(|(k, v)| match given.get(k.as_str()) {
+            Some(_) => format!("{k} = {v} (given)"),
+            None => format!("{k} = {v} (the parent list's first item)"),
+        })
+        .collect();
+    eprintln!("note: {suite} checks GET {} ({})", contract.path, from.join(", "));
     Ok(contract)
 }
