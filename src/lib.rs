@@ -47,9 +47,9 @@ pub mod harness;
 pub mod http;
 pub mod init;
 pub mod mock;
-pub mod openapi;
 #[cfg(test)]
 mod module_graph;
+pub mod openapi;
 pub mod outcome;
 pub mod record;
 pub mod redact;

@@ -331,7 +331,8 @@ fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
             Overrides::parse(&text, &shown)?
         }
     };
-    let imported = import(&text, &origin, &overrides, &args.operations).map_err(|e| e.to_string())?;
+    let imported =
+        import(&text, &origin, &overrides, &args.operations).map_err(|e| e.to_string())?;
     let mut files: Vec<(PathBuf, String)> = imported
         .files()
         .map(|(p, text)| (args.out.join(p), text.clone()))
@@ -339,9 +340,10 @@ fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
     files.push((args.out.join("import-report.md"), imported.report(&origin)));
     let starter = args.out.join("overrides.toml");
     // The user's own overrides file is never overwritten by the starter.
-    let starter_is_input = args.overrides.as_ref().is_some_and(|o| {
-        std::path::absolute(o).ok() == std::path::absolute(&starter).ok()
-    });
+    let starter_is_input = args
+        .overrides
+        .as_ref()
+        .is_some_and(|o| std::path::absolute(o).ok() == std::path::absolute(&starter).ok());
     if !starter_is_input {
         files.push((starter, imported.starter_overrides()));
     }
@@ -355,7 +357,12 @@ fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
             return Err(format!(
                 "{} file(s) exist already ({}{}); nothing written (--force overwrites them, or give another --out)",
                 existing.len(),
-                existing.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                existing
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if existing.len() > 3 { ", …" } else { "" }
             ));
         }
@@ -380,9 +387,13 @@ fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    say(format!("report: {dir}/import-report.md; guessed values: {dir}/overrides.toml"));
+    say(format!(
+        "report: {dir}/import-report.md; guessed values: {dir}/overrides.toml"
+    ));
     if imported.suites.is_empty() {
-        eprintln!("error: import: no cursor-paginated list found (the report says why each GET operation was skipped)");
+        eprintln!(
+            "error: import: no cursor-paginated list found (the report says why each GET operation was skipped)"
+        );
         return Ok(ExitCode::FAILURE);
     }
     say(format!(

@@ -78,7 +78,13 @@ pub fn fill_path_params(
         if filled.contains_key(&case.contract_path) || case.contract.path_params().is_empty() {
             continue;
         }
-        match fill_contract(&case.contract, &case.contract_path, &given, settings, connected) {
+        match fill_contract(
+            &case.contract,
+            &case.contract_path,
+            &given,
+            settings,
+            connected,
+        ) {
             Ok(contract) => {
                 filled.insert(case.contract_path.clone(), Arc::new(contract));
             }
@@ -116,7 +122,10 @@ fn fill_contract(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let target = connected.targets.get(contract_path).ok_or_else(|| {
-        HarnessError::Import(format!("{suite}: no target for {}", contract_path.display()))
+        HarnessError::Import(format!(
+            "{suite}: no target for {}",
+            contract_path.display()
+        ))
     })?;
     let mut values: Vec<(String, String)> = Vec::new();
     for name in contract.path_params() {
@@ -160,9 +169,10 @@ fn fill_contract(
             }
         }
         let shown = url.to_string();
-        let exchange = connected
-            .runtime
-            .block_on(connected.http.get(url, headers, &settings.request));
+        let exchange =
+            connected
+                .runtime
+                .block_on(connected.http.get(url, headers, &settings.request));
         let why = match exchange {
             Err(e) => format!("the request failed: {e}"),
             Ok(x) if !x.status.is_success() => format!("it answered {}", x.status),
@@ -205,6 +215,10 @@ fn fill_contract(
             None => format!("{k} = {v} (the parent list's first item)"),
         })
         .collect();
-    eprintln!("note: {suite} checks GET {} ({})", contract.path, from.join(", "));
+    eprintln!(
+        "note: {suite} checks GET {} ({})",
+        contract.path,
+        from.join(", ")
+    );
     Ok(contract)
 }

@@ -30,12 +30,14 @@ fn path_matches(template: &str, path: &str, parents: &[crate::contract::Parent])
     }
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
     t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-            Some(name) => {
-                parents.iter().any(|parent| parent.param == name)
-                    && parent_ids(name).iter().any(|id| id == p)
+        && t.iter().zip(&p).all(|(t, p)| {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => {
+                    parents.iter().any(|parent| parent.param == name)
+                        && parent_ids(name).iter().any(|id| id == p)
+                }
+                None => t == p,
             }
-            None => t == p,
         })
 }
 
@@ -133,7 +135,11 @@ impl Responder {
         let prefix = self.config.prefix.trim_end_matches('/');
         let parent = self.config.parents.iter().find(|p| {
             p.list.as_ref().is_some_and(|list| {
-                path_matches(&format!("{prefix}{list}"), request.url.path(), &self.config.parents)
+                path_matches(
+                    &format!("{prefix}{list}"),
+                    request.url.path(),
+                    &self.config.parents,
+                )
             })
         })?;
         if request.method.as_str() != "GET" {

@@ -144,7 +144,12 @@ pub fn operations(spec: &Spec) -> Vec<Operation<'_>> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .chain(item.get("parameters").and_then(Value::as_array).into_iter().flatten())
+            .chain(
+                item.get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            )
         {
             let p = spec.resolve(p);
             let key = (p.get("name"), p.get("in"));
@@ -179,7 +184,10 @@ fn param<'a>(op: &Operation<'a>, names: &[&str], place: &str) -> Option<&'a Valu
 }
 
 fn name_of(p: &Value) -> String {
-    p.get("name").and_then(Value::as_str).unwrap_or("").to_owned()
+    p.get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn description(v: &Value) -> &str {
@@ -198,7 +206,12 @@ pub fn properties(defs: &BTreeMap<String, Value>, schema: &Value) -> Map<String,
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         out.extend(props.clone());
     }
-    for branch in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for branch in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         for (k, v) in properties(defs, branch) {
             out.entry(k).or_insert(v);
         }
@@ -206,11 +219,10 @@ pub fn properties(defs: &BTreeMap<String, Value>, schema: &Value) -> Map<String,
     if out.is_empty() {
         // An item that is one of several kinds: the first kind's properties.
         for key in ["anyOf", "oneOf"] {
-            if let Some(first) = schema
-                .get(key)
-                .and_then(Value::as_array)
-                .and_then(|b| b.iter().find(|b| deref(defs, b).get("type") != Some(&"null".into())))
-            {
+            if let Some(first) = schema.get(key).and_then(Value::as_array).and_then(|b| {
+                b.iter()
+                    .find(|b| deref(defs, b).get("type") != Some(&"null".into()))
+            }) {
                 return properties(defs, first);
             }
         }
@@ -233,7 +245,12 @@ pub fn type_of(defs: &BTreeMap<String, Value>, schema: &Value) -> Option<String>
         _ => {}
     }
     for key in ["anyOf", "oneOf", "allOf"] {
-        for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(t) = type_of(defs, branch) {
                 return Some(t);
             }
@@ -272,20 +289,29 @@ struct Named {
 }
 
 /// The extension dialect's paging, if the operation declares one; `Err` skips it.
-fn extension(spec: &Spec, op: &Operation<'_>, defs: &BTreeMap<String, Value>, envelope: &Value) -> Result<Option<Named>, String> {
+fn extension(spec: &Spec, op: &Operation<'_>) -> Result<Option<Named>, String> {
     if let Some(x) = op.op.get("x-speakeasy-pagination") {
         let kind = x.get("type").and_then(Value::as_str).unwrap_or("");
         if kind != "cursor" {
             return Err(format!(
                 "x-speakeasy-pagination type `{kind}`: {} paging is not supported yet (cursor paging only)",
-                if kind == "offsetLimit" { "offset/limit" } else { kind }
+                if kind == "offsetLimit" {
+                    "offset/limit"
+                } else {
+                    kind
+                }
             ));
         }
         let mut n = Named {
             scheme: "x-speakeasy-pagination".into(),
             ..Named::default()
         };
-        for input in x.get("inputs").and_then(Value::as_array).into_iter().flatten() {
+        for input in x
+            .get("inputs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let name = input.get("name").and_then(Value::as_str).map(str::to_owned);
             match input.get("type").and_then(Value::as_str) {
                 Some("cursor") => n.cursor = name,
@@ -317,7 +343,10 @@ fn extension(spec: &Spec, op: &Operation<'_>, defs: &BTreeMap<String, Value>, en
             scheme: "x-fern-pagination".into(),
             cursor: request("cursor"),
             limit: request("page_size").or_else(|| request("limit")),
-            results: x.get("results").and_then(Value::as_str).and_then(json_path_to_pointer),
+            results: x
+                .get("results")
+                .and_then(Value::as_str)
+                .and_then(json_path_to_pointer),
             next: x.get("next_cursor").and_then(Value::as_str).map(next_of),
             backward: None,
         }));
@@ -348,7 +377,9 @@ fn extension(spec: &Spec, op: &Operation<'_>, defs: &BTreeMap<String, Value>, en
             Some("previous_cursor_param") => n.backward = Some(name_of(p)),
             Some("page_size_param" | "limit_param") => n.limit = Some(name_of(p)),
             Some(other @ ("offset_count_param" | "page_number_param")) => {
-                return Err(format!("x-stainless-pagination-property `{other}`: offset and page-number paging are not supported yet"));
+                return Err(format!(
+                    "x-stainless-pagination-property `{other}`: offset and page-number paging are not supported yet"
+                ));
             }
             _ => {}
         }
@@ -366,7 +397,6 @@ fn extension(spec: &Spec, op: &Operation<'_>, defs: &BTreeMap<String, Value>, en
             _ => {}
         }
     }
-    let _ = (defs, envelope);
     if n.cursor.is_some() || n.results.is_some() {
         return Ok(Some(n));
     }
@@ -375,7 +405,9 @@ fn extension(spec: &Spec, op: &Operation<'_>, defs: &BTreeMap<String, Value>, en
 
 /// An extension's next-cursor expression: the last item's id, or a field of the envelope.
 fn next_of(path: &str) -> String {
-    let p = path.trim_start_matches("$response.").trim_start_matches("$.");
+    let p = path
+        .trim_start_matches("$response.")
+        .trim_start_matches("$.");
     if p.contains("[-1]") || p.contains("length-1") || p.contains("[(@.length - 1)]") {
         "last_item".into()
     } else {
@@ -401,32 +433,71 @@ fn json_schema<'a>(spec: &'a Spec, response: &'a Value) -> Option<&'a Value> {
 }
 
 const CURSOR_NAMES: &[&str] = &[
-    "after", "after_id", "starting_after", "cursor", "page_token", "pageToken", "next_token",
-    "nextToken", "continuation_token", "continuationToken", "next_cursor", "page_after",
+    "after",
+    "after_id",
+    "starting_after",
+    "cursor",
+    "page_token",
+    "pageToken",
+    "next_token",
+    "nextToken",
+    "continuation_token",
+    "continuationToken",
+    "next_cursor",
+    "page_after",
 ];
 const BACKWARD_NAMES: &[&str] = &["before", "before_id", "ending_before", "page_before"];
 const LIMIT_NAMES: &[&str] = &[
-    "limit", "page_size", "pageSize", "per_page", "max_results", "maxResults", "size", "top",
+    "limit",
+    "page_size",
+    "pageSize",
+    "per_page",
+    "max_results",
+    "maxResults",
+    "size",
+    "top",
     "first",
 ];
 const DATA_NAMES: &[&str] = &["data", "items", "results", "value", "entries", "records"];
 const NEXT_NAMES: &[&str] = &[
-    "next_cursor", "next_page_token", "nextPageToken", "next_page", "next", "nextCursor",
-    "cursor", "next_token", "nextToken", "continuation_token",
+    "next_cursor",
+    "next_page_token",
+    "nextPageToken",
+    "next_page",
+    "next",
+    "nextCursor",
+    "cursor",
+    "next_token",
+    "nextToken",
+    "continuation_token",
 ];
 const HAS_MORE_NAMES: &[&str] = &["has_more", "hasMore", "has_next", "hasNext"];
 const TIME_NAMES: &[&str] = &[
-    "created_at", "created", "createdAt", "create_time", "created_time", "creation_time",
-    "createTime", "timestamp", "inserted_at", "updated_at",
+    "created_at",
+    "created",
+    "createdAt",
+    "create_time",
+    "created_time",
+    "creation_time",
+    "createTime",
+    "timestamp",
+    "inserted_at",
+    "updated_at",
 ];
 
 /// Detects the list of `op`, or says why it is not imported.
-pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get: &dyn Fn(&str) -> bool) -> Result<Detected, String> {
+pub fn detect(
+    spec: &Spec,
+    op: &Operation<'_>,
+    ov: &OperationOverrides,
+    has_get: &dyn Fn(&str) -> bool,
+) -> Result<Detected, String> {
     if let Some((_, query)) = op.path.split_once('?') {
-        return Err(format!("a path with a query string (`?{query}`) is not supported yet"));
+        return Err(format!(
+            "a path with a query string (`?{query}`) is not supported yet"
+        ));
     }
-    let raw = op_response_schema(spec, op.op)
-        .ok_or("not a list: no JSON 200 response")?;
+    let raw = op_response_schema(spec, op.op).ok_or("not a list: no JSON 200 response")?;
     let mut conv = Converter::new(spec);
     let list_schema = conv.convert(raw);
     let defs = conv.defs.clone();
@@ -438,8 +509,11 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         .map(|r| spec.resolve(r))
         .and_then(|r| r.get("headers"))
         .and_then(Value::as_object);
-    let named = extension(spec, op, &defs, &list_schema)?;
-    let scheme = named.as_ref().map_or_else(|| "parameters and envelope".to_owned(), |n| n.scheme.clone());
+    let named = extension(spec, op)?;
+    let scheme = named.as_ref().map_or_else(
+        || "parameters and envelope".to_owned(),
+        |n| n.scheme.clone(),
+    );
     let ext = |w: &str| Origin::Declared(format!("{scheme} {w}"));
 
     // The item array.
@@ -457,9 +531,15 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
                 .find_map(|n| arrays.iter().find(|a| a.as_str() == *n))
                 .or_else(|| (arrays.len() == 1).then(|| &arrays[0]));
             match pick {
-                Some(k) => found(token(k), Origin::Inferred(format!("the envelope's array `{k}`"))),
+                Some(k) => found(
+                    token(k),
+                    Origin::Inferred(format!("the envelope's array `{k}`")),
+                ),
                 None if type_of(&defs, &list_schema).as_deref() == Some("array") => {
-                    return Err("not paginated: the 200 response is a bare array (no envelope, no cursor)".into());
+                    return Err(
+                        "not paginated: the 200 response is a bare array (no envelope, no cursor)"
+                            .into(),
+                    );
                 }
                 None => return Err("not a list: the 200 response has no item array".into()),
             }
@@ -469,9 +549,15 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         let key = data.value.trim_start_matches('/');
         let mut schema = list_schema.clone();
         for part in key.split('/') {
-            schema = properties(&defs, &schema).get(part).cloned().unwrap_or(Value::Bool(true));
+            schema = properties(&defs, &schema)
+                .get(part)
+                .cloned()
+                .unwrap_or(Value::Bool(true));
         }
-        deref(&defs, &schema).get("items").cloned().unwrap_or(Value::Bool(true))
+        deref(&defs, &schema)
+            .get("items")
+            .cloned()
+            .unwrap_or(Value::Bool(true))
     };
     let item_props = properties(&defs, &item_schema);
 
@@ -485,12 +571,20 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
     // The envelope's next cursor, if it has one.
     let next_field = NEXT_NAMES
         .iter()
-        .find(|n| env_props.get(**n).is_some_and(|v| type_of(&defs, v).as_deref() == Some("string")))
+        .find(|n| {
+            env_props
+                .get(**n)
+                .is_some_and(|v| type_of(&defs, v).as_deref() == Some("string"))
+        })
         .map(|n| token(n));
     // A string `page` that the envelope's next cursor feeds is a cursor, not a page number.
     let string_page = param(op, &["page", "page_token"], "query").filter(|p| {
         next_field.is_some()
-            && p.get("schema").map(|s| spec.resolve(s)).and_then(|s| s.get("type")).and_then(Value::as_str) == Some("string")
+            && p.get("schema")
+                .map(|s| spec.resolve(s))
+                .and_then(|s| s.get("type"))
+                .and_then(Value::as_str)
+                == Some("string")
     });
     let cursor = match (&ov.cursor_param, named.as_ref().and_then(|n| n.cursor.clone())) {
         (Some(c), _) => Some(found(c.clone(), Origin::Overridden)),
@@ -505,12 +599,20 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
     };
     let Some(cursor_param) = cursor else {
         if headers_of_200.is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link"))) {
-            return Err("Link-header paging (RFC 8288 `Link: rel=next`) is not supported yet".into());
+            return Err(
+                "Link-header paging (RFC 8288 `Link: rel=next`) is not supported yet".into(),
+            );
         }
-        if let Some(p) = query_names.iter().find(|n| ["page", "page_number", "pageNumber", "page_num"].contains(&n.as_str())) {
+        if let Some(p) = query_names
+            .iter()
+            .find(|n| ["page", "page_number", "pageNumber", "page_num"].contains(&n.as_str()))
+        {
             return Err(format!("page-number paging (`{p}`) is not supported yet"));
         }
-        if let Some(p) = query_names.iter().find(|n| ["offset", "skip", "start"].contains(&n.as_str())) {
+        if let Some(p) = query_names
+            .iter()
+            .find(|n| ["offset", "skip", "start"].contains(&n.as_str()))
+        {
             return Err(format!("offset paging (`{p}`) is not supported yet"));
         }
         return Err("not paginated: no cursor parameter (an item array returned whole)".into());
@@ -519,7 +621,10 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
     let has_more = match &ov.has_more {
         Some(h) => found(h.clone(), Origin::Overridden),
         None => match HAS_MORE_NAMES.iter().find(|n| env_props.contains_key(**n)) {
-            Some(n) => found(token(n), Origin::Declared(format!("the envelope's boolean `{n}`"))),
+            Some(n) => found(
+                token(n),
+                Origin::Declared(format!("the envelope's boolean `{n}`")),
+            ),
             None => {
                 return Err(format!(
                     "no `has_more` in the envelope: a list whose end is told only by a missing next token (cursor `{}`) is not supported yet",
@@ -529,132 +634,310 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
         },
     };
     let has = |name: &str| env_props.contains_key(name);
-    let first_id = ov.first_id.clone().or_else(|| has("first_id").then(|| "/first_id".into())).filter(|s| !s.is_empty());
-    let last_id = ov.last_id.clone().or_else(|| has("last_id").then(|| "/last_id".into())).filter(|s| !s.is_empty());
+    let first_id = ov
+        .first_id
+        .clone()
+        .or_else(|| has("first_id").then(|| "/first_id".into()))
+        .filter(|s| !s.is_empty());
+    let last_id = ov
+        .last_id
+        .clone()
+        .or_else(|| has("last_id").then(|| "/last_id".into()))
+        .filter(|s| !s.is_empty());
 
     let id_field = match &ov.id_field {
         Some(i) => found(i.clone(), Origin::Overridden),
-        None if item_props.contains_key("id") => found("id".into(), Origin::Declared("the item's `id` property".into())),
-        None => match ["name", "uuid", "key"].iter().find(|n| item_props.contains_key(**n)) {
-            Some(n) => found((*n).to_owned(), Origin::Inferred(format!("the item's `{n}` property"))),
-            None => found("id".into(), Origin::Guessed("the item schema names no id".into())),
+        None if item_props.contains_key("id") => found(
+            "id".into(),
+            Origin::Declared("the item's `id` property".into()),
+        ),
+        None => match ["name", "uuid", "key"]
+            .iter()
+            .find(|n| item_props.contains_key(**n))
+        {
+            Some(n) => found(
+                (*n).to_owned(),
+                Origin::Inferred(format!("the item's `{n}` property")),
+            ),
+            None => found(
+                "id".into(),
+                Origin::Guessed("the item schema names no id".into()),
+            ),
         },
     };
 
-    let id_like = ["after", "after_id", "starting_after", "page_after"].contains(&cursor_param.value.as_str());
-    let (cursor_source, next_token) = match (&ov.cursor_source, named.as_ref().and_then(|n| n.next.clone())) {
-        (Some(s), _) => (found(s.clone(), Origin::Overridden), ov.next_token.clone().or(next_field.clone())),
-        (None, Some(n)) if n == "last_item" => (found("last_item".into(), ext("next cursor: the last item's id")), None),
-        (None, Some(n)) if Some(&n) == last_id.as_ref() => (found("last_id".into(), ext("next cursor: last_id")), None),
-        (None, Some(n)) => (found("token".into(), ext(&format!("next cursor at `{n}`"))), Some(n)),
+    let id_like = ["after", "after_id", "starting_after", "page_after"]
+        .contains(&cursor_param.value.as_str());
+    let (cursor_source, next_token) = match (
+        &ov.cursor_source,
+        named.as_ref().and_then(|n| n.next.clone()),
+    ) {
+        (Some(s), _) => (
+            found(s.clone(), Origin::Overridden),
+            ov.next_token.clone().or(next_field.clone()),
+        ),
+        (None, Some(n)) if n == "last_item" => (
+            found("last_item".into(), ext("next cursor: the last item's id")),
+            None,
+        ),
+        (None, Some(n)) if Some(&n) == last_id.as_ref() => {
+            (found("last_id".into(), ext("next cursor: last_id")), None)
+        }
+        (None, Some(n)) => (
+            found("token".into(), ext(&format!("next cursor at `{n}`"))),
+            Some(n),
+        ),
         (None, None) if next_field.is_some() => {
             let f = next_field.clone().unwrap_or_default();
-            (found("token".into(), Origin::Inferred(format!("the envelope's next cursor `{f}` is what `{}` takes", cursor_param.value))), Some(f))
+            (
+                found(
+                    "token".into(),
+                    Origin::Inferred(format!(
+                        "the envelope's next cursor `{f}` is what `{}` takes",
+                        cursor_param.value
+                    )),
+                ),
+                Some(f),
+            )
         }
         (None, None) if id_like => (
-            found("last_item".into(), Origin::Inferred(format!("`{}` names an item: data[-1].{}", cursor_param.value, id_field.value))),
+            found(
+                "last_item".into(),
+                Origin::Inferred(format!(
+                    "`{}` names an item: data[-1].{}",
+                    cursor_param.value, id_field.value
+                )),
+            ),
             None,
         ),
         (None, None) => match &next_field {
-            Some(f) => (found("token".into(), Origin::Inferred(format!("the envelope's next token `{f}`"))), Some(f.clone())),
-            None => (found("last_item".into(), Origin::Guessed(format!("no next token in the envelope: `{}` takes the last item's id", cursor_param.value))), None),
+            Some(f) => (
+                found(
+                    "token".into(),
+                    Origin::Inferred(format!("the envelope's next token `{f}`")),
+                ),
+                Some(f.clone()),
+            ),
+            None => (
+                found(
+                    "last_item".into(),
+                    Origin::Guessed(format!(
+                        "no next token in the envelope: `{}` takes the last item's id",
+                        cursor_param.value
+                    )),
+                ),
+                None,
+            ),
         },
     };
     let next_token = ov.next_token.clone().or(next_token);
 
-    let backward = match (&ov.backward_param, named.as_ref().and_then(|n| n.backward.clone())) {
+    let backward = match (
+        &ov.backward_param,
+        named.as_ref().and_then(|n| n.backward.clone()),
+    ) {
         (Some(b), _) if b.is_empty() => None,
         (Some(b), _) => Some(found(b.clone(), Origin::Overridden)),
         (None, Some(b)) => Some(found(b, ext("previous cursor"))),
-        (None, None) if cursor_source.value != "token" => param(op, BACKWARD_NAMES, "query")
-            .map(|p| found(name_of(p), Origin::Inferred(format!("the query parameter `{}`", name_of(p))))),
+        (None, None) if cursor_source.value != "token" => {
+            param(op, BACKWARD_NAMES, "query").map(|p| {
+                found(
+                    name_of(p),
+                    Origin::Inferred(format!("the query parameter `{}`", name_of(p))),
+                )
+            })
+        }
         (None, None) => None,
     };
 
     // The limit.
-    let limit_name = match (&ov.limit_param, named.as_ref().and_then(|n| n.limit.clone())) {
+    let limit_name = match (
+        &ov.limit_param,
+        named.as_ref().and_then(|n| n.limit.clone()),
+    ) {
         (Some(l), _) => found(l.clone(), Origin::Overridden),
         (None, Some(l)) => found(l, ext("limit")),
         (None, None) => match param(op, LIMIT_NAMES, "query") {
-            Some(p) => found(name_of(p), Origin::Inferred(format!("the query parameter `{}`", name_of(p)))),
-            None => found("limit".into(), Origin::Guessed("the operation has no limit parameter".into())),
+            Some(p) => found(
+                name_of(p),
+                Origin::Inferred(format!("the query parameter `{}`", name_of(p))),
+            ),
+            None => found(
+                "limit".into(),
+                Origin::Guessed("the operation has no limit parameter".into()),
+            ),
         },
     };
     let limit_param = param(op, &[limit_name.value.as_str()], "query");
-    let limit_schema = limit_param.and_then(|p| p.get("schema")).map(|s| spec.resolve(s));
+    let limit_schema = limit_param
+        .and_then(|p| p.get("schema"))
+        .map(|s| spec.resolve(s));
     let limit_prose = limit_param.map(description).unwrap_or("");
     let (prose_min, prose_max, prose_default, sentence) = prose_limits(limit_prose);
-    let bound = |key: &str, ov: Option<u64>, prose: Option<u64>, guess: u64, what: &str| -> Found<u64> {
-        if let Some(v) = ov {
-            return found(v, Origin::Overridden);
-        }
-        if let Some(v) = limit_schema.and_then(|s| s.get(key)).and_then(Value::as_u64) {
-            return found(v, Origin::Declared(format!("`{}` schema {key}", limit_name.value)));
-        }
-        if let Some(v) = prose {
-            return found(v, Origin::Prose(sentence.clone()));
-        }
-        found(guess, Origin::Guessed(format!("the spec gives no {what}")))
-    };
+    let bound =
+        |key: &str, ov: Option<u64>, prose: Option<u64>, guess: u64, what: &str| -> Found<u64> {
+            if let Some(v) = ov {
+                return found(v, Origin::Overridden);
+            }
+            if let Some(v) = limit_schema
+                .and_then(|s| s.get(key))
+                .and_then(Value::as_u64)
+            {
+                return found(
+                    v,
+                    Origin::Declared(format!("`{}` schema {key}", limit_name.value)),
+                );
+            }
+            if let Some(v) = prose {
+                return found(v, Origin::Prose(sentence.clone()));
+            }
+            found(guess, Origin::Guessed(format!("the spec gives no {what}")))
+        };
     let min_limit = bound("minimum", ov.min_limit, prose_min, 1, "minimum");
     let max_limit = bound("maximum", ov.max_limit, prose_max, 100, "maximum");
-    let mut default_limit = bound("default", ov.default_limit, prose_default, max_limit.value.min(20), "default");
+    let mut default_limit = bound(
+        "default",
+        ov.default_limit,
+        prose_default,
+        max_limit.value.min(20),
+        "default",
+    );
     if default_limit.value > max_limit.value {
-        default_limit = found(max_limit.value, Origin::Guessed("the default exceeds the maximum; taken as the maximum".into()));
+        default_limit = found(
+            max_limit.value,
+            Origin::Guessed("the default exceeds the maximum; taken as the maximum".into()),
+        );
     }
 
     // Order.
     let order_p = param(op, &["order", "sort_order", "direction"], "query");
     let order_param = order_p.and_then(|p| {
         let schema = p.get("schema").map(|s| spec.resolve(s))?;
-        let values: Vec<String> = schema.get("enum")?.as_array()?.iter().filter_map(Value::as_str).map(str::to_owned).collect();
-        let asc = values.iter().find(|v| v.to_ascii_lowercase().starts_with("asc"))?.clone();
-        let desc = values.iter().find(|v| v.to_ascii_lowercase().starts_with("desc"))?.clone();
+        let values: Vec<String> = schema
+            .get("enum")?
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        let asc = values
+            .iter()
+            .find(|v| v.to_ascii_lowercase().starts_with("asc"))?
+            .clone();
+        let desc = values
+            .iter()
+            .find(|v| v.to_ascii_lowercase().starts_with("desc"))?
+            .clone();
         Some((name_of(p), asc, desc))
     });
     let order = match (&ov.order, order_p, &order_param) {
         (Some(o), _, _) => found(o.clone(), Origin::Overridden),
         (None, Some(p), Some((_, asc, desc))) => {
             let schema = p.get("schema").map(|s| spec.resolve(s));
-            match schema.and_then(|s| s.get("default")).and_then(Value::as_str) {
-                Some(d) if d == asc => found("asc".into(), Origin::Declared(format!("`{}` default", name_of(p)))),
-                Some(d) if d == desc => found("desc".into(), Origin::Declared(format!("`{}` default", name_of(p)))),
+            match schema
+                .and_then(|s| s.get("default"))
+                .and_then(Value::as_str)
+            {
+                Some(d) if d == asc => found(
+                    "asc".into(),
+                    Origin::Declared(format!("`{}` default", name_of(p))),
+                ),
+                Some(d) if d == desc => found(
+                    "desc".into(),
+                    Origin::Declared(format!("`{}` default", name_of(p))),
+                ),
                 _ => match prose_default_word(description(p), asc, desc) {
                     Some((d, s)) => found(d, Origin::Prose(s)),
-                    None => found("desc".into(), Origin::Guessed(format!("`{}` has no default", name_of(p)))),
+                    None => found(
+                        "desc".into(),
+                        Origin::Guessed(format!("`{}` has no default", name_of(p))),
+                    ),
                 },
             }
         }
-        _ => found("desc".into(), Origin::Guessed("no order parameter: newest first assumed".into())),
+        _ => found(
+            "desc".into(),
+            Origin::Guessed("no order parameter: newest first assumed".into()),
+        ),
     };
     let (order_key, order_key_kind) = match &ov.order_key {
-        Some(k) => (found(k.clone(), Origin::Overridden), ov.order_key_kind.clone().unwrap_or_else(|| key_kind(&defs, item_props.get(k)))),
-        None => match TIME_NAMES.iter().find(|n| item_props.get(**n).is_some_and(|v| matches!(key_kind(&defs, Some(v)).as_str(), "unix_seconds" | "rfc3339"))) {
-            Some(n) => (found((*n).to_owned(), Origin::Inferred(format!("the item's time `{n}`"))), key_kind(&defs, item_props.get(*n))),
-            None => (found("created_at".into(), Origin::Guessed("the item has no creation time".into())), "unix_seconds".into()),
+        Some(k) => (
+            found(k.clone(), Origin::Overridden),
+            ov.order_key_kind
+                .clone()
+                .unwrap_or_else(|| key_kind(&defs, item_props.get(k))),
+        ),
+        None => match TIME_NAMES.iter().find(|n| {
+            item_props.get(**n).is_some_and(|v| {
+                matches!(
+                    key_kind(&defs, Some(v)).as_str(),
+                    "unix_seconds" | "rfc3339"
+                )
+            })
+        }) {
+            Some(n) => (
+                found(
+                    (*n).to_owned(),
+                    Origin::Inferred(format!("the item's time `{n}`")),
+                ),
+                key_kind(&defs, item_props.get(*n)),
+            ),
+            None => (
+                found(
+                    "created_at".into(),
+                    Origin::Guessed("the item has no creation time".into()),
+                ),
+                "unix_seconds".into(),
+            ),
         },
     };
     let order_key_kind = ov.order_key_kind.clone().unwrap_or(order_key_kind);
 
     // Filters: query parameters that name an item field, with values to filter on.
-    let paging: Vec<&str> = [Some(cursor_param.value.as_str()), Some(limit_name.value.as_str()), backward.as_ref().map(|b| b.value.as_str()), order_param.as_ref().map(|o| o.0.as_str())]
-        .into_iter()
-        .flatten()
-        .collect();
+    let paging: Vec<&str> = [
+        Some(cursor_param.value.as_str()),
+        Some(limit_name.value.as_str()),
+        backward.as_ref().map(|b| b.value.as_str()),
+        order_param.as_ref().map(|o| o.0.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let mut filters = Vec::new();
     let mut unused_filters = Vec::new();
-    for p in op.params.iter().filter(|p| p.get("in").and_then(Value::as_str) == Some("query")) {
+    for p in op
+        .params
+        .iter()
+        .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+    {
         let name = name_of(p);
         if paging.contains(&name.as_str()) || ov.no_filters {
             continue;
         }
-        let Some(field) = item_props.get(&name) else { continue };
-        let schema = p.get("schema").map(|s| spec.resolve(s)).unwrap_or(&Value::Null);
-        if schema.get("type").and_then(Value::as_str).is_some_and(|t| t != "string") {
+        let Some(field) = item_props.get(&name) else {
+            continue;
+        };
+        let schema = p
+            .get("schema")
+            .map(|s| spec.resolve(s))
+            .unwrap_or(&Value::Null);
+        if schema
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "string")
+        {
             continue;
         }
         let enum_of = |s: &Value| -> Vec<String> {
-            s.get("enum").and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
+            s.get("enum")
+                .and_then(Value::as_array)
+                .map(|v| {
+                    v.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         // The parameter's values that an item can hold (`any` is no item's value).
         let item_values = enum_of(deref(&defs, field));
@@ -667,7 +950,9 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
             }
         }
         if values.is_empty() {
-            unused_filters.push(format!("`{name}` (a free string: no values to filter on; give them in the overrides file)"));
+            unused_filters.push(format!(
+                "`{name}` (a free string: no values to filter on; give them in the overrides file)"
+            ));
             continue;
         }
         filters.push((name.clone(), token(&name), values));
@@ -686,7 +971,10 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
     let headers: Vec<(String, String)> = op
         .params
         .iter()
-        .filter(|p| p.get("in").and_then(Value::as_str) == Some("header") && p.get("required") == Some(&Value::Bool(true)))
+        .filter(|p| {
+            p.get("in").and_then(Value::as_str) == Some("header")
+                && p.get("required") == Some(&Value::Bool(true))
+        })
         .filter_map(|p| {
             let schema = p.get("schema").map(|s| spec.resolve(s))?;
             let value = schema
@@ -695,7 +983,12 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
                 .or_else(|| schema.get("default"))
                 .or_else(|| p.get("example"))
                 .or_else(|| schema.get("example"))?;
-            Some((name_of(p), value.as_str().map_or_else(|| value.to_string(), str::to_owned)))
+            Some((
+                name_of(p),
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned),
+            ))
         })
         .chain(ov.headers.clone())
         .collect();
@@ -705,7 +998,9 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
     let mut rest = op.path;
     let mut prefix = String::new();
     while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
         let name = rest[start + 1..start + len].to_owned();
         let before = format!("{prefix}{}", &rest[..start]);
         let list = before.trim_end_matches('/').to_owned();
@@ -731,9 +1026,6 @@ pub fn detect(spec: &Spec, op: &Operation<'_>, ov: &OperationOverrides, has_get:
     let examples = examples_of(spec, op.op, &data.value);
     let error_schema = error_schema(spec, op.op);
     let mut unresolved = conv.unresolved.clone();
-    if let Some((_, _, _)) = &error_schema {
-        // (unresolved references of the error schema are rare; they convert to `true`)
-    }
     unresolved.dedup();
     Ok(Detected {
         operation_id: op.id.clone(),
@@ -784,7 +1076,9 @@ fn key_kind(defs: &BTreeMap<String, Value>, schema: Option<&Value>) -> String {
     let s = deref(defs, schema);
     match type_of(defs, schema).as_deref() {
         Some("integer") => "unix_seconds".into(),
-        Some("string") if s.get("format").and_then(Value::as_str) == Some("date-time") => "rfc3339".into(),
+        Some("string") if s.get("format").and_then(Value::as_str) == Some("date-time") => {
+            "rfc3339".into()
+        }
         Some("string") => "string".into(),
         _ => "other".into(),
     }
@@ -797,7 +1091,10 @@ fn auth_of(spec: &Spec, op: &Value) -> Found<Option<String>> {
         None => match spec.doc.get("security") {
             Some(s) => (s, "the document's security"),
             None => {
-                return found(Some("bearer".into()), Origin::Guessed("the spec declares no security".into()));
+                return found(
+                    Some("bearer".into()),
+                    Origin::Guessed("the spec declares no security".into()),
+                );
             }
         },
     };
@@ -812,42 +1109,88 @@ fn auth_of(spec: &Spec, op: &Value) -> Found<Option<String>> {
         return found(None, Origin::Declared(format!("{whose} is empty: no auth")));
     }
     for name in &names {
-        let Some(scheme) = spec.doc.pointer(&format!("/components/securitySchemes/{name}")).map(|s| spec.resolve(s)) else {
+        let Some(scheme) = spec
+            .doc
+            .pointer(&format!("/components/securitySchemes/{name}"))
+            .map(|s| spec.resolve(s))
+        else {
             continue;
         };
         let kind = scheme.get("type").and_then(Value::as_str).unwrap_or("");
-        let http = scheme.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-        let header = scheme.get("name").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let http = scheme
+            .get("scheme")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let header = scheme
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let at = format!("securitySchemes.{name}");
         if (kind == "http" && http == "bearer") || kind == "oauth2" || kind == "openIdConnect" {
-            return found(Some("bearer".into()), Origin::Declared(format!("{at} ({kind} {http})").replace("  ", " ").replace(" )", ")")));
+            return found(
+                Some("bearer".into()),
+                Origin::Declared(
+                    format!("{at} ({kind} {http})")
+                        .replace("  ", " ")
+                        .replace(" )", ")"),
+                ),
+            );
         }
         if kind == "apiKey" && scheme.get("in").and_then(Value::as_str) == Some("header") {
             if header == "x-api-key" {
-                return found(Some("x-api-key".into()), Origin::Declared(format!("{at} (apiKey header x-api-key)")));
+                return found(
+                    Some("x-api-key".into()),
+                    Origin::Declared(format!("{at} (apiKey header x-api-key)")),
+                );
             }
             if header == "authorization" {
-                return found(Some("bearer".into()), Origin::Declared(format!("{at} (apiKey header Authorization)")));
+                return found(
+                    Some("bearer".into()),
+                    Origin::Declared(format!("{at} (apiKey header Authorization)")),
+                );
             }
         }
     }
     found(
         Some("bearer".into()),
-        Origin::Guessed(format!("security scheme(s) {} are neither bearer nor an x-api-key header", names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))),
+        Origin::Guessed(format!(
+            "security scheme(s) {} are neither bearer nor an x-api-key header",
+            names
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     )
 }
 
 /// Items from the spec's examples: the 200 response's example (its array at `data`), else
 /// the item schema's own example.
 fn examples_of(spec: &Spec, op: &Value, data: &str) -> Vec<Value> {
-    let Some(response) = op.get("responses").and_then(|r| r.get("200")).map(|r| spec.resolve(r)) else {
+    let Some(response) = op
+        .get("responses")
+        .and_then(|r| r.get("200"))
+        .map(|r| spec.resolve(r))
+    else {
         return Vec::new();
     };
-    let Some(media) = response.get("content").and_then(Value::as_object).and_then(|c| c.iter().find(|(k, _)| k.contains("json")).map(|(_, v)| v)) else {
+    let Some(media) = response
+        .get("content")
+        .and_then(Value::as_object)
+        .and_then(|c| c.iter().find(|(k, _)| k.contains("json")).map(|(_, v)| v))
+    else {
         return Vec::new();
     };
     let mut bodies: Vec<&Value> = media.get("example").into_iter().collect();
-    for e in media.get("examples").and_then(Value::as_object).into_iter().flatten().map(|(_, e)| spec.resolve(e)) {
+    for e in media
+        .get("examples")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(_, e)| spec.resolve(e))
+    {
         bodies.extend(e.get("value"));
     }
     bodies
@@ -879,12 +1222,20 @@ pub fn prose_limits(text: &str) -> (Option<u64>, Option<u64>, Option<u64>, Strin
     let mut max = None;
     let mut default = None;
     let mut sentences = Vec::new();
-    for sentence in text.split(['.', '\n', ';']).map(str::trim).filter(|s| !s.is_empty()) {
+    for sentence in text
+        .split(['.', '\n', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let lower = sentence.to_ascii_lowercase();
         let numbers = numbers_in(&lower);
         let mut used = false;
-        if let Some(at) = ["between", "from", "range"].iter().find_map(|w| lower.find(w)) {
-            let after: Vec<(usize, u64)> = numbers.iter().copied().filter(|(i, _)| *i > at).collect();
+        if let Some(at) = ["between", "from", "range"]
+            .iter()
+            .find_map(|w| lower.find(w))
+        {
+            let after: Vec<(usize, u64)> =
+                numbers.iter().copied().filter(|(i, _)| *i > at).collect();
             if after.len() >= 2 && min.is_none() {
                 min = Some(after[0].1);
                 max = Some(after[1].1);
@@ -892,12 +1243,17 @@ pub fn prose_limits(text: &str) -> (Option<u64>, Option<u64>, Option<u64>, Strin
             }
         }
         for w in ["maximum", "max", "at most", "up to"] {
-            if max.is_none() && let Some(at) = lower.find(w) && let Some((_, n)) = numbers.iter().find(|(i, _)| *i > at) {
+            if max.is_none()
+                && let Some(at) = lower.find(w)
+                && let Some((_, n)) = numbers.iter().find(|(i, _)| *i > at)
+            {
                 max = Some(*n);
                 used = true;
             }
         }
-        if let Some(at) = lower.find("default") && let Some((_, n)) = numbers.iter().find(|(i, _)| *i > at) {
+        if let Some(at) = lower.find("default")
+            && let Some((_, n)) = numbers.iter().find(|(i, _)| *i > at)
+        {
             default = Some(*n);
             used = true;
         }
@@ -913,12 +1269,18 @@ fn numbers_in(text: &str) -> Vec<(usize, u64)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'.') {
+        if bytes[i].is_ascii_digit()
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'.')
+        {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b',') {
                 i += 1;
             }
-            if let Ok(n) = text[start..i].trim_end_matches(',').replace(',', "").parse() {
+            if let Ok(n) = text[start..i]
+                .trim_end_matches(',')
+                .replace(',', "")
+                .parse()
+            {
                 out.push((start, n));
             }
         } else {
@@ -969,7 +1331,12 @@ mod tests {
     #[test]
     fn the_default_order_is_read_from_prose() {
         assert_eq!(
-            prose_default_word("Sort order. Defaults to `asc`, or `desc` for newest first.", "asc", "desc").map(|p| p.0),
+            prose_default_word(
+                "Sort order. Defaults to `asc`, or `desc` for newest first.",
+                "asc",
+                "desc"
+            )
+            .map(|p| p.0),
             Some("asc".into())
         );
         assert_eq!(prose_default_word("Sort order.", "asc", "desc"), None);

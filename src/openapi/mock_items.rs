@@ -11,12 +11,21 @@ use super::schema::deref;
 const TIME: i64 = 1_735_689_600;
 
 /// Items for the mock, and where they came from.
-pub fn items(examples: &[Value], item_doc: &Value, defs: &BTreeMap<String, Value>, item_schema: &Value, forced: &[(String, Value)]) -> (Vec<Value>, String) {
+pub fn items(
+    examples: &[Value],
+    item_doc: &Value,
+    defs: &BTreeMap<String, Value>,
+    item_schema: &Value,
+    forced: &[(String, Value)],
+) -> (Vec<Value>, String) {
     let validator = jsonschema::validator_for(item_doc).ok();
     let conforms = |v: &Value| validator.as_ref().is_none_or(|val| val.is_valid(v));
     let good: Vec<Value> = examples.iter().filter(|e| conforms(e)).cloned().collect();
     if !good.is_empty() {
-        return (good, format!("{} example item(s) from the spec", examples.len()));
+        return (
+            good,
+            format!("{} example item(s) from the spec", examples.len()),
+        );
     }
     let mut made = make(defs, item_schema, 0);
     if let Value::Object(map) = &mut made {
@@ -27,7 +36,10 @@ pub fn items(examples: &[Value], item_doc: &Value, defs: &BTreeMap<String, Value
     let why = if examples.is_empty() {
         "made from the item schema (the spec has no example items)".to_owned()
     } else {
-        format!("made from the item schema (the spec's {} example item(s) do not conform to it)", examples.len())
+        format!(
+            "made from the item schema (the spec's {} example item(s) do not conform to it)",
+            examples.len()
+        )
     };
     (vec![made], why)
 }
@@ -41,12 +53,20 @@ pub fn make(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Val
     if let Some(c) = schema.get("const") {
         return c.clone();
     }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.iter().find(|v| !v.is_null())) {
+    if let Some(e) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.iter().find(|v| !v.is_null()))
+    {
         return e.clone();
     }
     // An example or default of the schema's own type (documents hold stringified objects).
     let own = |v: &&Value| fits_type(schema, v);
-    if let Some(e) = schema.get("examples").and_then(Value::as_array).and_then(|e| e.iter().find(own)) {
+    if let Some(e) = schema
+        .get("examples")
+        .and_then(Value::as_array)
+        .and_then(|e| e.iter().find(own))
+    {
         return e.clone();
     }
     if let Some(d) = schema.get("default").filter(|d| !d.is_null()).filter(own) {
@@ -61,7 +81,9 @@ pub fn make(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Val
             .filter(|b| deref(defs, b).get("type") != Some(&json!("null")))
             // `{}` takes anything and says nothing (3.1's `nullable` `$ref`: `anyOf: [{}, null]`
             // beside an `allOf`).
-            .filter(|b| !matches!(b, Value::Bool(true)) && b.as_object().is_none_or(|m| !m.is_empty()))
+            .filter(|b| {
+                !matches!(b, Value::Bool(true)) && b.as_object().is_none_or(|m| !m.is_empty())
+            })
             .map(|b| make(defs, b, depth + 1))
             .collect();
         // The first branch's value that the whole choice takes (a value two `oneOf` branches
@@ -100,7 +122,11 @@ pub fn make(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Val
     }
     let kind = match schema.get("type") {
         Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
         _ if schema.get("properties").is_some() => "object",
         _ => "object",
     };
@@ -108,13 +134,27 @@ pub fn make(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Val
         "object" => object(defs, schema, depth),
         "array" => {
             let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-            let item = schema.get("items").map_or(Value::Null, |i| make(defs, i, depth + 1));
+            let item = schema
+                .get("items")
+                .map_or(Value::Null, |i| make(defs, i, depth + 1));
             Value::Array(vec![item; min.max(1) as usize])
         }
         "string" => Value::String(string(schema)),
         "integer" => {
-            let min = schema.get("minimum").and_then(Value::as_i64).or_else(|| schema.get("exclusiveMinimum").and_then(Value::as_i64).map(|m| m + 1));
-            json!(min.unwrap_or(1).max(schema.get("maximum").and_then(Value::as_i64).map_or(i64::MIN, |m| m.min(1))))
+            let min = schema.get("minimum").and_then(Value::as_i64).or_else(|| {
+                schema
+                    .get("exclusiveMinimum")
+                    .and_then(Value::as_i64)
+                    .map(|m| m + 1)
+            });
+            json!(
+                min.unwrap_or(1).max(
+                    schema
+                        .get("maximum")
+                        .and_then(Value::as_i64)
+                        .map_or(i64::MIN, |m| m.min(1))
+                )
+            )
         }
         "number" => json!(schema.get("minimum").and_then(Value::as_f64).unwrap_or(1.0)),
         "boolean" => json!(false),
@@ -124,12 +164,25 @@ pub fn make(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Val
 
 fn object(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Value {
     let mut out = Map::new();
-    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-    for (key, prop) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for (key, prop) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         // Every required property, and the optional ones near the top (they make the mock's
         // items look like the API's).
         if required.contains(&key.as_str()) || depth == 0 {
-            let value = if time_like(key) && matches!(deref(defs, prop).get("type"), Some(Value::String(t)) if t == "integer") {
+            let value = if time_like(key)
+                && matches!(deref(defs, prop).get("type"), Some(Value::String(t)) if t == "integer")
+            {
                 json!(TIME)
             } else {
                 make(defs, prop, depth + 1)
@@ -175,7 +228,11 @@ fn string(schema: &Value) -> String {
         Some("ipv4") => "192.0.2.1".to_owned(),
         _ => "example".to_owned(),
     };
-    if text.len() < min { format!("{text}{}", "x".repeat(min - text.len())) } else { text }
+    if text.len() < min {
+        format!("{text}{}", "x".repeat(min - text.len()))
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +269,9 @@ mod tests {
         assert_eq!(items[0]["created_at"], json!(TIME));
         let good = json!({"id": "a", "object": "thing", "created_at": 1, "status": "ok", "counts": {"total": 0}, "tags": ["0123456789", "9876543210"], "when": null, "parent": null});
         let (kept, why) = super::items(std::slice::from_ref(&good), &doc, &defs, &schema, &[]);
-        assert_eq!((kept, why.as_str()), (vec![good], "1 example item(s) from the spec"));
+        assert_eq!(
+            (kept, why.as_str()),
+            (vec![good], "1 example item(s) from the spec")
+        );
     }
 }

@@ -55,7 +55,11 @@ impl Imported {
         );
         let _ = writeln!(r, "## Lists\n");
         for s in &self.suites {
-            let _ = writeln!(r, "### `{}`: GET {} (operationId `{}`), {} cases\n", s.name, s.path, s.operation_id, s.cases);
+            let _ = writeln!(
+                r,
+                "### `{}`: GET {} (operationId `{}`), {} cases\n",
+                s.name, s.path, s.operation_id, s.cases
+            );
             for line in &s.provenance {
                 let _ = writeln!(r, "- {line}");
             }
@@ -107,7 +111,9 @@ impl Imported {
 }
 
 fn toml_key(k: &str) -> String {
-    if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if k.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_owned()
     } else {
         toml::Value::String(k.to_owned()).to_string()
@@ -148,15 +154,26 @@ fn reason_kind(reason: &str) -> &'static str {
 pub enum ImportError {
     #[error(transparent)]
     Spec(#[from] SpecError),
-    #[error("{origin}: --operation {id}: no GET operation has that operationId (the document's GET operations: {known})")]
-    UnknownOperation { origin: String, id: String, known: String },
+    #[error(
+        "{origin}: --operation {id}: no GET operation has that operationId (the document's GET operations: {known})"
+    )]
+    UnknownOperation {
+        origin: String,
+        id: String,
+        known: String,
+    },
     #[error("{origin}: {message}")]
     Overrides { origin: String, message: String },
 }
 
 /// Imports the lists of `text` (the document; `origin` names it), with `overrides`; only the
 /// operations in `only` when it is not empty.
-pub fn import(text: &str, origin: &str, overrides: &Overrides, only: &[String]) -> Result<Imported, ImportError> {
+pub fn import(
+    text: &str,
+    origin: &str,
+    overrides: &Overrides,
+    only: &[String],
+) -> Result<Imported, ImportError> {
     let spec = Spec::parse(text, origin)?;
     let ops = operations(&spec);
     for id in only {
@@ -164,7 +181,11 @@ pub fn import(text: &str, origin: &str, overrides: &Overrides, only: &[String]) 
             return Err(ImportError::UnknownOperation {
                 origin: origin.to_owned(),
                 id: id.clone(),
-                known: ops.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().join(", "),
+                known: ops
+                    .iter()
+                    .map(|o| o.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
@@ -201,17 +222,21 @@ pub fn import(text: &str, origin: &str, overrides: &Overrides, only: &[String]) 
             });
             continue;
         }
-        let parents: Vec<(String, Option<(String, String, String)>)> = d
-            .parents
-            .iter()
-            .map(|p| {
-                let parent = p.list.as_ref().map(|list| match detected.iter().find(|o| &o.path == list) {
-                    Some(o) => (list.clone(), o.data.value.clone(), o.id_field.value.clone()),
-                    None => (list.clone(), "/data".to_owned(), "id".to_owned()),
-                });
-                (p.name.clone(), parent)
-            })
-            .collect();
+        let parents: Vec<suite::ParentOf> =
+            d.parents
+                .iter()
+                .map(|p| {
+                    let parent = p.list.as_ref().map(|list| {
+                        match detected.iter().find(|o| &o.path == list) {
+                            Some(o) => {
+                                (list.clone(), o.data.value.clone(), o.id_field.value.clone())
+                            }
+                            None => (list.clone(), "/data".to_owned(), "id".to_owned()),
+                        }
+                    });
+                    (p.name.clone(), parent)
+                })
+                .collect();
         let base = overrides
             .of(&d.operation_id)
             .suite

@@ -73,15 +73,25 @@ impl Overrides {
             format!("{origin}: not a valid overrides file: {e} (one table per operation: [operations.OPERATION_ID])")
         })?;
         for (id, op) in &overrides.operations {
-            for (key, value) in [("cursor_source", &op.cursor_source), ("order", &op.order), ("auth", &op.auth), ("order_key_kind", &op.order_key_kind)] {
+            for (key, value) in [
+                ("cursor_source", &op.cursor_source),
+                ("order", &op.order),
+                ("auth", &op.auth),
+                ("order_key_kind", &op.order_key_kind),
+            ] {
                 let allowed: &[&str] = match key {
                     "cursor_source" => &["last_item", "last_id", "token"],
                     "order" => &["asc", "desc"],
                     "auth" => &["bearer", "x-api-key", "none"],
                     _ => &["unix_seconds", "rfc3339", "integer"],
                 };
-                if let Some(v) = value && !allowed.contains(&v.as_str()) {
-                    return Err(format!("{origin}: [operations.{id}] {key} = \"{v}\": give one of {}", allowed.join(", ")));
+                if let Some(v) = value
+                    && !allowed.contains(&v.as_str())
+                {
+                    return Err(format!(
+                        "{origin}: [operations.{id}] {key} = \"{v}\": give one of {}",
+                        allowed.join(", ")
+                    ));
                 }
             }
         }
@@ -100,11 +110,21 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_file_table_and_key() {
-        let ok = Overrides::parse("[operations.listThings]\nmax_limit = 50\norder = \"asc\"\n", "o.toml").unwrap();
+        let ok = Overrides::parse(
+            "[operations.listThings]\nmax_limit = 50\norder = \"asc\"\n",
+            "o.toml",
+        )
+        .unwrap();
         assert_eq!(ok.of("listThings").max_limit, Some(50));
         assert!(ok.of("other").max_limit.is_none());
-        let bad = Overrides::parse("[operations.listThings]\norder = \"up\"\n", "o.toml").unwrap_err();
-        assert!(bad.contains("o.toml") && bad.contains("[operations.listThings] order") && bad.contains("asc, desc"), "{bad}");
+        let bad =
+            Overrides::parse("[operations.listThings]\norder = \"up\"\n", "o.toml").unwrap_err();
+        assert!(
+            bad.contains("o.toml")
+                && bad.contains("[operations.listThings] order")
+                && bad.contains("asc, desc"),
+            "{bad}"
+        );
         let unknown = Overrides::parse("[operations.x]\nmaxlimit = 5\n", "o.toml").unwrap_err();
         assert!(unknown.contains("maxlimit"), "{unknown}");
     }

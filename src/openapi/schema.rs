@@ -31,7 +31,13 @@ const MAP: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
 /// Keywords whose value is a list of schemas.
 const LIST: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 /// OpenAPI's own keywords, which validate nothing.
-const DROPPED: &[&str] = &["discriminator", "xml", "externalDocs", "nullable", "example"];
+const DROPPED: &[&str] = &[
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "nullable",
+    "example",
+];
 
 /// Converts schemas of one document, collecting the components they reach.
 pub struct Converter<'s> {
@@ -145,7 +151,10 @@ impl<'s> Converter<'s> {
         if !write_only.is_empty()
             && let Some(Value::Array(required)) = out.get_mut("required")
         {
-            required.retain(|r| !r.as_str().is_some_and(|r| write_only.iter().any(|w| w == r)));
+            required.retain(|r| {
+                !r.as_str()
+                    .is_some_and(|r| write_only.iter().any(|w| w == r))
+            });
         }
         if let Some(Value::Array(required)) = out.get_mut("required") {
             let mut seen = Vec::new();
@@ -297,18 +306,31 @@ mod tests {
         let root = c.convert(&json!({"$ref": "#/components/schemas/Item"}));
         assert_eq!(root, json!({"$ref": "#/$defs/Item"}));
         let item = &c.defs["Item"];
-        assert_eq!(item["properties"]["note"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            item["properties"]["note"]["type"],
+            json!(["string", "null"])
+        );
         assert_eq!(item["properties"]["kind"]["enum"], json!(["a", "b", null]));
         assert_eq!(
             item["properties"]["parent"],
             json!({"anyOf": [{"$ref": "#/$defs/Parent"}, {"type": "null"}]})
         );
-        assert_eq!(item["required"], json!(["id", "kind"]), "writeOnly is not required");
+        assert_eq!(
+            item["required"],
+            json!(["id", "kind"]),
+            "writeOnly is not required"
+        );
         assert_eq!(item["examples"], json!([{"id": "a"}]));
         assert!(item.get("discriminator").is_none() && item.get("example").is_none());
-        assert_eq!(item["properties"]["size"], json!({"type": "integer", "exclusiveMinimum": 0}));
+        assert_eq!(
+            item["properties"]["size"],
+            json!({"type": "integer", "exclusiveMinimum": 0})
+        );
         assert_eq!(item["properties"]["id"]["readOnly"], json!(true));
-        assert!(c.defs.contains_key("Parent"), "a reference reached through another");
+        assert!(
+            c.defs.contains_key("Parent"),
+            "a reference reached through another"
+        );
         let doc = c.document(root, "t", "d");
         let validator = jsonschema::validator_for(&doc).unwrap();
         assert!(validator.is_valid(&json!({"id": "x", "kind": null, "note": null})));
@@ -322,7 +344,10 @@ mod tests {
         let s = spec(json!({"A": {"type": "string"}}), false);
         let mut c = Converter::new(&s);
         let out = c.convert(&json!({"$ref": "#/components/schemas/A", "maxLength": 2}));
-        assert_eq!(out, json!({"maxLength": 2, "allOf": [{"$ref": "#/$defs/A"}]}));
+        assert_eq!(
+            out,
+            json!({"maxLength": 2, "allOf": [{"$ref": "#/$defs/A"}]})
+        );
         c.convert(&json!({"$ref": "#/components/schemas/Nope"}));
         assert_eq!(c.unresolved, vec!["#/components/schemas/Nope".to_owned()]);
     }

@@ -156,7 +156,12 @@ mod tests {
         let bad = Spec::parse("openapi: [unclosed\n", "bad.yaml").unwrap_err();
         assert!(matches!(bad, SpecError::Syntax { .. }), "{bad}");
         let no_paths = Spec::parse("openapi: 3.0.3\n", "np.yaml").unwrap_err();
-        assert_eq!(no_paths, SpecError::NoPaths { origin: "np.yaml".into() });
+        assert_eq!(
+            no_paths,
+            SpecError::NoPaths {
+                origin: "np.yaml".into()
+            }
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@ use super::detect::{Detected, Found, Origin};
 use super::mock_items;
 use super::schema::deref;
 
+/// A nested list's path parameter, and its parent list when the document has one: the list's
+/// path, its item array (a JSON pointer) and its items' id field.
+pub type ParentOf = (String, Option<(String, String, String)>);
+
 /// One suite's files, by their place under the output folder (`cases/NAME/contract.toml`,
 /// `schemas/NAME.list.json`).
 #[derive(Debug, Clone)]
@@ -54,7 +58,13 @@ fn quote(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
-fn note<T>(key: &str, f: &Found<T>, provenance: &mut Vec<String>, guesses: &mut Vec<(String, String)>, shown: String) {
+fn note<T>(
+    key: &str,
+    f: &Found<T>,
+    provenance: &mut Vec<String>,
+    guesses: &mut Vec<(String, String)>,
+    shown: String,
+) {
     provenance.push(format!("{key} = {shown} ({})", f.origin.describe()));
     if let Origin::Guessed(why) = &f.origin {
         guesses.push((format!("{key} = {shown}"), why.clone()));
@@ -64,13 +74,19 @@ fn note<T>(key: &str, f: &Found<T>, provenance: &mut Vec<String>, guesses: &mut 
 /// The mock's error bodies, in each style.
 fn error_samples() -> [(&'static str, Value); 2] {
     [
-        ("openai", json!({"error": {"message": "Invalid 'limit'.", "type": "invalid_request_error", "param": null, "code": null}})),
-        ("anthropic", json!({"type": "error", "error": {"type": "invalid_request_error", "message": "limit: invalid"}, "request_id": "req_0123456789abcdef01234567"})),
+        (
+            "openai",
+            json!({"error": {"message": "Invalid 'limit'.", "type": "invalid_request_error", "param": null, "code": null}}),
+        ),
+        (
+            "anthropic",
+            json!({"type": "error", "error": {"type": "invalid_request_error", "message": "limit: invalid"}, "request_id": "req_0123456789abcdef01234567"}),
+        ),
     ]
 }
 
 /// The suite's files for a detected list, or why its schemas cannot be used.
-pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String, String, String)>)]) -> Result<SuiteFiles, String> {
+pub fn suite_files(d: &Detected, name: &str, parents: &[ParentOf]) -> Result<SuiteFiles, String> {
     let mut provenance = Vec::new();
     let mut guesses = Vec::new();
     let list_file = format!("{name}.list.json");
@@ -81,62 +97,125 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
     let mut defs = d.defs.clone();
     // first_id/last_id are null on an empty page whatever the spec types them.
     for key in ["first_id", "last_id"] {
-        let envelope = match list_root.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        let envelope = match list_root
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+        {
             Some(def) => defs.get_mut(def),
             None => Some(&mut list_root),
         };
-        if let Some(prop) = envelope.and_then(|e| e.get_mut("properties")).and_then(|p| p.get_mut(key))
+        if let Some(prop) = envelope
+            .and_then(|e| e.get_mut("properties"))
+            .and_then(|p| p.get_mut(key))
             && prop.get("type") == Some(&json!("string"))
         {
             prop["type"] = json!(["string", "null"]);
             provenance.push(format!("{key}: string or null (the spec types it a string; servers send null on an empty page)"));
         }
     }
-    let list_doc = document(list_root, &defs, &format!("{} response", d.summary), &format!("The 200 body of GET {} (operation {}), imported from the OpenAPI document.", d.path, d.operation_id));
+    let list_doc = document(
+        list_root,
+        &defs,
+        &format!("{} response", d.summary),
+        &format!(
+            "The 200 body of GET {} (operation {}), imported from the OpenAPI document.",
+            d.path, d.operation_id
+        ),
+    );
     let item_doc = document(d.item_schema.clone(), &defs, "item", "");
     let (error_doc, error_style) = match &d.error_schema {
         Some((root, edefs, whence)) => {
-            let doc = document(root.clone(), edefs, "Error response", &format!("The error body: {whence} of GET {} in the OpenAPI document.", d.path));
-            let fits = jsonschema::validator_for(&doc).ok().and_then(|v| error_samples().into_iter().find(|(_, s)| v.is_valid(s)).map(|(style, _)| style));
+            let doc = document(
+                root.clone(),
+                edefs,
+                "Error response",
+                &format!(
+                    "The error body: {whence} of GET {} in the OpenAPI document.",
+                    d.path
+                ),
+            );
+            let fits = jsonschema::validator_for(&doc).ok().and_then(|v| {
+                error_samples()
+                    .into_iter()
+                    .find(|(_, s)| v.is_valid(s))
+                    .map(|(style, _)| style)
+            });
             match fits {
                 Some(style) => {
-                    provenance.push(format!("error body: {whence} (the mock answers in the {style} style)"));
+                    provenance.push(format!(
+                        "error body: {whence} (the mock answers in the {style} style)"
+                    ));
                     (doc, style)
                 }
                 None => {
                     provenance.push(format!("error body: {whence} fits neither error envelope the mock makes; the error schema is any JSON object (guessed)"));
-                    guesses.push(("error schema".into(), format!("{whence} fits neither the OpenAI nor the Anthropic error envelope")));
+                    guesses.push((
+                        "error schema".into(),
+                        format!(
+                            "{whence} fits neither the OpenAI nor the Anthropic error envelope"
+                        ),
+                    ));
                     (permissive_error(), "openai")
                 }
             }
         }
         None => {
-            provenance.push("error body: any JSON object (guessed: the spec has no error response)".into());
-            guesses.push(("error schema".into(), "the spec has no 4XX or default response".into()));
+            provenance.push(
+                "error body: any JSON object (guessed: the spec has no error response)".into(),
+            );
+            guesses.push((
+                "error schema".into(),
+                "the spec has no 4XX or default response".into(),
+            ));
             (permissive_error(), "openai")
         }
     };
 
     for (what, doc) in [("response", &list_doc), ("error", &error_doc)] {
         if let Err(e) = jsonschema::meta::validate(doc) {
-            return Err(format!("a schema that cannot be converted: the {what} schema is no valid JSON Schema 2020-12 ({})", e.to_string().chars().take(160).collect::<String>()));
+            return Err(format!(
+                "a schema that cannot be converted: the {what} schema is no valid JSON Schema 2020-12 ({})",
+                e.to_string().chars().take(160).collect::<String>()
+            ));
         }
         if let Err(e) = jsonschema::validator_for(doc) {
-            return Err(format!("a schema that cannot be converted: the {what} schema does not compile ({})", e.to_string().chars().take(160).collect::<String>()));
+            return Err(format!(
+                "a schema that cannot be converted: the {what} schema does not compile ({})",
+                e.to_string().chars().take(160).collect::<String>()
+            ));
         }
     }
 
     // The mock's items.
-    let forced: Vec<(String, Value)> = d.filters.iter().filter_map(|(_, field, values)| Some((field.clone(), json!(values.first()?)))).collect();
+    let forced: Vec<(String, Value)> = d
+        .filters
+        .iter()
+        .filter_map(|(_, field, values)| Some((field.clone(), json!(values.first()?))))
+        .collect();
     let item_def = deref(&defs, &d.item_schema).clone();
     let (items, items_why) = mock_items::items(&d.examples, &item_doc, &defs, &item_def, &forced);
     provenance.push(format!("mock items: {items_why}"));
 
     // contract.toml
     let mut c = String::new();
-    let _ = writeln!(c, "# Imported from the OpenAPI document: GET {} (operationId {}), paging recognised from {}.", d.path, d.operation_id, d.scheme);
-    let _ = writeln!(c, "# Each value says where it came from; values marked `guessed` are listed in the starter overrides file.");
-    let _ = writeln!(c, "description = {}", quote(&format!("{}: GET {} (imported from OpenAPI, {})", d.summary, d.path, d.scheme)));
+    let _ = writeln!(
+        c,
+        "# Imported from the OpenAPI document: GET {} (operationId {}), paging recognised from {}.",
+        d.path, d.operation_id, d.scheme
+    );
+    let _ = writeln!(
+        c,
+        "# Each value says where it came from; values marked `guessed` are listed in the starter overrides file."
+    );
+    let _ = writeln!(
+        c,
+        "description = {}",
+        quote(&format!(
+            "{}: GET {} (imported from OpenAPI, {})",
+            d.summary, d.path, d.scheme
+        ))
+    );
     let _ = writeln!(c, "path = {}", quote(&d.path));
     match &d.auth.value {
         Some(a) => {
@@ -144,16 +223,37 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
             let _ = writeln!(c, "auth = {}", quote(a));
         }
         None => {
-            let _ = writeln!(c, "# auth: {} (no auth cases; run with --no-auth)", d.auth.origin.describe());
+            let _ = writeln!(
+                c,
+                "# auth: {} (no auth cases; run with --no-auth)",
+                d.auth.origin.describe()
+            );
         }
     }
-    note("auth", &d.auth, &mut provenance, &mut guesses, d.auth.value.clone().unwrap_or_else(|| "none".into()));
-    for (k, f) in [("min_limit", &d.min_limit), ("default_limit", &d.default_limit), ("max_limit", &d.max_limit)] {
+    note(
+        "auth",
+        &d.auth,
+        &mut provenance,
+        &mut guesses,
+        d.auth.value.clone().unwrap_or_else(|| "none".into()),
+    );
+    for (k, f) in [
+        ("min_limit", &d.min_limit),
+        ("default_limit", &d.default_limit),
+        ("max_limit", &d.max_limit),
+    ] {
         let _ = writeln!(c, "# {k}: {}", f.origin.describe());
         let _ = writeln!(c, "{k} = {}", f.value);
         note(k, f, &mut provenance, &mut guesses, f.value.to_string());
     }
-    for (k, f) in [("limit_param", &d.limit_param), ("cursor_param", &d.cursor_param), ("cursor_source", &d.cursor_source), ("id_field", &d.id_field), ("order_key", &d.order_key), ("order", &d.order)] {
+    for (k, f) in [
+        ("limit_param", &d.limit_param),
+        ("cursor_param", &d.cursor_param),
+        ("cursor_source", &d.cursor_source),
+        ("id_field", &d.id_field),
+        ("order_key", &d.order_key),
+        ("order", &d.order),
+    ] {
         let _ = writeln!(c, "# {k}: {}", f.origin.describe());
         let _ = writeln!(c, "{k} = {}", quote(&f.value));
         note(k, f, &mut provenance, &mut guesses, quote(&f.value));
@@ -179,52 +279,129 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[(String, Option<(String,
     let _ = writeln!(c, "data = {}", quote(&d.data.value));
     let _ = writeln!(c, "# has_more: {}", d.has_more.origin.describe());
     let _ = writeln!(c, "has_more = {}", quote(&d.has_more.value));
-    let _ = writeln!(c, "first_id = {}", quote(d.first_id.as_deref().unwrap_or("")));
+    let _ = writeln!(
+        c,
+        "first_id = {}",
+        quote(d.first_id.as_deref().unwrap_or(""))
+    );
     let _ = writeln!(c, "last_id = {}", quote(d.last_id.as_deref().unwrap_or("")));
-    provenance.push(format!("envelope: data {} ({}), has_more {}, first_id {}, last_id {}", d.data.value, d.data.origin.describe(), d.has_more.value, d.first_id.as_deref().unwrap_or("none"), d.last_id.as_deref().unwrap_or("none")));
+    provenance.push(format!(
+        "envelope: data {} ({}), has_more {}, first_id {}, last_id {}",
+        d.data.value,
+        d.data.origin.describe(),
+        d.has_more.value,
+        d.first_id.as_deref().unwrap_or("none"),
+        d.last_id.as_deref().unwrap_or("none")
+    ));
     if let Some(b) = &d.backward {
-        let _ = writeln!(c, "\n# backward: {}; a backward page holds the items just before the cursor, in list order (inferred)", b.origin.describe());
-        let _ = writeln!(c, "[backward]\nparam = {}\npage_order = \"list\"", quote(&b.value));
+        let _ = writeln!(
+            c,
+            "\n# backward: {}; a backward page holds the items just before the cursor, in list order (inferred)",
+            b.origin.describe()
+        );
+        let _ = writeln!(
+            c,
+            "[backward]\nparam = {}\npage_order = \"list\"",
+            quote(&b.value)
+        );
         provenance.push(format!("backward = {} ({})", b.value, b.origin.describe()));
     }
     if let Some((p, asc, desc)) = &d.order_param {
-        let _ = writeln!(c, "\n# The `{p}` parameter's enum.\n[order_param]\nname = {}\nasc = {}\ndesc = {}", quote(p), quote(asc), quote(desc));
-        provenance.push(format!("order parameter `{p}`: {asc} / {desc} (declared: its enum)"));
+        let _ = writeln!(
+            c,
+            "\n# The `{p}` parameter's enum.\n[order_param]\nname = {}\nasc = {}\ndesc = {}",
+            quote(p),
+            quote(asc),
+            quote(desc)
+        );
+        provenance.push(format!(
+            "order parameter `{p}`: {asc} / {desc} (declared: its enum)"
+        ));
     }
     for (param, field, values) in &d.filters {
-        let _ = writeln!(c, "\n# Filter: the query parameter `{param}` names the item field {field}; values from the enum of the parameter or of the item field.\n[[filters]]\nparam = {}\nfield = {}\nvalues = [{}]", quote(param), quote(field), values.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            c,
+            "\n# Filter: the query parameter `{param}` names the item field {field}; values from the enum of the parameter or of the item field.\n[[filters]]\nparam = {}\nfield = {}\nvalues = [{}]",
+            quote(param),
+            quote(field),
+            values
+                .iter()
+                .map(|v| quote(v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         provenance.push(format!("filter `{param}` on {field} ({} value(s); inferred: the parameter names an item field, values declared in an enum)", values.len()));
     }
     for u in &d.unused_filters {
         provenance.push(format!("filter not used: {u}"));
     }
     for (param, parent) in parents {
-        let _ = writeln!(c, "\n# The path parameter `{param}`: {}.", match parent {
-            Some((list, _, _)) => format!("the first item of the parent list GET {list} unless --path-param {param}=VALUE gives it"),
-            None => format!("give it with --path-param {param}=VALUE (the spec has no list to find it in)"),
-        });
+        let _ = writeln!(
+            c,
+            "\n# The path parameter `{param}`: {}.",
+            match parent {
+                Some((list, _, _)) => format!(
+                    "the first item of the parent list GET {list} unless --path-param {param}=VALUE gives it"
+                ),
+                None => format!(
+                    "give it with --path-param {param}=VALUE (the spec has no list to find it in)"
+                ),
+            }
+        );
         let _ = writeln!(c, "[[parents]]\nparam = {}", quote(param));
         if let Some((list, data, id)) = parent {
-            let _ = writeln!(c, "list = {}\ndata = {}\nid_field = {}", quote(list), quote(data), quote(id));
+            let _ = writeln!(
+                c,
+                "list = {}\ndata = {}\nid_field = {}",
+                quote(list),
+                quote(data),
+                quote(id)
+            );
         }
-        provenance.push(format!("path parameter `{param}`: {}", match parent {
-            Some((list, _, _)) => format!("walked from GET {list}"),
-            None => "given with --path-param".into(),
-        }));
+        provenance.push(format!(
+            "path parameter `{param}`: {}",
+            match parent {
+                Some((list, _, _)) => format!("walked from GET {list}"),
+                None => "given with --path-param".into(),
+            }
+        ));
     }
-    let _ = writeln!(c, "\n[schemas]\nlist = {}\nerror = {}", quote(&list_file), quote(&error_file));
-    let id_prefix = items.first().and_then(|i| i.get(&d.id_field.value)).and_then(Value::as_str).and_then(|id| {
-        let cut = id.find(['_', '-'])?;
-        Some(id[..=cut].to_owned())
-    }).unwrap_or_else(|| format!("{}_", name.split('_').next_back().unwrap_or("item")));
-    let _ = writeln!(c, "\n# What the reference mock serves: {items_why}.\n[mock]\nexamples = \"mock-items.json\"\nid_prefix = {}\nenvelope_object = {}\nerror_style = {}", quote(&id_prefix), quote(&d.envelope_object), quote(error_style));
+    let _ = writeln!(
+        c,
+        "\n[schemas]\nlist = {}\nerror = {}",
+        quote(&list_file),
+        quote(&error_file)
+    );
+    let id_prefix = items
+        .first()
+        .and_then(|i| i.get(&d.id_field.value))
+        .and_then(Value::as_str)
+        .and_then(|id| {
+            let cut = id.find(['_', '-'])?;
+            Some(id[..=cut].to_owned())
+        })
+        .unwrap_or_else(|| format!("{}_", name.split('_').next_back().unwrap_or("item")));
+    let _ = writeln!(
+        c,
+        "\n# What the reference mock serves: {items_why}.\n[mock]\nexamples = \"mock-items.json\"\nid_prefix = {}\nenvelope_object = {}\nerror_style = {}",
+        quote(&id_prefix),
+        quote(&d.envelope_object),
+        quote(error_style)
+    );
 
     // Cases.
     let cases = cases(d);
     let dir = format!("cases/{name}");
     let mut files = vec![(format!("{dir}/contract.toml"), c)];
-    files.extend(cases.iter().map(|(n, text)| (format!("{dir}/{n}.toml"), text.clone())));
-    files.push((format!("{dir}/mock-items.json"), pretty(&Value::Array(items))));
+    files.extend(
+        cases
+            .iter()
+            .map(|(n, text)| (format!("{dir}/{n}.toml"), text.clone())),
+    );
+    files.push((
+        format!("{dir}/mock-items.json"),
+        pretty(&Value::Array(items)),
+    ));
     files.push((format!("schemas/{list_file}"), pretty(&list_doc)));
     files.push((format!("schemas/{error_file}"), pretty(&error_doc)));
     Ok(SuiteFiles {
@@ -255,7 +432,10 @@ fn permissive_error() -> Value {
 
 fn document(root: Value, defs: &BTreeMap<String, Value>, title: &str, description: &str) -> Value {
     let mut doc = serde_json::Map::new();
-    doc.insert("$schema".into(), "https://json-schema.org/draft/2020-12/schema".into());
+    doc.insert(
+        "$schema".into(),
+        "https://json-schema.org/draft/2020-12/schema".into(),
+    );
     doc.insert("title".into(), title.into());
     if !description.is_empty() {
         doc.insert("description".into(), description.into());
@@ -279,7 +459,11 @@ fn cases(d: &Detected) -> Vec<(String, String)> {
     let (min, max, default) = (d.min_limit.value, d.max_limit.value, d.default_limit.value);
     let lim = &d.limit_param.value;
     let from = |f: &Origin| f.describe();
-    let limits = format!("{min}-{max} ({}; {})", from(&d.min_limit.origin), from(&d.max_limit.origin));
+    let limits = format!(
+        "{min}-{max} ({}; {})",
+        from(&d.min_limit.origin),
+        from(&d.max_limit.origin)
+    );
     let page = |query: String, accept: &str, description: String| {
         let mut text = format!("description = {}\n", quote(&description));
         if !query.is_empty() {
@@ -290,24 +474,87 @@ fn cases(d: &Detected) -> Vec<(String, String)> {
     };
     let ok = "\n[[accept]]\nstatus = 200\nschema = \"list\"\n";
     let invalid = "\n[[accept]]\nstatus = 400\nschema = \"error\"\n\n[[accept]]\nstatus = 422\nschema = \"error\"\n";
-    let key = |k: &str| if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') { k.to_owned() } else { quote(k) };
+    let key = |k: &str| {
+        if k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            k.to_owned()
+        } else {
+            quote(k)
+        }
+    };
     let lk = key(lim);
     out.push(("default_page".into(), page(String::new(), ok, format!("The first page with no parameters: at most the default limit ({default}; {}) items, in the default order ({}; {}).", from(&d.default_limit.origin), d.order.value, from(&d.order.origin)))));
     if min <= 1 {
-        out.push(("limit_1".into(), page(format!("{lk} = 1"), ok, format!("{lim}=1, the smallest useful limit in the range {limits}: at most one item."))));
+        out.push((
+            "limit_1".into(),
+            page(
+                format!("{lk} = 1"),
+                ok,
+                format!(
+                    "{lim}=1, the smallest useful limit in the range {limits}: at most one item."
+                ),
+            ),
+        ));
     }
     if min <= 7 && max >= 7 {
         out.push(("limit_7".into(), page(format!("{lk} = 7"), ok, format!("A short limit (7, a prime that divides no usual page size) in the range {limits}: at most 7 items."))));
     }
-    out.push(("limit_max".into(), page(format!("{lk} = {max}"), ok, format!("{lim}={max}, the maximum ({}): accepted, at most {max} items.", from(&d.max_limit.origin)))));
-    out.push(("limit_above_max".into(), page(format!("{lk} = {}", max + 1), invalid, format!("{lim}={} is above the maximum {max} ({}): a 400 or 422 with the error body.", max + 1, from(&d.max_limit.origin)))));
+    out.push((
+        "limit_max".into(),
+        page(
+            format!("{lk} = {max}"),
+            ok,
+            format!(
+                "{lim}={max}, the maximum ({}): accepted, at most {max} items.",
+                from(&d.max_limit.origin)
+            ),
+        ),
+    ));
+    out.push((
+        "limit_above_max".into(),
+        page(
+            format!("{lk} = {}", max + 1),
+            invalid,
+            format!(
+                "{lim}={} is above the maximum {max} ({}): a 400 or 422 with the error body.",
+                max + 1,
+                from(&d.max_limit.origin)
+            ),
+        ),
+    ));
     if min >= 1 {
-        out.push(("limit_zero".into(), page(format!("{lk} = 0"), invalid, format!("{lim}=0 is below the minimum {min} ({}): a 400 or 422 with the error body.", from(&d.min_limit.origin)))));
+        out.push((
+            "limit_zero".into(),
+            page(
+                format!("{lk} = 0"),
+                invalid,
+                format!(
+                    "{lim}=0 is below the minimum {min} ({}): a 400 or 422 with the error body.",
+                    from(&d.min_limit.origin)
+                ),
+            ),
+        ));
     }
-    out.push(("limit_negative".into(), page(format!("{lk} = -1"), invalid, format!("{lim}=-1 is below the range {limits}: a 400 or 422 with the error body."))));
+    out.push((
+        "limit_negative".into(),
+        page(
+            format!("{lk} = -1"),
+            invalid,
+            format!("{lim}=-1 is below the range {limits}: a 400 or 422 with the error body."),
+        ),
+    ));
     out.push(("limit_not_integer".into(), page(format!("{lk} = \"abc\""), invalid, format!("{lim}=abc is not an integer (the parameter is an integer): a 400 or 422 with the error body; a 200 or a 5xx is drift."))));
-    let cursor = format!("the cursor `{}` ({}), next cursor from {} ({})", d.cursor_param.value, from(&d.cursor_param.origin), d.cursor_source.value, from(&d.cursor_source.origin));
-    let walk = |limit: String, why: String| format!("description = {}\n\n[walk]\nlimit = {limit}\n", quote(&why));
+    let cursor = format!(
+        "the cursor `{}` ({}), next cursor from {} ({})",
+        d.cursor_param.value,
+        from(&d.cursor_param.origin),
+        d.cursor_source.value,
+        from(&d.cursor_source.origin)
+    );
+    let walk = |limit: String, why: String| {
+        format!("description = {}\n\n[walk]\nlimit = {limit}\n", quote(&why))
+    };
     out.push(("walk_default".into(), walk("\"default\"".into(), format!("Walk the whole listing with no limit sent, following {cursor}: every page conforms, no id twice, in order, has_more ({}) true until the end.", from(&d.has_more.origin)))));
     if min <= 1 {
         out.push(("walk_limit_1".into(), walk("1".into(), format!("Walk one item per page following {cursor}: every boundary between two items is a page boundary."))));
@@ -339,7 +586,9 @@ fn cases(d: &Detected) -> Vec<(String, String)> {
         out.push(("order_walk".into(), format!("description = {}\n\n[order_walk]\nlimit = {}\n", quote(&format!("Walk with both values of `{p}` (declared: its enum), ordered by {} ({}): one listing is the other reversed, and the cursor walk works in both orders.", d.order_key.value, from(&d.order_key.origin))), 7.min(max))));
     }
     for (param, field, values) in &d.filters {
-        let Some(value) = values.first() else { continue };
+        let Some(value) = values.first() else {
+            continue;
+        };
         let slug = super::suite::suite_name(param);
         out.push((format!("filter_walk_{slug}"), format!("description = {}\n\n[filter_walk]\nparam = {}\nvalue = {}\nlimit = {}\n", quote(&format!("Walk with {param}={value} against the unfiltered walk (the query parameter names the item field {field}: inferred): the filtered walk lists exactly the unfiltered listing's matching items, in the same order.")), quote(param), quote(value), 7.min(max))));
         out.push((format!("filter_{slug}"), page(format!("{} = {}, {lk} = {}", key(param), quote(value), 7.min(max)), ok, format!("{param}={value}: a page whose every item has {field} == {value}; another value on the page is a leaked filter."))));
@@ -362,7 +611,10 @@ mod tests {
     #[test]
     fn suites_are_named_from_the_operation_id() {
         assert_eq!(suite_name("listBatches"), "list_batches");
-        assert_eq!(suite_name("ListVectorStoreFiles"), "list_vector_store_files");
+        assert_eq!(
+            suite_name("ListVectorStoreFiles"),
+            "list_vector_store_files"
+        );
         assert_eq!(suite_name("list-things.v2"), "list_things_v2");
         assert_eq!(suite_name("GET /x/{id}"), "get_x_id");
     }

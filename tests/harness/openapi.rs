@@ -11,7 +11,9 @@ use std::sync::Arc;
 use list_contract::case::{Case, load_cases};
 use list_contract::contract::{CursorSource, fill_param};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Target};
-use list_contract::mock::{DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples, parent_ids};
+use list_contract::mock::{
+    DEFAULT_KEY, Fault, MockConfig, ReferenceMock, load_examples, parent_ids,
+};
 use list_contract::openapi::{Imported, Overrides, import};
 use list_contract::outcome::CaseRun;
 use list_contract::redact::Secret;
@@ -47,7 +49,12 @@ fn file<'a>(imported: &'a Imported, place: &str) -> &'a str {
         .files()
         .find(|(p, _)| p == place)
         .map(|(_, t)| t.as_str())
-        .unwrap_or_else(|| panic!("no {place} among {:?}", imported.files().map(|f| &f.0).collect::<Vec<_>>()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {place} among {:?}",
+                imported.files().map(|f| &f.0).collect::<Vec<_>>()
+            )
+        })
 }
 
 /// An import written out and loaded as a run loads it.
@@ -65,8 +72,13 @@ fn written(name: &str) -> Written {
         std::fs::write(path, text).unwrap();
     }
     let cases = load_cases(&dir.path().join("cases")).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    let schemas = SchemaSet::load(&dir.path().join("schemas")).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    Written { _dir: dir, cases, schemas }
+    let schemas =
+        SchemaSet::load(&dir.path().join("schemas")).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    Written {
+        _dir: dir,
+        cases,
+        schemas,
+    }
 }
 
 /// The suites of an import, each with its cases.
@@ -83,7 +95,11 @@ fn suites(cases: &[Case]) -> Vec<(String, Vec<Case>)> {
 
 /// Runs `cases` (one suite) against its own mock with `fault` (if any); nested lists run
 /// under the mock's first parent.
-async fn run_suite(cases: &[Case], schemas: &SchemaSet, fault: Option<Fault>) -> Vec<(String, CaseRun)> {
+async fn run_suite(
+    cases: &[Case],
+    schemas: &SchemaSet,
+    fault: Option<Fault>,
+) -> Vec<(String, CaseRun)> {
     let template = Arc::clone(&cases[0].contract);
     let mut config = MockConfig::for_contract(&template);
     if let Some(examples) = load_examples(&cases[0].contract_path, &template).unwrap() {
@@ -130,7 +146,10 @@ fn each_paging_extension_is_read_with_its_scheme() {
     }
     let report = speakeasy.report("speakeasy.yaml");
     assert!(report.contains("`searchWidgets` GET /widgets/search: x-speakeasy-pagination type `offsetLimit`: offset/limit paging is not supported yet"), "{report}");
-    assert!(report.contains("`getWidget` GET /widgets/{widget_id}: not a list"), "{report}");
+    assert!(
+        report.contains("`getWidget` GET /widgets/{widget_id}: not a list"),
+        "{report}"
+    );
 
     let fern = imported("fern.json");
     let contract = file(&fern, "cases/list_gadgets/contract.toml");
@@ -144,7 +163,10 @@ fn each_paging_extension_is_read_with_its_scheme() {
     ] {
         assert!(contract.contains(line), "fern: {line} in\n{contract}");
     }
-    assert!(fern.report("f").contains("x-fern-pagination with `offset`: offset paging is not supported yet"));
+    assert!(
+        fern.report("f")
+            .contains("x-fern-pagination with `offset`: offset paging is not supported yet")
+    );
     // The response's example items are what the mock serves.
     assert!(file(&fern, "cases/list_gadgets/mock-items.json").contains("\"lamp\""));
 
@@ -189,23 +211,49 @@ fn limits_and_order_read_from_prose_are_marked_so_and_guesses_listed() {
     // A limit with nothing to read is guessed, and the starter overrides file lists it.
     let nested = imported("nested.yaml");
     let members = file(&nested, "cases/list_project_members/contract.toml");
-    assert!(members.contains("# order: guessed: no order parameter: newest first assumed"), "{members}");
+    assert!(
+        members.contains("# order: guessed: no order parameter: newest first assumed"),
+        "{members}"
+    );
     let starter = nested.starter_overrides();
-    assert!(starter.contains("[operations.listProjectMembers]\n"), "{starter}");
-    assert!(starter.contains("# order = \"desc\"  # guessed: no order parameter"), "{starter}");
-    let parsed = Overrides::parse(&starter, "overrides.toml").expect("the starter file is a valid overrides file");
-    assert!(parsed.of("listProjectMembers").order.is_none(), "guesses are commented out");
+    assert!(
+        starter.contains("[operations.listProjectMembers]\n"),
+        "{starter}"
+    );
+    assert!(
+        starter.contains("# order = \"desc\"  # guessed: no order parameter"),
+        "{starter}"
+    );
+    let parsed = Overrides::parse(&starter, "overrides.toml")
+        .expect("the starter file is a valid overrides file");
+    assert!(
+        parsed.of("listProjectMembers").order.is_none(),
+        "guesses are commented out"
+    );
 }
 
 #[test]
 fn an_override_wins_and_says_so_and_a_bad_one_is_named() {
     let text = std::fs::read_to_string(fixture("prose-limits.yaml")).unwrap();
-    let overrides = Overrides::parse("[operations.listJobs]\nmax_limit = 40\nsuite = \"jobs\"\n", "o.toml").unwrap();
+    let overrides = Overrides::parse(
+        "[operations.listJobs]\nmax_limit = 40\nsuite = \"jobs\"\n",
+        "o.toml",
+    )
+    .unwrap();
     let jobs = import(&text, "p", &overrides, &[]).unwrap();
     let contract = file(&jobs, "cases/jobs/contract.toml");
-    assert!(contract.contains("# max_limit: overridden (overrides file)\nmax_limit = 40"), "{contract}");
+    assert!(
+        contract.contains("# max_limit: overridden (overrides file)\nmax_limit = 40"),
+        "{contract}"
+    );
     assert!(file(&jobs, "cases/jobs/limit_above_max.toml").contains("limit = 41"));
-    let unknown = import(&text, "p.yaml", &Overrides::default(), &["listNothing".to_owned()]).unwrap_err();
+    let unknown = import(
+        &text,
+        "p.yaml",
+        &Overrides::default(),
+        &["listNothing".to_owned()],
+    )
+    .unwrap_err();
     assert_eq!(
         unknown.to_string(),
         "p.yaml: --operation listNothing: no GET operation has that operationId (the document's GET operations: listJobs)"
@@ -215,16 +263,34 @@ fn an_override_wins_and_says_so_and_a_bad_one_is_named() {
 #[test]
 fn openapi_30_schemas_become_standalone_2020_12() {
     let orders = imported("openapi30.yaml");
-    let schema: serde_json::Value = serde_json::from_str(file(&orders, "schemas/list_orders.list.json")).unwrap();
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let schema: serde_json::Value =
+        serde_json::from_str(file(&orders, "schemas/list_orders.list.json")).unwrap();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     let order = &schema["$defs"]["Order"];
-    assert_eq!(order["properties"]["note"]["type"], serde_json::json!(["string", "null"]));
-    assert_eq!(order["properties"]["state"]["enum"], serde_json::json!(["open", "closed", null]));
-    assert_eq!(order["required"], serde_json::json!(["id", "created", "state", "note", "pet"]), "writeOnly `secret` is not required in a response");
+    assert_eq!(
+        order["properties"]["note"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    assert_eq!(
+        order["properties"]["state"]["enum"],
+        serde_json::json!(["open", "closed", null])
+    );
+    assert_eq!(
+        order["required"],
+        serde_json::json!(["id", "created", "state", "note", "pet"]),
+        "writeOnly `secret` is not required in a response"
+    );
     assert!(!file(&orders, "schemas/list_orders.list.json").contains("nullable"));
     assert!(!file(&orders, "schemas/list_orders.list.json").contains("discriminator"));
     let contract = file(&orders, "cases/list_orders/contract.toml");
-    assert!(contract.contains("order_key = \"created\"") && contract.contains("order_key_kind = \"rfc3339\""), "{contract}");
+    assert!(
+        contract.contains("order_key = \"created\"")
+            && contract.contains("order_key_kind = \"rfc3339\""),
+        "{contract}"
+    );
     // `X-API-Key` is the x-api-key style, whatever its case.
     assert!(contract.contains("auth = \"x-api-key\""), "{contract}");
     // The spec's example item conforms, so the mock serves it.
@@ -241,7 +307,16 @@ async fn every_imported_suite_passes_against_its_own_mock() {
             let failed: Vec<String> = runs
                 .iter()
                 .filter(|(_, r)| !r.passed())
-                .map(|(n, r)| format!("{n}: {:?}", r.violations.iter().map(|v| (v.invariant, &v.pointer, &v.actual)).take(3).collect::<Vec<_>>()))
+                .map(|(n, r)| {
+                    format!(
+                        "{n}: {:?}",
+                        r.violations
+                            .iter()
+                            .map(|v| (v.invariant, &v.pointer, &v.actual))
+                            .take(3)
+                            .collect::<Vec<_>>()
+                    )
+                })
                 .collect();
             assert!(failed.is_empty(), "{name}: {failed:#?}");
             suites_run.push(format!("{suite} ({} cases)", runs.len()));
@@ -277,13 +352,18 @@ async fn generic_faults_are_caught_through_the_imported_suites_with_the_invarian
                 }
                 let runs = run_suite(&cases, &w.schemas, Some(fault)).await;
                 let mut expected = entry_of(fault).caught_by.to_vec();
-                if fault == Fault::HasMoreFalseEarly && cases[0].contract.cursor_source == CursorSource::Token {
+                if fault == Fault::HasMoreFalseEarly
+                    && cases[0].contract.cursor_source == CursorSource::Token
+                {
                     // A token walk cannot ask for the page after the last item (there is no
                     // token for it): the early end shows as a shorter listing than the other
                     // walks'.
                     expected.push(Invariant::SameSequence);
                 }
-                let found: Vec<Invariant> = runs.iter().flat_map(|(_, r)| r.violations.iter().map(|v| v.invariant)).collect();
+                let found: Vec<Invariant> = runs
+                    .iter()
+                    .flat_map(|(_, r)| r.violations.iter().map(|v| v.invariant))
+                    .collect();
                 assert!(
                     found.iter().any(|i| expected.contains(i)),
                     "{name} {suite}: {fault:?} is not caught by {expected:?}; found {found:?}"
@@ -294,7 +374,10 @@ async fn generic_faults_are_caught_through_the_imported_suites_with_the_invarian
     }
     // Every family shows on some imported suite.
     for fault in GENERIC {
-        assert!(caught.iter().any(|c| c.ends_with(&format!(":{fault:?}"))), "{fault:?} applied to no imported suite: {caught:?}");
+        assert!(
+            caught.iter().any(|c| c.ends_with(&format!(":{fault:?}"))),
+            "{fault:?} applied to no imported suite: {caught:?}"
+        );
     }
 }
 
@@ -306,7 +389,10 @@ fn in_dir(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Outp
             cmd.env_remove(var);
         }
     }
-    cmd.current_dir(dir).env("CONTRACT_RATE_LIMIT", "0").envs(env.iter().copied()).args(args);
+    cmd.current_dir(dir)
+        .env("CONTRACT_RATE_LIMIT", "0")
+        .envs(env.iter().copied())
+        .args(args);
     cmd.output().unwrap()
 }
 
@@ -314,10 +400,17 @@ fn in_dir(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Outp
 fn import_writes_the_init_layout_that_check_runs() {
     let dir = tempfile::tempdir().unwrap();
     let spec = fixture("nested.yaml");
-    let out = in_dir(dir.path(), &[], &["import", spec.to_str().unwrap(), "--out", "suites"]);
+    let out = in_dir(
+        dir.path(),
+        &[],
+        &["import", spec.to_str().unwrap(), "--out", "suites"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("imported 3 list(s) of 3 GET operation(s)"), "{said}");
+    assert!(
+        said.contains("imported 3 list(s) of 3 GET operation(s)"),
+        "{said}"
+    );
     for place in [
         "suites/cases/list_store_files/contract.toml",
         "suites/cases/list_store_files/backward_walk.toml",
@@ -329,13 +422,35 @@ fn import_writes_the_init_layout_that_check_runs() {
     ] {
         assert!(dir.path().join(place).is_file(), "{place}");
     }
-    let run = in_dir(dir.path(), &[], &["check", "--cases", "suites/cases", "--schemas", "suites/schemas"]);
+    let run = in_dir(
+        dir.path(),
+        &[],
+        &[
+            "check",
+            "--cases",
+            "suites/cases",
+            "--schemas",
+            "suites/schemas",
+        ],
+    );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
-    assert!(text(&run).contains("list_store_files::walk_limit_1"), "{}", text(&run));
+    assert!(
+        text(&run).contains("list_store_files::walk_limit_1"),
+        "{}",
+        text(&run)
+    );
     // Nothing is overwritten without --force; standard input is read with `-`.
-    let again = in_dir(dir.path(), &[], &["import", spec.to_str().unwrap(), "--out", "suites"]);
+    let again = in_dir(
+        dir.path(),
+        &[],
+        &["import", spec.to_str().unwrap(), "--out", "suites"],
+    );
     assert_eq!(again.status.code(), Some(1));
-    assert!(text(&again).contains("exist already") && text(&again).contains("--force"), "{}", text(&again));
+    assert!(
+        text(&again).contains("exist already") && text(&again).contains("--force"),
+        "{}",
+        text(&again)
+    );
     let mut piped = std::process::Command::new(env!("CARGO_BIN_EXE_list-contract"))
         .current_dir(dir.path())
         .args(["import", "-", "--out", "piped"])
@@ -343,43 +458,100 @@ fn import_writes_the_init_layout_that_check_runs() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut piped.stdin.take().unwrap(), std::fs::read(fixture("fern.json")).unwrap().as_slice()).unwrap();
+    std::io::Write::write_all(
+        &mut piped.stdin.take().unwrap(),
+        std::fs::read(fixture("fern.json")).unwrap().as_slice(),
+    )
+    .unwrap();
     let piped = piped.wait_with_output().unwrap();
     assert_eq!(piped.status.code(), Some(0));
-    assert!(dir.path().join("piped/cases/list_gadgets/contract.toml").is_file());
+    assert!(
+        dir.path()
+            .join("piped/cases/list_gadgets/contract.toml")
+            .is_file()
+    );
     // A document that is not OpenAPI 3 is named, with what to do.
     std::fs::write(dir.path().join("old.yaml"), "swagger: '2.0'\npaths: {}\n").unwrap();
     let old = in_dir(dir.path(), &[], &["import", "old.yaml"]);
     assert_eq!(old.status.code(), Some(1));
-    assert!(text(&old).contains("old.yaml: not an OpenAPI 3.0 or 3.1 document (swagger: 2.0)"), "{}", text(&old));
+    assert!(
+        text(&old).contains("old.yaml: not an OpenAPI 3.0 or 3.1 document (swagger: 2.0)"),
+        "{}",
+        text(&old)
+    );
 }
 
 #[test]
 fn check_openapi_imports_in_memory_and_picks_operations() {
     let dir = tempfile::tempdir().unwrap();
     let spec = fixture("nested.yaml");
-    let out = in_dir(dir.path(), &[], &["check", "--openapi", spec.to_str().unwrap()]);
+    let out = in_dir(
+        dir.path(),
+        &[],
+        &["check", "--openapi", spec.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("imported 3 list(s)") && said.contains("list_store_files::backward_walk") && said.contains("list_project_members::walk_limit_7"), "{said}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file is written");
-    let one = in_dir(dir.path(), &[("CONTRACT_OPERATIONS", "listStoreFiles")], &["check", "--openapi", spec.to_str().unwrap(), "--list"]);
+    assert!(
+        said.contains("imported 3 list(s)")
+            && said.contains("list_store_files::backward_walk")
+            && said.contains("list_project_members::walk_limit_7"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file is written"
+    );
+    let one = in_dir(
+        dir.path(),
+        &[("CONTRACT_OPERATIONS", "listStoreFiles")],
+        &["check", "--openapi", spec.to_str().unwrap(), "--list"],
+    );
     let listed = text(&one);
-    assert!(listed.contains("list_store_files::cross_walk") && !listed.contains("list_stores::"), "{listed}");
-    let unknown = in_dir(dir.path(), &[], &["check", "--openapi", spec.to_str().unwrap(), "--operation", "listNope"]);
+    assert!(
+        listed.contains("list_store_files::cross_walk") && !listed.contains("list_stores::"),
+        "{listed}"
+    );
+    let unknown = in_dir(
+        dir.path(),
+        &[],
+        &[
+            "check",
+            "--openapi",
+            spec.to_str().unwrap(),
+            "--operation",
+            "listNope",
+        ],
+    );
     assert_eq!(unknown.status.code(), Some(1));
-    assert!(text(&unknown).contains("--operation listNope: no GET operation has that operationId"), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("--operation listNope: no GET operation has that operationId"),
+        "{}",
+        text(&unknown)
+    );
     let missing = in_dir(dir.path(), &[], &["check", "--openapi", "nope.yaml"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing).contains("--openapi: cannot read the OpenAPI document nope.yaml"), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("--openapi: cannot read the OpenAPI document nope.yaml"),
+        "{}",
+        text(&missing)
+    );
 }
 
 /// A local server: the nested list's mock (it serves the parent list too), with `fault`.
 async fn nested_server(fault: Option<Fault>) -> ReferenceMock {
     let w = written("nested.yaml");
-    let case = w.cases.iter().find(|c| c.suite() == "list_store_files").unwrap();
-    let mut config = MockConfig::for_contract(&case.contract)
-        .examples(load_examples(&case.contract_path, &case.contract).unwrap().unwrap());
+    let case = w
+        .cases
+        .iter()
+        .find(|c| c.suite() == "list_store_files")
+        .unwrap();
+    let mut config = MockConfig::for_contract(&case.contract).examples(
+        load_examples(&case.contract_path, &case.contract)
+            .unwrap()
+            .unwrap(),
+    );
     if let Some(f) = fault {
         config = config.fault(f);
     }
@@ -393,7 +565,14 @@ async fn check_openapi_against_a_local_server_walks_the_parent_list() {
     let server = nested_server(None).await;
     let base = server.base_url().to_string();
     let env = [("CONTRACT_API_KEY", DEFAULT_KEY)];
-    let args = ["--openapi", spec, "--operation", "listStoreFiles", "--base-url", base.as_str()];
+    let args = [
+        "--openapi",
+        spec,
+        "--operation",
+        "listStoreFiles",
+        "--base-url",
+        base.as_str(),
+    ];
     let ok = tokio::task::spawn_blocking({
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         move || check(&env, &args.iter().map(String::as_str).collect::<Vec<_>>())
@@ -401,12 +580,33 @@ async fn check_openapi_against_a_local_server_walks_the_parent_list() {
     .await
     .unwrap();
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
-    assert!(text(&ok).contains("/stores/store_id_parent_1/files"), "the parent walked: {}", text(&ok));
+    assert!(
+        text(&ok).contains("/stores/store_id_parent_1/files"),
+        "the parent walked: {}",
+        text(&ok)
+    );
     // A given parameter wins over the walk.
     let given = tokio::task::spawn_blocking({
         let base = base.clone();
         let spec = spec.to_owned();
-        move || check(&env, &["--openapi", &spec, "--operation", "listStoreFiles", "--base-url", &base, "--path-param", "store_id=store_id_parent_2", "--test-threads", "1", "list_store_files::limit_1"])
+        move || {
+            check(
+                &env,
+                &[
+                    "--openapi",
+                    &spec,
+                    "--operation",
+                    "listStoreFiles",
+                    "--base-url",
+                    &base,
+                    "--path-param",
+                    "store_id=store_id_parent_2",
+                    "--test-threads",
+                    "1",
+                    "list_store_files::limit_1",
+                ],
+            )
+        }
     })
     .await
     .unwrap();
@@ -415,7 +615,19 @@ async fn check_openapi_against_a_local_server_walks_the_parent_list() {
     let members = tokio::task::spawn_blocking({
         let base = base.clone();
         let spec = spec.to_owned();
-        move || check(&env, &["--openapi", &spec, "--operation", "listProjectMembers", "--base-url", &base])
+        move || {
+            check(
+                &env,
+                &[
+                    "--openapi",
+                    &spec,
+                    "--operation",
+                    "listProjectMembers",
+                    "--base-url",
+                    &base,
+                ],
+            )
+        }
     })
     .await
     .unwrap();
@@ -427,16 +639,45 @@ async fn check_openapi_against_a_local_server_walks_the_parent_list() {
     let drifting = nested_server(Some(Fault::CursorSkipsOne)).await;
     let base = drifting.base_url().to_string();
     let spec = spec.to_owned();
-    let out = tokio::task::spawn_blocking(move || check(&env, &["--openapi", &spec, "--operation", "listStoreFiles", "--base-url", &base]))
-        .await
-        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        check(
+            &env,
+            &[
+                "--openapi",
+                &spec,
+                "--operation",
+                "listStoreFiles",
+                "--base-url",
+                &base,
+            ],
+        )
+    })
+    .await
+    .unwrap();
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));
-    assert!(text(&out).contains("invariant: same_sequence"), "{}", text(&out));
+    assert!(
+        text(&out).contains("invariant: same_sequence"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn a_bad_path_param_is_named() {
-    let out = list_contract(&[], &["check", "--openapi", fixture("nested.yaml").to_str().unwrap(), "--path-param", "store_id"]);
+    let out = list_contract(
+        &[],
+        &[
+            "check",
+            "--openapi",
+            fixture("nested.yaml").to_str().unwrap(),
+            "--path-param",
+            "store_id",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("`store_id` is not NAME=VALUE"), "{}", text(&out));
+    assert!(
+        text(&out).contains("`store_id` is not NAME=VALUE"),
+        "{}",
+        text(&out)
+    );
 }
