@@ -1205,15 +1205,32 @@ fn examples_of(spec: &Spec, op: &Value, data: &str) -> Vec<Value> {
 /// The operation's error schema (a 4XX or default JSON response), converted, and where it
 /// came from.
 fn error_schema(spec: &Spec, op: &Value) -> Option<(Value, BTreeMap<String, Value>, String)> {
-    let responses = op.get("responses")?.as_object()?;
-    let (code, response) = responses
-        .iter()
-        .find(|(code, _)| code.starts_with('4'))
-        .or_else(|| responses.iter().find(|(code, _)| *code == "default"))?;
-    let schema = json_schema(spec, response)?;
+    let responses = op.get("responses").and_then(Value::as_object);
+    let declared = responses.and_then(|responses| {
+        let (code, response) = responses
+            .iter()
+            .find(|(code, _)| code.starts_with('4'))
+            .or_else(|| responses.iter().find(|(code, _)| *code == "default"))?;
+        Some((
+            json_schema(spec, response)?.clone(),
+            format!("the {code} response"),
+        ))
+    });
+    // No error response on the operation: the document's error component, by its usual names.
+    let (schema, whence) = declared.or_else(|| {
+        ["ErrorResponse", "Error", "ApiError", "ErrorObject"]
+            .iter()
+            .find(|name| spec.doc.pointer(&format!("/components/schemas/{name}")).is_some())
+            .map(|name| {
+                (
+                    serde_json::json!({ "$ref": format!("#/components/schemas/{name}") }),
+                    format!("the component `{name}` (inferred: the operation declares no error response)"),
+                )
+            })
+    })?;
     let mut conv = Converter::new(spec);
-    let root = conv.convert(schema);
-    Some((root, conv.defs, format!("the {code} response")))
+    let root = conv.convert(&schema);
+    Some((root, conv.defs, whence))
 }
 
 /// Limits read from a description: (min, max, default, the sentence).

@@ -33,6 +33,9 @@ pub struct Imported {
     /// GET operations in the document.
     pub operations: usize,
     pub version: String,
+    /// The document's first server URL, when it has one: the paths are relative to it, so a
+    /// base URL must carry its path (`https://api.openai.com/v1` → `--base-url …/v1`).
+    pub server: Option<String>,
 }
 
 impl Imported {
@@ -53,6 +56,15 @@ impl Imported {
             self.suites.len(),
             self.skipped.len()
         );
+        if let Some(server) = &self.server {
+            let _ = writeln!(
+                r,
+                "Paths are relative to the document's server `{server}`: a base URL carries its path (`--base-url https://staging.example.com{}`).\n",
+                url::Url::parse(server)
+                    .map(|u| u.path().trim_end_matches('/').to_owned())
+                    .unwrap_or_default()
+            );
+        }
         let _ = writeln!(r, "## Lists\n");
         for s in &self.suites {
             let _ = writeln!(
@@ -263,6 +275,11 @@ pub fn import(
         suites,
         skipped,
         operations: ops.len(),
+        server: spec
+            .doc
+            .pointer("/servers/0/url")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
         version: spec.version,
     })
 }
