@@ -6,7 +6,8 @@
 //!
 //! `list-contract serve` runs the reference mock as a standalone server, for client
 //! developers to work against; `suites` lists the built-in suites, `init` writes an editable
-//! copy of them, and `completions` prints a shell's completion script.
+//! copy of them, `import` writes a suite for every paginated list of an OpenAPI document, and
+//! `completions` prints a shell's completion script.
 
 use std::ffi::OsString;
 use std::io::Write as _;

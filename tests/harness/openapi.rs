@@ -681,3 +681,32 @@ fn a_bad_path_param_is_named() {
         text(&out)
     );
 }
+
+#[test]
+fn the_overrides_example_of_the_docs_is_a_valid_overrides_file() {
+    let docs = std::fs::read_to_string(root().join("docs/suites.md")).unwrap();
+    let after = docs
+        .split("**The overrides file.**")
+        .nth(1)
+        .expect("the section");
+    let block = after
+        .split("```toml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let overrides = Overrides::parse(block, "docs/suites.md").unwrap();
+    let jobs = overrides.of("listJobs");
+    assert_eq!(
+        (jobs.max_limit, jobs.auth.as_deref(), jobs.filters.len()),
+        (Some(50), Some("x-api-key"), 1)
+    );
+    let text = std::fs::read_to_string(fixture("prose-limits.yaml")).unwrap();
+    let imported = import(&text, "p", &overrides, &[]).unwrap();
+    let contract = file(&imported, "cases/jobs/contract.toml");
+    assert!(
+        contract.contains("order = \"asc\"") && !contract.contains("[backward]"),
+        "{contract}"
+    );
+}
