@@ -216,9 +216,12 @@ fn fill_contract(
         })
         .collect();
     eprintln!(
-        "note: {suite} checks GET {} ({})",
-        contract.path,
-        from.join(", ")
+        "{}",
+        settings.redactor().redact(&format!(
+            "note: {suite} checks GET {} ({})",
+            contract.path,
+            from.join(", ")
+        ))
     );
     Ok(contract)
 }
