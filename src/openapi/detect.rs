@@ -482,6 +482,8 @@ const TIME_NAMES: &[&str] = &[
     "createTime",
     "timestamp",
     "inserted_at",
+    "start_time",
+    "startTime",
     "updated_at",
 ];
 
@@ -1268,7 +1270,9 @@ pub fn prose_limits(text: &str) -> (Option<u64>, Option<u64>, Option<u64>, Strin
                 used = true;
             }
         }
-        if let Some(at) = lower.find("default")
+        // The first default (later ones are for other settings: "`1h`: default 24").
+        if default.is_none()
+            && let Some(at) = lower.find("default")
             && let Some((_, n)) = numbers.iter().find(|(i, _)| *i > at)
         {
             default = Some(*n);
@@ -1342,6 +1346,10 @@ mod tests {
         assert!(sentence.contains("between 1 and 100"), "{sentence}");
         let (min, max, default, _) = prose_limits("Page size, at most 1,000 (defaults to 50)");
         assert_eq!((min, max, default), (None, Some(1000), Some(50)));
+        // Several settings: the first one's.
+        let (_, max, default, _) =
+            prose_limits("- `1d`: default: 7, max: 31.\n- `1h`: default: 24, max: 168.");
+        assert_eq!((max, default), (Some(31), Some(7)));
         assert_eq!(prose_limits("How many."), (None, None, None, String::new()));
     }
 
