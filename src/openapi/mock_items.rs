@@ -185,7 +185,16 @@ fn object(defs: &BTreeMap<String, Value>, schema: &Value, depth: usize) -> Value
             {
                 json!(TIME)
             } else {
-                make(defs, prop, depth + 1)
+                match make(defs, prop, depth + 1) {
+                    // Plain strings say which field they are (an id equal to another field
+                    // would be renamed with it when the mock gives items fresh ids).
+                    Value::String(s) if s == "example" => Value::String(if key == "id" {
+                        "item_0001".to_owned()
+                    } else {
+                        format!("example {key}")
+                    }),
+                    other => other,
+                }
             };
             out.insert(key.clone(), value);
         }

@@ -376,6 +376,8 @@ pub fn suite_files(d: &Detected, name: &str, parents: &[ParentOf]) -> Result<Sui
         .first()
         .and_then(|i| i.get(&d.id_field.value))
         .and_then(Value::as_str)
+        // A made-up id (`item_0001`) says nothing: the suite's last word does.
+        .filter(|id| *id != "item_0001")
         .and_then(|id| {
             let cut = id.find(['_', '-'])?;
             Some(id[..=cut].to_owned())
