@@ -134,6 +134,10 @@ macro_rules! for_each_fault {
             /// Only at the maximum limit, the page after a cursor starts one item late (an
             /// off-by-one in one code path): no single walk can see it.
             MaxLimitSkipsOne(max_limit_skips_one): Walk,
+            /// The page after a cursor starts at the first item with an order key past the
+            /// cursor's: items tied with the cursor are skipped (wild: llama-stack's
+            /// `created_at < cursor` with no tie-break on id). List Batches data, which has ties.
+            TieSkip(tie_skip): Walk,
             /// The item at the first page boundary at or past the middle of the listing is served
             /// again at the top of the next page, once.
             DuplicateOnce(duplicate_once): Walk,
@@ -320,7 +324,8 @@ impl Fault {
             | ItemObjectRenamed
             | CountsExceedTotal
             | CompletedBeforeCreated
-            | ExpiresAtZero => batches,
+            | ExpiresAtZero
+            | TieSkip => batches,
             TimesInMilliseconds => {
                 batches
                     || (contract.order_key_kind == KeyKind::UnixSeconds

@@ -256,6 +256,14 @@ impl Responder {
                     let next = visible.partition_point(|&j| j <= k);
                     if self.has(Fault::CursorInclusive) {
                         next.saturating_sub(1)
+                    } else if self.has(Fault::TieSkip) {
+                        // `key < cursor's key`: past every item tied with the cursor.
+                        let key = self.config.order_key.as_str();
+                        let tied = listing[k].get(key);
+                        next + visible[next..]
+                            .iter()
+                            .take_while(|&&j| listing[j].get(key) == tied)
+                            .count()
                     } else if self.has(Fault::CursorSkipsOne)
                         || (self.has(Fault::MaxLimitSkipsOne)
                             && limit as u64 == self.config.max_limit)

@@ -1,0 +1,419 @@
+//! Diagnoses of the server's bug: from the pattern of what a walk lost or repeated, the
+//! likely cause in the server's terms (`created_at < cursor` with no tie-break, `>=` where
+//! `>` was meant, a cursor or a parameter ignored), with the evidence that points at it:
+//! walk, page, cursor, ids. Pure functions over what the walks recorded; the runner keeps
+//! what they find in each case's [`CaseEvidence`](crate::evidence::CaseEvidence), and the
+//! reports say it beside the configuration diagnoses of [`super::diagnose`].
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::check::walk::{Seen, WalkRecord};
+use crate::violation::{Invariant, Violation};
+
+/// The likely causes the harness names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BugKind {
+    /// Items tied with the cursor on the order key are skipped: the cursor compares the
+    /// order key alone (`created_at < cursor`), with no tie-break on the id.
+    TieSkipped,
+    /// The page after a cursor starts with the cursor's own item (`>=` where `>` was meant).
+    CursorInclusive,
+    /// The cursor is ignored: the page after it is the first page again.
+    CursorIgnored,
+    /// `limit` is ignored, or clamped without an error: a page holds more than asked for.
+    LimitIgnored,
+    /// Page ids carry something `first_id`/`last_id` do not (or the reverse): the ids of
+    /// the page were rewritten in one place only.
+    IdsRewritten,
+    /// A filtered walk has short pages that say `has_more: true`: the filter is applied
+    /// after paging.
+    FilterAfterPaging,
+    /// The order parameter is ignored: both orders list the same sequence.
+    OrderIgnored,
+    /// `before` is ignored or reversed: backward pages do not hold the items just before
+    /// their cursor, in order.
+    BeforeIgnoredOrReversed,
+    /// A comparison failed because one of its own walks broke the contract: that walk's
+    /// violation is the cause, not what the comparison compares.
+    ComparisonFollowsWalk,
+}
+
+/// One diagnosis of the server's bug: its kind, the case it was seen in, and what to say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerBug {
+    pub kind: BugKind,
+    /// The case (`suite::case`) whose walks show it; filled in by the reports.
+    pub case: String,
+    pub message: String,
+}
+
+impl ServerBug {
+    fn new(kind: BugKind, message: String) -> ServerBug {
+        ServerBug {
+            kind,
+            case: String::new(),
+            message,
+        }
+    }
+}
+
+/// How many ids a message lists.
+const LISTED: usize = 4;
+
+fn list(ids: &[&str]) -> String {
+    let mut text = ids
+        .iter()
+        .take(LISTED)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > LISTED {
+        text.push_str(&format!(", … ({} in all)", ids.len()));
+    }
+    text
+}
+
+/// What one walk shows on its own: the cursor's item repeated, the first page again, more
+/// items on a page than asked for.
+pub fn of_walk(walk: &WalkRecord) -> Vec<ServerBug> {
+    let mut out = Vec::new();
+    let first_of = |page: u32| walk.items.iter().find(|s| s.page == page);
+    for (i, cursor) in walk.cursors.iter().enumerate().skip(1) {
+        let page = i as u32 + 1;
+        let (Some(cursor), Some(first)) = (cursor, first_of(page)) else {
+            continue;
+        };
+        if page == 2 && first_of(1).is_some_and(|f| f.id == first.id) && first.id != *cursor {
+            out.push(ServerBug::new(
+                BugKind::CursorIgnored,
+                format!(
+                    "the cursor is ignored: walk {}, page 2 (after={cursor}) starts again with \
+                     {}, the first page's first item: the server likely drops the `after` \
+                     parameter (or a proxy does)",
+                    walk.label, first.id
+                ),
+            ));
+            break;
+        }
+        if first.id == *cursor {
+            out.push(ServerBug::new(
+                BugKind::CursorInclusive,
+                format!(
+                    "the cursor is inclusive: walk {}, page {page} (after={cursor}) starts with \
+                     the cursor's own item {cursor}: the server likely selects `>=` (or `<=`) \
+                     the cursor where `>` (`<`) was meant",
+                    walk.label
+                ),
+            ));
+            break;
+        }
+    }
+    let mut per_page = std::collections::BTreeMap::<u32, u64>::new();
+    for s in &walk.items {
+        *per_page.entry(s.page).or_default() += 1;
+    }
+    if let Some((page, n)) = per_page.iter().find(|(_, n)| **n > walk.page_size) {
+        out.push(ServerBug::new(
+            BugKind::LimitIgnored,
+            format!(
+                "`limit` is ignored or clamped without an error: walk {}, page {page} holds {n} \
+                 items where at most {} were asked for",
+                walk.label, walk.page_size
+            ),
+        ));
+    }
+    out
+}
+
+/// What a walk at a small limit lost against one at a larger limit, when every item it lost
+/// shares the order key with the cursor of the page it belongs on: the cursor compares the
+/// order key alone. Items created during the run (`fresh_since` on) are not counted.
+pub fn of_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Option<ServerBug> {
+    let in_small: HashSet<&str> = small.items.iter().map(|s| &*s.id).collect();
+    let at: std::collections::HashMap<&str, usize> = large
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&*s.id, i))
+        .collect();
+    // Each boundary of the small walk: its cursor (the page's last item) and the items the
+    // large walk has between it and the next page's first item.
+    for pair in small.items.windows(2) {
+        let (cursor, next) = (&pair[0], &pair[1]);
+        if cursor.page == next.page {
+            continue;
+        }
+        let (Some(&a), Some(&b)) = (at.get(&*cursor.id), at.get(&*next.id)) else {
+            continue;
+        };
+        if b <= a + 1 {
+            continue;
+        }
+        let lost: Vec<&Seen> = large.items[a + 1..b]
+            .iter()
+            .filter(|s| !in_small.contains(&*s.id) && s.key.is_none_or(|k| k < fresh_since))
+            .collect();
+        if lost.is_empty() || cursor.key.is_none() || lost.iter().any(|s| s.key != cursor.key) {
+            continue;
+        }
+        let ids: Vec<&str> = lost.iter().map(|s| &*s.id).collect();
+        return Some(ServerBug::new(
+            BugKind::TieSkipped,
+            format!(
+                "items tied with the cursor are skipped: walk {}, page {} (after={}) left out \
+                 {} that share the order key {} with the cursor {} (walk {} lists them): the \
+                 cursor likely compares the order key alone (`created_at < cursor`) with no \
+                 tie-break on the id; order by (key, id) and compare both",
+                small.label,
+                next.page,
+                cursor.id,
+                list(&ids),
+                cursor.key.unwrap_or_default(),
+                cursor.id,
+                large.label
+            ),
+        ));
+    }
+    None
+}
+
+/// Both orders listing the same sequence: the order parameter is ignored.
+pub fn of_orders(asc: &WalkRecord, desc: &WalkRecord) -> Option<ServerBug> {
+    let ids = |w: &WalkRecord| w.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    let distinct = asc
+        .items
+        .iter()
+        .filter_map(|s| s.key)
+        .collect::<HashSet<_>>();
+    (asc.items.len() > 1 && distinct.len() > 1 && ids(asc) == ids(desc)).then(|| {
+        ServerBug::new(
+            BugKind::OrderIgnored,
+            format!(
+                "the order parameter is ignored: walks {} and {} list the same {} items in the \
+                 same order (first {}, last {})",
+                asc.label,
+                desc.label,
+                asc.items.len(),
+                asc.items[0].id,
+                asc.items[asc.items.len() - 1].id
+            ),
+        )
+    })
+}
+
+/// A filtered walk with a short page before its last: the filter runs after paging.
+pub fn of_filtered(filtered: &WalkRecord) -> Option<ServerBug> {
+    let mut per_page = std::collections::BTreeMap::<u32, u64>::new();
+    for s in &filtered.items {
+        *per_page.entry(s.page).or_default() += 1;
+    }
+    let last = filtered.pages;
+    per_page
+        .iter()
+        .find(|(page, n)| **page < last && **n < filtered.page_size)
+        .map(|(page, n)| {
+            ServerBug::new(
+                BugKind::FilterAfterPaging,
+                format!(
+                    "the filter is likely applied after paging: walk {}, page {page} holds {n} \
+                     of {} items and more pages follow (`has_more: true`): the server pages the \
+                     unfiltered listing, then drops what does not match",
+                    filtered.label, filtered.page_size
+                ),
+            )
+        })
+}
+
+/// From a case's violations: backward pages that break the contract, and comparisons that
+/// fail because one of their own walks did.
+pub fn of_violations(violations: &[Violation]) -> Vec<ServerBug> {
+    let mut out = Vec::new();
+    if let Some(v) = violations
+        .iter()
+        .find(|v| v.invariant == Invariant::BackwardPage)
+    {
+        let place = v.page.as_ref().map(|p| p.to_string()).unwrap_or_default();
+        out.push(ServerBug::new(
+            BugKind::BeforeIgnoredOrReversed,
+            format!(
+                "`before` is likely ignored or reversed: {place}: expected {}, got {}: the \
+                 server runs the backward query as the forward one (or forgets to reverse its \
+                 rows)",
+                v.expected, v.actual
+            ),
+        ));
+    }
+    let quoted = |s: &str| s.split('"').nth(1).map(str::to_owned);
+    let rewritten = violations.iter().find_map(|v| {
+        if !matches!(v.invariant, Invariant::FirstId | Invariant::LastId) {
+            return None;
+        }
+        let (item, given) = (quoted(&v.expected)?, quoted(&v.actual)?);
+        let (long, short, which) = if item.len() > given.len() {
+            (
+                item,
+                given,
+                "the page's ids carry it, `first_id`/`last_id` do not",
+            )
+        } else {
+            (
+                given,
+                item,
+                "`first_id`/`last_id` carry it, the page's ids do not",
+            )
+        };
+        (!short.is_empty() && long != short && (long.ends_with(&short) || long.starts_with(&short)))
+            .then(|| (v, long.replace(&short, ""), which))
+    });
+    if let Some((v, extra, which)) = rewritten {
+        out.push(ServerBug::new(
+            BugKind::IdsRewritten,
+            format!(
+                "ids are rewritten in one place only: `{extra}` is added to ids ({which}; {} at                  {}: expected {}, got {}): a gateway or routing layer likely rewrites `data[].id`                  without `first_id`/`last_id` (or the reverse), so a cursor taken from one is                  unknown to the server",
+                v.invariant,
+                v.request.as_deref().unwrap_or(v.pointer.as_str()),
+                v.expected,
+                v.actual
+            ),
+        ));
+    }
+    const COMPARISONS: [Invariant; 3] = [
+        Invariant::SameSequence,
+        Invariant::FilterSequence,
+        Invariant::OrderReversed,
+    ];
+    let walk_level = [
+        Invariant::DuplicateId,
+        Invariant::WalkOrder,
+        Invariant::CursorCycle,
+        Invariant::HasMoreTrue,
+        Invariant::HasMoreFalse,
+        Invariant::PageSize,
+        Invariant::Order,
+    ];
+    let comparison = violations
+        .iter()
+        .find(|v| COMPARISONS.contains(&v.invariant));
+    let cause = violations
+        .iter()
+        .find(|v| walk_level.contains(&v.invariant) && v.page.is_some());
+    if let (Some(c), Some(w)) = (comparison, cause) {
+        out.push(ServerBug::new(
+            BugKind::ComparisonFollowsWalk,
+            format!(
+                "the {} failure follows from a walk it compares, which broke the contract \
+                 itself ({} at {}: {}): fix that walk's bug first; the comparison is not to \
+                 blame",
+                c.invariant,
+                w.invariant,
+                w.page.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                w.actual
+            ),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::walk::walked;
+    use std::sync::Arc;
+
+    fn with_cursors(mut w: WalkRecord) -> WalkRecord {
+        let pages = w.items.iter().map(|s| s.page).max().unwrap_or(0);
+        w.pages = pages;
+        w.cursors = (1..=pages)
+            .map(|p| {
+                (p > 1).then(|| {
+                    w.items
+                        .iter()
+                        .rfind(|s| s.page == p - 1)
+                        .map(|s| s.id.clone())
+                        .unwrap_or_else(|| Arc::from(""))
+                })
+            })
+            .collect();
+        w
+    }
+
+    #[test]
+    fn a_tie_skipped_at_a_boundary_names_the_tie_and_the_cursor() {
+        let large = walked("limit=7", 7, &[("a", 9), ("b", 8), ("c", 8), ("d", 7)]);
+        let small = walked("limit=2", 2, &[("a", 9), ("b", 8), ("d", 7)]);
+        let bug = of_pair(&small, &large, i64::MAX).unwrap();
+        assert_eq!(bug.kind, BugKind::TieSkipped);
+        assert!(
+            bug.message.contains(
+                "page 2 (after=b) left out c that share the order key 8 with the cursor b"
+            ),
+            "{}",
+            bug.message
+        );
+        // A lost item that is no tie is some other bug.
+        let small = walked("limit=2", 2, &[("a", 9), ("c", 8), ("d", 7)]);
+        let large = walked("limit=7", 7, &[("a", 9), ("c", 8), ("x", 7), ("d", 7)]);
+        assert_eq!(of_pair(&small, &large, i64::MAX), None);
+        // Same walks: nothing.
+        assert_eq!(of_pair(&large, &large, i64::MAX), None);
+    }
+
+    #[test]
+    fn an_inclusive_or_ignored_cursor_and_an_ignored_limit_are_named() {
+        let mut w = with_cursors(walked(
+            "limit=2",
+            2,
+            &[("a", 9), ("b", 8), ("b", 8), ("c", 7)],
+        ));
+        w.items[2].page = 2;
+        w.items[2].slot = 0;
+        w.items[3].page = 2;
+        w.items[3].slot = 1;
+        w.items[1].page = 1;
+        let w = with_cursors(w);
+        let bugs = of_walk(&w);
+        assert_eq!(bugs.len(), 1, "{bugs:?}");
+        assert_eq!(bugs[0].kind, BugKind::CursorInclusive);
+        assert!(
+            bugs[0].message.contains("page 2 (after=b)"),
+            "{}",
+            bugs[0].message
+        );
+
+        let w = with_cursors(walked(
+            "limit=2",
+            2,
+            &[("a", 9), ("b", 8), ("a", 9), ("b", 8)],
+        ));
+        let bugs = of_walk(&w);
+        assert_eq!(bugs[0].kind, BugKind::CursorIgnored);
+
+        let mut big = walked("limit=1", 1, &[("a", 9), ("b", 8)]);
+        big.items[1].page = 1;
+        let bugs = of_walk(&with_cursors(big));
+        assert_eq!(bugs[0].kind, BugKind::LimitIgnored);
+
+        let fine = with_cursors(walked("limit=2", 2, &[("a", 9), ("b", 8), ("c", 7)]));
+        assert!(of_walk(&fine).is_empty());
+    }
+
+    #[test]
+    fn ignored_orders_and_short_filtered_pages_are_named() {
+        let asc = walked("limit=2, order=asc", 2, &[("a", 1), ("b", 2)]);
+        let desc = walked("limit=2, order=desc", 2, &[("a", 1), ("b", 2)]);
+        assert_eq!(of_orders(&asc, &desc).unwrap().kind, BugKind::OrderIgnored);
+        let desc = walked("limit=2, order=desc", 2, &[("b", 2), ("a", 1)]);
+        assert_eq!(of_orders(&asc, &desc), None);
+
+        let mut f = with_cursors(walked("limit=2", 2, &[("a", 9), ("c", 7), ("d", 6)]));
+        f.items[1].page = 2;
+        f.items[2].page = 3;
+        f.pages = 3;
+        assert_eq!(of_filtered(&f).unwrap().kind, BugKind::FilterAfterPaging);
+        let full = with_cursors(walked("limit=2", 2, &[("a", 9), ("c", 7), ("d", 6)]));
+        assert_eq!(of_filtered(&full), None);
+    }
+}
