@@ -22,6 +22,8 @@ pub struct WalkEvidence {
     /// Boundaries where the last item of a page and the first of the next share the order
     /// key: where a cursor that compares the key alone loses or repeats items.
     pub ties: u32,
+    /// Whether the walk reached the end of the listing.
+    pub complete: bool,
 }
 
 impl WalkEvidence {
@@ -43,6 +45,7 @@ impl WalkEvidence {
             items: ids.len() as u64,
             boundaries,
             ties,
+            complete: record.complete,
         }
     }
 }
@@ -163,7 +166,14 @@ impl SuiteEvidence {
                 why,
             })
         };
-        if self.items == 0 {
+        if self.walks.iter().all(|w| !w.complete && w.items == 0) {
+            not(
+                "paging",
+                "no walk got a page with items to the end (see the failures): the listing was \
+                 not exercised"
+                    .to_owned(),
+            );
+        } else if self.items == 0 {
             not(
                 "paging",
                 "the listing is empty: no cursor, page boundary, order or has_more: true was \
