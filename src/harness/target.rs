@@ -198,7 +198,9 @@ fn base_urls_for(
 ) -> Result<BTreeMap<String, Url>, Vec<HarnessError>> {
     let from = settings.source(env::BASE_URL_FOR);
     let invalid = |reason: String| {
-        vec![HarnessError::Setting(crate::settings::SettingError::Invalid { from, reason })]
+        vec![HarnessError::Setting(
+            crate::settings::SettingError::Invalid { from, reason },
+        )]
     };
     if settings.base_url_for.is_empty() || settings.replay.is_some() {
         return Ok(BTreeMap::new());
@@ -212,8 +214,7 @@ fn base_urls_for(
     let run: Vec<String> = contracts.keys().map(|p| suite_of(p)).collect();
     let mut out = BTreeMap::new();
     for (suite, url) in &settings.base_url_for {
-        let exists =
-            run.contains(suite) || crate::files::is_dir(&settings.cases_dir.join(suite));
+        let exists = run.contains(suite) || crate::files::is_dir(&settings.cases_dir.join(suite));
         if !exists {
             return Err(invalid(format!(
                 "`{suite}` is not a suite of {} (its suites: {}); write SUITE=URL with a suite's \

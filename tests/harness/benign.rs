@@ -40,6 +40,13 @@ async fn assert_conforms_in(mock: &ReferenceMock, plan: WalkPlan, what: &str) ->
         "{what}: false alarms:\n{}",
         violations.join("\n")
     );
+    // Nor a diagnosis of a server bug that is not there.
+    let bugs: Vec<_> = suite
+        .runs
+        .iter()
+        .flat_map(|(case, run)| run.evidence.bugs.iter().map(move |b| (case, b)))
+        .collect();
+    assert!(bugs.is_empty(), "{what}: server bugs diagnosed: {bugs:#?}");
     suite
 }
 

@@ -10,7 +10,7 @@
 
 use crate::common;
 
-use common::catalogue::{CATALOGUE, entry_of, faults_for, options_for};
+use common::catalogue::{CATALOGUE, assert_diagnosed, entry_of, faults_for, options_for};
 use common::{SUITES, Suite, fixture, mock_config, suite_cases, suite_config};
 use list_contract::contract::CursorSource;
 use list_contract::mock::probe::Probe as Client;
@@ -69,6 +69,7 @@ async fn assert_caught(fault: Fault, expected: &[(&str, Invariant, Where)]) {
             summary(&run.violations)
         );
     }
+    assert_diagnosed(fault, &suite.runs);
 }
 
 /// One line per violation (the first 20), for failure messages.
@@ -227,6 +228,11 @@ catalogue! {
     ];
     /// Every walk is consistent on its own: only comparing walks shows the skipped items.
     cursor_skips_one: CursorSkipsOne => [
+        "cross_walk": SameSequence At(""),
+    ];
+    /// llama-stack's `/v1/files`: `created_at < cursor`, no tie-break. Each walk is consistent
+    /// on its own; comparing walks shows the ties lost.
+    ties_with_the_cursor_skipped: TieSkip => [
         "cross_walk": SameSequence At(""),
     ];
     cursor_skips_one_at_the_maximum_limit_only: MaxLimitSkipsOne => [
