@@ -249,6 +249,10 @@ macro_rules! for_each_fault {
             /// The ninth matching item of a filtered listing is left out (a filter applied after
             /// paging, with an off-by-one). Suites with `[[filters]]`.
             FilterDropsOne(filter_drops_one): Paging,
+            /// The filter is applied after paging: each page is the unfiltered listing's, less
+            /// what does not match, so pages run short or empty with `has_more: true` (wild: a
+            /// store that pages in SQL and filters in code). Suites with `[[filters]]`.
+            FilterAfterPaging(filter_after_paging): Paging,
         }
     };
 }
@@ -356,7 +360,9 @@ impl Fault {
                 contract.backward.is_some()
             }
             OrderIgnored => contract.order_param.is_some(),
-            FilterIgnored | FilterLeaksOne | FilterDropsOne => !contract.filters.is_empty(),
+            FilterIgnored | FilterLeaksOne | FilterDropsOne | FilterAfterPaging => {
+                !contract.filters.is_empty()
+            }
             _ => true,
         }
     }

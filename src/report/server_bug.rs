@@ -204,27 +204,48 @@ pub fn of_orders(asc: &WalkRecord, desc: &WalkRecord) -> Option<ServerBug> {
     })
 }
 
-/// A filtered walk with a short page before its last: the filter runs after paging.
-pub fn of_filtered(filtered: &WalkRecord) -> Option<ServerBug> {
+/// A filtered walk whose pages run short or empty while `has_more` says more follow: the
+/// filter is applied after paging. Short pages alone are allowed ("may return fewer"), so it
+/// takes an empty page with `has_more: true` in the filtered walk (`walk_violations`, its
+/// own), or short pages in a filtered walk that listed the wrong items (`compared_failed`).
+pub fn of_filtered(
+    filtered: &WalkRecord,
+    walk_violations: &[Violation],
+    compared_failed: bool,
+) -> Option<ServerBug> {
     let mut per_page = std::collections::BTreeMap::<u32, u64>::new();
     for s in &filtered.items {
         *per_page.entry(s.page).or_default() += 1;
     }
-    let last = filtered.pages;
-    per_page
+    let short = per_page
         .iter()
-        .find(|(page, n)| **page < last && **n < filtered.page_size)
-        .map(|(page, n)| {
-            ServerBug::new(
-                BugKind::FilterAfterPaging,
-                format!(
-                    "the filter is likely applied after paging: walk {}, page {page} holds {n} \
-                     of {} items and more pages follow (`has_more: true`): the server pages the \
-                     unfiltered listing, then drops what does not match",
-                    filtered.label, filtered.page_size
-                ),
-            )
-        })
+        .filter(|(page, n)| **page < filtered.pages && **n < filtered.page_size)
+        .count();
+    let empty = walk_violations
+        .iter()
+        .find(|v| matches!(v.invariant, Invariant::HasMoreTrue | Invariant::EmptyPage));
+    let evidence = match (empty, short) {
+        (Some(v), _) => format!(
+            "{}: {} ({}), after {short} short page(s)",
+            v.page.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            v.actual,
+            v.invariant
+        ),
+        (None, n) if n > 0 && compared_failed => format!(
+            "walk {}: {n} page(s) before the last hold fewer than {} items and say `has_more: \
+             true`, and the filtered walk lists the wrong items",
+            filtered.label, filtered.page_size
+        ),
+        _ => return None,
+    };
+    Some(ServerBug::new(
+        BugKind::FilterAfterPaging,
+        format!(
+            "the filter is likely applied after paging ({evidence}): the server pages the \
+             unfiltered listing, then drops what does not match; filter in the query, before \
+             the limit"
+        ),
+    ))
 }
 
 /// From a case's violations: backward pages that break the contract, and comparisons that
@@ -412,8 +433,18 @@ mod tests {
         f.items[1].page = 2;
         f.items[2].page = 3;
         f.pages = 3;
-        assert_eq!(of_filtered(&f).unwrap().kind, BugKind::FilterAfterPaging);
+        // Short pages alone are allowed; with a wrong listing they point at the filter.
+        assert_eq!(of_filtered(&f, &[], false), None);
+        assert_eq!(
+            of_filtered(&f, &[], true).unwrap().kind,
+            BugKind::FilterAfterPaging
+        );
+        let empty = Violation::new(Invariant::HasMoreTrue, "/data", "items", "an empty page");
+        assert_eq!(
+            of_filtered(&f, &[empty], false).unwrap().kind,
+            BugKind::FilterAfterPaging
+        );
         let full = with_cursors(walked("limit=2", 2, &[("a", 9), ("c", 7), ("d", 6)]));
-        assert_eq!(of_filtered(&full), None);
+        assert_eq!(of_filtered(&full, &[], true), None);
     }
 }

@@ -324,15 +324,19 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 filter: format!("{}={}", spec.param, spec.value),
                 matches: filtered.0.record.items.len() as u64,
             });
-            run.evidence
-                .bug(server_bug::of_filtered(&filtered.0.record));
-            run.violations.extend(compare_filtered(
+            let compared = compare_filtered(
                 &filtered.0.record,
                 &all.0.record,
                 filter,
                 &spec.value,
                 &case.contract,
+            );
+            run.evidence.bug(server_bug::of_filtered(
+                &filtered.0.record,
+                &filtered.0.run.violations,
+                !compared.is_empty(),
             ));
+            run.violations.extend(compared);
         }
     }
     run

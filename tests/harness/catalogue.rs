@@ -380,6 +380,7 @@ const DIRECT: &[Fault] = &[
     Fault::FilterIgnored,
     Fault::FilterLeaksOne,
     Fault::FilterDropsOne,
+    Fault::FilterAfterPaging,
 ];
 
 /// A conforming mock and one with `fault`, both of fixture suite `name` (adjusted by `tweak`),
@@ -551,6 +552,27 @@ async fn filter_drops_one() {
     assert_eq!(good.ids(&good.get("purpose=batch").await.1), matching);
     matching.remove(8);
     assert_eq!(bad.ids(&bad.get("purpose=batch").await.1), matching);
+}
+
+#[tokio::test]
+async fn filter_after_paging() {
+    let [(mock, good), (_bad_mock, bad)] = pair("files", Fault::FilterAfterPaging, |c| c).await;
+    let matching = batch_ids(&mock);
+    assert_eq!(
+        good.ids(&good.get("purpose=batch&limit=7").await.1),
+        matching[..7]
+    );
+    // The first seven files, less those that are no batch: short, and more to come.
+    let page = bad.get("purpose=batch&limit=7").await.1;
+    let ids = listing(&mock);
+    let expected: Vec<String> = ids[..7]
+        .iter()
+        .filter(|id| matching.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(bad.ids(&page), expected);
+    assert!(expected.len() < 7);
+    assert_eq!(page["has_more"], true);
 }
 
 /// Checked against the registry (`Fault::ALL`, derived from `list_contract::for_each_fault!`):

@@ -32,6 +32,11 @@ async fn check_reports(
         ("CONTRACT_JSON".into(), json.to_str().unwrap().into()),
         ("CONTRACT_JUNIT".into(), xml.to_str().unwrap().into()),
         ("CONTRACT_MARKDOWN".into(), md.to_str().unwrap().into()),
+        // Every shipped suite (a live run's default is the List Batches suite alone).
+        (
+            "CONTRACT_CASES_DIR".into(),
+            common::cases_dir().to_str().unwrap().into(),
+        ),
     ];
     let out = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

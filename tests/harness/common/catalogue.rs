@@ -141,6 +141,12 @@ pub const CATALOGUE: &[Entry] = &[
     entry(Fault::FilterIgnored, 2, &[Filter, FilterSequence]),
     entry(Fault::FilterLeaksOne, 10, &[Filter, FilterSequence]),
     entry(Fault::FilterDropsOne, 9, &[FilterSequence]),
+    // The first unfiltered page with no match is an empty page that says `has_more: true`.
+    entry(
+        Fault::FilterAfterPaging,
+        20,
+        &[HasMoreTrue, EmptyPage, FilterSequence],
+    ),
 ];
 
 /// Faults that apply to a suite's parameters but break no rule of its sheet, with why.
@@ -202,7 +208,7 @@ pub fn diagnosis_of(fault: Fault) -> Option<BugKind> {
         Fault::LastIdRaw => BugKind::IdsRewritten,
         Fault::OrderIgnored => BugKind::OrderIgnored,
         Fault::BackwardPageReversed => BugKind::BeforeIgnoredOrReversed,
-        Fault::FilterDropsOne => BugKind::FilterAfterPaging,
+        Fault::FilterAfterPaging => BugKind::FilterAfterPaging,
         _ => return None,
     })
 }
