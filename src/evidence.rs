@@ -4,6 +4,8 @@
 //! run folds them per suite ([`SuiteEvidence`]), and every report says what was proven and
 //! what was not, and why. Plain data and pure functions: no I/O.
 
+pub mod server_bug;
+
 use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
@@ -74,8 +76,8 @@ pub struct CaseEvidence {
     /// Items left out of a comparison as created during the run: their order key is at or
     /// past the run's start less the contract's clock skew, and a walk lacked them.
     pub live_left_out: u64,
-    /// What the walks' pattern says of the server's bug (see [`crate::report::server_bug`]).
-    pub bugs: Vec<crate::report::server_bug::ServerBug>,
+    /// What the walks' pattern says of the server's bug (see [`crate::evidence::server_bug`]).
+    pub bugs: Vec<crate::evidence::server_bug::ServerBug>,
 }
 
 impl CaseEvidence {
@@ -85,12 +87,12 @@ impl CaseEvidence {
         let walk = WalkEvidence::of(record);
         if !self.walks.iter().any(|w| w.walk == walk.walk) {
             self.walks.push(walk);
-            self.bug(crate::report::server_bug::of_walk(record));
+            self.bug(crate::evidence::server_bug::of_walk(record));
         }
     }
 
     /// Keeps each diagnosis of the server's bug once.
-    pub fn bug(&mut self, bugs: impl IntoIterator<Item = crate::report::server_bug::ServerBug>) {
+    pub fn bug(&mut self, bugs: impl IntoIterator<Item = crate::evidence::server_bug::ServerBug>) {
         for bug in bugs {
             if !self.bugs.iter().any(|b| b.message == bug.message) {
                 self.bugs.push(bug);
@@ -329,7 +331,7 @@ mod tests {
             &[("a", 5), ("b", 4), ("c", 4), ("d", 3), ("e", 3)],
         );
         let w = WalkEvidence::of(&record);
-        assert_eq!((w.items, w.boundaries, w.ties), (5, 2, 1));
+        assert_eq!((w.items, w.boundaries, w.ties), (5, 2, 2));
     }
 
     #[test]

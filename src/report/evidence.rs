@@ -1,6 +1,6 @@
 //! Evidence and diagnoses of the server's bug, rendered for each report: one function per
 //! format, each hooked into its reporter with a line or two. The data is
-//! [`crate::evidence`] (what the run proved) and [`super::server_bug`] (the likely cause of a
+//! [`crate::evidence`] (what the run proved) and [`crate::evidence::server_bug`] (the likely cause of a
 //! drift, in the server's terms).
 
 use std::fmt::Write as _;
@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::RunResults;
-use super::server_bug::ServerBug;
+use crate::evidence::server_bug::ServerBug;
 use crate::evidence::{SuiteEvidence, Unproven};
 
 /// The terminal's lines: `evidence: suite: …`, `not proven: suite: what (why)`, and

@@ -8,7 +8,6 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod server_bug;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -140,10 +139,10 @@ impl RunResults {
         )
     }
 
-    /// The diagnoses of the server's bug the failed cases' walks show (see [`server_bug`]),
+    /// The diagnoses of the server's bug the failed cases' walks show (see [`crate::evidence::server_bug`]),
     /// each once, with the first case (by name) that showed it.
-    pub fn server_bugs(&self) -> Vec<server_bug::ServerBug> {
-        let mut out: Vec<server_bug::ServerBug> = Vec::new();
+    pub fn server_bugs(&self) -> Vec<crate::evidence::server_bug::ServerBug> {
+        let mut out: Vec<crate::evidence::server_bug::ServerBug> = Vec::new();
         for case in self
             .cases
             .iter()
@@ -151,7 +150,7 @@ impl RunResults {
         {
             for bug in &case.run.evidence.bugs {
                 if !out.iter().any(|b| b.message == bug.message) {
-                    out.push(server_bug::ServerBug {
+                    out.push(crate::evidence::server_bug::ServerBug {
                         case: case.name.clone(),
                         ..bug.clone()
                     });

@@ -294,6 +294,8 @@ fn every_setting_has_a_flag_but_the_key_and_each_is_read() {
         "LEVEL" => "additive",
         "N" | "SECS" | "BYTES" | "PER_SEC" => "3",
         "VAR[,VAR]" => "HOME_SECRET",
+        "SUITE=URL" => "list_batches=http://127.0.0.1:9",
+        "BOOL" => "true",
         _ => "x",
     };
     let defaults = format!("{:?}", Settings::defaults(Path::new("/r")));

@@ -5,8 +5,8 @@
 use crate::common;
 
 use common::{check, mock_config, text};
+use list_contract::evidence::server_bug::BugKind;
 use list_contract::mock::{Fault, ReferenceMock};
-use list_contract::report::server_bug::BugKind;
 
 const KEY: &str = "sk-canary-evidence-5d1e";
 

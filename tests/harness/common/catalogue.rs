@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use list_contract::evidence::server_bug::BugKind;
 use list_contract::http::{RequestOptions, RetryPolicy};
 use list_contract::mock::Fault;
-use list_contract::report::server_bug::BugKind;
 use list_contract::violation::Invariant;
 
 /// One fault of the catalogue.

@@ -3,7 +3,8 @@
 //! `>` was meant, a cursor or a parameter ignored), with the evidence that points at it:
 //! walk, page, cursor, ids. Pure functions over what the walks recorded; the runner keeps
 //! what they find in each case's [`CaseEvidence`](crate::evidence::CaseEvidence), and the
-//! reports say it beside the configuration diagnoses of [`super::diagnose`].
+//! reports say it beside the configuration diagnoses of
+//! [`crate::report::diagnose`].
 
 use std::collections::HashSet;
 
