@@ -23,6 +23,9 @@ pub enum Cause {
     /// Every request of one suite was answered 404 while other suites got answers: the server
     /// does not serve that suite's endpoint.
     SuiteNotServed,
+    /// Every request of a replay was missing from its recording: the recording cannot answer
+    /// this run (other cases, suites or settings than the recorded run's).
+    ReplayUnusable,
 }
 
 /// One diagnosis: its cause, and what to say about it.
@@ -40,7 +43,11 @@ impl Cause {
     /// for by name (`suites_named`); a default run leaves it out.
     pub fn blocks_the_run(self, suites_named: bool) -> bool {
         match self {
-            Cause::KeyRefused | Cause::NotFound | Cause::Unreachable | Cause::Unavailable => true,
+            Cause::KeyRefused
+            | Cause::NotFound
+            | Cause::Unreachable
+            | Cause::Unavailable
+            | Cause::ReplayUnusable => true,
             Cause::SuiteNotServed => suites_named,
         }
     }
@@ -244,6 +251,16 @@ fn diagnose_run(results: &RunResults) -> Vec<Diagnosis> {
                  the base URL or its path prefix is likely wrong ({} = {}; the contract's path \
                  is joined onto it: check it against a URL that works with curl)",
                 results.base_from, results.target
+            ),
+        )
+    } else if all(|a| a == Answer::NotRecorded) {
+        (
+            Cause::ReplayUnusable,
+            format!(
+                "no request of the run is in the recording ({total} requests; one: \
+                 {example}{note}): the replay cannot judge anything. Replay with the cases, \
+                 suites and settings of the recorded run (its opening line says what it \
+                 checked), or record again"
             ),
         )
     } else if all(|a| matches!(a, Answer::Unreachable | Answer::TimedOut)) {
