@@ -26,6 +26,10 @@ pub struct WalkEvidence {
     pub ties: u32,
     /// Whether the walk reached the end of the listing.
     pub complete: bool,
+    /// Whether the walk read an order key (a time or a number) from its items: ties can be
+    /// told only then.
+    #[serde(skip)]
+    pub keyed: bool,
 }
 
 impl WalkEvidence {
@@ -48,6 +52,7 @@ impl WalkEvidence {
             boundaries,
             ties,
             complete: record.complete,
+            keyed: record.items.iter().any(|s| s.key.is_some()),
         }
     }
 }
@@ -190,6 +195,13 @@ impl SuiteEvidence {
                      walk crossed a page boundary",
                     self.items
                 ),
+            );
+        } else if !self.walks.iter().any(|w| w.keyed) {
+            not(
+                "tie-break at a page boundary",
+                "the order key of the items could not be read as a time or a number (see the \
+                 failures): ties could not be told"
+                    .to_owned(),
             );
         } else if self.ties() == 0 {
             not(

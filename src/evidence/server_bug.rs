@@ -129,9 +129,11 @@ pub fn of_walk(walk: &WalkRecord) -> Vec<ServerBug> {
     out
 }
 
-/// What a walk at a small limit lost against one at a larger limit, when every item it lost
-/// shares the order key with the cursor of the page it belongs on: the cursor compares the
-/// order key alone. Items created during the run (`fresh_since` on) are not counted.
+/// What a walk at a small limit lost against one at a larger limit, when the pattern is
+/// that of a cursor that compares the order key alone (`key < cursor`): at some page boundary
+/// items tied with the cursor are lost, every item lost at any boundary is such a tie, and no
+/// page starts with an item tied with its cursor (such a server never shows one). Items
+/// created during the run (`fresh_since` on) are not counted.
 pub fn of_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Option<ServerBug> {
     let in_small: HashSet<&str> = small.items.iter().map(|s| &*s.id).collect();
     let at: std::collections::HashMap<&str, usize> = large
@@ -140,12 +142,16 @@ pub fn of_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opti
         .enumerate()
         .map(|(i, s)| (&*s.id, i))
         .collect();
-    // Each boundary of the small walk: its cursor (the page's last item) and the items the
-    // large walk has between it and the next page's first item.
+    let mut first: Option<(&Seen, &Seen, Vec<&str>)> = None;
+    let mut ties_lost = 0;
     for pair in small.items.windows(2) {
         let (cursor, next) = (&pair[0], &pair[1]);
         if cursor.page == next.page {
             continue;
+        }
+        if cursor.key.is_some() && next.key == cursor.key {
+            // A tie met at a boundary: this cursor breaks ties.
+            return None;
         }
         let (Some(&a), Some(&b)) = (at.get(&*cursor.id), at.get(&*next.id)) else {
             continue;
@@ -157,28 +163,36 @@ pub fn of_pair(small: &WalkRecord, large: &WalkRecord, fresh_since: i64) -> Opti
             .iter()
             .filter(|s| !in_small.contains(&*s.id) && s.key.is_none_or(|k| k < fresh_since))
             .collect();
-        if lost.is_empty() || cursor.key.is_none() || lost.iter().any(|s| s.key != cursor.key) {
+        if lost.is_empty() {
             continue;
         }
-        let ids: Vec<&str> = lost.iter().map(|s| &*s.id).collect();
-        return Some(ServerBug::new(
-            BugKind::TieSkipped,
-            format!(
-                "items tied with the cursor are skipped: walk {}, page {} (after={}) left out \
-                 {} that share the order key {} with the cursor {} (walk {} lists them): the \
-                 cursor likely compares the order key alone (`created_at < cursor`) with no \
-                 tie-break on the id; order by (key, id) and compare both",
-                small.label,
-                next.page,
-                cursor.id,
-                list(&ids),
-                cursor.key.unwrap_or_default(),
-                cursor.id,
-                large.label
-            ),
-        ));
+        if cursor.key.is_none() || lost.iter().any(|s| s.key != cursor.key) {
+            // Something other than ties went missing: another bug.
+            return None;
+        }
+        ties_lost += lost.len();
+        if first.is_none() {
+            first = Some((cursor, next, lost.iter().map(|s| &*s.id).collect()));
+        }
     }
-    None
+    let (cursor, next, ids) = first?;
+    Some(ServerBug::new(
+        BugKind::TieSkipped,
+        format!(
+            "items tied with the cursor are skipped: walk {}, page {} (after={}) left out {} \
+             that share the order key {} with the cursor {} (walk {} lists them; {ties_lost} \
+             tied item(s) lost in all, and no page starts with a tie of its cursor): the cursor \
+             likely compares the order key alone (`created_at < cursor`) with no tie-break on \
+             the id; order by (key, id) and compare both",
+            small.label,
+            next.page,
+            cursor.id,
+            list(&ids),
+            cursor.key.unwrap_or_default(),
+            cursor.id,
+            large.label
+        ),
+    ))
 }
 
 /// Both orders listing the same sequence: the order parameter is ignored.
@@ -302,11 +316,10 @@ pub fn of_violations(violations: &[Violation]) -> Vec<ServerBug> {
             ),
         ));
     }
-    const COMPARISONS: [Invariant; 3] = [
-        Invariant::SameSequence,
-        Invariant::FilterSequence,
-        Invariant::OrderReversed,
-    ];
+    // A filtered or ordered walk is compared with a reference walk that must itself be
+    // right; walks at several limits (`same_sequence`) are compared with each other, and a
+    // walk's own violation there may be a second bug, not the cause.
+    const COMPARISONS: [Invariant; 2] = [Invariant::FilterSequence, Invariant::OrderReversed];
     let walk_level = [
         Invariant::DuplicateId,
         Invariant::WalkOrder,
@@ -326,8 +339,8 @@ pub fn of_violations(violations: &[Violation]) -> Vec<ServerBug> {
         out.push(ServerBug::new(
             BugKind::ComparisonFollowsWalk,
             format!(
-                "the {} failure follows from a walk it compares, which broke the contract \
-                 itself ({} at {}: {}): fix that walk's bug first; the comparison is not to \
+                "the {} failure likely follows from a walk it compares, which broke the \
+                 contract itself ({} at {}: {}): fix that walk's bug first; the comparison is not to \
                  blame",
                 c.invariant,
                 w.invariant,
@@ -335,6 +348,47 @@ pub fn of_violations(violations: &[Violation]) -> Vec<ServerBug> {
                 w.actual
             ),
         ));
+    }
+    out
+}
+
+/// Across a run: a comparison of a filtered or ordered walk that failed in a suite whose
+/// cursor skips ties (a [`BugKind::TieSkipped`] among `bugs`) compared walks that both lost
+/// ties; the skipped ties, not the filter or the order, are the likely cause. `cases` are
+/// the failed cases (`suite::case`) with their violations.
+pub fn follow_ups(bugs: &[ServerBug], cases: &[(&str, &[Violation])]) -> Vec<ServerBug> {
+    let suite_of = |name: &str| name.split("::").next().unwrap_or(name).to_owned();
+    let mut out = Vec::new();
+    for (case, violations) in cases {
+        let Some(tie) = bugs
+            .iter()
+            .find(|b| b.kind == BugKind::TieSkipped && suite_of(&b.case) == suite_of(case))
+        else {
+            continue;
+        };
+        let Some(v) = violations.iter().find(|v| {
+            matches!(
+                v.invariant,
+                Invariant::FilterSequence | Invariant::OrderReversed
+            )
+        }) else {
+            continue;
+        };
+        out.push(ServerBug {
+            kind: BugKind::ComparisonFollowsWalk,
+            case: (*case).to_owned(),
+            message: format!(
+                "the {} failure of {case} likely follows from the skipped ties ({} shows \
+                 them): the walks it compares skip ties too, so the {} is not to blame",
+                v.invariant,
+                tie.case,
+                if v.invariant == Invariant::FilterSequence {
+                    "filter"
+                } else {
+                    "order parameter"
+                }
+            ),
+        });
     }
     out
 }
@@ -420,6 +474,76 @@ mod tests {
 
         let fine = with_cursors(walked("limit=2", 2, &[("a", 9), ("b", 8), ("c", 7)]));
         assert!(of_walk(&fine).is_empty());
+    }
+
+    #[test]
+    fn a_comparison_that_follows_from_its_walk_or_from_skipped_ties_says_so() {
+        let mut walk = Violation::new(Invariant::HasMoreTrue, "/data", "items", "an empty page");
+        walk.page = Some(crate::violation::PageRef {
+            walk: "limit=7".into(),
+            page: 3,
+            cursor: Some("f_9".into()),
+            probe: false,
+            param: None,
+        });
+        let filter = Violation::new(Invariant::FilterSequence, "", "x", "y");
+        let bugs = of_violations(&[filter.clone(), walk.clone()]);
+        assert_eq!(bugs.len(), 1);
+        assert_eq!(bugs[0].kind, BugKind::ComparisonFollowsWalk);
+        assert!(
+            bugs[0]
+                .message
+                .starts_with("the filter_sequence failure likely follows")
+        );
+        // Walks at several limits compared with each other: no claim.
+        let same = Violation::new(Invariant::SameSequence, "", "x", "y");
+        assert!(of_violations(&[same, walk]).is_empty());
+        assert!(of_violations(std::slice::from_ref(&filter)).is_empty());
+
+        let tie = ServerBug {
+            case: "openai_files::cross_walk".into(),
+            ..ServerBug::new(BugKind::TieSkipped, "ties".into())
+        };
+        let failed = [filter];
+        let cases: [(&str, &[Violation]); 1] = [("openai_files::filter_walk", &failed)];
+        let more = follow_ups(std::slice::from_ref(&tie), &cases);
+        assert_eq!(more.len(), 1);
+        assert!(
+            more[0].message.contains("so the filter is not to blame"),
+            "{}",
+            more[0].message
+        );
+        let cases: [(&str, &[Violation]); 1] = [("list_batches::filter_walk", &failed)];
+        assert!(follow_ups(&[tie], &cases).is_empty(), "another suite");
+    }
+
+    #[test]
+    fn ids_rewritten_in_one_place_and_backward_pages_out_of_place_are_named() {
+        let v = Violation::new(
+            Invariant::FirstId,
+            "/first_id",
+            "\"litellm_proxy:batch_1\" (data[0].id)",
+            "\"batch_1\"",
+        );
+        let bugs = of_violations(&[v]);
+        assert_eq!(bugs[0].kind, BugKind::IdsRewritten);
+        assert!(
+            bugs[0].message.contains("`litellm_proxy:` is added to ids"),
+            "{}",
+            bugs[0].message
+        );
+        let v = Violation::new(
+            Invariant::FirstId,
+            "/first_id",
+            "\"b_1\" (data[0].id)",
+            "\"b_2\"",
+        );
+        assert!(of_violations(&[v]).is_empty(), "another id is no rewrite");
+        let v = Violation::new(Invariant::BackwardPage, "", "b_7..b_1", "b_1..b_7");
+        assert_eq!(
+            of_violations(&[v])[0].kind,
+            BugKind::BeforeIgnoredOrReversed
+        );
     }
 
     #[test]

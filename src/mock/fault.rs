@@ -136,7 +136,7 @@ macro_rules! for_each_fault {
             MaxLimitSkipsOne(max_limit_skips_one): Walk,
             /// The page after a cursor starts at the first item with an order key past the
             /// cursor's: items tied with the cursor are skipped (wild: llama-stack's
-            /// `created_at < cursor` with no tie-break on id). List Batches data, which has ties.
+            /// `created_at < cursor` with no tie-break on id). Every suite's data has ties.
             TieSkip(tie_skip): Walk,
             /// The item at the first page boundary at or past the middle of the listing is served
             /// again at the top of the next page, once.
@@ -328,8 +328,7 @@ impl Fault {
             | ItemObjectRenamed
             | CountsExceedTotal
             | CompletedBeforeCreated
-            | ExpiresAtZero
-            | TieSkip => batches,
+            | ExpiresAtZero => batches,
             TimesInMilliseconds => {
                 batches
                     || (contract.order_key_kind == KeyKind::UnixSeconds

@@ -157,6 +157,14 @@ impl RunResults {
                 }
             }
         }
+        let failed: Vec<(&str, &[crate::violation::Violation])> = self
+            .cases
+            .iter()
+            .filter(|c| c.outcome == CaseOutcome::Failed)
+            .map(|c| (c.name.as_str(), c.run.violations.as_slice()))
+            .collect();
+        let more = crate::evidence::server_bug::follow_ups(&out, &failed);
+        out.extend(more);
         out.sort_by_key(|b| b.kind);
         out
     }

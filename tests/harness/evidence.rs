@@ -237,3 +237,37 @@ async fn a_named_suite_the_server_does_not_serve_fails_with_exit_1() {
     );
     assert_eq!(json["diagnoses"][0]["cause"], "suite_not_served");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_compared_with_a_walk_that_skips_ties_is_not_blamed() {
+    // llama-stack's `/v1/files`: the unfiltered walk skips ties, and so does the filtered one.
+    let config = common::suite_config("openai_files").fault(Fault::TieSkip);
+    let mock = ReferenceMock::start(config).await;
+    let (base, key) = (mock.base_url().to_string(), mock.config().key.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        check(
+            &[
+                ("CONTRACT_BASE_URL", base.as_str()),
+                ("CONTRACT_API_KEY", key.as_str()),
+                ("CONTRACT_CASES_DIR", common::cases_dir().to_str().unwrap()),
+            ],
+            &["--suite", "openai_files"],
+        )
+    })
+    .await
+    .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains("likely server bug: items tied with the cursor are skipped: walk "),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "likely server bug: the filter_sequence failure of openai_files::filter_walk likely \
+             follows from the skipped ties (openai_files::cross_walk shows them): the walks it \
+             compares skip ties too, so the filter is not to blame"
+        ),
+        "{all}"
+    );
+}
