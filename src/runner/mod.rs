@@ -230,9 +230,12 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             let fresh = fresh_since(&records, &case.contract);
             run.evidence.left_out(&records, fresh);
             if let Some(largest) = records.iter().max_by_key(|w| w.page_size) {
-                for small in records.iter().filter(|w| w.page_size < largest.page_size) {
-                    run.evidence.bug(server_bug::of_pair(small, largest, fresh));
-                }
+                // One diagnosis a case: the first walk that shows the pattern.
+                let tie_skip = records
+                    .iter()
+                    .filter(|w| w.page_size < largest.page_size)
+                    .find_map(|small| server_bug::of_pair(small, largest, fresh));
+                run.evidence.bug(tie_skip);
             }
             run.violations
                 .extend(compare_walks(&records, &case.contract));

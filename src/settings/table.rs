@@ -147,7 +147,7 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "SUITE=URL",
         help: "This suite's own base URL, for a server that mounts families under different \
                prefixes (repeatable; the variable is comma-separated: \
-               `list_batches=https://h/v1,anthropic_message_batches=https://h/anthropic/v1`)",
+               `list_batches=https://h,anthropic_message_batches=https://h/anthropic`)",
         default: "the base URL",
         many: Many::Commas,
         read: |s, g| {
