@@ -155,7 +155,7 @@ pub static SETTINGS: &[Setting] = &[
                 .list(',')
                 .map(|pair| {
                     let (suite, url) = pair.split_once('=').ok_or_else(|| {
-                        format!("`{pair}` is not SUITE=URL (e.g. list_batches=https://h/v1)")
+                        format!("`{pair}` is not SUITE=URL (e.g. list_batches=https://h)")
                     })?;
                     let suite = suite.trim();
                     if suite.is_empty() {

@@ -271,3 +271,61 @@ async fn a_filter_compared_with_a_walk_that_skips_ties_is_not_blamed() {
         "{all}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_suite_gets_its_own_base_url_with_base_url_for() {
+    // List Batches under `/anthropic`-style prefix of its own; nothing at the base URL.
+    let mock = ReferenceMock::start(mock_config().key(KEY).prefix("/gw")).await;
+    let own_base = mock.base_url().to_string();
+    assert!(own_base.ends_with("/gw"), "{own_base}");
+    let base = own_base.trim_end_matches("gw").to_owned();
+    let run = |args: Vec<String>, env: Vec<(&'static str, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let mut all: Vec<(&str, &str)> = vec![("CONTRACT_API_KEY", KEY)];
+            all.extend(env.iter().map(|(k, v)| (*k, v.as_str())));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            check(&all, &args)
+        })
+    };
+    let args = |extra: &[&str]| -> Vec<String> {
+        ["--base-url", base.as_str(), "--suite", "list_batches"]
+            .iter()
+            .chain(extra)
+            .map(|s| (*s).to_owned())
+            .collect()
+    };
+    // Without it: every request 404, exit 1 with the diagnosis.
+    let out = run(args(&[]), vec![]).await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("diagnosis: every request was answered 404 Not Found"));
+    // With the flag, or the variable: the suite's own prefix, and it conforms.
+    let own = format!("list_batches={own_base}");
+    let out = run(args(&["--base-url-for", &own]), vec![]).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("list-contract: checking {own_base}")));
+    let out = run(args(&[]), vec![("CONTRACT_BASE_URL_FOR", own.clone())])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A value that is no SUITE=URL, or a suite that does not exist, is named.
+    let out = run(args(&["--base-url-for", "list_batches"]), vec![])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(
+            "error: --base-url-for: `list_batches` is not SUITE=URL (e.g. list_batches=https://h)"
+        ),
+        "{}",
+        text(&out)
+    );
+    let out = run(args(&["--base-url-for", "list_batchez=http://h"]), vec![])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("error: --base-url-for: `list_batchez` is not a suite of "),
+        "{}",
+        text(&out)
+    );
+}
