@@ -129,6 +129,20 @@ pub fn of_walk(walk: &WalkRecord) -> Vec<ServerBug> {
     out
 }
 
+/// A `limit` above the contract's maximum answered with a page instead of an error: the
+/// server clamps it silently. `held`: the items the page held, if it could be read.
+pub fn limit_clamped(request: &str, asked: u64, max: u64, held: Option<usize>) -> ServerBug {
+    ServerBug::new(
+        BugKind::LimitIgnored,
+        format!(
+            "`limit` is clamped without an error: {request} asked for {asked}, above the \
+             maximum {max}, and got a page{} instead of a 400: a client that asks for more \
+             than the maximum is not told it got less",
+            held.map(|n| format!(" of {n} items")).unwrap_or_default()
+        ),
+    )
+}
+
 /// What a walk at a small limit lost against one at a larger limit, when the pattern is
 /// that of a cursor that compares the order key alone (`key < cursor`): at some page boundary
 /// items tied with the cursor are lost, every item lost at any boundary is such a tie, and no
@@ -543,6 +557,20 @@ mod tests {
         assert_eq!(
             of_violations(&[v])[0].kind,
             BugKind::BeforeIgnoredOrReversed
+        );
+    }
+
+    #[test]
+    fn a_clamped_limit_names_the_request_and_the_maximum() {
+        let bug = limit_clamped("GET /v1/batches?limit=101", 101, 100, Some(100));
+        assert_eq!(bug.kind, BugKind::LimitIgnored);
+        assert!(
+            bug.message.starts_with(
+                "`limit` is clamped without an error: GET /v1/batches?limit=101 asked for 101, \
+                 above the maximum 100, and got a page of 100 items instead of a 400"
+            ),
+            "{}",
+            bug.message
         );
     }
 

@@ -436,6 +436,24 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                     v
                 })
                 .collect();
+            let asked = case.effective_limit();
+            if asked > case.contract.max_limit
+                && exchange.status.is_success()
+                && run
+                    .violations
+                    .iter()
+                    .any(|v| v.invariant == Invariant::Status)
+            {
+                let held = serde_json::from_slice::<serde_json::Value>(&exchange.body)
+                    .ok()
+                    .and_then(|b| case.contract.envelope.items(&b).map(|i| i.len()));
+                run.evidence.bug([server_bug::limit_clamped(
+                    &request,
+                    asked,
+                    case.contract.max_limit,
+                    held,
+                )]);
+            }
         }
         Err(e) => run.violations.push(transport_violation(e, 1)),
     }

@@ -204,7 +204,7 @@ pub fn diagnosis_of(fault: Fault) -> Option<BugKind> {
         Fault::TieSkip => BugKind::TieSkipped,
         Fault::CursorInclusive => BugKind::CursorInclusive,
         Fault::CursorIgnored => BugKind::CursorIgnored,
-        Fault::LimitIgnored => BugKind::LimitIgnored,
+        Fault::LimitIgnored | Fault::LimitAboveMaxClamped => BugKind::LimitIgnored,
         Fault::LastIdRaw => BugKind::IdsRewritten,
         Fault::OrderIgnored => BugKind::OrderIgnored,
         Fault::BackwardPageReversed => BugKind::BeforeIgnoredOrReversed,
