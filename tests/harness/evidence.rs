@@ -329,3 +329,65 @@ async fn a_suite_gets_its_own_base_url_with_base_url_for() {
         text(&out)
     );
 }
+
+#[test]
+fn a_default_run_against_a_batches_only_server_passes_with_three_suites_not_served() {
+    // `serve` serves List Batches alone: /v1/batches, nothing else.
+    let (_server, base, _stderr) = common::serve(&["--key", KEY]);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let md = dir.path().join("r.md");
+    let xml = dir.path().join("r.xml");
+    let out = check(
+        &[
+            ("CONTRACT_API_KEY", KEY),
+            ("CONTRACT_CASES_DIR", common::cases_dir().to_str().unwrap()),
+            ("CONTRACT_JSON", json.to_str().unwrap()),
+            ("CONTRACT_MARKDOWN", md.to_str().unwrap()),
+            ("CONTRACT_JUNIT", xml.to_str().unwrap()),
+        ],
+        &["--base-url", &base],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("17 passed, 0 failed, 62 ignored;"), "{all}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    let junit = std::fs::read_to_string(&xml).unwrap();
+    for suite in [
+        "anthropic_message_batches",
+        "openai_files",
+        "openai_vector_stores",
+    ] {
+        let said = format!("every request of suite {suite} was answered 404 Not Found");
+        assert!(all.contains(&said), "{suite}: {all}");
+        assert!(markdown.contains(&said), "{suite}: {markdown}");
+        assert!(junit.contains(&said), "{suite}: {junit}");
+        assert!(
+            report["diagnoses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["cause"] == "suite_not_served"
+                    && d["message"].as_str().unwrap().contains(&said)),
+            "{suite}"
+        );
+        let ignored = report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{suite}::"))
+            })
+            .all(|c| c["outcome"] == "ignored");
+        assert!(ignored, "{suite}: its cases are ignored");
+    }
+    assert!(
+        markdown.starts_with("## list-contract: conforms (exit 0)"),
+        "{markdown}"
+    );
+}
