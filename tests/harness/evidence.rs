@@ -97,7 +97,8 @@ async fn an_empty_listing_is_not_proven_in_every_report_and_fails_with_require_e
         "{md}"
     );
 
-    // The variable does the same; `=false` on the flag turns it off again.
+    // `=false` on the flag turns it off again (CONTRACT_REQUIRE_EVIDENCE is read like every
+    // setting: src/settings/tests.rs).
     let (code, all, ..) = check_reports(
         mock_config().items(0),
         &["--suite", "list_batches", "--require-evidence=false"],
