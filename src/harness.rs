@@ -55,10 +55,10 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     shared.print_notes();
     let results = shared.results(args, &settings);
     eprintln!("{}", render_summary(&results, &redactor));
-    // An endpoint that could not be reached, or only said "try again", was not checked:
-    // that is the harness unable to run, not drift.
-    let blocked = results.diagnoses().iter().any(|d| d.cause.blocks_the_run());
-    let code = if blocked { ExitCode::FAILURE } else { code };
+    // 101 only for answers that broke the contract: an endpoint that could not be reached,
+    // only said "try again", refused every key or answered 404 to everything was not judged
+    // (exit 1), and a suite a default run left out is no failure (see `markdown::Verdict`).
+    let code = ExitCode::from(markdown::Verdict::of(&results).exit_code());
     match write_recording(&shared, &settings)
         .and_then(|()| write_reports(&results, &settings, &redactor))
     {

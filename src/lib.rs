@@ -41,6 +41,7 @@ pub mod check;
 pub mod choice;
 pub mod contract;
 pub mod error;
+pub mod evidence;
 pub mod exchange;
 pub mod files;
 pub mod harness;

@@ -548,7 +548,11 @@ mod tests {
         for setting in list_contract::settings::SETTINGS {
             assert!(help.contains(setting.var), "{}: {help}", setting.var);
             if let Some(flag) = setting.flag {
-                assert!(help.contains(&format!("{flag} <")), "{flag}: {help}");
+                // A switch's value is optional: `--require-evidence[=<BOOL>]`.
+                assert!(
+                    help.contains(&format!("{flag} <")) || help.contains(&format!("{flag}[=<")),
+                    "{flag}: {help}"
+                );
             }
         }
     }

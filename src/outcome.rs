@@ -30,11 +30,15 @@ pub struct CaseRun {
     pub walked: u32,
     /// Additive drift, each field or header once, where it was first seen.
     pub notices: Vec<Notice>,
-    /// What this case's requests (its own and shared ones) got, by kind: what the run's
-    /// diagnoses read.
+    /// What the requests this case sent itself got, by kind (one each, retries not counted;
+    /// a shared request is counted by the case that sent it, so a run's answers add up to its
+    /// requests less its retries): what the run's diagnoses read.
     pub answers: Answers,
     /// Whether the case sends the configured key (not a missing- or wrong-key case).
     pub sends_key: bool,
+    /// What the case's walks exercised: items, page boundaries, ties, backward pages, filter
+    /// matches (see [`crate::evidence`]).
+    pub evidence: crate::evidence::CaseEvidence,
     /// The entries of the run's recording (`CONTRACT_RECORD`) that this case's answers came
     /// from, its own and shared ones; empty unless the run is recorded.
     pub entries: Vec<usize>,

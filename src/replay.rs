@@ -1,7 +1,9 @@
 //! Replaying a recorded run ([`crate::record`]): a request is answered from the recording, no
 //! socket is opened. A request matches a recorded one by method, path, query (in any order)
 //! and headers: the same names, and the same values once masked, so a header the recording
-//! masked matches whatever secret the replay sends in its place. The host is not compared:
+//! masked matches whatever secret the replay sends in its place, and a header whose whole value
+//! was masked (a `--header` secret; the credential aside) is not compared at all: the replay
+//! may send it or not. The host is not compared:
 //! the embedded mock's port changes from run to run. A request sent several times (a page two
 //! cases send, a retry) takes the recorded answers in the order they were recorded.
 
@@ -40,9 +42,16 @@ impl Key {
             Err(_) => (url.to_owned(), Vec::new()),
         };
         query.sort();
-        // The client's own `user-agent` changes with its version; it decides nothing.
-        let mut headers: Vec<(String, String)> =
-            headers.filter(|(name, _)| name != "user-agent").collect();
+        // The client's own `user-agent` changes with its version; it decides nothing. Nor
+        // does a header whose whole value is secret (`--header`, masked as `***`): a replay
+        // needs none of the secrets it was recorded with. The credential still counts, so
+        // a case that sends no key or a wrong one stays another request.
+        let mut headers: Vec<(String, String)> = headers
+            .filter(|(name, value)| {
+                name != "user-agent"
+                    && (value != "***" || matches!(name.as_str(), "authorization" | "x-api-key"))
+            })
+            .collect();
         headers.sort();
         Key {
             path,
@@ -592,5 +601,39 @@ mod tests {
             .first(&url("http://b:2/v1/batches?order=asc&limit=7"), &with_key)
             .unwrap_err();
         assert!(err.contains("in the recording r.har 1 time(s)"), "{err}");
+    }
+
+    #[test]
+    fn a_replay_needs_none_of_the_secret_headers_it_was_recorded_with() {
+        let recorded = entry(
+            "http://a:1/v1/batches?limit=7",
+            &[("x-api-key", "***"), ("x-gateway-token", "***")],
+            200,
+        );
+        let replayer = |secret: &str| {
+            Replayer::new(
+                "r.har".into(),
+                vec![recorded.clone()],
+                RunInfo::default(),
+                Redactor::new([Secret::new("sk-now"), Secret::new(secret.to_owned())]),
+            )
+        };
+        let url = Url::parse("http://b:2/v1/batches?limit=7").unwrap();
+        // Without the header, with it (masked alike), or with another secret value.
+        for (secret, sent) in [
+            ("tok", headers(&[("x-api-key", "sk-now")])),
+            (
+                "tok",
+                headers(&[("x-api-key", "sk-now"), ("x-gateway-token", "tok")]),
+            ),
+            (
+                "other",
+                headers(&[("x-api-key", "sk-now"), ("x-gateway-token", "other")]),
+            ),
+        ] {
+            assert_eq!(replayer(secret).first(&url, &sent), Ok(0), "{sent:?}");
+        }
+        // The credential still counts: a request with no key is another request.
+        assert!(replayer("tok").first(&url, &HeaderMap::new()).is_err());
     }
 }

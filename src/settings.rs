@@ -30,6 +30,10 @@ use url::Url;
 pub mod env {
     /// The live endpoint's base URL (may carry a path prefix); unset → the reference mock.
     pub const BASE_URL: &str = "CONTRACT_BASE_URL";
+    /// Per-suite base URLs, `SUITE=URL` comma-separated, over the base URL for those suites.
+    pub const BASE_URL_FOR: &str = "CONTRACT_BASE_URL_FOR";
+    /// `true`: an invariant the data could not exercise fails the run with exit 1.
+    pub const REQUIRE_EVIDENCE: &str = "CONTRACT_REQUIRE_EVIDENCE";
     /// The API key.
     pub const API_KEY: &str = "CONTRACT_API_KEY";
     /// `x-api-key` (default) or `bearer`.
@@ -152,6 +156,10 @@ pub struct Settings {
     pub suites: Vec<String>,
     /// The live endpoint; `None` runs against the embedded reference mock.
     pub base_url: Option<Url>,
+    /// Per-suite base URLs (`--base-url-for SUITE=URL`), over `base_url` for those suites.
+    pub base_url_for: Vec<(String, Url)>,
+    /// `--require-evidence`: "not proven" fails the run with exit 1.
+    pub require_evidence: bool,
     pub api_key: Option<Secret>,
     /// Overrides each contract's auth style.
     pub auth: Option<AuthStyle>,
@@ -217,6 +225,8 @@ impl Settings {
             schemas_dir: default_folder(root, "schemas", crate::files::BUILT_IN_SCHEMAS),
             suites: Vec::new(),
             base_url: None,
+            base_url_for: Vec::new(),
+            require_evidence: false,
             api_key: None,
             auth: None,
             no_auth: false,

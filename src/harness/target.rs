@@ -94,6 +94,7 @@ pub fn connect(
         headers: headers.clone(),
         ..Target::new(base, key.clone(), auth)
     };
+    let base_url_for = base_urls_for(settings, &contracts)?;
     match (&replayer, &settings.base_url) {
         (Some(replayer), _) => {
             // The recorded targets, so request lines read as they did in the recorded run.
@@ -126,8 +127,14 @@ pub fn connect(
             runtime
                 .block_on(preflight(base, settings.source(env::BASE_URL)))
                 .map_err(|e| vec![e])?;
+            for own in base_url_for.values() {
+                runtime
+                    .block_on(preflight(own, settings.source(env::BASE_URL_FOR)))
+                    .map_err(|e| vec![e])?;
+            }
             for (path, contract) in contracts {
                 let auth = settings.auth.unwrap_or(contract.auth);
+                let base = base_url_for.get(&suite_of(&path)).unwrap_or(base);
                 targets.insert(path, target(base.clone(), &key, auth));
             }
         }
@@ -179,6 +186,46 @@ pub fn connect(
         replayer,
         mocks,
     })
+}
+
+/// The per-suite base URLs (`--base-url-for SUITE=URL`) of the run's suites. A suite that is
+/// none of the cases folder's is an error naming the setting; one the run did not select is
+/// left alone (a CI variable may list every suite while a run picks one). They need a base
+/// URL for the other suites, and are ignored by a replay, like the base URL.
+fn base_urls_for(
+    settings: &Settings,
+    contracts: &BTreeMap<std::path::PathBuf, Arc<crate::contract::Contract>>,
+) -> Result<BTreeMap<String, Url>, Vec<HarnessError>> {
+    let from = settings.source(env::BASE_URL_FOR);
+    let invalid = |reason: String| {
+        vec![HarnessError::Setting(
+            crate::settings::SettingError::Invalid { from, reason },
+        )]
+    };
+    if settings.base_url_for.is_empty() || settings.replay.is_some() {
+        return Ok(BTreeMap::new());
+    }
+    if settings.base_url.is_none() {
+        return Err(invalid(format!(
+            "per-suite base URLs need a base URL for the others too: set {} (or --base-url)",
+            env::BASE_URL
+        )));
+    }
+    let run: Vec<String> = contracts.keys().map(|p| suite_of(p)).collect();
+    let mut out = BTreeMap::new();
+    for (suite, url) in &settings.base_url_for {
+        let exists = run.contains(suite) || crate::files::is_dir(&settings.cases_dir.join(suite));
+        if !exists {
+            return Err(invalid(format!(
+                "`{suite}` is not a suite of {} (its suites: {}); write SUITE=URL with a suite's \
+                 folder name",
+                settings.cases_dir.display(),
+                run.join(", ")
+            )));
+        }
+        out.insert(suite.clone(), url.clone());
+    }
+    Ok(out)
 }
 
 /// A suite's name: its contract's folder.

@@ -112,7 +112,7 @@ impl Shared {
         let targets = &self.connected.targets;
         let replayer = &self.connected.replayer;
         let urls: Vec<String> = targets.values().map(|t| t.base.to_string()).collect();
-        RunResults {
+        let mut results = RunResults {
             target: match replayer {
                 Some(replayer) => replayer.describe(),
                 None => urls.join(", "),
@@ -134,8 +134,12 @@ impl Shared {
             },
             base_from: settings.source(env::BASE_URL),
             fail_on: self.fail_on,
+            suites_named: !settings.suites.is_empty(),
+            require_evidence: settings.require_evidence,
             cases,
-        }
+        };
+        results.leave_out_unserved();
+        results
     }
 }
 

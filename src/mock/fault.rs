@@ -134,6 +134,10 @@ macro_rules! for_each_fault {
             /// Only at the maximum limit, the page after a cursor starts one item late (an
             /// off-by-one in one code path): no single walk can see it.
             MaxLimitSkipsOne(max_limit_skips_one): Walk,
+            /// The page after a cursor starts at the first item with an order key past the
+            /// cursor's: items tied with the cursor are skipped (wild: llama-stack's
+            /// `created_at < cursor` with no tie-break on id). Every suite's data has ties.
+            TieSkip(tie_skip): Walk,
             /// The item at the first page boundary at or past the middle of the listing is served
             /// again at the top of the next page, once.
             DuplicateOnce(duplicate_once): Walk,
@@ -245,6 +249,10 @@ macro_rules! for_each_fault {
             /// The ninth matching item of a filtered listing is left out (a filter applied after
             /// paging, with an off-by-one). Suites with `[[filters]]`.
             FilterDropsOne(filter_drops_one): Paging,
+            /// The filter is applied after paging: each page is the unfiltered listing's, less
+            /// what does not match, so pages run short or empty with `has_more: true` (wild: a
+            /// store that pages in SQL and filters in code). Suites with `[[filters]]`.
+            FilterAfterPaging(filter_after_paging): Paging,
         }
     };
 }
@@ -351,7 +359,9 @@ impl Fault {
                 contract.backward.is_some()
             }
             OrderIgnored => contract.order_param.is_some(),
-            FilterIgnored | FilterLeaksOne | FilterDropsOne => !contract.filters.is_empty(),
+            FilterIgnored | FilterLeaksOne | FilterDropsOne | FilterAfterPaging => {
+                !contract.filters.is_empty()
+            }
             _ => true,
         }
     }

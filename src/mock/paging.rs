@@ -107,6 +107,16 @@ impl Responder {
     /// The positions in `listing` a request's filters let through, in order (all of them when
     /// it sends none), or what a filter fault makes of them.
     fn visible(&self, listing: &[&Value], query: &Query) -> Vec<usize> {
+        if self.has(Fault::FilterAfterPaging) {
+            // Paged unfiltered; each page is filtered after (see `page`).
+            return (0..listing.len()).collect();
+        }
+        self.matching(listing, query)
+    }
+
+    /// The positions in `listing` of the items that match the query's filters (all of them
+    /// when it has none), with the filter faults applied.
+    fn matching(&self, listing: &[&Value], query: &Query) -> Vec<usize> {
         let filters: Vec<(&str, &str)> = if self.has(Fault::FilterIgnored) {
             Vec::new()
         } else {
@@ -256,6 +266,14 @@ impl Responder {
                     let next = visible.partition_point(|&j| j <= k);
                     if self.has(Fault::CursorInclusive) {
                         next.saturating_sub(1)
+                    } else if self.has(Fault::TieSkip) {
+                        // `key < cursor's key`: past every item tied with the cursor.
+                        let key = self.config.order_key.as_str();
+                        let tied = listing[k].get(key);
+                        next + visible[next..]
+                            .iter()
+                            .take_while(|&&j| listing[j].get(key) == tied)
+                            .count()
                     } else if self.has(Fault::CursorSkipsOne)
                         || (self.has(Fault::MaxLimitSkipsOne)
                             && limit as u64 == self.config.max_limit)
@@ -301,6 +319,11 @@ impl Responder {
         });
         if self.has(Fault::PagesOldestFirst) || reversed_backward {
             data.reverse();
+        }
+        if self.has(Fault::FilterAfterPaging) && way == Way::Forward {
+            let page: Vec<&Value> = data.iter().collect();
+            let kept = self.matching(&page, query);
+            data = kept.iter().map(|&i| data[i].clone()).collect();
         }
         if self.has(Fault::UnsortedPage) && data.len() >= 3 {
             data.swap(1, 2);

@@ -163,6 +163,7 @@ pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
     for diagnosis in results.diagnoses() {
         let _ = writeln!(out, "diagnosis: {}", diagnosis.message);
     }
+    out.push_str(&super::evidence::human(results));
     let _ = writeln!(out, "summary: {}", results.counts_line());
     if let Some(how) = results.auth_unchecked {
         let ignored: Vec<&str> = results

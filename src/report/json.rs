@@ -36,6 +36,10 @@ pub struct Report {
     /// Whether auth was checked (`false` with `--auth none`).
     #[serde(default = "yes")]
     pub auth_checked: bool,
+    /// What the run proved per suite, what it could not (`not_proven`), and the likely
+    /// server bugs (`server_bugs`); see docs/reports.md.
+    #[serde(default)]
+    pub evidence: serde_json::Value,
 }
 
 fn yes() -> bool {
@@ -180,6 +184,8 @@ impl Report {
                 })
                 .collect(),
             auth_checked: results.auth_unchecked.is_none(),
+            evidence: serde_json::from_str(&mask(&super::evidence::json(results).to_string()))
+                .unwrap_or_default(),
         }
     }
 

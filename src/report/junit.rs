@@ -24,6 +24,9 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
     for diagnosis in results.diagnoses() {
         suite.add_property(("diagnosis", mask(&diagnosis.message).as_str()));
     }
+    for (name, value) in super::evidence::junit(results) {
+        suite.add_property((name, mask(&value).as_str()));
+    }
     let mut total = std::time::Duration::ZERO;
     for case in &results.cases {
         total += case.duration;

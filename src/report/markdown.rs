@@ -25,16 +25,24 @@ pub enum Verdict {
     Conforms,
     /// Exit 101: the endpoint broke the contract.
     Drift,
-    /// Exit 1: the endpoint was not checked (unreachable, or only "try again" answers).
+    /// Exit 1: the contract could not be judged (unreachable, only "try again" answers, every
+    /// request refused or 404, or `--require-evidence` and something not proven).
     CannotRun,
 }
 
 impl Verdict {
     pub fn of(results: &RunResults) -> Verdict {
-        if results.diagnoses().iter().any(|d| d.cause.blocks_the_run()) {
+        let named = results.suites_named;
+        if results
+            .diagnoses()
+            .iter()
+            .any(|d| d.cause.blocks_the_run(named))
+        {
             Verdict::CannotRun
         } else if results.count(CaseOutcome::Failed) > 0 {
             Verdict::Drift
+        } else if results.require_evidence && !results.evidence().unproven().is_empty() {
+            Verdict::CannotRun
         } else {
             Verdict::Conforms
         }
@@ -48,7 +56,7 @@ impl Verdict {
         }
     }
 
-    fn exit_code(self) -> u8 {
+    pub fn exit_code(self) -> u8 {
         match self {
             Verdict::Conforms => 0,
             Verdict::Drift => 101,
@@ -93,6 +101,7 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> String {
         );
     }
 
+    out.push_str(&mask(&super::evidence::markdown(results)));
     let violations: Vec<(&str, &Violation)> = results
         .cases
         .iter()

@@ -3,6 +3,7 @@
 //! CI. Every reporter masks secrets with the run's [`Redactor`](crate::redact::Redactor).
 
 pub mod diagnose;
+pub mod evidence;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -57,6 +58,11 @@ pub struct RunResults {
     pub base_from: &'static str,
     /// The least severity that fails a case.
     pub fail_on: Severity,
+    /// Whether the suites were asked for by name (`--suite`, `CONTRACT_SUITES`): one the
+    /// server does not serve then fails the run; a default run leaves it out.
+    pub suites_named: bool,
+    /// `--require-evidence`: an invariant the data could not exercise fails the run (exit 1).
+    pub require_evidence: bool,
     pub cases: Vec<CaseResult>,
 }
 
@@ -105,6 +111,62 @@ impl RunResults {
             *counts.entry(v.invariant).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// Leaves out of a default run the suites the server does not serve (see
+    /// [`diagnose::left_out`]): their cases become ignored, saying why.
+    pub fn leave_out_unserved(&mut self) {
+        let left_out = diagnose::left_out(self);
+        for case in &mut self.cases {
+            let suite = case.name.split("::").next().unwrap_or_default();
+            if left_out.iter().any(|s| s == suite) {
+                case.outcome = CaseOutcome::Ignored;
+                case.message = Some(format!(
+                    "suite {suite} is not served: every request of it was answered 404 Not Found"
+                ));
+            }
+        }
+    }
+
+    /// What the run's data exercised, suite by suite, and what it could not (see
+    /// [`crate::evidence`]); ignored cases aside.
+    pub fn evidence(&self) -> crate::evidence::Evidence {
+        crate::evidence::Evidence::fold(
+            self.cases
+                .iter()
+                .filter(|c| c.outcome != CaseOutcome::Ignored)
+                .map(|c| (c.name.as_str(), &c.run.evidence)),
+        )
+    }
+
+    /// The diagnoses of the server's bug the failed cases' walks show (see [`crate::evidence::server_bug`]),
+    /// each once, with the first case (by name) that showed it.
+    pub fn server_bugs(&self) -> Vec<crate::evidence::server_bug::ServerBug> {
+        let mut out: Vec<crate::evidence::server_bug::ServerBug> = Vec::new();
+        for case in self
+            .cases
+            .iter()
+            .filter(|c| c.outcome == CaseOutcome::Failed)
+        {
+            for bug in &case.run.evidence.bugs {
+                if !out.iter().any(|b| b.message == bug.message) {
+                    out.push(crate::evidence::server_bug::ServerBug {
+                        case: case.name.clone(),
+                        ..bug.clone()
+                    });
+                }
+            }
+        }
+        let failed: Vec<(&str, &[crate::violation::Violation])> = self
+            .cases
+            .iter()
+            .filter(|c| c.outcome == CaseOutcome::Failed)
+            .map(|c| (c.name.as_str(), c.run.violations.as_slice()))
+            .collect();
+        let more = crate::evidence::server_bug::follow_ups(&out, &failed);
+        out.extend(more);
+        out.sort_by_key(|b| b.kind);
+        out
     }
 
     /// What the failures of the run share, if anything (see [`diagnose`]).

@@ -19,12 +19,13 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::case::{AuthMode, Case, CaseKind, Outcome, WalkLimit};
-use crate::check::cross_walk::compare_walks;
+use crate::check::cross_walk::{compare_walks, fresh_since};
 use crate::check::filter::compare_filtered;
 use crate::check::orders::compare_orders;
 use crate::check::page::PageRules;
 use crate::check::walk::{WalkBounds, WalkRecord};
 use crate::check::{Expect, judge};
+use crate::evidence::server_bug;
 use crate::exchange::{Failure, TransportError, seconds};
 use crate::http::{HttpClient, RequestOptions, Target};
 use crate::schema::SchemaSet;
@@ -45,11 +46,11 @@ impl CaseRun {
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
         self.violations.extend(walk.run.violations.iter().cloned());
         self.entries.extend_from_slice(&walk.run.entries);
-        self.answers.merge(&walk.run.answers);
         for notice in &walk.run.notices {
             self.notice(notice.clone());
         }
         if sent {
+            self.answers.merge(&walk.run.answers);
             self.walked += walk.record.pages + u32::from(walk.probed);
             self.requests += walk.run.requests;
             self.shared += walk.run.shared;
@@ -57,6 +58,7 @@ impl CaseRun {
         } else {
             self.shared += walk.run.requests + walk.run.shared;
         }
+        self.evidence.walk(&walk.record);
         self.pages += walk.record.pages + u32::from(walk.probed);
         self.items += walk.record.items.len() as u64;
         self.walks += 1;
@@ -150,11 +152,11 @@ impl<'a> RunContext<'a> {
             },
         };
         run.entries.extend_from_slice(&fetched.entries);
-        run.answers.add(answer, 1, || match &fetched.result {
-            Ok(exchange) => exchange.request_line(),
-            Err(e) => e.request_line(),
-        });
         if sent {
+            run.answers.add(answer, 1, || match &fetched.result {
+                Ok(exchange) => exchange.request_line(),
+                Err(e) => e.request_line(),
+            });
             self.answered(fetched.attempts(), || what(&fetched));
             match &fetched.result {
                 Ok(exchange) => run.record(|| exchange.request_line(), &exchange.retries),
@@ -195,6 +197,8 @@ pub fn case_options(case: &Case, run: &RequestOptions) -> RequestOptions {
 /// Runs `case` in `ctx`: sends its requests and judges the answers.
 pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     let mut run = run_kind(case, ctx).await;
+    let bugs = server_bug::of_violations(&run.violations);
+    run.evidence.bug(bugs);
     run.sends_key = case.file.request.auth == AuthMode::Valid;
     if let Some(recorder) = ctx.http.recorder() {
         recorder.used_by(&run.entries, &case.name);
@@ -223,6 +227,16 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 run.absorb(walk, *sent);
             }
             let records: Vec<&WalkRecord> = walks.iter().map(|(w, _)| &w.record).collect();
+            let fresh = fresh_since(&records, &case.contract);
+            run.evidence.left_out(&records, fresh);
+            if let Some(largest) = records.iter().max_by_key(|w| w.page_size) {
+                // One diagnosis a case: the first walk that shows the pattern.
+                let tie_skip = records
+                    .iter()
+                    .filter(|w| w.page_size < largest.page_size)
+                    .find_map(|small| server_bug::of_pair(small, largest, fresh));
+                run.evidence.bug(tie_skip);
+            }
             run.violations
                 .extend(compare_walks(&records, &case.contract));
         }
@@ -235,7 +249,10 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 .await;
             run.absorb(&walk, sent);
             run.requests += took_over;
+            let pages = run.pages;
             backward::walk_back(case, spec.limit, &walk.record, bounds, ctx, &mut run).await;
+            run.evidence.backward_pages += run.pages - pages;
+            run.evidence.backward_case = true;
         }
         CaseKind::OrderWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
@@ -264,6 +281,18 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             run.absorb(&asc.0, asc.1);
             run.absorb(&desc.0, desc.1);
             run.requests += asc.2 + desc.2;
+            let records = [&asc.0.record, &desc.0.record];
+            let fresh = fresh_since(&records, &case.contract);
+            run.evidence.left_out(&records, fresh);
+            let kept = |w: &WalkRecord| {
+                w.items
+                    .iter()
+                    .filter(|s| s.key.is_none_or(|k| k < fresh))
+                    .count() as u64
+            };
+            run.evidence.orders_compared = Some(kept(&asc.0.record).min(kept(&desc.0.record)));
+            run.evidence
+                .bug(server_bug::of_orders(&asc.0.record, &desc.0.record));
             run.violations.extend(compare_orders(
                 &asc.0.record,
                 &desc.0.record,
@@ -294,13 +323,23 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             run.absorb(&filtered.0, filtered.1);
             run.absorb(&all.0, all.1);
             run.requests += filtered.2 + all.2;
-            run.violations.extend(compare_filtered(
+            run.evidence.filters.push(crate::evidence::FilterEvidence {
+                filter: format!("{}={}", spec.param, spec.value),
+                matches: filtered.0.record.items.len() as u64,
+            });
+            let compared = compare_filtered(
                 &filtered.0.record,
                 &all.0.record,
                 filter,
                 &spec.value,
                 &case.contract,
+            );
+            run.evidence.bug(server_bug::of_filtered(
+                &filtered.0.record,
+                &filtered.0.run.violations,
+                !compared.is_empty(),
             ));
+            run.violations.extend(compared);
         }
     }
     run
@@ -397,6 +436,24 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                     v
                 })
                 .collect();
+            let asked = case.effective_limit();
+            if asked > case.contract.max_limit
+                && exchange.status.is_success()
+                && run
+                    .violations
+                    .iter()
+                    .any(|v| v.invariant == Invariant::Status)
+            {
+                let held = serde_json::from_slice::<serde_json::Value>(&exchange.body)
+                    .ok()
+                    .and_then(|b| case.contract.envelope.items(&b).map(|i| i.len()));
+                run.evidence.bug([server_bug::limit_clamped(
+                    &request,
+                    asked,
+                    case.contract.max_limit,
+                    held,
+                )]);
+            }
         }
         Err(e) => run.violations.push(transport_violation(e, 1)),
     }

@@ -24,9 +24,17 @@ pub fn with_setting_flags(mut command: Command) -> Command {
             .value_name(setting.value_name)
             .help(help)
             .action(match setting.many {
-                Many::One => ArgAction::Set,
+                Many::One | Many::Switch => ArgAction::Set,
                 Many::Commas | Many::Lines => ArgAction::Append,
             });
+        let arg = match setting.many {
+            // `--require-evidence` alone; `--require-evidence=false` to turn it off.
+            Many::Switch => arg
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("true"),
+            _ => arg,
+        };
         command = command.arg(arg);
     }
     command

@@ -14,6 +14,9 @@ pub enum Many {
     Commas,
     /// A list: the flag repeated, the variable one value per line.
     Lines,
+    /// A switch: the flag alone means `true` (`--flag=false` turns it off); the variable is
+    /// `true`/`1`/`yes` or `false`/`0`/`no`.
+    Switch,
 }
 
 /// One setting: its variable, its `check` flag, and how its value is read.
@@ -86,6 +89,15 @@ impl Given<'_> {
     fn path(&self) -> PathBuf {
         PathBuf::from(self.one())
     }
+
+    /// A switch's value.
+    fn switch(&self) -> Result<bool, String> {
+        match self.one().trim().to_ascii_lowercase().as_str() {
+            "" | "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            other => Err(format!("`{other}` is not true or false")),
+        }
+    }
 }
 
 impl Setting {
@@ -126,6 +138,32 @@ pub static SETTINGS: &[Setting] = &[
         many: Many::One,
         read: |s, g| {
             s.base_url = Some(crate::http::parse_base_url(g.one())?);
+            Ok(())
+        },
+    },
+    Setting {
+        var: env::BASE_URL_FOR,
+        flag: Some("--base-url-for"),
+        value_name: "SUITE=URL",
+        help: "This suite's own base URL, for a server that mounts families under different \
+               prefixes (repeatable; the variable is comma-separated: \
+               `list_batches=https://h,anthropic_message_batches=https://h/anthropic`)",
+        default: "the base URL",
+        many: Many::Commas,
+        read: |s, g| {
+            s.base_url_for = g
+                .list(',')
+                .map(|pair| {
+                    let (suite, url) = pair.split_once('=').ok_or_else(|| {
+                        format!("`{pair}` is not SUITE=URL (e.g. list_batches=https://h)")
+                    })?;
+                    let suite = suite.trim();
+                    if suite.is_empty() {
+                        return Err(format!("`{pair}` names no suite before `=`"));
+                    }
+                    Ok((suite.to_owned(), crate::http::parse_base_url(url.trim())?))
+                })
+                .collect::<Result<_, String>>()?;
             Ok(())
         },
     },
@@ -532,6 +570,20 @@ pub static SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        var: env::REQUIRE_EVIDENCE,
+        flag: Some("--require-evidence"),
+        value_name: "BOOL",
+        help: "Fail the run (exit 1) when the data could not exercise an invariant (an empty \
+               listing, too few items to cross a page, no ties, a filter with no match): \
+               \"not proven\" becomes \"could not be judged\"",
+        default: "false",
+        many: Many::Switch,
+        read: |s, g| {
+            s.require_evidence = g.switch()?;
+            Ok(())
+        },
+    },
+    Setting {
         var: env::FAIL_ON,
         flag: Some("--fail-on"),
         value_name: "LEVEL",
@@ -551,6 +603,7 @@ pub fn docs_table() -> String {
     for s in SETTINGS {
         let flag = match (s.flag, s.many) {
             (Some(flag), Many::One) => format!("`{flag} {}`", s.value_name),
+            (Some(flag), Many::Switch) => format!("`{flag}`"),
             (Some(flag), _) => format!("`{flag} {}`, repeatable", s.value_name),
             (None, _) => "none (environment only)".to_owned(),
         };

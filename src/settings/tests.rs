@@ -295,6 +295,8 @@ fn every_setting_has_a_flag_but_the_key_and_each_is_read() {
         "N" | "SECS" | "BYTES" | "PER_SEC" => "3",
         "VAR[,VAR]" => "HOME_SECRET",
         "NAME=VALUE" => "store_id=st_1",
+        "SUITE=URL" => "list_batches=http://127.0.0.1:9",
+        "BOOL" => "true",
         _ => "x",
     };
     let defaults = format!("{:?}", Settings::defaults(Path::new("/r")));

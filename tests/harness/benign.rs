@@ -40,6 +40,13 @@ async fn assert_conforms_in(mock: &ReferenceMock, plan: WalkPlan, what: &str) ->
         "{what}: false alarms:\n{}",
         violations.join("\n")
     );
+    // Nor a diagnosis of a server bug that is not there.
+    let bugs: Vec<_> = suite
+        .runs
+        .iter()
+        .flat_map(|(case, run)| run.evidence.bugs.iter().map(move |b| (case, b)))
+        .collect();
+    assert!(bugs.is_empty(), "{what}: server bugs diagnosed: {bugs:#?}");
     suite
 }
 
@@ -180,8 +187,16 @@ async fn transient_429s_and_503s_are_retried() {
 
 #[tokio::test]
 async fn live_traffic_during_the_run() {
-    let (mock, _) = assert_conforms(mock_config().live_every(3), "live traffic").await;
+    let (mock, suite) = assert_conforms(mock_config().live_every(3), "live traffic").await;
     assert!(mock.items().len() > 257 + 100, "batches were created");
+    // The evidence says how many were left out of the comparisons, as created during the run.
+    let cross = suite
+        .runs
+        .iter()
+        .find(|(name, _)| name == "list_batches::cross_walk")
+        .map(|(_, run)| run.evidence.live_left_out)
+        .unwrap();
+    assert!(cross > 0, "items left out as live: {cross}");
 }
 
 #[tokio::test]

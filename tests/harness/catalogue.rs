@@ -10,7 +10,7 @@
 
 use crate::common;
 
-use common::catalogue::{CATALOGUE, entry_of, faults_for, options_for};
+use common::catalogue::{CATALOGUE, assert_diagnosed, entry_of, faults_for, options_for};
 use common::{SUITES, Suite, fixture, mock_config, suite_cases, suite_config};
 use list_contract::contract::CursorSource;
 use list_contract::mock::probe::Probe as Client;
@@ -69,6 +69,7 @@ async fn assert_caught(fault: Fault, expected: &[(&str, Invariant, Where)]) {
             summary(&run.violations)
         );
     }
+    assert_diagnosed(fault, &suite.runs);
 }
 
 /// One line per violation (the first 20), for failure messages.
@@ -229,6 +230,11 @@ catalogue! {
     cursor_skips_one: CursorSkipsOne => [
         "cross_walk": SameSequence At(""),
     ];
+    /// llama-stack's `/v1/files`: `created_at < cursor`, no tie-break. Each walk is consistent
+    /// on its own; comparing walks shows the ties lost.
+    ties_with_the_cursor_skipped: TieSkip => [
+        "cross_walk": SameSequence At(""),
+    ];
     cursor_skips_one_at_the_maximum_limit_only: MaxLimitSkipsOne => [
         "cross_walk": SameSequence At(""),
     ];
@@ -374,6 +380,7 @@ const DIRECT: &[Fault] = &[
     Fault::FilterIgnored,
     Fault::FilterLeaksOne,
     Fault::FilterDropsOne,
+    Fault::FilterAfterPaging,
 ];
 
 /// A conforming mock and one with `fault`, both of fixture suite `name` (adjusted by `tweak`),
@@ -545,6 +552,27 @@ async fn filter_drops_one() {
     assert_eq!(good.ids(&good.get("purpose=batch").await.1), matching);
     matching.remove(8);
     assert_eq!(bad.ids(&bad.get("purpose=batch").await.1), matching);
+}
+
+#[tokio::test]
+async fn filter_after_paging() {
+    let [(mock, good), (_bad_mock, bad)] = pair("files", Fault::FilterAfterPaging, |c| c).await;
+    let matching = batch_ids(&mock);
+    assert_eq!(
+        good.ids(&good.get("purpose=batch&limit=7").await.1),
+        matching[..7]
+    );
+    // The first seven files, less those that are no batch: short, and more to come.
+    let page = bad.get("purpose=batch&limit=7").await.1;
+    let ids = listing(&mock);
+    let expected: Vec<String> = ids[..7]
+        .iter()
+        .filter(|id| matching.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(bad.ids(&page), expected);
+    assert!(expected.len() < 7);
+    assert_eq!(page["has_more"], true);
 }
 
 /// Checked against the registry (`Fault::ALL`, derived from `list_contract::for_each_fault!`):

@@ -84,10 +84,15 @@ async fn bearer_auth_is_chosen_by_contract_auth() {
     let out = check(&env, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
-    // The contract's own default (x-api-key) is refused by this server: drift, reported as such.
+    // The contract's own default (x-api-key) is refused by this server: every request sent
+    // with the key refused says nothing about the contract, so exit 1 with the diagnosis.
     let out = check(&env[..2], &[]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("diagnosis: every request sent with the key was refused"),
+        "{all}"
+    );
     assert!(
         all.contains("expected:  200\n  actual:    401 Unauthorized"),
         "{all}"

@@ -437,12 +437,13 @@ async fn a_bearer_only_server_checked_with_x_api_key_is_diagnosed_once() {
         &["--test-threads", "1"],
     );
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
     assert_eq!(
         diagnoses(&all),
         [format!(
-            "diagnosis: every request sent with the key was refused (18 requests: 18 × 401 Unauthorized; \
-             one: GET {base}v1/batches?limit=1): the server does not take the key as it was sent. \
+            "diagnosis: every request sent with the key was refused (14 requests: 14 × 401 Unauthorized; \
+             one: GET {base}v1/batches?limit=1; the summary's 16 also counts 2 sent without the key \
+             or with a wrong one): the server does not take the key as it was sent. \
              It was sent as `x-api-key: ***` (the contract's `auth`); a server that reads \
              `Authorization: Bearer` (OpenAI and most compatible servers) wants --auth bearer \
              (CONTRACT_AUTH=bearer). Otherwise CONTRACT_API_KEY is not a key this server issued."
@@ -472,15 +473,20 @@ async fn a_wrong_path_prefix_is_diagnosed_with_a_url_that_was_requested() {
     let base = format!("{}api", mock.base_url());
     let out = check(&[("CONTRACT_API_KEY", CANARY)], &["--base-url", &base]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
     assert_eq!(
         diagnoses(&all),
         [format!(
-            "diagnosis: every request was answered 404 Not Found (18 requests; one: GET \
+            "diagnosis: every request was answered 404 Not Found (16 requests; one: GET \
              {base}/v1/batches?limit=1): the base URL or its path prefix is likely wrong \
              (--base-url = {base}; the contract's path is joined onto it: check it against a \
              URL that works with curl)"
         )],
+        "{all}"
+    );
+    // The diagnosis counts what the summary counts.
+    assert!(
+        all.contains("0 ignored; 4 page(s) walked, 16 request(s), 0 retries"),
         "{all}"
     );
 }
@@ -542,7 +548,8 @@ async fn an_endpoint_that_only_answers_503_looked_unavailable_and_exits_1() {
         diagnoses(&all),
         [format!(
             "diagnosis: every request got a \"try again\" answer even after its retries \
-             (18 requests: 18 × 503 Service Unavailable; one: GET {base}v1/batches?limit=1): the endpoint \
+             (14 requests: 14 × 503 Service Unavailable; one: GET {base}v1/batches?limit=1; the \
+             summary's 32 also counts 2 sent without the key or with a wrong one and 16 retries): the endpoint \
              looked unavailable, which says nothing about the contract (try again later, or \
              give it more patience with CONTRACT_RETRY_ATTEMPTS and CONTRACT_RETRY_BUDGET)"
         )],
@@ -652,11 +659,11 @@ async fn a_server_that_wants_a_key_checked_with_auth_none_is_diagnosed() {
     let base = mock.base_url().to_string();
     let out = check(&[("CONTRACT_AUTH", "none")], &["--base-url", &base]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
     assert_eq!(
         diagnoses(&all),
         [format!(
-            "diagnosis: every request was refused (18 requests: 18 × 401 Unauthorized; one: GET \
+            "diagnosis: every request was refused (14 requests: 14 × 401 Unauthorized; one: GET \
              {base}v1/batches?limit=1): the server wants a credential, and none was sent \
              (CONTRACT_AUTH=none). Give it a key with CONTRACT_API_KEY and --auth x-api-key or \
              --auth bearer."

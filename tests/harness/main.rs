@@ -7,6 +7,7 @@ mod catalogue;
 mod cli;
 mod common;
 mod drift;
+mod evidence;
 mod first_run;
 mod golden;
 mod openapi;

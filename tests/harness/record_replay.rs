@@ -635,3 +635,56 @@ fn record_and_replay_at_once_is_refused_naming_both() {
         text(&missing)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replay_needs_none_of_the_secret_headers_it_was_recorded_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("run.har");
+    let mock = ReferenceMock::start(mock_config()).await;
+    let live = check(
+        &[
+            ("CONTRACT_BASE_URL", mock.base_url().as_ref()),
+            ("CONTRACT_API_KEY", &mock.config().key.clone()),
+            ("CONTRACT_HEADERS", "x-gateway-token: canary-gateway-3b7e"),
+            ("CONTRACT_RECORD", har.to_str().unwrap()),
+        ],
+        &[],
+    );
+    assert_eq!(live.status.code(), Some(0), "{}", text(&live));
+    drop(mock);
+    // Replayed without the header (and without the key): every request is found.
+    let cases = batches_only_dir();
+    let replay = check(
+        &[
+            ("CONTRACT_REPLAY", har.to_str().unwrap()),
+            ("CONTRACT_CASES_DIR", cases.to_str().unwrap()),
+        ],
+        &[],
+    );
+    let all = text(&replay);
+    assert_eq!(replay.status.code(), Some(0), "{all}");
+    assert!(!all.contains("is not in the recording"), "{all}");
+
+    // A replay whose recording holds none of the run's requests cannot judge anything: exit
+    // 1 with its diagnosis, not drift.
+    let other = tempfile::tempdir().unwrap();
+    let suite = other.path().join("list_batches");
+    std::fs::create_dir(&suite).unwrap();
+    for file in ["contract.toml", "limit_7.toml"] {
+        let text = std::fs::read_to_string(cases.join("list_batches").join(file)).unwrap();
+        std::fs::write(suite.join(file), text.replace("limit = 7", "limit = 9")).unwrap();
+    }
+    let replay = check(
+        &[
+            ("CONTRACT_REPLAY", har.to_str().unwrap()),
+            ("CONTRACT_CASES_DIR", other.path().to_str().unwrap()),
+        ],
+        &[],
+    );
+    let all = text(&replay);
+    assert_eq!(replay.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("diagnosis: no request of the run is in the recording (1 requests; one: GET "),
+        "{all}"
+    );
+}

@@ -19,9 +19,10 @@ fn the_served_mock_passes_the_whole_contract_with_either_auth_style() {
     let env = [("CONTRACT_API_KEY", "sk-serve-2")];
     let out = check(&env, &["--base-url", &base, "--auth", "bearer"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    // The default auth style is the contract's: x-api-key gets a 401 from a bearer server.
+    // The default auth style is the contract's: x-api-key gets a 401 from a bearer server,
+    // which judges nothing (exit 1, with the diagnosis).
     let out = check(&env, &["--base-url", &base, "limit_1"]);
-    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("401"), "{}", text(&out));
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use list_contract::evidence::server_bug::BugKind;
 use list_contract::http::{RequestOptions, RetryPolicy};
 use list_contract::mock::Fault;
 use list_contract::violation::Invariant;
@@ -75,6 +76,8 @@ pub const CATALOGUE: &[Entry] = &[
     entry(Fault::CursorInclusive, 2, &[DuplicateId, CursorCycle]),
     entry(Fault::CursorSkipsOne, 2, &[SameSequence, HasMoreTrue]),
     entry(Fault::MaxLimitSkipsOne, 101, &[SameSequence, HasMoreTrue]),
+    // Ties at a page boundary: enough items that a listing has them.
+    entry(Fault::TieSkip, 20, &[SameSequence, HasMoreTrue]),
     entry(Fault::DuplicateOnce, 2, &[DuplicateId, CursorCycle]),
     entry(Fault::GapOnce, 2, &[SameSequence, HasMoreTrue]),
     entry(Fault::HasMoreAlwaysTrue, 0, &[EmptyPage, HasMoreTrue]),
@@ -138,6 +141,12 @@ pub const CATALOGUE: &[Entry] = &[
     entry(Fault::FilterIgnored, 2, &[Filter, FilterSequence]),
     entry(Fault::FilterLeaksOne, 10, &[Filter, FilterSequence]),
     entry(Fault::FilterDropsOne, 9, &[FilterSequence]),
+    // The first unfiltered page with no match is an empty page that says `has_more: true`.
+    entry(
+        Fault::FilterAfterPaging,
+        20,
+        &[HasMoreTrue, EmptyPage, FilterSequence],
+    ),
 ];
 
 /// Faults that apply to a suite's parameters but break no rule of its sheet, with why.
@@ -187,4 +196,32 @@ pub fn options_for(fault: Fault) -> RequestOptions {
         },
         _ => RequestOptions::default(),
     }
+}
+
+/// The diagnosis of the server's bug each fault must get, where the harness names one.
+pub fn diagnosis_of(fault: Fault) -> Option<BugKind> {
+    Some(match fault {
+        Fault::TieSkip => BugKind::TieSkipped,
+        Fault::CursorInclusive => BugKind::CursorInclusive,
+        Fault::CursorIgnored => BugKind::CursorIgnored,
+        Fault::LimitIgnored | Fault::LimitAboveMaxClamped => BugKind::LimitIgnored,
+        Fault::LastIdRaw => BugKind::IdsRewritten,
+        Fault::OrderIgnored => BugKind::OrderIgnored,
+        Fault::BackwardPageReversed => BugKind::BeforeIgnoredOrReversed,
+        Fault::FilterAfterPaging => BugKind::FilterAfterPaging,
+        _ => return None,
+    })
+}
+
+/// Asserts that `runs` name the diagnosis `fault` must get, and only bugs of the kinds a
+/// fault of its kind shows.
+pub fn assert_diagnosed(fault: Fault, runs: &[(String, list_contract::outcome::CaseRun)]) {
+    let Some(kind) = diagnosis_of(fault) else {
+        return;
+    };
+    let bugs: Vec<_> = runs.iter().flat_map(|(_, r)| &r.evidence.bugs).collect();
+    assert!(
+        bugs.iter().any(|b| b.kind == kind),
+        "{fault:?}: no diagnosis {kind:?}; got {bugs:#?}"
+    );
 }
