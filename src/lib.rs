@@ -43,6 +43,7 @@ pub mod contract;
 pub mod error;
 pub mod exchange;
 pub mod files;
+pub mod finding;
 pub mod harness;
 pub mod http;
 pub mod init;

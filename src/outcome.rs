@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 
 use crate::exchange::Retry;
-use crate::violation::{Notice, Violation};
+use crate::finding::Violations;
+use crate::violation::Notice;
 
 /// What running a case found, and what it cost.
 #[derive(Debug, Clone, Default)]
 pub struct CaseRun {
-    pub violations: Vec<Violation>,
+    /// What the case broke: the first few in full, every one counted under its finding
+    /// (bounded whatever the server sends; see [`crate::finding`]).
+    pub violations: Violations,
     /// HTTP requests this case sent, retries included.
     pub requests: u32,
     /// Requests whose responses this case used although another case sent them (a walk two

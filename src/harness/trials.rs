@@ -284,7 +284,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .runtime
         .block_on(async { tokio::time::timeout(limit, run).await })
         .unwrap_or_else(|_| CaseRun {
-            violations: vec![case_timeout_violation(limit, &progress)],
+            violations: vec![case_timeout_violation(limit, &progress)].into(),
             requests: progress.requests(),
             ..CaseRun::default()
         })

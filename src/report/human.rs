@@ -405,7 +405,7 @@ mod tests {
 
     fn run(violations: Vec<Violation>) -> CaseRun {
         CaseRun {
-            violations,
+            violations: violations.into(),
             requests: 1,
             ..CaseRun::default()
         }

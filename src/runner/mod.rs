@@ -43,7 +43,7 @@ pub struct RunCache {
 impl CaseRun {
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
-        self.violations.extend(walk.run.violations.iter().cloned());
+        self.violations.merge(&walk.run.violations);
         self.entries.extend_from_slice(&walk.run.entries);
         self.answers.merge(&walk.run.answers);
         for notice in &walk.run.notices {
