@@ -111,7 +111,7 @@ impl Shared {
         cases.sort_by(|a, b| a.name.cmp(&b.name));
         let targets = &self.connected.targets;
         let replayer = &self.connected.replayer;
-        let urls: Vec<String> = targets.values().map(|t| t.base.to_string()).collect();
+        let urls = self.connected.base_urls();
         RunResults {
             target: match replayer {
                 Some(replayer) => replayer.describe(),

@@ -7,6 +7,7 @@ mod catalogue;
 mod cli;
 mod common;
 mod drift;
+mod findings;
 mod first_run;
 mod golden;
 mod properties;
