@@ -215,7 +215,7 @@ impl OnRequest {
 /// One finding's counts and examples within a case: bounded by the requests that showed it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tallied {
-    /// Per request (its line, hashed), what it showed.
+    /// Per answer (its id, or else its request line hashed), what it showed.
     requests: HashMap<u64, OnRequest>,
     /// What occurrences with no request showed (a comparison of walks, a timeout).
     unplaced: OnRequest,
@@ -225,9 +225,10 @@ pub struct Tallied {
 
 impl Tallied {
     fn add(&mut self, v: &Violation) {
-        match &v.request {
-            Some(r) => self.requests.entry(hash_of(r)).or_default().add(v),
-            None => self.unplaced.add(v),
+        match (v.answer, &v.request) {
+            (Some(answer), _) => self.requests.entry(answer).or_default().add(v),
+            (None, Some(r)) => self.requests.entry(hash_of(r)).or_default().add(v),
+            (None, None) => self.unplaced.add(v),
         }
         if self.examples.len() < EXAMPLES {
             self.examples.push(v.clone());

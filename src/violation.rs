@@ -277,6 +277,9 @@ pub struct Violation {
     pub invariant: Invariant,
     /// The request that produced the response, as `GET <url>`; filled in by the runner.
     pub request: Option<String>,
+    /// The answer it was found on, unique in the run (filled in by the runner): a violation two
+    /// cases report from one shared answer is one occurrence of its finding.
+    pub answer: Option<u64>,
     /// Which page of which walk, for violations found while walking.
     pub page: Option<PageRef>,
     /// JSON pointer into the response body (`""` is the whole body).
@@ -297,6 +300,7 @@ impl Violation {
         Violation {
             invariant,
             request: None,
+            answer: None,
             page: None,
             pointer: pointer.into(),
             schema_path: None,

@@ -394,11 +394,16 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                 .into_iter()
                 .map(|mut v| {
                     v.request = Some(request.clone());
+                    v.answer = Some(fetched.id);
                     v
                 })
                 .collect();
         }
-        Err(e) => run.violations.push(transport_violation(e, 1)),
+        Err(e) => {
+            let mut v = transport_violation(e, 1);
+            v.answer = Some(fetched.id);
+            run.violations.push(v);
+        }
     }
     run
 }
