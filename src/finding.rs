@@ -213,7 +213,7 @@ impl OnRequest {
 }
 
 /// One finding's counts and examples within a case: bounded by the requests that showed it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Tallied {
     /// Per answer (its id, or else its request line hashed), what it showed.
     requests: HashMap<u64, OnRequest>,
@@ -251,6 +251,16 @@ impl Tallied {
         }
     }
 
+    /// Walk pages that showed it.
+    pub fn pages(&self) -> u64 {
+        self.requests.values().filter(|r| r.page).count() as u64
+    }
+
+    /// Requests (answers) that showed it.
+    pub fn requests(&self) -> u64 {
+        self.requests.len() as u64
+    }
+
     /// Occurrences in all.
     pub fn occurrences(&self) -> u64 {
         self.unplaced.occurrences + self.requests.values().map(|r| r.occurrences).sum::<u64>()
@@ -264,7 +274,7 @@ impl Tallied {
 /// counts them all.
 ///
 /// [`total`]: Violations::total
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Violations {
     kept: Vec<Violation>,
     /// Findings in order of first occurrence.
@@ -353,6 +363,22 @@ impl Violations {
             .map_or(0, |&i| self.tally[i].1.occurrences())
     }
 }
+
+/// The same violations kept, and the same findings with the same counts (whichever answers
+/// they were found on).
+impl PartialEq for Violations {
+    fn eq(&self, other: &Self) -> bool {
+        let counts = |v: &Violations| -> Vec<(FindingKey, u64, u64, u64)> {
+            v.tally
+                .iter()
+                .map(|(k, t)| (k.clone(), t.occurrences(), t.pages(), t.requests()))
+                .collect()
+        };
+        self.kept == other.kept && counts(self) == counts(other)
+    }
+}
+
+impl Eq for Violations {}
 
 impl std::ops::Deref for Violations {
     type Target = [Violation];
