@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::fault::Fault;
 use crate::contract::{
-    AuthStyle, Backward, Contract, CursorSource, Direction, Envelope, ErrorStyle, Filter, KeyKind,
-    OrderParam,
+    AuthStyle, Backward, Contract, CursorSource, Direction, EmptyPageIds, Envelope, ErrorStyle,
+    Filter, KeyKind, OrderParam,
 };
 
 /// The key the embedded mock accepts when no other is configured.
@@ -51,6 +51,9 @@ pub struct MockConfig {
     pub id_field: String,
     /// Where the page's parts go.
     pub envelope: Envelope,
+    /// What `first_id`/`last_id` hold on an empty page: the contract's `empty_page_ids`, or
+    /// another value to serve a server that differs from its contract.
+    pub empty_page_ids: EmptyPageIds,
     /// The envelope's `object` value; empty: no `object` field.
     pub envelope_object: String,
     /// Headers every request must carry (only their presence is checked).
@@ -105,6 +108,7 @@ impl MockConfig {
             order_key_kind: contract.order_key_kind,
             id_field: contract.id_field.clone(),
             envelope: contract.envelope.clone(),
+            empty_page_ids: contract.empty_page_ids,
             envelope_object: contract.mock.envelope_object.clone(),
             headers: contract.headers.clone(),
             filters: contract.filters.clone(),
@@ -123,6 +127,12 @@ impl MockConfig {
     /// Serves a dataset made from `examples` (see [`examples::generate`](super::examples::generate)) instead of batches.
     pub fn examples(mut self, examples: Vec<Value>) -> Self {
         self.examples = Some(Arc::new(examples));
+        self
+    }
+
+    /// Serves `ids` as `first_id`/`last_id` on an empty page (`null`, `""`, or no such keys).
+    pub fn empty_page_ids(mut self, ids: EmptyPageIds) -> Self {
+        self.empty_page_ids = ids;
         self
     }
 
