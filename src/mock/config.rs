@@ -81,6 +81,13 @@ pub struct MockConfig {
     /// Benign transient trouble: every this many requests is answered 429 with a
     /// `Retry-After` of 0.05 s, or 503 with none, alternately.
     pub transient_every: Option<usize>,
+    /// With `x-api-key` auth: the key is also accepted as `Authorization: Bearer KEY`, as
+    /// Anthropic's API accepts it (the anthropic Python SDK 2.x sends its `api_key` so).
+    /// `serve` turns it on unless `--auth` says otherwise; the embedded mocks keep to one header.
+    pub bearer_too: bool,
+    /// Print a line on stderr for each request answered (`serve --log-requests`): method, path,
+    /// query, status and headers, credentials masked.
+    pub log_requests: bool,
 }
 
 impl MockConfig {
@@ -121,12 +128,26 @@ impl MockConfig {
             additive_fields: false,
             all_nullable_null: false,
             transient_every: None,
+            bearer_too: false,
+            log_requests: false,
         }
     }
 
     /// Serves a dataset made from `examples` (see [`examples::generate`](super::examples::generate)) instead of batches.
     pub fn examples(mut self, examples: Vec<Value>) -> Self {
         self.examples = Some(Arc::new(examples));
+        self
+    }
+
+    /// Prints each request it answers on stderr, credentials masked.
+    pub fn log_requests(mut self) -> Self {
+        self.log_requests = true;
+        self
+    }
+
+    /// Accepts the key as `Authorization: Bearer KEY` as well as in the contract's header.
+    pub fn bearer_too(mut self) -> Self {
+        self.bearer_too = true;
         self
     }
 
