@@ -110,8 +110,9 @@ struct ServeArgs {
     /// The key it accepts [default: lc-reference-mock-key].
     #[arg(long, value_name = "KEY")]
     key: Option<String>,
-    /// x-api-key, bearer, or none: a server without auth; default: the contract's (OpenAI SDKs
-    /// send bearer).
+    /// x-api-key, bearer (that header only), or none: a server without auth; default: the
+    /// contract's, and an x-api-key contract's key is also taken as a bearer token (the
+    /// anthropic SDK 2.x sends it so; OpenAI SDKs send bearer).
     #[arg(long, value_name = "STYLE")]
     auth: Option<String>,
     /// Serve this suite, with its examples: a folder of --cases, else a built-in suite;

@@ -78,60 +78,73 @@ async fn created_at_as_a_string_is_one_finding_in_every_report() {
     );
 }
 
-/// A List Batches server whose every page is a flood: `items` batches with `created_at` as a
-/// string (one `schema` violation per item) and more items than any limit (`page_size`),
+/// A List Batches listing whose every page is a flood: `items` batches with `created_at` as
+/// a string (one `schema` violation per item) and more items than any limit (`page_size`),
 /// `pages` pages chained by `after`, then an empty one. Each page is built when asked for.
-async fn flood_server(pages: usize, items: usize) -> wiremock::MockServer {
-    struct Flood {
-        pages: usize,
-        template: Vec<serde_json::Value>,
-    }
-    impl wiremock::Respond for Flood {
-        fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
-            let page = request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "after")
-                .and_then(|(_, after)| {
-                    after
-                        .strip_prefix("batch_p")?
-                        .split('_')
-                        .next()?
-                        .parse::<usize>()
-                        .ok()
-                })
-                .map_or(0, |p| p + 1);
-            let data: Vec<serde_json::Value> = if page >= self.pages {
-                Vec::new()
-            } else {
-                self.template
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        let mut item = item.clone();
-                        item["id"] = format!("batch_p{page:03}_{i:06}").into();
-                        let created = 1_763_990_000 - (page * self.template.len() + i) as i64;
-                        item["created_at"] = created.to_string().into();
-                        item
-                    })
-                    .collect()
-            };
-            let body = serde_json::json!({
-                "object": "list",
-                "first_id": data.first().map(|i| i["id"].clone()),
-                "last_id": data.last().map(|i| i["id"].clone()),
-                "has_more": page + 1 < self.pages,
-                "data": data,
-            });
-            wiremock::ResponseTemplate::new(200).set_body_json(body)
-        }
-    }
-    let server = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(Flood {
+struct Flood {
+    pages: usize,
+    template: Vec<serde_json::Value>,
+}
+
+impl Flood {
+    fn new(pages: usize, items: usize) -> Self {
+        Flood {
             pages,
             template: list_contract::mock::dataset::generate(items, 7),
+        }
+    }
+
+    /// Page `page` (0-based) of the listing.
+    fn page(&self, page: usize) -> serde_json::Value {
+        let data: Vec<serde_json::Value> = if page >= self.pages {
+            Vec::new()
+        } else {
+            self.template
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let mut item = item.clone();
+                    item["id"] = format!("batch_p{page:03}_{i:06}").into();
+                    let created = 1_763_990_000 - (page * self.template.len() + i) as i64;
+                    item["created_at"] = created.to_string().into();
+                    item
+                })
+                .collect()
+        };
+        serde_json::json!({
+            "object": "list",
+            "first_id": data.first().map(|i| i["id"].clone()),
+            "last_id": data.last().map(|i| i["id"].clone()),
+            "has_more": page + 1 < self.pages,
+            "data": data,
         })
+    }
+}
+
+impl wiremock::Respond for Flood {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let page = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "after")
+            .and_then(|(_, after)| {
+                after
+                    .strip_prefix("batch_p")?
+                    .split('_')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .map_or(0, |p| p + 1);
+        wiremock::ResponseTemplate::new(200).set_body_json(self.page(page))
+    }
+}
+
+/// Serves `flood` on 127.0.0.1.
+async fn flood_server(flood: Flood) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(flood)
         .mount(&server)
         .await;
     server
@@ -215,7 +228,7 @@ fn flood_run(base: &str, case: &str) -> FloodRun {
 /// findings count every violation, the reports hold a few in full.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_walk_of_flooded_pages_is_reported_in_bounded_space() {
-    let server = flood_server(5, 300).await;
+    let server = flood_server(Flood::new(5, 300)).await;
     let run = flood_run(&server.uri(), "list_batches::walk_max");
     assert_eq!(run.code, Some(101));
     let case = &run.json.cases[0];
@@ -251,18 +264,11 @@ async fn a_walk_of_flooded_pages_is_reported_in_bounded_space() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "heavy: 50 pages of 3.7 MB; run by hand with --ignored (see docs/reports.md)"]
 async fn fifty_pages_of_3_7_mb_stay_under_300_mib_and_5_mb_of_report() {
-    let server = flood_server(50, 4200).await;
+    let flood = Flood::new(50, 4200);
+    let page_bytes = serde_json::to_vec(&flood.page(0)).unwrap().len();
+    let server = flood_server(flood).await;
     let started = std::time::Instant::now();
     let run = flood_run(&server.uri(), "list_batches::walk_max");
-    let page_bytes = {
-        let body = reqwest::get(format!("{}/v1/batches?limit=100", server.uri()))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        body.len()
-    };
     eprintln!(
         "measured: page {page_bytes} bytes; max RSS {:?} KiB; printed {} bytes; reports {:?}; {} violations; {:.0} s",
         run.max_rss_kib,
