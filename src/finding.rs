@@ -109,6 +109,9 @@ impl FindingKey {
         }
         if self.invariant.is_some() && !self.detail.is_empty() {
             out.push_str(&format!(" ({})", self.detail));
+        } else if !self.expected.is_empty() {
+            // Two `status` findings differ by what was expected.
+            out.push_str(&format!(" (expected {})", self.expected));
         }
         out
     }
