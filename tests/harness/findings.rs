@@ -288,3 +288,32 @@ async fn fifty_pages_of_3_7_mb_stay_under_300_mib_and_5_mb_of_report() {
         assert!(*size < 5 * 1024 * 1024, "{name}: {size} bytes");
     }
 }
+
+/// Suites that share a base URL name it once: `checking http://h/`, not `http://h/, http://h/,
+/// …` (one per suite).
+#[test]
+fn the_target_is_printed_once_for_all_suites() {
+    // A listener the preflight connects to; no case runs (the filter matches none).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    let cases = common::cases_dir();
+    let env = [
+        ("CONTRACT_BASE_URL", base.as_str()),
+        ("CONTRACT_API_KEY", "sk-once"),
+        ("CONTRACT_CASES_DIR", cases.to_str().unwrap()),
+    ];
+    let all = text(&check(&env, &["--list"]));
+    assert!(
+        all.matches("::default_page: test").count() >= 4,
+        "four suites: {all}"
+    );
+    let all = text(&check(&env, &["no_case_has_this_name"]));
+    let line = all
+        .lines()
+        .find(|l| l.starts_with("list-contract: checking "))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert_eq!(line, format!("list-contract: checking {base}"), "{all}");
+}
