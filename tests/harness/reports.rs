@@ -227,6 +227,14 @@ async fn the_reference_mock_conforms_with_no_notices_and_the_reports_come_from_t
         (1482, 1518, 0)
     );
     assert!(report.summary.violations.is_empty());
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(!all.contains("findings: "), "{all}");
+    assert!(
+        report
+            .cases
+            .iter()
+            .all(|c| c.findings.is_empty() && c.violation_count == 0)
+    );
     let doc_text = read(&junit);
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
     assert_eq!(tags(&doc, "testcase"), 79);
@@ -400,6 +408,34 @@ async fn additive_drift_is_a_notice_by_default_and_fails_with_fail_on_additive()
     assert_eq!(report.fail_on, Severity::Additive);
     assert_eq!(report.summary.failed, 1);
     assert!(report.cases.iter().all(|c| c.violations.is_empty()));
+    // Additive drift is findings too, ranked after breaking ones (here there are none).
+    assert_eq!(report.findings.len(), 4, "{:#?}", report.findings);
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity == Severity::Additive
+                && f.invariant.is_none()
+                && f.examples.is_empty()
+                && f.cases == ["list_batches::page"])
+    );
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        rules.iter().filter(|r| **r == "new_field").count(),
+        3,
+        "{rules:?}"
+    );
+    assert_eq!(
+        rules.iter().filter(|r| **r == "new_header").count(),
+        1,
+        "{rules:?}"
+    );
+    let page = report
+        .cases
+        .iter()
+        .find(|c| c.name == "list_batches::page")
+        .unwrap();
+    assert_eq!(page.findings.len(), 4);
     let xml = read(&junit);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let failure = doc
