@@ -161,7 +161,7 @@ pub const SUMMARY_FINDINGS: usize = 15;
 ///
 /// ```text
 /// summary: 17 case(s): 16 passed, 1 failed, 0 ignored; 314 page(s) walked, 322 request(s), 0 retries
-/// findings: 1 breaking (schema 1224 in 1)
+/// findings: 1 breaking (violations by invariant: schema 1224 in 1 finding(s))
 ///   #1 list_batches: schema at /data/*/created_at (batch.json#/properties/created_at/type): 1224 violation(s) on 1224 item(s), 314 request(s) (310 page(s)), 13 case(s)
 ///      expected of type "integer", actual "1763990200"
 ///      first: list_batches::cross_walk, walk limit=1, page 1 (GET …)
@@ -213,7 +213,7 @@ fn summary_auth(out: &mut String, results: &RunResults) {
     );
 }
 
-/// `findings: 2 breaking (schema 1224 in 1, last_id 109 in 1)`, then each breaking finding
+/// `findings: 2 breaking (violations by invariant: schema 1224 in 1 finding(s), last_id 109 in 1 finding(s))`, then each breaking finding
 /// once, most severe and broadest first.
 fn summary_findings(out: &mut String, findings: &[Finding]) {
     let breaking: Vec<&Finding> = findings
@@ -225,11 +225,11 @@ fn summary_findings(out: &mut String, findings: &[Finding]) {
     }
     let counts: Vec<String> = crate::finding::by_invariant(findings)
         .iter()
-        .map(|(invariant, n, occurrences)| format!("{invariant} {occurrences} in {n}"))
+        .map(|(invariant, n, occurrences)| format!("{invariant} {occurrences} in {n} finding(s)"))
         .collect();
     let _ = writeln!(
         out,
-        "findings: {} breaking (violations in findings, by invariant: {})",
+        "findings: {} breaking (violations by invariant: {})",
         breaking.len(),
         counts.join(", ")
     );

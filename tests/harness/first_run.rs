@@ -576,7 +576,7 @@ async fn the_counts_by_invariant_add_up_to_the_cases_counts() {
         .find_map(|l| l.strip_prefix("findings: "))
         .unwrap_or_else(|| panic!("{all}"));
     let (_, counts) = line
-        .split_once("(violations in findings, by invariant: ")
+        .split_once("(violations by invariant: ")
         .unwrap_or_else(|| panic!("{line}"));
     let by_invariant: u64 = counts
         .trim_end_matches(')')
