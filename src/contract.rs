@@ -82,6 +82,42 @@ impl Direction {
     }
 }
 
+/// What `first_id`/`last_id` hold on an empty page (`empty_page_ids` in `contract.toml`).
+/// Where the keys are missing is the schema's to judge, except under `absent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum EmptyPageIds {
+    /// `null` (OpenAI, Anthropic).
+    #[default]
+    #[serde(rename = "null")]
+    Null,
+    /// `""`, the empty string (llama-stack).
+    #[serde(rename = "")]
+    EmptyString,
+    /// No `first_id`/`last_id` at all on an empty page.
+    #[serde(rename = "absent")]
+    Absent,
+}
+
+impl EmptyPageIds {
+    /// The value, as `contract.toml` writes it: `"null"`, `""`, `"absent"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EmptyPageIds::Null => "\"null\"",
+            EmptyPageIds::EmptyString => "\"\"",
+            EmptyPageIds::Absent => "\"absent\"",
+        }
+    }
+
+    /// The JSON value an empty page carries, or `None` for no key.
+    pub fn value(self) -> Option<Value> {
+        match self {
+            EmptyPageIds::Null => Some(Value::Null),
+            EmptyPageIds::EmptyString => Some(Value::String(String::new())),
+            EmptyPageIds::Absent => None,
+        }
+    }
+}
+
 /// The schemas of a contract, as file names inside the schemas folder.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,6 +158,10 @@ pub struct Contract {
     /// Where the next forward cursor comes from.
     #[serde(default)]
     pub cursor_source: CursorSource,
+    /// What `first_id`/`last_id` hold on an empty page: `"null"` (the default), `""` or
+    /// `"absent"`.
+    #[serde(default)]
+    pub empty_page_ids: EmptyPageIds,
     /// With `cursor_source = "token"`: the JSON pointer of the opaque next-page token in the
     /// envelope (`/next`).
     #[serde(default)]
@@ -701,6 +741,7 @@ pub(crate) fn list_batches() -> Contract {
         headers: BTreeMap::new(),
         cursor_param: "after".into(),
         cursor_source: CursorSource::LastItem,
+        empty_page_ids: EmptyPageIds::Null,
         next_token: None,
         backward: None,
         id_field: "id".into(),

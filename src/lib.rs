@@ -44,6 +44,7 @@ pub mod error;
 pub mod evidence;
 pub mod exchange;
 pub mod files;
+pub mod finding;
 pub mod harness;
 pub mod http;
 pub mod init;

@@ -114,8 +114,9 @@ struct ServeArgs {
     /// The key it accepts [default: lc-reference-mock-key].
     #[arg(long, value_name = "KEY")]
     key: Option<String>,
-    /// x-api-key, bearer, or none: a server without auth; default: the contract's (OpenAI SDKs
-    /// send bearer).
+    /// x-api-key, bearer (that header only), or none: a server without auth; default: the
+    /// contract's, and an x-api-key contract's key is also taken as a bearer token (the
+    /// anthropic SDK 2.x sends it so; OpenAI SDKs send bearer).
     #[arg(long, value_name = "STYLE")]
     auth: Option<String>,
     /// Serve this suite, with its examples: a folder of --cases, else a built-in suite;
@@ -128,6 +129,10 @@ struct ServeArgs {
     /// Serve this contract.toml (its examples are read beside it).
     #[arg(long, value_name = "FILE", conflicts_with = "suite")]
     contract: Option<PathBuf>,
+    /// Print each request on stderr: method, path, query, status and headers (credential
+    /// headers masked, saying whether they hold the key).
+    #[arg(long)]
+    log_requests: bool,
 }
 
 #[derive(Debug, Args)]
@@ -454,6 +459,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     // The first line on stdout is the base URL, for scripts (and tests) to read.
     println!("listening on {base}");
     let header = match config.auth {
+        AuthStyle::XApiKey if config.bearer_too => "x-api-key: KEY` or `Authorization: Bearer KEY",
         AuthStyle::XApiKey => "x-api-key: KEY",
         AuthStyle::Bearer => "Authorization: Bearer KEY",
     };
@@ -514,8 +520,15 @@ fn serve_config(args: ServeArgs) -> Result<Serve, String> {
     if let Some(examples) = served.examples {
         config = config.examples(examples);
     }
-    if let Some(auth) = auth {
-        config = config.auth(auth);
+    match auth {
+        Some(auth) => config = config.auth(auth),
+        // As Anthropic's API does: the anthropic Python SDK (2.x) sends its key as a bearer
+        // token, older ones and curl as `x-api-key`.
+        None if config.auth == AuthStyle::XApiKey => config = config.bearer_too(),
+        None => {}
+    }
+    if args.log_requests {
+        config = config.log_requests();
     }
     if no_auth {
         // A server without auth, to try `check --auth none` against.

@@ -4,12 +4,18 @@
 use std::collections::BTreeMap;
 
 use crate::exchange::Retry;
-use crate::violation::{Notice, Violation};
+use crate::finding::Violations;
+use crate::violation::Notice;
+
+/// New fields and headers a case names at most; more are not kept.
+pub const MAX_NOTICES: usize = 100;
 
 /// What running a case found, and what it cost.
 #[derive(Debug, Clone, Default)]
 pub struct CaseRun {
-    pub violations: Vec<Violation>,
+    /// What the case broke: the first few in full, every one counted under its finding
+    /// (bounded whatever the server sends; see [`crate::finding`]).
+    pub violations: Violations,
     /// HTTP requests this case sent, retries included.
     pub requests: u32,
     /// Requests whose responses this case used although another case sent them (a walk two
@@ -90,9 +96,13 @@ impl CaseRun {
         self.violations.is_empty()
     }
 
-    /// Keeps `notice` unless the same field or header was noted already.
+    /// Keeps `notice` unless the same field or header was noted already, or the case already
+    /// names [`MAX_NOTICES`] (a server that adds a new field name on every item does not
+    /// grow a run without bound).
     pub fn notice(&mut self, notice: Notice) {
-        if !self.notices.iter().any(|n| n.same_addition(&notice)) {
+        if self.notices.len() < MAX_NOTICES
+            && !self.notices.iter().any(|n| n.same_addition(&notice))
+        {
             self.notices.push(notice);
         }
     }
@@ -136,5 +146,22 @@ pub(crate) fn plural(n: u32, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_names_each_addition_once_and_at_most_max_notices() {
+        let mut run = CaseRun::default();
+        for i in 0..(MAX_NOTICES + 20) {
+            let name = format!("data[].f{i}");
+            run.notice(Notice::field(name.clone(), "/data/0/x"));
+            run.notice(Notice::field(name, "/data/1/x"));
+        }
+        assert_eq!(run.notices.len(), MAX_NOTICES);
+        assert_eq!(run.notices[0].pointer.as_deref(), Some("/data/0/x"));
     }
 }

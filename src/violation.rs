@@ -271,12 +271,16 @@ impl Notice {
     }
 }
 
-/// One broken rule, with everything a reader needs to find it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One broken rule, with everything a reader needs to find it. Two are equal when they say
+/// the same thing at the same place, whichever answer they were found on (`answer` is left out).
+#[derive(Debug, Clone)]
 pub struct Violation {
     pub invariant: Invariant,
     /// The request that produced the response, as `GET <url>`; filled in by the runner.
     pub request: Option<String>,
+    /// The answer it was found on, unique in the run (filled in by the runner): a violation two
+    /// cases report from one shared answer is one occurrence of its finding.
+    pub answer: Option<u64>,
     /// Which page of which walk, for violations found while walking.
     pub page: Option<PageRef>,
     /// JSON pointer into the response body (`""` is the whole body).
@@ -286,6 +290,20 @@ pub struct Violation {
     pub expected: String,
     pub actual: String,
 }
+
+impl PartialEq for Violation {
+    fn eq(&self, other: &Self) -> bool {
+        self.invariant == other.invariant
+            && self.request == other.request
+            && self.page == other.page
+            && self.pointer == other.pointer
+            && self.schema_path == other.schema_path
+            && self.expected == other.expected
+            && self.actual == other.actual
+    }
+}
+
+impl Eq for Violation {}
 
 impl Violation {
     pub fn new(
@@ -297,6 +315,7 @@ impl Violation {
         Violation {
             invariant,
             request: None,
+            answer: None,
             page: None,
             pointer: pointer.into(),
             schema_path: None,

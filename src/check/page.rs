@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::contract::{Contract, Direction, pointer};
+use crate::contract::{Contract, Direction, EmptyPageIds, pointer};
 use crate::schema::excerpt;
 use crate::violation::{Invariant, Violation};
 
@@ -63,14 +63,30 @@ pub fn check_page(body: &Value, rules: &PageRules, selected: &[Invariant]) -> Ve
     ];
     if items.is_empty() {
         if on(Invariant::EmptyPage) {
+            let wanted = contract.empty_page_ids;
             for key in ends.iter().filter_map(|e| e.1) {
-                if let Some(v) = pointer(body, key).filter(|v| !v.is_null()) {
-                    out.push(Violation::new(
-                        Invariant::EmptyPage,
-                        key,
-                        "null (the page is empty)",
-                        excerpt(v),
-                    ));
+                let Some(v) = pointer(body, key) else {
+                    continue;
+                };
+                if Some(v) != wanted.value().as_ref() {
+                    let expected = match wanted {
+                        EmptyPageIds::Null => "null (the page is empty)".to_owned(),
+                        EmptyPageIds::EmptyString => {
+                            "\"\" (the page is empty; the contract's empty_page_ids = \"\")"
+                                .to_owned()
+                        }
+                        EmptyPageIds::Absent => {
+                            "no such field (the page is empty; the contract's empty_page_ids = \"absent\")"
+                                .to_owned()
+                        }
+                    };
+                    let mut actual = excerpt(v);
+                    if wanted == EmptyPageIds::Null && v.as_str() == Some("") {
+                        actual.push_str(
+                            " (a server that sends \"\" on an empty page says so with empty_page_ids = \"\" in contract.toml)",
+                        );
+                    }
+                    out.push(Violation::new(Invariant::EmptyPage, key, expected, actual));
                 }
             }
             if envelope.has_more(body) == Some(true) {
@@ -220,6 +236,66 @@ mod tests {
         assert!(check_page(&ok, &PageRules::new(3, &c), &Invariant::PAGE).is_empty());
         let empty = page(&[], false);
         assert!(check_page(&empty, &PageRules::new(20, &c), &Invariant::PAGE).is_empty());
+    }
+
+    #[test]
+    fn an_empty_page_carries_the_ids_the_contract_says() {
+        let empty_as = |ids: Option<Value>| {
+            let mut body = page(&[], false);
+            let map = body.as_object_mut().unwrap();
+            match ids {
+                Some(v) => {
+                    map.insert("first_id".into(), v.clone());
+                    map.insert("last_id".into(), v);
+                }
+                None => {
+                    map.remove("first_id");
+                    map.remove("last_id");
+                }
+            }
+            body
+        };
+        let (null, blank, absent) = (
+            empty_as(Some(Value::Null)),
+            empty_as(Some(json!(""))),
+            empty_as(None),
+        );
+        for (ids, passes, fails) in [
+            (EmptyPageIds::Null, vec![&null, &absent], &blank),
+            (EmptyPageIds::EmptyString, vec![&blank, &absent], &null),
+            (EmptyPageIds::Absent, vec![&absent], &blank),
+        ] {
+            let c = Contract {
+                empty_page_ids: ids,
+                ..contract()
+            };
+            for body in passes {
+                let v = check_page(body, &PageRules::new(20, &c), &Invariant::PAGE);
+                assert!(v.is_empty(), "{ids:?} {body}: {v:?}");
+            }
+            let v = check_page(fails, &PageRules::new(20, &c), &Invariant::PAGE);
+            assert_eq!(
+                names(&v),
+                [("empty_page", "/first_id"), ("empty_page", "/last_id")],
+                "{ids:?}"
+            );
+        }
+        // The default names the parameter that accepts `""`.
+        let v = check_page(&blank, &PageRules::new(20, &contract()), &Invariant::PAGE);
+        assert_eq!(v[0].expected, "null (the page is empty)");
+        assert!(
+            v[0].actual.starts_with(
+                "\"\" (a server that sends \"\" on an empty page says so with empty_page_ids = \"\""
+            ),
+            "{}",
+            v[0].actual
+        );
+        let c = Contract {
+            empty_page_ids: EmptyPageIds::Absent,
+            ..contract()
+        };
+        let v = check_page(&null, &PageRules::new(20, &c), &Invariant::PAGE);
+        assert_eq!(v.len(), 2, "null is a value, not absence");
     }
 
     #[test]

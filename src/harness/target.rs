@@ -32,6 +32,20 @@ pub struct Connected {
     pub mocks: Vec<ReferenceMock>,
 }
 
+impl Connected {
+    /// The base URLs the run sends to, each once, in contract order: suites that share an
+    /// endpoint name it once.
+    pub fn base_urls(&self) -> Vec<String> {
+        let mut urls: Vec<String> = Vec::new();
+        for url in self.targets.values().map(|t| t.base.to_string()) {
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+        urls
+    }
+}
+
 /// Reads the recording a replay answers from, and takes from it how the recorded run sent
 /// its credential (`--auth`), unless this run says otherwise.
 pub fn load_replay(
@@ -278,11 +292,7 @@ async fn preflight(base: &Url, source: &'static str) -> Result<(), HarnessError>
 
 /// The line that opens a run: what it checks, with which headers and credential.
 pub fn describe(settings: &Settings, connected: &Connected) -> String {
-    let urls: Vec<String> = connected
-        .targets
-        .values()
-        .map(|t| t.base.to_string())
-        .collect();
+    let urls = connected.base_urls();
     let mut text = match (&connected.replayer, &settings.base_url) {
         (Some(replayer), base) => format!(
             "list-contract: checking a {}; no request is sent{}",

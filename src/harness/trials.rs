@@ -111,7 +111,7 @@ impl Shared {
         cases.sort_by(|a, b| a.name.cmp(&b.name));
         let targets = &self.connected.targets;
         let replayer = &self.connected.replayer;
-        let urls: Vec<String> = targets.values().map(|t| t.base.to_string()).collect();
+        let urls = self.connected.base_urls();
         let mut results = RunResults {
             target: match replayer {
                 Some(replayer) => replayer.describe(),
@@ -288,7 +288,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .runtime
         .block_on(async { tokio::time::timeout(limit, run).await })
         .unwrap_or_else(|_| CaseRun {
-            violations: vec![case_timeout_violation(limit, &progress)],
+            violations: vec![case_timeout_violation(limit, &progress)].into(),
             requests: progress.requests(),
             ..CaseRun::default()
         })

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::fault::Fault;
 use crate::contract::{
-    AuthStyle, Backward, Contract, CursorSource, Direction, Envelope, ErrorStyle, Filter, KeyKind,
-    OrderParam,
+    AuthStyle, Backward, Contract, CursorSource, Direction, EmptyPageIds, Envelope, ErrorStyle,
+    Filter, KeyKind, OrderParam,
 };
 
 /// The key the embedded mock accepts when no other is configured.
@@ -51,6 +51,9 @@ pub struct MockConfig {
     pub id_field: String,
     /// Where the page's parts go.
     pub envelope: Envelope,
+    /// What `first_id`/`last_id` hold on an empty page: the contract's `empty_page_ids`, or
+    /// another value to serve a server that differs from its contract.
+    pub empty_page_ids: EmptyPageIds,
     /// The envelope's `object` value; empty: no `object` field.
     pub envelope_object: String,
     /// Headers every request must carry (only their presence is checked).
@@ -81,6 +84,13 @@ pub struct MockConfig {
     /// A nested list's path parameters: the mock serves each parent list (three parents) and
     /// the nested list under any of them.
     pub parents: Vec<crate::contract::Parent>,
+    /// With `x-api-key` auth: the key is also accepted as `Authorization: Bearer KEY`, as
+    /// Anthropic's API accepts it (the anthropic Python SDK 2.x sends its `api_key` so).
+    /// `serve` turns it on unless `--auth` says otherwise; the embedded mocks keep to one header.
+    pub bearer_too: bool,
+    /// Print a line on stderr for each request answered (`serve --log-requests`): method, path,
+    /// query, status and headers, credentials masked.
+    pub log_requests: bool,
 }
 
 impl MockConfig {
@@ -108,6 +118,7 @@ impl MockConfig {
             order_key_kind: contract.order_key_kind,
             id_field: contract.id_field.clone(),
             envelope: contract.envelope.clone(),
+            empty_page_ids: contract.empty_page_ids,
             envelope_object: contract.mock.envelope_object.clone(),
             headers: contract.headers.clone(),
             filters: contract.filters.clone(),
@@ -121,12 +132,32 @@ impl MockConfig {
             additive_fields: false,
             all_nullable_null: false,
             transient_every: None,
+            bearer_too: false,
+            log_requests: false,
         }
     }
 
     /// Serves a dataset made from `examples` (see [`examples::generate`](super::examples::generate)) instead of batches.
     pub fn examples(mut self, examples: Vec<Value>) -> Self {
         self.examples = Some(Arc::new(examples));
+        self
+    }
+
+    /// Prints each request it answers on stderr, credentials masked.
+    pub fn log_requests(mut self) -> Self {
+        self.log_requests = true;
+        self
+    }
+
+    /// Accepts the key as `Authorization: Bearer KEY` as well as in the contract's header.
+    pub fn bearer_too(mut self) -> Self {
+        self.bearer_too = true;
+        self
+    }
+
+    /// Serves `ids` as `first_id`/`last_id` on an empty page (`null`, `""`, or no such keys).
+    pub fn empty_page_ids(mut self, ids: EmptyPageIds) -> Self {
+        self.empty_page_ids = ids;
         self
     }
 

@@ -149,6 +149,16 @@ impl Responder {
                 set_pointer(&mut body, pointer, id);
             }
         }
+        if empty {
+            for pointer in ids.into_iter().flatten() {
+                match self.config.empty_page_ids.value() {
+                    Some(value) => set_pointer(&mut body, pointer, value),
+                    None => {
+                        take_pointer(&mut body, pointer);
+                    }
+                }
+            }
+        }
         set_pointer(&mut body, &shape.has_more, has_more.into());
         if let (Some(pointer), Some(token)) = (&self.config.next_token, token) {
             set_pointer(&mut body, pointer, token);

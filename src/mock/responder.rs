@@ -90,7 +90,8 @@ impl Responder {
         if self.has(Fault::KeyPresenceOnly) {
             return given.is_some_and(|k| !k.is_empty());
         }
-        given == Some(self.config.key.as_str())
+        let key = Some(self.config.key.as_str());
+        given == key || (self.config.bearer_too && bearer() == key)
     }
 
     /// An error response in the suite's style, or in the shape a fault gives it.
@@ -430,6 +431,17 @@ mod tests {
         assert!(!presence.authorized(&request("/v1/batches", &[])));
         let (x_api_key, _) = responder(config(1).auth(AuthStyle::XApiKey));
         assert!(x_api_key.authorized(&request("/v1/batches", &[("x-api-key", DEFAULT_KEY)])));
+        assert!(!x_api_key.authorized(&request("/v1/batches", &[("authorization", &bearer)])));
+        // As `serve` runs an x-api-key suite: the key as a bearer token too, never another key.
+        let (both, _) = responder(config(1).auth(AuthStyle::XApiKey).bearer_too());
+        assert!(both.authorized(&request("/v1/batches", &[("x-api-key", DEFAULT_KEY)])));
+        assert!(both.authorized(&request("/v1/batches", &[("authorization", &bearer)])));
+        assert!(!both.authorized(&request(
+            "/v1/batches",
+            &[("authorization", "Bearer sk-wrong")]
+        )));
+        assert!(!both.authorized(&request("/v1/batches", &[("x-api-key", "sk-wrong")])));
+        assert!(!both.authorized(&request("/v1/batches", &[])));
     }
 
     #[test]

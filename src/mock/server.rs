@@ -102,7 +102,67 @@ async fn answer(
     if let Some(delay) = answer.delay() {
         tokio::time::sleep(delay).await;
     }
-    answer.into_response()
+    let response = answer.into_response();
+    if responder.config.log_requests {
+        eprintln!(
+            "{}",
+            request_line(&request, response.status().as_u16(), &responder.config.key)
+        );
+    }
+    response
+}
+
+/// Headers whose values are credentials: never printed, only whether they hold the key.
+const CREDENTIAL_HEADERS: [&str; 6] = [
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "proxy-authorization",
+    "cookie",
+    "x-goog-api-key",
+];
+
+/// One line on a request, for `serve --log-requests`: `GET /v1/batches?limit=7 -> 200;
+/// headers: accept: */*, authorization: Bearer *** (the served key), …`. A credential
+/// header's value is masked whatever it is, and says whether it is the served key; the served
+/// key is masked wherever else it appears.
+pub(super) fn request_line(request: &wiremock::Request, status: u16, key: &str) -> String {
+    let mut target = request.url.path().to_owned();
+    if let Some(query) = request.url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let headers: Vec<String> = request
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let name = name.as_str();
+            let value = String::from_utf8_lossy(value.as_bytes());
+            if !CREDENTIAL_HEADERS.contains(&name) {
+                return format!("{name}: {value}");
+            }
+            let (scheme, secret) = match value.split_once(' ') {
+                Some((scheme, secret)) if name.ends_with("authorization") => {
+                    (format!("{scheme} "), secret)
+                }
+                _ => (String::new(), value.as_ref()),
+            };
+            let which = if secret == key {
+                "the served key"
+            } else if secret.is_empty() {
+                "empty"
+            } else {
+                "not the served key"
+            };
+            format!("{name}: {scheme}*** ({which})")
+        })
+        .collect();
+    let line = format!(
+        "serve: {} {target} -> {status}; headers: {}",
+        request.method,
+        headers.join(", ")
+    );
+    crate::redact::Redactor::new([crate::redact::Secret::new(key)]).redact(&line)
 }
 
 /// `request` as the responder reads it: wiremock's `Request`, made as wiremock makes it.

@@ -11,65 +11,55 @@
 //! Violations found while walking name their page in the heading:
 //! `list_batches::walk_limit_7: walk limit=7, page 3, after=batch_9f… (GET …)`.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{CaseOutcome, RunResults};
-use crate::outcome::CaseRun;
+use crate::finding::Finding;
+use crate::outcome::{CaseRun, plural};
 use crate::redact::Redactor;
 use crate::violation::{AdditionKind, Notice, PageRef, Severity, Violation};
 
-/// Violations of one kind beyond this many, on one request, are summarised on one line.
-const SHOWN_ALIKE: usize = 3;
-/// Requests whose violations are all alike beyond this many are summarised on one line.
-const SHOWN_ALIKE_REQUESTS: usize = 3;
+/// Findings of a failed case whose first violation is shown in full; the rest are counted.
+pub const SHOWN_FINDINGS: usize = 3;
 
-/// Renders every violation of a failed case, secrets masked.
+/// Renders a failed case, secrets masked: one line of counts, then the first violation of
+/// each of its first [`SHOWN_FINDINGS`] findings in full, under the request (and walk page)
+/// that produced it, then one line per finding for the rest: `… and 1223 more of finding
+/// `schema at /data/*/created_at (…)``.
 ///
-/// Violations are grouped under the request (and walk page) that produced them; beyond
-/// three violations of one kind on one request, the rest are listed by location on one line,
-/// and beyond three requests with violations alike, the rest are listed by page.
+/// What a case keeps is bounded (see [`crate::finding`]), so this text is too.
 pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &Redactor) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", description.trim());
+    let findings: Vec<_> = run.violations.findings().collect();
     let _ = writeln!(
         out,
-        "{} violation(s) in {}",
-        run.violations.len(),
-        run.cost()
+        "{} violation(s) in {}: {}",
+        run.violations.total(),
+        run.cost(),
+        plural(findings.len() as u32, "finding")
     );
-
-    let groups = by_request(&run.violations);
     if !run.retries.is_empty() {
         let _ = writeln!(out, "\nretries:");
         for (request, retry) in &run.retries {
             let _ = writeln!(out, "  {request}: {retry}");
         }
+        let _ = writeln!(out);
     }
-    // Pages that break the same rules in the same places are shown a few times, then listed.
-    let mut shown: Vec<(Vec<Kind>, usize)> = Vec::new();
-    let mut hidden: Vec<(Vec<Kind>, Vec<Place>)> = Vec::new();
-    for (request, page, violations) in groups {
-        let kinds: Vec<Kind> = violations.iter().map(|v| Kind::of(v)).collect();
-        let seen = shown.iter_mut().find(|(k, _)| *k == kinds);
-        if let Some((_, count)) = &seen
-            && *count >= SHOWN_ALIKE_REQUESTS
+    // The first violation of each shown finding, grouped under its request.
+    let mut shown: Vec<&Violation> = Vec::new();
+    for (key, _) in findings.iter().take(SHOWN_FINDINGS) {
+        if let Some(v) = run
+            .violations
+            .iter()
+            .find(|v| run.violations.finding_of(v) == **key)
         {
-            let place = match page {
-                Some(p) => Place::Page(p),
-                None => Place::Request(request.unwrap_or("(no request)")),
-            };
-            match hidden.iter_mut().find(|(k, _)| *k == kinds) {
-                Some((_, places)) => places.push(place),
-                None => hidden.push((kinds, vec![place])),
-            }
-            continue;
+            shown.push(v);
         }
-        match seen {
-            Some((_, count)) => *count += 1,
-            None => shown.push((kinds, 1)),
-        }
-        if !out.ends_with("\n\n") {
+    }
+    for (i, (request, page, violations)) in by_request(shown).into_iter().enumerate() {
+        // Requests apart by a blank line; the first right under the counts (or retries).
+        if i > 0 && !out.ends_with("\n\n") {
             let _ = writeln!(out);
         }
         let _ = match (page, request) {
@@ -78,25 +68,37 @@ pub fn render_failure(name: &str, description: &str, run: &CaseRun, redactor: &R
             (None, Some(request)) => writeln!(out, "{name}: {request}"),
             (None, None) => writeln!(out, "{name}:"),
         };
-        render_group(&mut out, &violations);
-    }
-    if !hidden.is_empty() && !out.ends_with("\n\n") {
-        let _ = writeln!(out);
-    }
-    for (kinds, places) in hidden {
-        let mut invariants: Vec<&str> = Vec::new();
-        for name in kinds.iter().map(|k| k.invariant.name()) {
-            if !invariants.contains(&name) {
-                invariants.push(name);
-            }
+        for v in violations {
+            render_one(&mut out, v);
         }
-        let _ = writeln!(
-            out,
-            "… and {} more request(s) with the same `{}` violations as above: {}",
-            places.len(),
-            invariants.join("`, `"),
-            describe_places(&places)
-        );
+    }
+    let mut rest = String::new();
+    for (i, (key, tallied)) in findings.iter().enumerate() {
+        let n = tallied.occurrences();
+        let line = if i < SHOWN_FINDINGS {
+            if n <= 1 {
+                continue;
+            }
+            format!("… and {} more of finding `{}`", n - 1, key.label())
+        } else {
+            let first = tallied.examples.first();
+            format!(
+                "… {n} of finding `{}`{}",
+                key.label(),
+                first.map_or(String::new(), |v| format!(
+                    ": expected {}, actual {}",
+                    v.expected, v.actual
+                ))
+            )
+        };
+        let _ = writeln!(rest, "{line}");
+    }
+    if !rest.is_empty() {
+        // Right under the violations shown.
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        out.push_str(&rest);
     }
     redactor.redact(out.trim_end())
 }
@@ -149,181 +151,156 @@ fn describe_notice(notice: &Notice) -> String {
     text
 }
 
-/// The few lines that end a run: cases, what they cost, violations by invariant, and the
-/// additive drift seen, each field or header once with an example.
+/// Breaking findings listed in the summary at most; the rest are counted (the JSON report
+/// lists them all).
+pub const SUMMARY_FINDINGS: usize = 15;
+
+/// The few lines that end a run, a section each: diagnoses, counts, auth, the findings (each
+/// once: counts, first location, expected and actual), and the additive drift seen, each
+/// field or header once with an example.
 ///
 /// ```text
 /// summary: 17 case(s): 16 passed, 1 failed, 0 ignored; 314 page(s) walked, 322 request(s), 0 retries
-/// violations by invariant: schema 1, last_id 3
-/// notices (additive drift: not failing the run; `--fail-on additive` fails on it): 1 new field, 0 new headers
-///   list_batches::limit_1: new field:  data[].priority at /data/0/priority (GET …)
+/// findings: 1 breaking (violations by invariant: schema 1224 in 1 finding(s))
+///   #1 list_batches: schema at /data/*/created_at (batch.json#/properties/created_at/type): 1224 violation(s) on 1224 item(s), 314 request(s) (310 page(s)), 13 case(s)
+///      expected of type "integer", actual "1763990200"
+///      first: list_batches::cross_walk, walk limit=1, page 1 (GET …)
 /// ```
 pub fn render_summary(results: &RunResults, redactor: &Redactor) -> String {
+    let findings = results.findings();
     let mut out = String::new();
-    for diagnosis in results.diagnoses() {
-        let _ = writeln!(out, "diagnosis: {}", diagnosis.message);
-    }
+    summary_diagnoses(&mut out, results);
     out.push_str(&super::evidence::human(results));
-    let _ = writeln!(out, "summary: {}", results.counts_line());
-    if let Some(how) = results.auth_unchecked {
-        let ignored: Vec<&str> = results
-            .cases
-            .iter()
-            .filter(|c| {
-                c.outcome == CaseOutcome::Ignored
-                    && c.message
-                        .as_deref()
-                        .is_some_and(|m| m.starts_with("auth not checked"))
-            })
-            .map(|c| c.name.as_str())
-            .collect();
-        let _ = writeln!(
-            out,
-            "auth: NOT checked ({how}: no credential was sent){}",
-            if ignored.is_empty() {
-                String::new()
-            } else {
-                format!("; ignored: {}", ignored.join(", "))
-            }
-        );
-    }
-    let by_invariant = results.violations_by_invariant();
-    if !by_invariant.is_empty() {
-        let counts: Vec<String> = by_invariant
-            .iter()
-            .map(|(invariant, n)| format!("{invariant} {n}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "violations by invariant (as the cases report them; a request two cases share counts for each): {}",
-            counts.join(", ")
-        );
-    }
-    let notices = results.notices();
-    if !notices.is_empty() {
-        let (fields, headers) = results.notice_counts();
-        let verdict = match results.fail_on {
-            Severity::Additive => "failing the run: `--fail-on additive`",
-            Severity::Breaking => "not failing the run; `--fail-on additive` fails on it",
-        };
-        let _ = writeln!(
-            out,
-            "notices (additive drift: {verdict}): {fields} new field(s), {headers} new header(s)"
-        );
-        for (case, notice) in notices {
-            let _ = writeln!(out, "  {case}: {}", describe_notice(notice));
-        }
-    }
+    summary_counts(&mut out, results);
+    summary_auth(&mut out, results);
+    summary_findings(&mut out, &findings);
+    summary_notices(&mut out, results);
     redactor.redact(out.trim_end())
 }
 
-/// Where a summarised request was sent.
-enum Place<'v> {
-    Page(&'v PageRef),
-    Request(&'v str),
+fn summary_diagnoses(out: &mut String, results: &RunResults) {
+    for diagnosis in results.diagnoses() {
+        let _ = writeln!(out, "diagnosis: {}", diagnosis.message);
+    }
 }
 
-/// `walk limit=1 pages 4-9, 12; walk limit=7 pages 4-37 and its end probe; GET …`
-fn describe_places(places: &[Place]) -> String {
-    const LISTED_REQUESTS: usize = 3;
-    let mut walks: Vec<(&str, Vec<u32>, bool)> = Vec::new();
-    let mut requests: Vec<&str> = Vec::new();
-    for place in places {
-        match place {
-            Place::Page(p) => {
-                let i = match walks.iter().position(|w| w.0 == p.walk) {
-                    Some(i) => i,
-                    None => {
-                        walks.push((&p.walk, Vec::new(), false));
-                        walks.len() - 1
-                    }
-                };
-                if p.probe {
-                    walks[i].2 = true;
-                } else {
-                    walks[i].1.push(p.page);
-                }
-            }
-            Place::Request(r) => requests.push(r),
-        }
-    }
-    let mut parts: Vec<String> = walks
-        .into_iter()
-        .map(|(walk, pages, probe)| {
-            let mut text = format!("walk {walk}");
-            if !pages.is_empty() {
-                let word = if pages.len() == 1 { "page" } else { "pages" };
-                text.push_str(&format!(" {word} {}", ranges(&pages)));
-            }
-            if probe {
-                text.push_str(" and its end probe");
-            }
-            text
+fn summary_counts(out: &mut String, results: &RunResults) {
+    let _ = writeln!(out, "summary: {}", results.counts_line());
+}
+
+fn summary_auth(out: &mut String, results: &RunResults) {
+    let Some(how) = results.auth_unchecked else {
+        return;
+    };
+    let ignored: Vec<&str> = results
+        .cases
+        .iter()
+        .filter(|c| {
+            c.outcome == CaseOutcome::Ignored
+                && c.message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("auth not checked"))
         })
+        .map(|c| c.name.as_str())
         .collect();
-    parts.extend(
-        requests
-            .iter()
-            .take(LISTED_REQUESTS)
-            .map(|r| (*r).to_owned()),
-    );
-    if requests.len() > LISTED_REQUESTS {
-        parts.push("…".to_owned());
-    }
-    parts.join("; ")
-}
-
-/// `[4, 5, 6, 9]` → `4-6, 9`.
-fn ranges(numbers: &[u32]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < numbers.len() {
-        let mut j = i;
-        while j + 1 < numbers.len() && numbers[j + 1] == numbers[j] + 1 {
-            j += 1;
-        }
-        out.push(if i == j {
-            numbers[i].to_string()
+    let _ = writeln!(
+        out,
+        "auth: NOT checked ({how}: no credential was sent){}",
+        if ignored.is_empty() {
+            String::new()
         } else {
-            format!("{}-{}", numbers[i], numbers[j])
-        });
-        i = j + 1;
-    }
-    out.join(", ")
+            format!("; ignored: {}", ignored.join(", "))
+        }
+    );
 }
 
-fn render_group(out: &mut String, violations: &[&Violation]) {
-    let mut shown: Vec<(&Violation, usize)> = Vec::new();
-    let mut hidden: Vec<(&Violation, Vec<&str>)> = Vec::new();
-    for v in violations {
-        match shown.iter_mut().find(|(s, _)| same_kind(s, v)) {
-            Some((_, count)) if *count >= SHOWN_ALIKE => {
-                match hidden.iter_mut().find(|(h, _)| same_kind(h, v)) {
-                    Some((_, at)) => at.push(&v.pointer),
-                    None => hidden.push((v, vec![&v.pointer])),
-                }
-            }
-            Some((_, count)) => {
-                *count += 1;
-                render_one(out, v);
-            }
-            None => {
-                shown.push((v, 1));
-                render_one(out, v);
-            }
+/// `findings: 2 breaking (violations by invariant: schema 1224 in 1 finding(s), last_id 109 in 1 finding(s))`, then each breaking finding
+/// once, most severe and broadest first.
+fn summary_findings(out: &mut String, findings: &[Finding]) {
+    let breaking: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Breaking)
+        .collect();
+    if breaking.is_empty() {
+        return;
+    }
+    let counts: Vec<String> = crate::finding::by_invariant(findings)
+        .iter()
+        .map(|(invariant, n, occurrences)| format!("{invariant} {occurrences} in {n} finding(s)"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "findings: {} breaking (violations by invariant: {})",
+        breaking.len(),
+        counts.join(", ")
+    );
+    for f in breaking.iter().take(SUMMARY_FINDINGS) {
+        let _ = writeln!(out, "  #{} {}", f.id, finding_line(f));
+        if let Some(first) = f.first() {
+            let v = &first.violation;
+            let _ = writeln!(out, "     expected {}, actual {}", v.expected, v.actual);
+            let _ = writeln!(out, "     first: {}", location(&first.case, v));
         }
     }
-    const LISTED: usize = 5;
-    for (v, at) in hidden {
-        let listed: Vec<&str> = at.iter().take(LISTED).copied().collect();
+    if breaking.len() > SUMMARY_FINDINGS {
         let _ = writeln!(
             out,
-            "  … and {} more `{}` violation(s) like the above at {}{}",
-            at.len(),
-            v.invariant,
-            listed.join(", "),
-            if at.len() > LISTED { ", …" } else { "" }
+            "  … and {} more finding(s) (the JSON and Markdown reports list them all)",
+            breaking.len() - SUMMARY_FINDINGS
         );
+    }
+}
+
+/// `list_batches: schema at /data/*/created_at (…): 1224 violation(s) on 1224 item(s), 314
+/// request(s) (310 page(s)), 13 case(s)`
+pub fn finding_line(f: &Finding) -> String {
+    let mut counts = vec![format!("{} violation(s)", f.occurrences)];
+    if f.items > 0 {
+        counts[0].push_str(&format!(" on {} item(s)", f.items));
+    }
+    if f.requests > 0 {
+        let mut requests = format!("{} request(s)", f.requests);
+        if f.pages > 0 {
+            requests.push_str(&format!(" ({} walk page(s))", f.pages));
+        }
+        counts.push(requests);
+    }
+    counts.push(format!("{} case(s)", f.cases.len()));
+    format!("{}: {}: {}", f.key.suite, f.key.label(), counts.join(", "))
+}
+
+/// Where a violation was: `list_batches::cross_walk, walk limit=1, page 1 (GET …), at
+/// /data/0/created_at`.
+pub fn location(case: &str, v: &Violation) -> String {
+    let mut text = case.to_owned();
+    match (&v.page, &v.request) {
+        (Some(page), Some(request)) => text.push_str(&format!(", {page} ({request})")),
+        (Some(page), None) => text.push_str(&format!(", {page}")),
+        (None, Some(request)) => text.push_str(&format!(", {request}")),
+        (None, None) => {}
+    }
+    if !v.pointer.is_empty() {
+        text.push_str(&format!(", at {}", v.pointer));
+    }
+    text
+}
+
+fn summary_notices(out: &mut String, results: &RunResults) {
+    let notices = results.notices();
+    if notices.is_empty() {
+        return;
+    }
+    let (fields, headers) = results.notice_counts();
+    let verdict = match results.fail_on {
+        Severity::Additive => "failing the run: `--fail-on additive`",
+        Severity::Breaking => "not failing the run; `--fail-on additive` fails on it",
+    };
+    let _ = writeln!(
+        out,
+        "notices (additive drift: {verdict}): {fields} new field(s), {headers} new header(s)"
+    );
+    for (case, notice) in notices {
+        let _ = writeln!(out, "  {case}: {}", describe_notice(notice));
     }
 }
 
@@ -331,46 +308,16 @@ type Group<'v> = (Option<&'v str>, Option<&'v PageRef>, Vec<&'v Violation>);
 
 /// The violations grouped by the request (and walk page) they came from, in order of first
 /// appearance.
-fn by_request(violations: &[Violation]) -> Vec<Group<'_>> {
-    let mut index: HashMap<(Option<&str>, Option<&PageRef>), usize> = HashMap::new();
+fn by_request(violations: Vec<&Violation>) -> Vec<Group<'_>> {
     let mut groups: Vec<Group> = Vec::new();
     for v in violations {
         let key = (v.request.as_deref(), v.page.as_ref());
-        match index.get(&key) {
-            Some(&i) => groups[i].2.push(v),
-            None => {
-                index.insert(key, groups.len());
-                groups.push((key.0, key.1, vec![v]));
-            }
+        match groups.iter_mut().find(|g| (g.0, g.1) == key) {
+            Some(g) => g.2.push(v),
+            None => groups.push((key.0, key.1, vec![v])),
         }
     }
     groups
-}
-
-/// What makes violations on different pages "the same": the rule and the place, not the
-/// values (which name each page's own ids).
-#[derive(PartialEq)]
-struct Kind<'v> {
-    invariant: crate::violation::Invariant,
-    pointer: &'v str,
-    schema_path: Option<&'v str>,
-}
-
-impl<'v> Kind<'v> {
-    fn of(v: &'v Violation) -> Self {
-        Kind {
-            invariant: v.invariant,
-            pointer: &v.pointer,
-            schema_path: v.schema_path.as_deref(),
-        }
-    }
-}
-
-fn same_kind(a: &Violation, b: &Violation) -> bool {
-    a.invariant == b.invariant
-        && a.request == b.request
-        && a.schema_path == b.schema_path
-        && a.expected == b.expected
 }
 
 fn render_one(out: &mut String, v: &Violation) {
@@ -406,7 +353,7 @@ mod tests {
 
     fn run(violations: Vec<Violation>) -> CaseRun {
         CaseRun {
-            violations,
+            violations: violations.into(),
             requests: 1,
             ..CaseRun::default()
         }
@@ -424,7 +371,7 @@ mod tests {
         );
         assert_eq!(
             text,
-            "One item.\n1 violation(s) in 1 request\n\n\
+            "One item.\n1 violation(s) in 1 request: 1 finding\n\
              list_batches::limit_1: GET http://h/v1/batches?limit=1\n\
              \x20 invariant: page_size (a page holds at most `limit` items)\n\
              \x20 at:        /data\n\
@@ -434,58 +381,47 @@ mod tests {
     }
 
     #[test]
-    fn many_alike_violations_are_summarised_not_dropped() {
+    fn one_finding_is_shown_once_then_counted() {
         let vs: Vec<Violation> = (0..10)
             .map(|i| {
-                Violation::new(
+                let mut v = Violation::new(
                     Invariant::Schema,
                     format!("/data/{i}/created_at"),
                     "type integer",
                     "\"1\"",
-                )
+                );
+                v.schema_path = Some("batch.json#/properties/created_at/type".into());
+                v.request = Some("GET http://h/v1/batches".into());
+                v
             })
             .collect();
         let text = render_failure("c", "d", &run(vs), &Redactor::default());
-        assert_eq!(text.matches("invariant: schema").count(), SHOWN_ALIKE);
-        assert!(text.contains("… and 7 more `schema` violation(s) like the above at /data/3/created_at, /data/4/created_at"), "{text}");
-        assert!(text.starts_with("d\n10 violation(s)"), "{text}");
+        assert_eq!(text.matches("invariant: schema").count(), 1, "{text}");
+        assert!(
+            text.starts_with("d\n10 violation(s) in 1 request: 1 finding\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\n  actual:    \"1\"\n… and 9 more of finding `schema at /data/*/created_at (batch.json#/properties/created_at/type)`"),
+            "{text}"
+        );
     }
 
     #[test]
-    fn pages_alike_are_shown_three_times_then_listed_as_ranges() {
-        let vs: Vec<Violation> = [1, 2, 3, 4, 5, 6, 9]
-            .into_iter()
-            .map(|page| {
-                let mut v = Violation::new(
-                    Invariant::Schema,
-                    "/data/0/created_at",
-                    "type integer",
-                    page.to_string(),
-                );
-                v.request = Some(format!("GET http://h/v1/batches?limit=1&p={page}"));
-                v.on_page(&PageRef {
-                    walk: "limit=1".into(),
-                    page,
-                    cursor: None,
-                    probe: page == 9,
-                    param: None,
-                })
-            })
+    fn findings_beyond_the_shown_ones_get_a_line_each() {
+        let vs: Vec<Violation> = (0..5)
+            .map(|i| Violation::new(Invariant::Plausible, format!("/f{i}"), "x", format!("y{i}")))
             .collect();
         let text = render_failure("c", "d", &run(vs), &Redactor::default());
-        assert_eq!(
-            text.matches("invariant: schema").count(),
-            SHOWN_ALIKE_REQUESTS
-        );
+        assert_eq!(text.matches("invariant: plausible").count(), SHOWN_FINDINGS);
         assert!(
-            text.contains("\nc: walk limit=1, page 3 (GET http://h/v1/batches?limit=1&p=3)\n"),
+            text.contains("\n… 1 of finding `plausible at /f3`: expected x, actual y3\n"),
             "{text}"
         );
         assert!(
-            text.ends_with("\n\n… and 4 more request(s) with the same `schema` violations as above: walk limit=1 pages 4-6 and its end probe"),
+            text.ends_with("… 1 of finding `plausible at /f4`: expected x, actual y4"),
             "{text}"
         );
-        assert_eq!(ranges(&[1, 3, 4, 5, 8, 9]), "1, 3-5, 8-9");
     }
 
     #[test]

@@ -9,11 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use super::diagnose::Diagnosis;
 use super::{CaseOutcome, RunResults};
+use crate::finding::Finding;
 use crate::redact::Redactor;
 use crate::violation::{AdditionKind, Invariant, Notice, PageRef, Severity, Violation};
 
-/// The version of the shape below; bumped when a field changes meaning or goes away.
-pub const VERSION: u32 = 1;
+/// The version of the shape below; bumped when a field changes meaning or goes away. Version 2:
+/// `findings` (each cause once, counted, with examples); `cases[].violations` holds a case's
+/// first violations and the first of each finding (bounded), `cases[].violation_count` counts
+/// them all and `cases[].findings` refers to the findings.
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -27,6 +31,10 @@ pub struct Report {
     pub passed: bool,
     pub summary: Summary,
     pub cases: Vec<CaseReport>,
+    /// Each cause once, ranked (breaking before additive, then by breadth): its counts and its
+    /// first occurrences in full. A case refers to these by `id`.
+    #[serde(default)]
+    pub findings: Vec<FindingReport>,
     /// Each new field or header once per run, where it was first seen.
     pub notices: Vec<NoticeReport>,
     /// What the failures of the run share, said once (`cause`: `key_refused`, `not_found`,
@@ -81,7 +89,15 @@ pub struct CaseReport {
     pub retries: usize,
     /// An ignored case's reason; `null` otherwise.
     pub skip_reason: Option<String>,
+    /// The case's first violations in full, and the first of each of its findings: bounded
+    /// whatever the server sends (`violation_count` counts them all).
     pub violations: Vec<ViolationReport>,
+    /// Violations in all, kept or only counted.
+    #[serde(default)]
+    pub violation_count: u64,
+    /// The run's findings this case showed, by `id`, with how many times here.
+    #[serde(default)]
+    pub findings: Vec<FindingRef>,
     pub notices: Vec<NoticeReport>,
 }
 
@@ -99,6 +115,54 @@ pub struct ViolationReport {
     pub actual: String,
     /// For `schema`: the keyword's location, `file.json#/pointer`.
     pub schema_path: Option<String>,
+}
+
+/// A case's share of a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub id: usize,
+    pub occurrences: u64,
+}
+
+/// One cause: what its violations share, how many there were, and the first few in full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingReport {
+    /// 1-based rank: breaking before additive, then the broadest first.
+    pub id: usize,
+    pub suite: String,
+    pub severity: Severity,
+    /// The invariant broken; `null` for additive drift.
+    pub invariant: Option<Invariant>,
+    /// The invariant's name, or `new_field`/`new_header`.
+    pub rule: String,
+    /// One line naming it: `schema at /data/*/created_at (batch.json#/properties/created_at/type)`.
+    pub label: String,
+    /// For `schema`: the keyword's location.
+    pub schema_path: Option<String>,
+    /// The JSON pointer with array positions as `*`; a new field's path or header's name.
+    pub pointer: String,
+    /// What was expected, where it is the same for every occurrence (a type, a status).
+    pub expected: Option<String>,
+    /// Violations (additive drift: cases that saw it).
+    pub occurrences: u64,
+    /// Distinct items the violations were on.
+    pub items: u64,
+    /// Walk pages that showed it.
+    pub pages: u64,
+    /// Requests that showed it; a request several cases share counts once.
+    pub requests: u64,
+    pub cases: Vec<String>,
+    /// The first occurrences in full (at most three); empty for additive drift, whose first
+    /// sighting is in `notices`.
+    pub examples: Vec<ExampleReport>,
+}
+
+/// One occurrence of a finding, with the case that saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExampleReport {
+    pub case: String,
+    #[serde(flatten)]
+    pub violation: ViolationReport,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +184,7 @@ impl Report {
     /// The report of `results`, every text masked by `redactor`.
     pub fn build(results: &RunResults, redactor: &Redactor) -> Report {
         let mask = |s: &str| redactor.redact(s);
+        let ranked = results.findings();
         let cases: Vec<CaseReport> = results
             .cases
             .iter()
@@ -142,6 +207,11 @@ impl Report {
                     .violations
                     .iter()
                     .map(|v| violation(v, redactor))
+                    .collect(),
+                violation_count: c.run.violations.total(),
+                findings: RunResults::case_findings(c, &ranked)
+                    .into_iter()
+                    .map(|(id, occurrences)| FindingRef { id, occurrences })
                     .collect(),
                 notices: c
                     .run
@@ -174,6 +244,7 @@ impl Report {
                 notices: notices.len(),
             },
             cases,
+            findings: ranked.iter().map(|f| finding(f, redactor)).collect(),
             notices,
             diagnoses: results
                 .diagnoses()
@@ -224,6 +295,35 @@ fn violation(v: &Violation, redactor: &Redactor) -> ViolationReport {
         expected: mask(&v.expected),
         actual: mask(&v.actual),
         schema_path: v.schema_path.as_deref().map(mask),
+    }
+}
+
+fn finding(f: &Finding, redactor: &Redactor) -> FindingReport {
+    let mask = |s: &str| redactor.redact(s);
+    let key = &f.key;
+    FindingReport {
+        id: f.id,
+        suite: mask(&key.suite),
+        severity: f.severity,
+        invariant: key.invariant,
+        rule: key.rule(),
+        label: mask(&key.label()),
+        schema_path: (key.invariant.is_some() && !key.detail.is_empty()).then(|| mask(&key.detail)),
+        pointer: mask(&key.pointer),
+        expected: (!key.expected.is_empty()).then(|| mask(&key.expected)),
+        occurrences: f.occurrences,
+        items: f.items,
+        pages: f.pages,
+        requests: f.requests,
+        cases: f.cases.iter().map(|c| mask(c)).collect(),
+        examples: f
+            .examples
+            .iter()
+            .map(|e| ExampleReport {
+                case: mask(&e.case),
+                violation: violation(&e.violation, redactor),
+            })
+            .collect(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The JUnit XML report (`--junit FILE`, `CONTRACT_JUNIT`), written with `quick-junit` (the
 //! crate nextest writes its own with): one `<testsuite>`, one `<testcase>` per case, named
-//! like the trial (`list_batches::walk_limit_7`), with its time; a failed case carries the
-//! same masked text as the terminal in its `<failure>`, and new fields a passing case saw go
+//! like the trial (`list_batches::walk_limit_7`), with its time; a failed case carries each of
+//! its findings once, with counts, then the same masked text as the terminal in its `<failure>`, and new fields a passing case saw go
 //! to its `<system-out>`.
 
 use std::path::Path;
@@ -10,6 +10,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::human::render_notices;
 use super::{CaseOutcome, RunResults};
+use crate::finding::Finding;
 use crate::redact::Redactor;
 
 /// The report as XML, every text masked by `redactor`.
@@ -27,6 +28,7 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
     for (name, value) in super::evidence::junit(results) {
         suite.add_property((name, mask(&value).as_str()));
     }
+    let findings = results.findings();
     let mut total = std::time::Duration::ZERO;
     for case in &results.cases {
         total += case.duration;
@@ -40,6 +42,7 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
                         invariants.push(v.invariant.name());
                     }
                 }
+                let refs = RunResults::case_findings(case, &findings);
                 let (message, ty) = if invariants.is_empty() {
                     (
                         format!(
@@ -51,8 +54,9 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
                 } else {
                     (
                         format!(
-                            "{} violation(s): {}",
-                            case.run.violations.len(),
+                            "{} violation(s) in {} finding(s): {}",
+                            case.run.violations.total(),
+                            refs.len(),
                             invariants.join(", ")
                         ),
                         "breaking drift",
@@ -61,7 +65,11 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
                 status
                     .set_message(mask(&message))
                     .set_type(ty)
-                    .set_description(mask(case.message.as_deref().unwrap_or("")));
+                    .set_description(mask(&format!(
+                        "{}{}",
+                        finding_lines(&refs, &findings),
+                        case.message.as_deref().unwrap_or("")
+                    )));
                 status
             }
             CaseOutcome::Ignored => {
@@ -92,6 +100,25 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
     report
         .to_string()
         .map_err(|e| format!("cannot encode the JUnit report: {e}"))
+}
+
+/// Each of a case's findings once, with its count here and in the run:
+/// `finding #1: schema at /data/*/created_at (…): 7 here, 1224 in the run`.
+fn finding_lines(refs: &[(usize, u64)], findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for (id, n) in refs {
+        if let Some(f) = findings.iter().find(|f| f.id == *id) {
+            out.push_str(&format!(
+                "finding #{id}: {}: {n} here, {} in the run\n",
+                f.key.label(),
+                f.occurrences
+            ));
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// Writes the report to `path`.

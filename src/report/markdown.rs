@@ -1,5 +1,5 @@
-//! The Markdown report (`--markdown FILE`, `CONTRACT_MARKDOWN`): the verdict, the counts and a
-//! table of the failed invariants, for a person reading a CI page (a GitHub job summary:
+//! The Markdown report (`--markdown FILE`, `CONTRACT_MARKDOWN`): the verdict, the counts, every
+//! distinct finding once (after a count per invariant), then the failed cases by finding, for a person reading a CI page (a GitHub job summary:
 //! `--markdown "$GITHUB_STEP_SUMMARY"`). The JSON and JUnit reports hold everything; this one
 //! is bounded, since GitHub cuts a step summary at 1 MiB: at most [`MAX_ROWS`] rows, each cell
 //! at most [`MAX_CELL_CHARS`] characters, and it says what it left out.
@@ -7,11 +7,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{CaseOutcome, RunResults};
+use super::{CaseOutcome, CaseResult, RunResults};
+use crate::finding::Finding;
 use crate::redact::Redactor;
-use crate::violation::Violation;
+use crate::violation::{Severity, Violation};
 
-/// Rows of the failed-invariant table at most; the rest are counted.
+/// Rows of the findings table, and failed cases listed, at most; the rest are counted.
 pub const MAX_ROWS: usize = 100;
 /// Characters of one cell at most (expected, actual, where); longer text is cut with `…`.
 pub const MAX_CELL_CHARS: usize = 160;
@@ -65,21 +66,38 @@ impl Verdict {
     }
 }
 
-/// The report of `results` as Markdown, every text masked by `redactor`.
+/// The report of `results` as Markdown, every text masked by `redactor`: a section each
+/// (verdict, facts, diagnoses, findings, failed cases, notices), findings before any
+/// per-case detail.
 pub fn render(results: &RunResults, redactor: &Redactor) -> String {
-    let mask = |s: &str| redactor.redact(s);
-    let verdict = Verdict::of(results);
+    let findings = results.findings();
     let mut out = String::new();
+    section_verdict(&mut out, results);
+    section_facts(&mut out, results, redactor);
+    section_diagnoses(&mut out, results, redactor);
+    out.push_str(&redactor.redact(&super::evidence::markdown(results)));
+    section_findings(&mut out, &findings, redactor);
+    section_failed_cases(&mut out, results, &findings, redactor);
+    section_notices(&mut out, results, redactor);
+    // Every piece was masked before it was cut or escaped; this catches anything else.
+    redactor.redact(&out)
+}
+
+fn section_verdict(out: &mut String, results: &RunResults) {
+    let verdict = Verdict::of(results);
     let _ = writeln!(
         out,
         "## list-contract: {} (exit {})\n",
         verdict.heading(),
         verdict.exit_code()
     );
+}
+
+fn section_facts(out: &mut String, results: &RunResults, redactor: &Redactor) {
     let _ = writeln!(
         out,
         "- target: {}{}\n- fail on: {}{}",
-        code(&cell(&mask(&results.target), MAX_CELL_CHARS)),
+        code(&cell(&redactor.redact(&results.target), MAX_CELL_CHARS)),
         if results.reference_mock {
             " (the embedded reference mock)"
         } else {
@@ -93,77 +111,138 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> String {
         }
     );
     let _ = writeln!(out, "- {}\n", results.counts_line());
+}
+
+fn section_diagnoses(out: &mut String, results: &RunResults, redactor: &Redactor) {
     for d in results.diagnoses() {
         let _ = writeln!(
             out,
             "> **diagnosis**: {}\n",
-            cell(&mask(&d.message), usize::MAX)
+            cell(&redactor.redact(&d.message), usize::MAX)
         );
     }
+}
 
-    out.push_str(&mask(&super::evidence::markdown(results)));
-    let violations: Vec<(&str, &Violation)> = results
+/// Every distinct finding (up to [`MAX_ROWS`]), each once with its count and first
+/// occurrence, after a count per invariant.
+fn section_findings(out: &mut String, findings: &[Finding], redactor: &Redactor) {
+    let breaking: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Breaking)
+        .collect();
+    if breaking.is_empty() {
+        return;
+    }
+    let mask = |s: &str| redactor.redact(s);
+    let _ = writeln!(out, "### Findings\n");
+    out.push_str("| invariant | findings | violations |\n|---|---|---|\n");
+    for (invariant, n, occurrences) in crate::finding::by_invariant(findings) {
+        let _ = writeln!(out, "| {} | {n} | {occurrences} |", code(invariant.name()));
+    }
+    out.push('\n');
+    out.push_str("| # | finding | violations | cases | first seen | expected | actual |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for f in breaking.iter().take(MAX_ROWS) {
+        let (first, expected, actual) = match f.first() {
+            Some(e) => (
+                place(&e.case, &e.violation, redactor),
+                code(&cell(&mask(&e.violation.expected), MAX_CELL_CHARS)),
+                code(&cell(&mask(&e.violation.actual), MAX_CELL_CHARS)),
+            ),
+            None => Default::default(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {first} | {expected} | {actual} |",
+            f.id,
+            code(&cell(
+                &mask(&format!("{}: {}", f.key.suite, f.key.label())),
+                MAX_CELL_CHARS
+            )),
+            f.occurrences,
+            f.cases.len(),
+        );
+    }
+    if breaking.len() > MAX_ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more finding(s) left out (the JSON report lists them all).",
+            breaking.len() - MAX_ROWS
+        );
+    }
+    out.push('\n');
+}
+
+/// A line per failed case: its findings by id, with counts.
+fn section_failed_cases(
+    out: &mut String,
+    results: &RunResults,
+    findings: &[Finding],
+    redactor: &Redactor,
+) {
+    let failed: Vec<&CaseResult> = results
         .cases
         .iter()
         .filter(|c| c.outcome == CaseOutcome::Failed)
-        .flat_map(|c| c.run.violations.iter().map(|v| (c.name.as_str(), v)))
         .collect();
-    if !violations.is_empty() {
-        out.push_str("### Failed invariants\n\n");
-        out.push_str("| case | invariant | where | expected | actual |\n");
-        out.push_str("|---|---|---|---|---|\n");
-        for (case, v) in violations.iter().take(MAX_ROWS) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                code(&mask(case)),
-                code(v.invariant.name()),
-                place(v, redactor),
-                code(&cell(&mask(&v.expected), MAX_CELL_CHARS)),
-                code(&cell(&mask(&v.actual), MAX_CELL_CHARS)),
-            );
-        }
-        if violations.len() > MAX_ROWS {
-            let _ = writeln!(
-                out,
-                "\n… and {} more violation(s) left out (the JSON and JUnit reports list them all).",
-                violations.len() - MAX_ROWS
-            );
-        }
-        out.push('\n');
+    if failed.is_empty() {
+        return;
     }
-
-    let notices = results.notices();
-    if !notices.is_empty() {
-        let (fields, headers) = results.notice_counts();
+    let _ = writeln!(out, "### Failed cases\n");
+    for case in failed.iter().take(MAX_ROWS) {
+        let refs: Vec<String> = RunResults::case_findings(case, findings)
+            .into_iter()
+            .map(|(id, n)| format!("#{id} ×{n}"))
+            .collect();
         let _ = writeln!(
             out,
-            "### Notices (additive drift{})\n\n{} new field(s), {} new header(s): {}{}\n",
-            match results.fail_on {
-                crate::violation::Severity::Additive => ": failing the run (`--fail-on additive`)",
-                crate::violation::Severity::Breaking => ": not failing the run",
-            },
-            fields,
-            headers,
-            notices
-                .iter()
-                .take(MAX_NOTICES)
-                .map(|(case, n)| format!(
-                    "{} ({})",
-                    code(&cell(&mask(&n.name), MAX_CELL_CHARS)),
-                    cell(&mask(case), MAX_CELL_CHARS)
-                ))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if notices.len() > MAX_NOTICES {
-                format!(", and {} more", notices.len() - MAX_NOTICES)
+            "- {}: {}",
+            code(&cell(&redactor.redact(&case.name), MAX_CELL_CHARS)),
+            if refs.is_empty() {
+                "failed (see its log)".to_owned()
             } else {
-                String::new()
+                refs.join(", ")
             }
         );
     }
-    // Every piece was masked before it was cut or escaped; this catches anything else.
-    redactor.redact(&out)
+    if failed.len() > MAX_ROWS {
+        let _ = writeln!(out, "- … and {} more", failed.len() - MAX_ROWS);
+    }
+    out.push('\n');
+}
+
+fn section_notices(out: &mut String, results: &RunResults, redactor: &Redactor) {
+    let mask = |s: &str| redactor.redact(s);
+    let notices = results.notices();
+    if notices.is_empty() {
+        return;
+    }
+    let (fields, headers) = results.notice_counts();
+    let _ = writeln!(
+        out,
+        "### Notices (additive drift{})\n\n{} new field(s), {} new header(s): {}{}\n",
+        match results.fail_on {
+            Severity::Additive => ": failing the run (`--fail-on additive`)",
+            Severity::Breaking => ": not failing the run",
+        },
+        fields,
+        headers,
+        notices
+            .iter()
+            .take(MAX_NOTICES)
+            .map(|(case, n)| format!(
+                "{} ({})",
+                code(&cell(&mask(&n.name), MAX_CELL_CHARS)),
+                cell(&mask(case), MAX_CELL_CHARS)
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if notices.len() > MAX_NOTICES {
+            format!(", and {} more", notices.len() - MAX_NOTICES)
+        } else {
+            String::new()
+        }
+    );
 }
 
 /// Writes the report to `path`.
@@ -178,9 +257,9 @@ pub fn write(results: &RunResults, redactor: &Redactor, path: &Path) -> Result<(
 
 /// Where a violation was seen: the walk's page and cursor, or the request, and the JSON
 /// pointer (with the schema keyword for `schema`).
-fn place(v: &Violation, redactor: &Redactor) -> String {
+fn place(case: &str, v: &Violation, redactor: &Redactor) -> String {
     let mask = |s: &str| redactor.redact(s);
-    let mut parts = Vec::new();
+    let mut parts = vec![cell(&mask(case), MAX_CELL_CHARS)];
     match (&v.page, &v.request) {
         (Some(page), _) => parts.push(cell(&mask(&page.to_string()), MAX_CELL_CHARS)),
         (None, Some(request)) => parts.push(cell(&mask(request), MAX_CELL_CHARS)),

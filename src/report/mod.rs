@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::finding::Finding;
 use crate::outcome::CaseRun;
 use crate::violation::{Invariant, Notice, Severity};
 
@@ -107,8 +108,12 @@ impl RunResults {
     /// cross-walk reports its walks' violations too). Invariants with none are left out.
     pub fn violations_by_invariant(&self) -> BTreeMap<Invariant, u32> {
         let mut counts = BTreeMap::new();
-        for v in self.cases.iter().flat_map(|c| &c.run.violations) {
-            *counts.entry(v.invariant).or_insert(0) += 1;
+        for case in &self.cases {
+            for (key, tallied) in case.run.violations.findings() {
+                if let Some(invariant) = key.invariant {
+                    *counts.entry(invariant).or_insert(0) += tallied.occurrences() as u32;
+                }
+            }
         }
         counts
     }
@@ -161,11 +166,43 @@ impl RunResults {
             .cases
             .iter()
             .filter(|c| c.outcome == CaseOutcome::Failed)
-            .map(|c| (c.name.as_str(), c.run.violations.as_slice()))
+            .map(|c| (c.name.as_str(), &c.run.violations[..]))
             .collect();
         let more = crate::evidence::server_bug::follow_ups(&out, &failed);
         out.extend(more);
         out.sort_by_key(|b| b.kind);
+        out
+    }
+
+    /// The run's findings, ranked (see [`crate::finding::rank`]): each cause once, with its
+    /// counts and first occurrences; additive drift after breaking.
+    pub fn findings(&self) -> Vec<Finding> {
+        crate::finding::rank(
+            self.cases
+                .iter()
+                .map(|c| (c.name.as_str(), &c.run.violations, &c.run.notices[..])),
+        )
+    }
+
+    /// The findings of `case` among `findings`: `(id, occurrences in this case)`, by id.
+    pub fn case_findings(case: &CaseResult, findings: &[Finding]) -> Vec<(usize, u64)> {
+        let suite = case.name.split("::").next().unwrap_or(&case.name);
+        let mut out: Vec<(usize, u64)> = Vec::new();
+        for (key, tallied) in case.run.violations.findings() {
+            let mut key = key.clone();
+            key.suite = suite.to_owned();
+            if let Some(f) = findings.iter().find(|f| f.key == key) {
+                out.push((f.id, tallied.occurrences()));
+            }
+        }
+        for n in &case.run.notices {
+            let mut key = crate::finding::FindingKey::of_notice(n);
+            key.suite = suite.to_owned();
+            if let Some(f) = findings.iter().find(|f| f.key == key) {
+                out.push((f.id, 1));
+            }
+        }
+        out.sort_unstable();
         out
     }
 

@@ -44,7 +44,7 @@ pub struct RunCache {
 impl CaseRun {
     /// Takes in a walk's findings and cost; `sent` says whether this case sent its requests.
     fn absorb(&mut self, walk: &walk::Walk, sent: bool) {
-        self.violations.extend(walk.run.violations.iter().cloned());
+        self.violations.merge(&walk.run.violations);
         self.entries.extend_from_slice(&walk.run.entries);
         for notice in &walk.run.notices {
             self.notice(notice.clone());
@@ -433,6 +433,7 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                 .into_iter()
                 .map(|mut v| {
                     v.request = Some(request.clone());
+                    v.answer = Some(fetched.id);
                     v
                 })
                 .collect();
@@ -455,7 +456,11 @@ async fn run_page(case: &Case, accept: &[Outcome], ctx: &RunContext<'_>) -> Case
                 )]);
             }
         }
-        Err(e) => run.violations.push(transport_violation(e, 1)),
+        Err(e) => {
+            let mut v = transport_violation(e, 1);
+            v.answer = Some(fetched.id);
+            run.violations.push(v);
+        }
     }
     run
 }

@@ -20,6 +20,9 @@ use crate::http::{HttpClient, RequestOptions};
 /// A request's answer, or why there was none, and when it was asked.
 #[derive(Debug)]
 pub struct Fetched {
+    /// Unique in the process: the answer's identity, which the violations found on it carry,
+    /// so that a finding counts an answer two cases used once.
+    pub id: u64,
     pub result: Result<Exchange, Box<TransportError>>,
     /// When the request was sent, in Unix seconds.
     pub sent_at: i64,
@@ -114,7 +117,9 @@ async fn fetch(
     options: &RequestOptions,
 ) -> Fetched {
     let sent = http.send(url, headers, options).await;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Fetched {
+        id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         result: sent.result,
         sent_at: sent.sent_at,
         entries: sent.entries,

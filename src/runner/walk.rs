@@ -166,6 +166,7 @@ impl WalkPage {
         };
         run.violations.extend(found.into_iter().map(|mut v| {
             v.request = Some(request.clone());
+            v.answer = Some(self.fetched.id);
             v.on_page(at)
         }));
     }
@@ -205,8 +206,9 @@ fn judge_page(
         Ok(exchange) => exchange,
         Err(e) => {
             let page = at();
-            run.violations
-                .push(transport_violation(e, page.page).on_page(&page));
+            let mut v = transport_violation(e, page.page).on_page(&page);
+            v.answer = Some(fetched.id);
+            run.violations.push(v);
             return None;
         }
     };

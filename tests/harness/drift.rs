@@ -322,3 +322,72 @@ async fn every_violation_of_a_case_is_reported_not_just_the_first() {
         ]
     );
 }
+
+/// `empty_page_ids`: a server that sends `first_id: ""` on an empty page (llama-stack) fails
+/// the default contract (`null`) on the empty page and on a walk's end probe, and passes one
+/// that says `empty_page_ids = ""`; one that sends `null` then fails.
+#[tokio::test]
+async fn empty_page_ids_are_what_the_contract_says() {
+    use list_contract::contract::EmptyPageIds;
+    use list_contract::http::HttpClient;
+    use list_contract::runner::{RunCache, RunContext, run_case};
+
+    let run_under = |ids: EmptyPageIds, served: EmptyPageIds, items: usize, name: &'static str| async move {
+        let mock = ReferenceMock::start(mock_config().items(items).empty_page_ids(served)).await;
+        let mut case = common::case(name).clone();
+        case.contract = std::sync::Arc::new(list_contract::contract::Contract {
+            empty_page_ids: ids,
+            ..(*case.contract).clone()
+        });
+        let http = HttpClient::new(&Default::default()).unwrap();
+        let cache = RunCache::default();
+        let target = common::target_for(&mock);
+        let options = RequestOptions::default();
+        run_case(
+            &case,
+            &RunContext::new(&target, &http, common::schemas(), &options, &cache),
+        )
+        .await
+    };
+    let blank = EmptyPageIds::EmptyString;
+    for (name, items, at) in [
+        ("list_batches::default_page", 0, None),
+        ("list_batches::walk_limit_7", 20, Some(4)),
+    ] {
+        let run = run_under(EmptyPageIds::Null, blank, items, name).await;
+        assert_eq!(
+            found(&run),
+            [
+                (Invariant::EmptyPage, "/first_id"),
+                (Invariant::EmptyPage, "/last_id")
+            ],
+            "{name}"
+        );
+        assert!(
+            run.violations[0].actual.contains("empty_page_ids = \"\""),
+            "{name}"
+        );
+        assert_eq!(
+            run.violations[0].page.as_ref().map(|p| (p.page, p.probe)),
+            at.map(|n| (n, true))
+        );
+        let run = run_under(blank, blank, items, name).await;
+        assert!(run.passed(), "{name}: {:?}", found(&run));
+        let run = run_under(blank, EmptyPageIds::Null, items, name).await;
+        assert_eq!(found(&run).len(), 2, "{name}");
+        assert_eq!(
+            run.violations[0].expected,
+            "\"\" (the page is empty; the contract's empty_page_ids = \"\")"
+        );
+        // Absent ids: no empty_page violation under a contract that says so (List Batches'
+        // schema requires the keys, so the schema still names them).
+        let run = run_under(EmptyPageIds::Absent, EmptyPageIds::Absent, items, name).await;
+        assert!(
+            found(&run).iter().all(|(i, _)| *i == Invariant::Schema),
+            "{name}: {:?}",
+            found(&run)
+        );
+        let run = run_under(EmptyPageIds::Absent, EmptyPageIds::Null, items, name).await;
+        assert_eq!(found(&run).len(), 2, "{name}");
+    }
+}

@@ -577,26 +577,35 @@ async fn the_counts_by_invariant_add_up_to_the_cases_counts() {
     );
     let all = text(&out);
     assert_eq!(out.status.code(), Some(101), "{all}");
-    let by_cases: u32 = all
-        .lines()
-        .filter_map(|l| l.split_once(" violation(s) in "))
-        .map(|(n, _)| n.parse::<u32>().unwrap())
-        .sum();
+    // The summary's count per invariant is the sum of its findings' counts, each printed once.
     let line = all
         .lines()
-        .find_map(|l| {
-            l.strip_prefix(
-                "violations by invariant (as the cases report them; a request two cases share counts for each): ",
-            )
-        })
+        .find_map(|l| l.strip_prefix("findings: "))
         .unwrap_or_else(|| panic!("{all}"));
-    let by_invariant: u32 = line
+    let (_, counts) = line
+        .split_once("(violations by invariant: ")
+        .unwrap_or_else(|| panic!("{line}"));
+    let by_invariant: u64 = counts
+        .trim_end_matches(')')
         .split(", ")
-        .map(|part| part.rsplit(' ').next().unwrap().parse::<u32>().unwrap())
+        .map(|part| part.split(' ').nth(1).unwrap().parse::<u64>().unwrap())
         .sum();
-    assert_eq!(by_invariant, by_cases, "{line}");
-    // Each crashing case has its own status violation, counted once per case.
-    assert!(line.starts_with("status 5,"), "{line}");
+    let by_findings: u64 = all
+        .lines()
+        .filter(|l| l.starts_with("  #"))
+        .filter_map(|l| l.rsplit_once("): ").or_else(|| l.rsplit_once(": ")))
+        .map(|(_, counts)| {
+            counts
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("{counts}"))
+        })
+        .sum();
+    assert_eq!(by_invariant, by_findings, "{all}");
+    // Each crashing case has its own request, and so its own status violation.
+    assert!(counts.starts_with("status 5 in "), "{line}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -106,6 +106,74 @@ async fn drift_report() {
     assert_golden("drift_report.txt", &check_report(&mock));
 }
 
+/// The JSON, Markdown and JUnit reports of the drifting endpoint of [`drift_report`], each a
+/// golden file: findings first, each once, with counts. Times are left out, and the port.
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_report_files() {
+    let config = mock_config()
+        .key(KEY)
+        .prefix("/gw")
+        .fault(Fault::CreatedAtAsString)
+        .fault(Fault::WrongLastId)
+        .fault(Fault::AuthNotChecked)
+        .fault(Fault::InvalidLimitCrashes);
+    let mock = ReferenceMock::start(config).await;
+    let port = mock.base_url().port().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (json, md, junit) = (
+        dir.path().join("r.json"),
+        dir.path().join("s.md"),
+        dir.path().join("j.xml"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_list-contract"))
+        .args(["check", "--test-threads", "1", "--cases"])
+        .arg(batches_only_dir())
+        .arg("--schemas")
+        .arg(schemas_dir())
+        .arg("--json")
+        .arg(&json)
+        .arg("--markdown")
+        .arg(&md)
+        .arg("--junit")
+        .arg(&junit)
+        .env("CONTRACT_BASE_URL", mock.base_url().as_str())
+        .env("CONTRACT_API_KEY", KEY)
+        .env("CONTRACT_RATE_LIMIT", "0")
+        .env_remove("CONTRACT_AUTH")
+        .current_dir(Path::new("/"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(101));
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for case in report["cases"].as_array_mut().unwrap() {
+        case["duration_secs"] = 0.into();
+    }
+    let json = serde_json::to_string_pretty(&report).unwrap() + "\n";
+    assert_golden("drift_report.json", &normalize(&json, port));
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert_golden("drift_report.md", &normalize(&md, port));
+    // Times (`time="0.012"`, `timestamp="…"`) change from run to run.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let xml: String = xml
+        .split('"')
+        .scan(String::new(), |attribute, part| {
+            let out = if attribute.ends_with("time=") || attribute.ends_with("timestamp=") {
+                "(time)".to_owned()
+            } else {
+                part.to_owned()
+            };
+            *attribute = part.to_owned();
+            Some(out)
+        })
+        .collect::<Vec<_>>()
+        .join("\"");
+    assert_golden("drift_report.xml", &normalize(&xml, port));
+    for text in [&json, &md, &xml] {
+        assert!(!text.contains(KEY));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn walk_report() {
     // A gap at one boundary past the middle, and a has_more that never turns false.

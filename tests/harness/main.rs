@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod drift;
 mod evidence;
+mod findings;
 mod first_run;
 mod golden;
 mod openapi;

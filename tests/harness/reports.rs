@@ -33,7 +33,7 @@ fn read_json_report(path: &Path) -> Report {
     let again = serde_json::to_value(&report).unwrap();
     let written: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(again, written, "the JSON report round-trips");
-    assert_eq!(report.version, 1);
+    assert_eq!(report.version, 2);
     report
 }
 
@@ -65,7 +65,7 @@ async fn a_drifting_endpoint_gets_a_junit_and_a_json_report_with_every_key_maske
     assert_eq!(out.status.code(), Some(101), "{all}");
     assert!(!all.contains(CANARY), "{all}");
     assert!(
-        all.contains("violations by invariant (as the cases report them"),
+        all.contains("findings: ") && all.contains("breaking (violations by invariant: "),
         "{all}"
     );
 
@@ -162,12 +162,31 @@ async fn a_drifting_endpoint_gets_a_junit_and_a_json_report_with_every_key_maske
     assert!(walk.violations.iter().all(|v| v.page.is_some()));
     // Per invariant, the summary counts what the cases report: the counts add up to theirs,
     // though the cross-walk lists its walks' violations again.
-    let mut reported = std::collections::BTreeMap::new();
-    for v in report.cases.iter().flat_map(|c| &c.violations) {
-        *reported.entry(v.invariant).or_insert(0u32) += 1;
-    }
-    assert_eq!(report.summary.violations, reported);
+    let reported: u64 = report.cases.iter().map(|c| c.violation_count).sum();
+    let summed: u32 = report.summary.violations.values().sum();
+    assert_eq!(summed as u64, reported);
     assert!(report.summary.violations[&Invariant::LastId] > 0);
+    // Each cause once in `findings`, ranked; the cases refer to them by id, and the counts of a
+    // finding are the cases' own without a shared request twice.
+    let last_id = report
+        .findings
+        .iter()
+        .find(|f| f.invariant == Some(Invariant::LastId))
+        .expect("a last_id finding");
+    assert_eq!(last_id.pointer, "/last_id");
+    assert!(last_id.cases.contains(&"list_batches::limit_7".to_owned()));
+    assert!(!last_id.examples.is_empty() && last_id.examples.len() <= 3);
+    assert!(last_id.occurrences <= summed as u64);
+    let ids: Vec<usize> = report.findings.iter().map(|f| f.id).collect();
+    assert_eq!(ids, (1..=report.findings.len()).collect::<Vec<_>>());
+    for c in &report.cases {
+        assert!(c.violations.len() as u64 <= c.violation_count);
+        assert_eq!(c.findings.is_empty(), c.violation_count == 0, "{}", c.name);
+        for r in &c.findings {
+            let f = &report.findings[r.id - 1];
+            assert!(f.cases.contains(&c.name) && r.occurrences <= f.occurrences.max(r.occurrences));
+        }
+    }
     assert!(report.notices.is_empty(), "{:?}", report.notices);
 }
 
@@ -207,6 +226,14 @@ async fn the_reference_mock_conforms_with_no_notices_and_the_reports_come_from_t
         (1482, 1518, 0)
     );
     assert!(report.summary.violations.is_empty());
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(!all.contains("findings: "), "{all}");
+    assert!(
+        report
+            .cases
+            .iter()
+            .all(|c| c.findings.is_empty() && c.violation_count == 0)
+    );
     let doc_text = read(&junit);
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
     assert_eq!(tags(&doc, "testcase"), 79);
@@ -380,6 +407,34 @@ async fn additive_drift_is_a_notice_by_default_and_fails_with_fail_on_additive()
     assert_eq!(report.fail_on, Severity::Additive);
     assert_eq!(report.summary.failed, 1);
     assert!(report.cases.iter().all(|c| c.violations.is_empty()));
+    // Additive drift is findings too, ranked after breaking ones (here there are none).
+    assert_eq!(report.findings.len(), 4, "{:#?}", report.findings);
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity == Severity::Additive
+                && f.invariant.is_none()
+                && f.examples.is_empty()
+                && f.cases == ["list_batches::page"])
+    );
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        rules.iter().filter(|r| **r == "new_field").count(),
+        3,
+        "{rules:?}"
+    );
+    assert_eq!(
+        rules.iter().filter(|r| **r == "new_header").count(),
+        1,
+        "{rules:?}"
+    );
+    let page = report
+        .cases
+        .iter()
+        .find(|c| c.name == "list_batches::page")
+        .unwrap();
+    assert_eq!(page.findings.len(), 4);
     let xml = read(&junit);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let failure = doc
@@ -491,36 +546,54 @@ async fn a_drifting_run_gets_a_bounded_markdown_table_naming_invariant_and_place
         summary.contains(&format!("- target: `{}`", base.replace(CANARY, "***"))),
         "the target is masked, not dropped:\n{summary}"
     );
+    // Every distinct finding once, with a count per invariant, before any per-case detail.
+    let findings_at = summary.find("### Findings").expect("a findings section");
+    let cases_at = summary
+        .find("### Failed cases")
+        .expect("a failed-cases section");
+    assert!(findings_at < cases_at, "{summary}");
     assert!(
-        summary.contains("| case | invariant | where | expected | actual |"),
+        summary.contains("| invariant | findings | violations |"),
         "{summary}"
     );
-    // Page 2 of the walk at limit=7: the invariant, the walk's page and cursor, the pointer.
+    assert!(summary.contains("\n| `last_id` | 1 | "), "{summary}");
+    assert!(summary.contains("\n| `schema` | 1 | "), "{summary}");
+    assert!(
+        summary.contains("| # | finding | violations | cases | first seen | expected | actual |"),
+        "{summary}"
+    );
+    // The last_id finding: the invariant, its first walk page, the pointer.
     let row = summary
         .lines()
-        .find(|l| l.contains("`last_id`") && l.contains("page 2, after=batch_"))
-        .unwrap_or_else(|| panic!("no last_id row for page 2:\n{summary}"));
+        .find(|l| l.contains("`list_batches: last_id at /last_id`"))
+        .unwrap_or_else(|| panic!("no last_id finding:\n{summary}"));
     assert!(
-        row.starts_with(
-            "| `list_batches::walk_limit_7` | `last_id` | `walk limit=7, page 2, after=batch_"
-        ),
+        row.contains("| `list_batches::walk_limit_7` `walk limit=7, page "),
         "{row}"
     );
     assert!(row.contains("at `/last_id`"), "{row}");
-    assert_eq!(row.matches(" | ").count(), 4, "five cells: {row}");
+    assert_eq!(row.matches(" | ").count(), 6, "seven cells: {row}");
     let schema_row = summary
         .lines()
-        .find(|l| l.contains("`schema`"))
-        .unwrap_or_else(|| panic!("no schema row:\n{summary}"));
+        .find(|l| l.contains("`list_batches: schema at /data/*/created_at"))
+        .unwrap_or_else(|| panic!("no schema finding:\n{summary}"));
     assert!(
         schema_row
             .contains("at `/data/0/created_at` schema `batch.json#/properties/created_at/type`"),
         "{schema_row}"
     );
-    // A string created_at on every item: more rows than the table holds, and it says so.
-    let rows = summary.lines().filter(|l| l.starts_with("| `")).count();
-    assert_eq!(rows, list_contract::report::markdown::MAX_ROWS, "{summary}");
-    assert!(summary.contains("more violation(s) left out"), "{summary}");
+    // A string created_at on every item is one row, not a flood: two findings in all.
+    let rows = summary
+        .lines()
+        .filter(|l| l.starts_with("| 1 |") || l.starts_with("| 2 |"))
+        .count();
+    assert_eq!(rows, 2, "{summary}");
+    assert!(!summary.contains("| 3 |"), "{summary}");
+    assert!(
+        summary.contains("- `list_batches::walk_limit_7`: #1 ×"),
+        "{summary}"
+    );
+    assert!(summary.lines().count() < 40, "{summary}");
     assert!(summary.len() < 64 * 1024, "{} bytes", summary.len());
 }
 

@@ -111,3 +111,67 @@ fn the_openai_python_sdk_pages_through_serve_getting_every_batch_once_newest_fir
     );
     assert_eq!(pages, Some(ITEMS.div_ceil(LIMIT)), "{stdout}");
 }
+
+/// The official Anthropic Python SDK (2.x, which sends its key as `Authorization: Bearer`)
+/// pages through `serve --suite anthropic_message_batches` with no `--auth`: every batch once,
+/// newest first. `.ci/run` installs the SDK beside OpenAI's.
+#[test]
+#[ignore = "needs python3 with the Anthropic SDK; .ci/run installs it and runs `cargo test --test harness sdk:: -- --ignored`"]
+fn the_anthropic_python_sdk_pages_through_serve_with_no_auth_flag() {
+    const ITEMS: usize = 45;
+    let python = python();
+    let probe = Command::new(&python)
+        .args(["-c", "import anthropic; print(anthropic.__version__)"])
+        .output();
+    match &probe {
+        Ok(out) if out.status.success() => {
+            eprintln!("anthropic {}", String::from_utf8_lossy(&out.stdout).trim());
+        }
+        _ => panic!(
+            "this test needs {python} with the Anthropic SDK: install it with \
+             `{python} -m pip install 'anthropic>=2.17,<3'` (or set LIST_CONTRACT_PYTHON to an \
+             interpreter that has it)"
+        ),
+    }
+    let items = ITEMS.to_string();
+    let (server, base, _stderr) = common::serve(&[
+        "--suite",
+        "anthropic_message_batches",
+        "--key",
+        KEY,
+        "--items",
+        &items,
+    ]);
+    let script = common::root().join("tests/sdk/anthropic_list_all.py");
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).args([&base, KEY, &LIMIT.to_string()]);
+    for (var, _) in std::env::vars() {
+        if var.to_ascii_lowercase().ends_with("_proxy") || var.starts_with("ANTHROPIC_") {
+            cmd.env_remove(var);
+        }
+    }
+    let out = cmd.output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the SDK script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
+    let listed: Vec<(&str, i64)> = stdout
+        .lines()
+        .map(|l| {
+            let (id, at) = l.split_once(' ').unwrap();
+            (id, at.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(listed.len(), ITEMS, "{stdout}");
+    let mut unique: Vec<&str> = listed.iter().map(|(id, _)| *id).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ITEMS, "a batch came twice: {stdout}");
+    assert!(
+        listed.windows(2).all(|w| w[0].1 >= w[1].1),
+        "not newest first: {stdout}"
+    );
+}
