@@ -27,6 +27,8 @@ use trials::Shared;
 /// cannot run (bad case file, schema or setting).
 pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let redactor = settings.redactor();
+    // Excerpts are masked before they are cut: with these secrets.
+    crate::redact::register(&redactor);
     install_redacting_panic_hook(redactor.clone());
     let fail = |errors: Vec<HarnessError>| {
         for e in errors {

@@ -191,7 +191,7 @@ fn json_violation(body: &[u8], e: &serde_json::Error) -> Violation {
         format!(
             "{e} (byte {offset} of {}): {}",
             body.len(),
-            body_excerpt(&body[offset.saturating_sub(40).min(body.len())..])
+            window(body, offset)
         ),
     )
 }
@@ -206,21 +206,60 @@ fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(body.len())
 }
 
-/// The start of a body, printable, cut to a readable length.
+/// The body from 40 bytes before `offset`: masked whole, then cut, so that the window's edge
+/// never leaves a piece of a secret.
+fn window(body: &[u8], offset: usize) -> String {
+    // A secret that reaches into the window lies within `margin` of it: only that much
+    // around it is masked.
+    let margin = crate::redact::known_margin();
+    let from = offset.saturating_sub(40 + margin).min(body.len());
+    let start = offset.saturating_sub(40).min(body.len());
+    let end = body.len().min(start + EXCERPT_BYTES + margin);
+    let masked = crate::redact::mask_known(&String::from_utf8_lossy(&body[from..end]));
+    // Where `start` falls in the masked text: the masked length of what comes before it.
+    let before = crate::redact::mask_known(&String::from_utf8_lossy(&body[from..start])).len();
+    let mut at = before.min(masked.len());
+    while !masked.is_char_boundary(at) {
+        at -= 1;
+    }
+    excerpt_text(&masked[at..])
+}
+
+/// The start of a body, printable, cut to a readable length; secrets are masked before the
+/// cut.
 pub fn body_excerpt(body: &[u8]) -> String {
-    const MAX: usize = 200;
     if body.is_empty() {
         return "(empty)".to_owned();
     }
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
-    let text: String = text
+    let end = body
+        .len()
+        .min(EXCERPT_BYTES + crate::redact::known_margin());
+    let masked = crate::redact::mask_known(&String::from_utf8_lossy(&body[..end]));
+    let cut = excerpt_text(&masked);
+    if end < body.len() && !cut.ends_with('…') {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// About how much of a body an excerpt shows.
+const EXCERPT_BYTES: usize = 200;
+
+/// `text` (masked already), printable, cut to about 200 bytes.
+fn excerpt_text(text: &str) -> String {
+    let mut end = text.len().min(EXCERPT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut: String = text[..end]
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if body.len() > MAX {
-        format!("{text}…")
+    if text.len() > end {
+        format!("{cut}…")
     } else {
-        text
+        cut
     }
 }
 
