@@ -138,6 +138,14 @@ pub static SETTINGS: &[Setting] = &[
         default: "the mock's own key",
         many: Many::One,
         read: |s, g| {
+            // A key that cannot be sent would go out as no credential at all.
+            if let Some(at) = crate::http::unsendable_at(g.one()) {
+                return Err(format!(
+                    "the key holds a character a header cannot carry (a line break, a control \
+                     or non-ASCII character) at character {at}: fix the secret (a trailing \
+                     newline, from `echo` into a secrets file, is the usual one)"
+                ));
+            }
             s.api_key = Some(crate::redact::Secret::new(g.one()));
             Ok(())
         },

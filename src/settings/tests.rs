@@ -40,7 +40,7 @@ fn headers_auth_none_and_known_headers_come_from_their_variables() {
     });
     assert_eq!(
         bad.unwrap_err().to_string(),
-        "CONTRACT_HEADERS: `no colon` is not a header (write it as `Name: value`)"
+        "CONTRACT_HEADERS: a header without a `:` (write it as `Name: value`; what was given is not shown, as it may be a secret)"
     );
 }
 
@@ -257,7 +257,7 @@ fn a_flag_wins_over_its_variable_and_rescues_a_bad_one() {
     let e = resolved(&[], &[("--header", "no colon")]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "--header: `no colon` is not a header (write it as `Name: value`)"
+        "--header: a header without a `:` (write it as `Name: value`; what was given is not shown, as it may be a secret)"
     );
 }
 
