@@ -22,6 +22,9 @@ use crate::settings::{Settings, env};
 use error::{Cause, HarnessError};
 use trials::Shared;
 
+/// What a panic says: the harness, not the endpoint, is at fault.
+pub const BUG: &str = "this is a bug in list-contract: please report it";
+
 /// Runs the contract as a libtest-style suite and returns the process exit code:
 /// 0 when every case passes, 101 when the endpoint breaks the contract, 1 when the harness
 /// cannot run (bad case file, schema or setting).
@@ -58,7 +61,16 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     // An endpoint that could not be reached, or only said "try again", was not checked:
     // that is the harness unable to run, not drift.
     let blocked = results.diagnoses().iter().any(|d| d.cause.blocks_the_run());
-    let code = if blocked { ExitCode::FAILURE } else { code };
+    // A case that panicked is a harness bug: exit 1, never 101 (drift).
+    let panicked = shared.panicked.load(std::sync::atomic::Ordering::SeqCst);
+    if panicked > 0 {
+        eprintln!("error: {panicked} case(s) panicked: {BUG}");
+    }
+    let code = if blocked || panicked > 0 {
+        ExitCode::FAILURE
+    } else {
+        code
+    };
     match write_recording(&shared, &settings)
         .and_then(|()| write_reports(&results, &settings, &redactor))
     {
@@ -157,9 +169,20 @@ fn write_reports(
     Ok(())
 }
 
-/// Prints panics, from any thread, with secrets masked.
+/// Prints panics, from any thread, with secrets masked, saying it is a bug.
 fn install_redacting_panic_hook(redactor: Redactor) {
     std::panic::set_hook(Box::new(move |info| {
-        eprintln!("{}", redactor.redact(&info.to_string()));
+        eprintln!("error: {} ({BUG})", redactor.redact(&info.to_string()));
+    }));
+}
+
+/// The panic hook of the command, before a run knows its secrets: masks those registered
+/// (none yet, or a finished run's), says it is a bug.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "error: {} ({BUG})",
+            crate::redact::mask_known(&info.to_string())
+        );
     }));
 }
