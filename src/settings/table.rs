@@ -126,7 +126,7 @@ impl Given<'_> {
     fn number(&self) -> Result<f64, String> {
         let v = self.one();
         match v.trim().parse::<f64>() {
-            Ok(n) if (0.0..1e9).contains(&n) => Ok(n),
+            Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
             _ => Err(format!("`{v}` is not a non-negative number")),
         }
     }
