@@ -187,7 +187,10 @@ pub fn init(options: &InitOptions) -> Result<Written, InitError> {
                 std::fs::create_dir_all(parent)?;
             }
             // --force replaces a symlink with the file, never writes through it.
-            if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            if path
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
                 std::fs::remove_file(path)?;
             }
             std::fs::write(path, text)
@@ -227,7 +230,10 @@ fn workflow_text(dir: &Path, suites: &[&str]) -> Result<String, InitError> {
 
 /// ` (a symlink)` after a path that is one.
 fn link_note(path: &Path) -> &'static str {
-    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
         " (a symlink: nothing is written through one)"
     } else {
         ""
@@ -289,7 +295,10 @@ mod tests {
         assert_eq!(portable(Path::new(".")), ".");
         let text = workflow_text(Path::new("contract-tests"), &["list_batches"]).unwrap();
         assert!(text.contains("cases: \"contract-tests/cases\""), "{text}");
-        assert!(text.contains("schemas: \"contract-tests/schemas\""), "{text}");
+        assert!(
+            text.contains("schemas: \"contract-tests/schemas\""),
+            "{text}"
+        );
         assert!(text.contains("suites: \"list_batches\""), "{text}");
         for placeholder in ["{cases}", "{schemas}", "{suites}"] {
             assert!(!text.contains(placeholder), "{text}");

@@ -272,7 +272,13 @@ mod tests {
         let json = serde_json::to_string(KEY).unwrap();
         let ascii_json = "sk-te st\\\"\\/\\\\+=k\\u00e9";
         let pct20 = "sk-te%20st%22%2F%5c%2B%3Dk%C3%A9";
-        for form in [form.as_str(), &lower, &json[1..json.len() - 1], ascii_json, pct20] {
+        for form in [
+            form.as_str(),
+            &lower,
+            &json[1..json.len() - 1],
+            ascii_json,
+            pct20,
+        ] {
             assert_eq!(r.redact(&format!("<{form}>")), "<***>", "{form}");
         }
     }
@@ -291,7 +297,10 @@ mod tests {
                     // character each side shared with the secret.
                     let around = base64(prefix.as_bytes(), alphabet).len()
                         + base64(suffix.as_bytes(), alphabet).len();
-                    assert!(masked.len() <= around + 2 + 3, "{prefix}|{suffix}: {masked}");
+                    assert!(
+                        masked.len() <= around + 2 + 3,
+                        "{prefix}|{suffix}: {masked}"
+                    );
                 }
             }
         }

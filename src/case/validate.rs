@@ -415,11 +415,26 @@ mod tests {
     fn a_contract_path_is_checked_naming_the_file_and_key() {
         let at = Path::new("cases/s/contract.toml");
         for (bad, says) in [
-            ("/v1/bat\nches", "`path` holds a control character ('\\n') at character 8"),
-            ("/v1/ba\ttches", "`path` holds a control character ('\\t') at character 7"),
-            ("/v1/batches\r", "`path` holds a control character ('\\r') at character 12"),
-            ("/../admin/keys", "`path` is `/../admin/keys`, with a `.` or `..` segment"),
-            ("/v1/%2e%2E/x", "`path` is `/v1/%2e%2E/x`, with a `.` or `..` segment"),
+            (
+                "/v1/bat\nches",
+                "`path` holds a control character ('\\n') at character 8",
+            ),
+            (
+                "/v1/ba\ttches",
+                "`path` holds a control character ('\\t') at character 7",
+            ),
+            (
+                "/v1/batches\r",
+                "`path` holds a control character ('\\r') at character 12",
+            ),
+            (
+                "/../admin/keys",
+                "`path` is `/../admin/keys`, with a `.` or `..` segment",
+            ),
+            (
+                "/v1/%2e%2E/x",
+                "`path` is `/v1/%2e%2E/x`, with a `.` or `..` segment",
+            ),
             ("/v1/./batches", "with a `.` or `..` segment"),
             ("/v1/batches?x=1", "`path` holds `?` (a query)"),
             ("/v1/batches#f", "`path` holds `#` (a fragment)"),

@@ -276,7 +276,10 @@ impl HttpClient {
         let wait = head.map_or(total, |h: Instant| h - begun - blocked);
         let id = recorder.attempt(Attempt {
             url,
-            answered_by: outcome.as_ref().ok().and_then(|raw| raw.answered_by.as_ref()),
+            answered_by: outcome
+                .as_ref()
+                .ok()
+                .and_then(|raw| raw.answered_by.as_ref()),
             headers,
             started,
             begun,
@@ -375,11 +378,7 @@ pub enum RedirectRefused {
          the --header values go nowhere but the base URL's origin (if {origin} is the API, \
          point --base-url at it)"
     )]
-    CrossOrigin {
-        from: Url,
-        to: Url,
-        origin: String,
-    },
+    CrossOrigin { from: Url, to: Url, origin: String },
     #[error("redirected more than {MAX_REDIRECTS} times (last from {from} to {to}): not followed")]
     TooMany { from: Url, to: Url },
 }

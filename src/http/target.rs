@@ -203,7 +203,10 @@ mod tests {
         assert!(e.starts_with("--header: a header without a `:`"), "{e}");
         assert!(!e.contains("sk-canary-hdr"), "{e}");
         let e = parse_header("X-Token: sk-canary\nhdr", "--header").unwrap_err();
-        assert!(e.contains("at character 10") && !e.contains("sk-canary"), "{e}");
+        assert!(
+            e.contains("at character 10") && !e.contains("sk-canary"),
+            "{e}"
+        );
         let e = parse_header("X-Token: sk-caÿnary", "--header").unwrap_err();
         assert!(e.contains("at character 6"), "{e}");
         assert!(parse_header("X-Token: a b", "--header").is_ok());

@@ -163,18 +163,20 @@ impl Setting {
             Some(range) => range.check(given.one()),
             None => Ok(()),
         };
-        checked.and_then(|()| (self.read)(settings, given)).map_err(|reason| {
-            // Header parsing names the setting itself.
-            let prefix = format!("{}: ", given.from);
-            let reason = reason
-                .strip_prefix(&prefix)
-                .map(str::to_owned)
-                .unwrap_or(reason);
-            SettingError::Invalid {
-                from: given.from,
-                reason,
-            }
-        })
+        checked
+            .and_then(|()| (self.read)(settings, given))
+            .map_err(|reason| {
+                // Header parsing names the setting itself.
+                let prefix = format!("{}: ", given.from);
+                let reason = reason
+                    .strip_prefix(&prefix)
+                    .map(str::to_owned)
+                    .unwrap_or(reason);
+                SettingError::Invalid {
+                    from: given.from,
+                    reason,
+                }
+            })
     }
 }
 

@@ -220,7 +220,9 @@ fn every_number_is_checked_against_its_range_naming_the_setting_and_range() {
     assert_eq!(numbers.len(), 10, "every number setting has a range");
     for setting in numbers {
         let range = setting.range.unwrap();
-        for bad in ["-1", "NaN", "inf", "-inf", "1e300", "1e-300", "lots", "0.5e400"] {
+        for bad in [
+            "-1", "NaN", "inf", "-inf", "1e300", "1e-300", "lots", "0.5e400",
+        ] {
             let e = resolved(&[(setting.var, bad)], &[]).unwrap_err();
             assert_eq!(
                 e.to_string(),
@@ -239,7 +241,11 @@ fn every_number_is_checked_against_its_range_naming_the_setting_and_range() {
         if range.zero.is_some() {
             resolved(&[(setting.var, "0")], &[]).unwrap();
         } else {
-            assert!(resolved(&[(setting.var, "0")], &[]).is_err(), "{}", setting.var);
+            assert!(
+                resolved(&[(setting.var, "0")], &[]).is_err(),
+                "{}",
+                setting.var
+            );
         }
     }
     let e = resolved(&[(env::RATE_LIMIT, "1e-300")], &[]).unwrap_err();
@@ -251,13 +257,21 @@ fn every_number_is_checked_against_its_range_naming_the_setting_and_range() {
 
 #[test]
 fn a_key_that_cannot_be_sent_is_an_error_naming_the_variable_not_the_value() {
-    for key in ["sk-canary-nl\n", "sk-canary\r\nx", "sk-canary\u{7f}", "sk-canäry"] {
+    for key in [
+        "sk-canary-nl\n",
+        "sk-canary\r\nx",
+        "sk-canary\u{7f}",
+        "sk-canäry",
+    ] {
         let e = Settings::from_vars(Path::new("/r"), |n| {
             (n == env::API_KEY).then(|| key.to_owned())
         })
         .unwrap_err()
         .to_string();
-        assert!(e.starts_with("CONTRACT_API_KEY: the key holds a character a header cannot carry"), "{e}");
+        assert!(
+            e.starts_with("CONTRACT_API_KEY: the key holds a character a header cannot carry"),
+            "{e}"
+        );
         assert!(!e.contains("canary") && !e.contains("sk-"), "{e}");
     }
 }
