@@ -160,10 +160,12 @@ fn char_pattern(secret: &str) -> String {
         if c == ' ' {
             alts.push(r"\+".to_owned());
         }
+        // JSON escapes, once or nested (a JSON text inside a JSON string): any run of
+        // backslashes before the character.
         match c {
-            '"' => alts.push(r#"\\""#.to_owned()),
-            '\\' => alts.push(r"\\\\".to_owned()),
-            '/' => alts.push(r"\\/".to_owned()),
+            '"' => alts.push(r#"\\+""#.to_owned()),
+            '\\' => alts.push(r"\\\\+".to_owned()),
+            '/' => alts.push(r"\\+/".to_owned()),
             '\n' => alts.push(r"\\n".to_owned()),
             '\r' => alts.push(r"\\r".to_owned()),
             '\t' => alts.push(r"\\t".to_owned()),
