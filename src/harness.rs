@@ -140,6 +140,12 @@ fn writable(path: &Path) -> Result<(), String> {
 
 /// Reads settings from the environment and runs: the body of `tests/contract.rs`.
 pub fn main_with_root(root: &Path) -> ExitCode {
+    // A panic anywhere is a bug in the harness: exit 1 (cannot judge), never 101 (drift).
+    install_panic_hook();
+    std::panic::catch_unwind(|| main_with_root_unguarded(root)).unwrap_or(ExitCode::FAILURE)
+}
+
+fn main_with_root_unguarded(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     match Settings::from_env(root) {
         Ok(settings) => run(&args, settings),

@@ -358,16 +358,23 @@ impl Replayer {
         };
         let sent_at = self.entries[replayed].sent_at;
         let mut retries = Vec::new();
-        let done = |outcome, retries| Sent {
+        let done = |outcome, retries, id: usize| Sent {
             result: match outcome {
-                Ok((status, headers, body)) => Ok(Exchange::new(
-                    url.clone(),
-                    status,
-                    &headers,
-                    body,
-                    retries,
-                    start.elapsed(),
-                )),
+                Ok((status, headers, body)) => Ok(Exchange {
+                    // The URL that answered the recorded run, after a same-origin redirect.
+                    answered_by: self.entries[id]
+                        .answered_by
+                        .as_deref()
+                        .and_then(|u| Url::parse(u).ok()),
+                    ..Exchange::new(
+                        url.clone(),
+                        status,
+                        &headers,
+                        body,
+                        retries,
+                        start.elapsed(),
+                    )
+                }),
                 Err(failure) => Err(Box::new(TransportError {
                     url: url.clone(),
                     failure,
@@ -391,7 +398,7 @@ impl Replayer {
                 Err(failure) => retry_reason(Err(failure)),
             };
             let Some(reason) = reason else {
-                return done(outcome, retries);
+                return done(outcome, retries, replayed);
             };
             // A replay retries where the recorded run did, after the wait it took.
             let wait = match (self.retry_of(replayed), entry.retried_after) {
@@ -399,7 +406,7 @@ impl Replayer {
                     replayed = next;
                     wait
                 }
-                _ => return done(outcome, retries),
+                _ => return done(outcome, retries, replayed),
             };
             retries.push(Retry {
                 attempt,
