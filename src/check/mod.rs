@@ -266,6 +266,38 @@ fn excerpt_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::{Redactor, Secret, register};
+
+    const CUT_CANARY: &str = "sk-cut-canary-0123456789abcdef";
+
+    /// No 8-character piece of the canary in `text`.
+    fn assert_no_piece(text: &str) {
+        let chars: Vec<char> = CUT_CANARY.chars().collect();
+        for piece in chars.windows(8) {
+            let piece: String = piece.iter().collect();
+            assert!(!text.contains(&piece), "`{piece}` in {text}");
+        }
+    }
+
+    #[test]
+    fn a_cut_never_leaves_a_piece_of_a_secret() {
+        register(&Redactor::new([Secret::new(CUT_CANARY)]));
+        for at in 150..230 {
+            let body = format!("{}{CUT_CANARY}{}", "x".repeat(at), "y".repeat(300));
+            assert_no_piece(&body_excerpt(body.as_bytes()));
+            // The window around a parse error, from either side of the secret.
+            for offset in [at, at + 10, at + 40, at + 60, at + 80] {
+                assert_no_piece(&window(body.as_bytes(), offset));
+            }
+            let value = serde_json::Value::String(body[at.saturating_sub(100)..].to_owned());
+            assert_no_piece(&crate::schema::excerpt(&value));
+        }
+        // Masked whole, the rest is cut as before.
+        let body = format!("{CUT_CANARY}{}", "z".repeat(300));
+        let excerpt = body_excerpt(body.as_bytes());
+        assert!(excerpt.starts_with("***zzz") && excerpt.ends_with('…'), "{excerpt}");
+        assert_eq!(excerpt.len(), 200 + '…'.len_utf8());
+    }
 
     #[test]
     fn json_content_types() {
