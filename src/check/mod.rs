@@ -295,7 +295,10 @@ mod tests {
         // Masked whole, the rest is cut as before.
         let body = format!("{CUT_CANARY}{}", "z".repeat(300));
         let excerpt = body_excerpt(body.as_bytes());
-        assert!(excerpt.starts_with("***zzz") && excerpt.ends_with('…'), "{excerpt}");
+        assert!(
+            excerpt.starts_with("***zzz") && excerpt.ends_with('…'),
+            "{excerpt}"
+        );
         assert_eq!(excerpt.len(), 200 + '…'.len_utf8());
     }
 

@@ -372,6 +372,27 @@ fn a_same_origin_redirect_is_followed_and_the_answering_url_shown() {
         format!("redirected; answered by http://{server}/v1/batches")
     );
     run.assert_clean();
+
+    // A failure names the URL that answered, beside the one asked.
+    let (failing, _) = raw_server(&rt, "127.0.0.1:0", |head| {
+        match target_of(head).strip_prefix("/old") {
+            Some(rest) => response("302 Found", &[("location", &format!("/moved{rest}"))], ""),
+            None => response("500 Internal Server Error", &[], "down"),
+        }
+    })
+    .unwrap();
+    let base = format!("http://{failing}/old");
+    let run = check_all(
+        &[("CONTRACT_BASE_URL", &base)],
+        &["--exact", "list_batches::default_page"],
+    );
+    let all = run.text();
+    assert_eq!(run.code(), Some(101), "{all}");
+    assert!(
+        all.contains(&format!("list_batches::default_page: GET {base}/v1/batches (redirected; answered by http://{failing}/moved/v1/batches)")),
+        "{all}"
+    );
+    run.assert_clean();
 }
 
 #[test]
