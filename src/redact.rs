@@ -43,6 +43,16 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Whether `value` can be sent in a header as it is: visible ASCII and spaces inside, no
+/// line break, control or non-ASCII character. `None`: it can; else the 1-based position of
+/// the first character that cannot (never the character itself: it may be part of a secret).
+pub fn unsendable_at(value: &str) -> Option<usize> {
+    value
+        .chars()
+        .position(|c| !(c == ' ' || c.is_ascii_graphic()))
+        .map(|i| i + 1)
+}
+
 /// Replaces every secret, in every form, with `***` in text about to be printed.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {

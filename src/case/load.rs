@@ -36,7 +36,7 @@ impl Case {
             // A header value a variable made unsendable would be dropped silently: an error
             // naming the key (the value may be a secret, and is not shown).
             if key.starts_with("request.headers.")
-                && let Some(at) = crate::http::unsendable_at(&expanded)
+                && let Some(at) = crate::redact::unsendable_at(&expanded)
             {
                 return Err(LoadError::Invalid {
                     path: self.path.clone(),

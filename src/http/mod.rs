@@ -11,4 +11,4 @@ mod target;
 
 pub use client::{ClientError, ClientSettings, HttpClient, MAX_REDIRECTS, RedirectRefused};
 pub use retry::{BACKOFF_CAP, RequestOptions, RetryPolicy, retry_after};
-pub use target::{Target, WRONG_KEY, parse_base_url, parse_header, unsendable_at};
+pub use target::{Target, WRONG_KEY, parse_base_url, parse_header};

@@ -110,16 +110,6 @@ fn without_userinfo(text: &str) -> String {
     }
 }
 
-/// Whether `value` can be sent in a header as it is: visible ASCII and spaces inside, no
-/// line break, control or non-ASCII character. `None`: it can; else the 1-based position of
-/// the first character that cannot (never the character itself: it may be part of a secret).
-pub fn unsendable_at(value: &str) -> Option<usize> {
-    value
-        .chars()
-        .position(|c| !(c == ' ' || c.is_ascii_graphic()))
-        .map(|i| i + 1)
-}
-
 /// Parses a header given as `Name: value`; the value is marked sensitive (never logged by
 /// the client). `from` names where it came from, for the message; no message shows the value.
 pub fn parse_header(text: &str, from: &str) -> Result<(HeaderName, HeaderValue), String> {
@@ -132,7 +122,7 @@ pub fn parse_header(text: &str, from: &str) -> Result<(HeaderName, HeaderValue),
     let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
         format!("{from}: a header name that is not a token (write it as `Name: value`; it is not shown, as it may be a secret)")
     })?;
-    if let Some(at) = unsendable_at(value.trim()) {
+    if let Some(at) = crate::redact::unsendable_at(value.trim()) {
         return Err(format!(
             "{from}: the value of `{name}` holds a character a header cannot carry (a line \
              break, a control or non-ASCII character) at character {at}"

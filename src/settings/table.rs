@@ -211,7 +211,7 @@ pub static SETTINGS: &[Setting] = &[
         range: None,
         read: |s, g| {
             // A key that cannot be sent would go out as no credential at all.
-            if let Some(at) = crate::http::unsendable_at(g.one()) {
+            if let Some(at) = crate::redact::unsendable_at(g.one()) {
                 return Err(format!(
                     "the key holds a character a header cannot carry (a line break, a control \
                      or non-ASCII character) at character {at}: fix the secret (a trailing \
