@@ -20,11 +20,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// space), so that each encoding looks different.
 const CANARY: &str = "sk-c+an/ary=\"9\\z Q7kw";
 
-/// Every 8-character piece of the canary, and the canary itself.
+/// A `--header` value (masked like the key).
+const HEADER_CANARY: &str = "hdr-v4l/ue+x=Y\"q\\8";
+/// The value of a variable `CONTRACT_SECRET_VARS` names.
+const VAR_CANARY: &str = "org-\"t0k/en+ 42=Zq";
+
+/// Every 8-character piece of each canary, and each canary itself.
 fn pieces() -> Vec<String> {
-    let chars: Vec<char> = CANARY.chars().collect();
-    let mut out: Vec<String> = chars.windows(8).map(|w| w.iter().collect()).collect();
-    out.push(CANARY.to_owned());
+    let mut out = Vec::new();
+    for canary in [CANARY, HEADER_CANARY, VAR_CANARY] {
+        let chars: Vec<char> = canary.chars().collect();
+        out.extend(chars.windows(8).map(|w| w.iter().collect::<String>()));
+        out.push(canary.to_owned());
+    }
     out
 }
 
@@ -878,12 +886,18 @@ enum Encoding {
     Base64Inside(usize),
 }
 
+/// The key as a server may echo it.
 fn encoded(e: Encoding) -> String {
+    encoded_of(CANARY, e)
+}
+
+/// `secret` as a server may echo it.
+fn encoded_of(secret: &str, e: Encoding) -> String {
     use std::fmt::Write;
     match e {
-        Encoding::AsIs => CANARY.to_owned(),
-        Encoding::Form => urlencode(CANARY),
-        Encoding::PercentLower => CANARY.bytes().fold(String::new(), |mut s, b| {
+        Encoding::AsIs => secret.to_owned(),
+        Encoding::Form => urlencode(secret),
+        Encoding::PercentLower => secret.bytes().fold(String::new(), |mut s, b| {
             if b.is_ascii_alphanumeric() {
                 s.push(b as char);
             } else {
@@ -892,14 +906,14 @@ fn encoded(e: Encoding) -> String {
             s
         }),
         Encoding::JsonEscaped => {
-            let quoted = serde_json::to_string(CANARY).unwrap().replace('/', "\\/");
+            let quoted = serde_json::to_string(secret).unwrap().replace('/', "\\/");
             quoted[1..quoted.len() - 1].to_owned()
         }
-        Encoding::Base64 => base64(CANARY.as_bytes(), false, true),
-        Encoding::Base64UrlUnpadded => base64(CANARY.as_bytes(), true, false),
+        Encoding::Base64 => base64(secret.as_bytes(), false, true),
+        Encoding::Base64UrlUnpadded => base64(secret.as_bytes(), true, false),
         Encoding::Base64Inside(k) => {
             let mut bytes = b"session:".repeat(2)[..k + 3].to_vec();
-            bytes.extend_from_slice(CANARY.as_bytes());
+            bytes.extend_from_slice(secret.as_bytes());
             bytes.extend_from_slice(b";expires=never");
             base64(&bytes, false, true)
         }
@@ -1008,23 +1022,28 @@ fn hostile_answer(place: Place, echo: &str, filler: usize, other: SocketAddr) ->
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// The canary, echoed in any encoding at any offset of bodies of any size, in headers,
-    /// cursors and redirect URLs, shows in no output and no file.
+    /// The key, a header value and a secret variable's value, echoed in any encoding at any
+    /// offset of bodies of any size, in headers, cursors and redirect URLs, show in no output
+    /// and no file.
     #[test]
     fn an_echoed_key_shows_nowhere_in_any_encoding(
         e in encoding(),
         at in place(),
         filler in 0usize..400,
     ) {
-        let echo = encoded(e);
-        // A header or URL carries no `"` or `\` as is: those places get an encoding that fits.
-        let echo = match at {
-            Place::HeaderAndCursor | Place::RedirectUrl if echo.contains(['"', '\\', ' ']) => encoded(Encoding::Form),
-            // Written into JSON text as it is: escaped (SchemaValue's JSON escapes it itself,
-            // so an escaped echo there is escaped twice, as a JSON text in a JSON string).
-            Place::BrokenJson if echo.contains(['"', '\\']) => encoded(Encoding::JsonEscaped),
-            _ => echo,
+        // Every secret is echoed: the key, a --header value, a CONTRACT_SECRET_VARS value.
+        let fitted = |secret: &str| {
+            let echo = encoded_of(secret, e);
+            // A header or URL carries no `"` or `\` as is: those places get an encoding that fits.
+            match at {
+                Place::HeaderAndCursor | Place::RedirectUrl if echo.contains(['"', '\\', ' ']) => encoded_of(secret, Encoding::Form),
+                // Written into JSON text as it is: escaped (SchemaValue's JSON escapes it itself,
+                // so an escaped echo there is escaped twice, as a JSON text in a JSON string).
+                Place::BrokenJson if echo.contains(['"', '\\']) => encoded_of(secret, Encoding::JsonEscaped),
+                _ => echo,
+            }
         };
+        let echo = [CANARY, HEADER_CANARY, VAR_CANARY].map(fitted).join(".");
         let rt = runtime();
         let (other, other_seen) = raw_server(&rt, "127.0.0.1:0", |_| response("200 OK", &[], EMPTY_PAGE)).unwrap();
         let answer = hostile_answer(at, &echo, filler, other);
@@ -1034,7 +1053,14 @@ proptest! {
             _ => "list_batches::default_page",
         };
         let run = check_all(
-            &[("CONTRACT_BASE_URL", &format!("http://{server}")), ("CONTRACT_RETRY_ATTEMPTS", "1"), ("CONTRACT_MAX_PAGES", "3")],
+            &[
+                ("CONTRACT_BASE_URL", &format!("http://{server}")),
+                ("CONTRACT_RETRY_ATTEMPTS", "1"),
+                ("CONTRACT_MAX_PAGES", "3"),
+                ("CONTRACT_HEADERS", &format!("x-org-key: {HEADER_CANARY}")),
+                ("ORG_TOKEN", VAR_CANARY),
+                ("CONTRACT_SECRET_VARS", "ORG_TOKEN"),
+            ],
             &["--exact", case],
         );
         let all = run.text();
@@ -1043,7 +1069,7 @@ proptest! {
         // excerpt may show only `**…` of it).
         let har = run.file("run.har");
         let masked = har.matches("***").count();
-        prop_assert!(masked >= 2, "the key header and the echo are masked in the HAR: {}", har);
+        prop_assert!(masked >= 2 + 3, "the key and header sent, and the 3 echoes, are masked in the HAR: {}", har);
         prop_assert_eq!(run.files.len(), 4, "every report was written: {}", all);
         run.assert_clean();
         prop_assert!(other_seen.lock().unwrap().is_empty());
