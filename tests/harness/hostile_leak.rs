@@ -886,11 +886,6 @@ enum Encoding {
     Base64Inside(usize),
 }
 
-/// The key as a server may echo it.
-fn encoded(e: Encoding) -> String {
-    encoded_of(CANARY, e)
-}
-
 /// `secret` as a server may echo it.
 fn encoded_of(secret: &str, e: Encoding) -> String {
     use std::fmt::Write;
