@@ -175,6 +175,66 @@ pub struct Contract {
     /// is on unless switched off.
     #[serde(default)]
     pub plausible_errors: ErrorPlausibility,
+    /// A nested list's path parameters (`path = "/v1/stores/{store_id}/files"`), in the order
+    /// they appear in the path: each found by walking its parent list's first page, unless
+    /// `--path-param NAME=VALUE` gives it.
+    #[serde(default)]
+    pub parents: Vec<Parent>,
+}
+
+/// `[[parents]]`: a path parameter of a nested list and where its value is found.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parent {
+    /// The parameter's name in `path` (`store_id` for `{store_id}`).
+    pub param: String,
+    /// The parent list's path (earlier parameters still as `{name}`); unset: the value must be
+    /// given.
+    #[serde(default)]
+    pub list: Option<String>,
+    /// The parent page's item array, as a JSON pointer.
+    #[serde(default = "default_data")]
+    pub data: String,
+    /// The parent item's id field.
+    #[serde(default = "default_id_field")]
+    pub id_field: String,
+}
+
+fn default_data() -> String {
+    "/data".to_owned()
+}
+
+fn default_id_field() -> String {
+    "id".to_owned()
+}
+
+impl Contract {
+    /// The `{name}` parameters of `path` that are still to be filled in.
+    pub fn path_params(&self) -> Vec<String> {
+        template_params(&self.path)
+    }
+}
+
+/// The `{name}` parameters of a path template, in order.
+pub fn template_params(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push(rest[start + 1..start + len].to_owned());
+        rest = &rest[start + len + 1..];
+    }
+    out
+}
+
+/// `path` with `{name}` replaced by `value` (percent-encoded as one path segment).
+pub fn fill_param(path: &str, name: &str, value: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    path.replace(&format!("{{{name}}}"), &encoded)
 }
 
 /// Where a walk's next forward cursor comes from.
@@ -660,5 +720,6 @@ pub(crate) fn list_batches() -> Contract {
         known_headers: Vec::new(),
         known_header_prefixes: Vec::new(),
         plausible_errors: ErrorPlausibility::default(),
+        parents: Vec::new(),
     }
 }

@@ -16,6 +16,39 @@ pub const BUILT_IN_SCHEMAS: &str = "built-in:schemas";
 
 const PREFIX: &str = "built-in:";
 
+/// Suites imported in memory (`check --openapi`): their case files and schemas, below
+/// `openapi:` (`openapi:cases/list_things/contract.toml`). Nothing is written to disk.
+pub const IMPORTED_PREFIX: &str = "openapi:";
+/// The imported suites' case files.
+pub const IMPORTED_CASES: &str = "openapi:cases";
+/// The imported suites' schemas.
+pub const IMPORTED_SCHEMAS: &str = "openapi:schemas";
+
+static IMPORTED: std::sync::RwLock<Vec<(String, String)>> = std::sync::RwLock::new(Vec::new());
+
+/// Serves `files` (by their place under the output folder, `cases/…`, `schemas/…`) below
+/// [`IMPORTED_PREFIX`], replacing what an earlier import put there.
+pub fn set_imported(mut files: Vec<(String, String)>) {
+    files.sort();
+    *IMPORTED.write().unwrap_or_else(|e| e.into_inner()) = files;
+}
+
+/// The place of an imported path (`cases/x`), if it is one.
+fn imported_path(path: &Path) -> Option<&str> {
+    path.to_str()?.strip_prefix(IMPORTED_PREFIX)
+}
+
+/// `(path, text)` of the files of `table` below `dir` (a place in it), as `dir`'s children.
+fn listed(table: &[(String, String)], wanted: &str, dir: &Path, recursive: bool) -> Vec<PathBuf> {
+    let wanted = format!("{}/", wanted.trim_end_matches('/'));
+    table
+        .iter()
+        .filter_map(|(p, _)| p.strip_prefix(&wanted))
+        .filter(|rest| recursive || !rest.contains('/'))
+        .map(|rest| dir.join(rest))
+        .collect()
+}
+
 /// Every suite file of the repository, by its path there (`cases/list_batches/limit_7.toml`).
 static BUILT_IN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/built_in.rs"));
 
@@ -36,6 +69,14 @@ fn repository_path(path: &Path) -> Option<&str> {
 
 /// A file's text, built in or on disk.
 pub fn read_to_string(path: &Path) -> io::Result<String> {
+    if let Some(wanted) = imported_path(path) {
+        let table = IMPORTED.read().unwrap_or_else(|e| e.into_inner());
+        return table
+            .iter()
+            .find(|(p, _)| p == wanted)
+            .map(|(_, text)| text.clone())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such imported file"));
+    }
     match repository_path(path) {
         Some(wanted) => BUILT_IN
             .iter()
@@ -48,6 +89,11 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 
 /// Whether `path` is a folder, built in or on disk.
 pub fn is_dir(path: &Path) -> bool {
+    if let Some(dir) = imported_path(path) {
+        let dir = format!("{}/", dir.trim_end_matches('/'));
+        let table = IMPORTED.read().unwrap_or_else(|e| e.into_inner());
+        return table.iter().any(|(p, _)| p.starts_with(&dir));
+    }
     match repository_path(path) {
         Some(dir) => {
             let dir = format!("{}/", dir.trim_end_matches('/'));
@@ -61,6 +107,18 @@ pub fn is_dir(path: &Path) -> bool {
 /// that cannot be read is an error naming nothing but the cause: the caller names the folder.
 pub fn files_below(dir: &Path, recursive: bool) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
+    if let Some(wanted) = imported_path(dir) {
+        let table = IMPORTED.read().unwrap_or_else(|e| e.into_inner());
+        let mut files = listed(&table, wanted, dir, recursive);
+        if files.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no such imported folder",
+            ));
+        }
+        files.sort();
+        return Ok(files);
+    }
     match repository_path(dir) {
         Some(wanted) => {
             let wanted = format!("{}/", wanted.trim_end_matches('/'));

@@ -5,6 +5,7 @@
 
 pub mod discover;
 pub mod error;
+pub mod openapi;
 pub mod target;
 pub mod trials;
 
@@ -42,7 +43,8 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let loaded = settings
         .check_record_replay()
         .map_err(HarnessError::from)
-        .and_then(|()| target::load_replay(settings));
+        .and_then(|()| openapi::with_openapi(settings))
+        .and_then(target::load_replay);
     let (settings, replayer) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return fail(vec![e]),
@@ -171,6 +173,7 @@ fn prepare(
     }
     let cases = discover::ready_to_send(cases, settings)?;
     let connected = target::connect(settings, &cases, replayer)?;
+    let cases = openapi::fill_path_params(cases, settings, &connected)?;
     let shared = Arc::new(Shared::new(settings, connected, schemas, &cases));
     eprintln!(
         "{}",

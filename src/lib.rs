@@ -49,6 +49,7 @@ pub mod init;
 pub mod mock;
 #[cfg(test)]
 mod module_graph;
+pub mod openapi;
 pub mod outcome;
 pub mod record;
 pub mod redact;

@@ -6,9 +6,11 @@
 //!
 //! `list-contract serve` runs the reference mock as a standalone server, for client
 //! developers to work against; `suites` lists the built-in suites, `init` writes an editable
-//! copy of them, and `completions` prints a shell's completion script.
+//! copy of them, `import` writes a suite for every paginated list of an OpenAPI document, and
+//! `completions` prints a shell's completion script.
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,6 +49,8 @@ enum Command {
     Suites,
     /// Write an editable copy of built-in suites, and a GitHub Actions workflow that runs them.
     Init(InitArgs),
+    /// Write a suite for every paginated list of an OpenAPI document (3.0 or 3.1, JSON or YAML).
+    Import(ImportArgs),
     /// Print the completion script for a shell.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -150,6 +154,32 @@ struct InitArgs {
     no_workflow: bool,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes DIR/cases/<suite>/ and DIR/schemas/ (the layout `init` writes), \
+                  DIR/import-report.md (every list found, where each value came from, every GET \
+                  operation skipped and why) and a starter DIR/overrides.toml listing every \
+                  guessed value.\nThen: `list-contract check --cases DIR/cases --schemas \
+                  DIR/schemas`; or skip the files: `list-contract check --openapi SPEC`."
+)]
+struct ImportArgs {
+    /// The OpenAPI document, or `-` for standard input.
+    #[arg(value_name = "SPEC")]
+    spec: PathBuf,
+    /// The folder to write `cases/` and `schemas/` into.
+    #[arg(long, value_name = "DIR", default_value = "contract-tests")]
+    out: PathBuf,
+    /// Values the document does not say (TOML, one table per operation).
+    #[arg(long, value_name = "FILE")]
+    overrides: Option<PathBuf>,
+    /// Import only the list with this operationId (repeatable).
+    #[arg(long = "operation", value_name = "ID")]
+    operations: Vec<String>,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    force: bool,
+}
+
 /// The command line, as parsed and as shown: `check`'s help laid out like the others (the
 /// flattened libtest arguments bring a template of their own).
 fn command() -> clap::Command {
@@ -188,6 +218,7 @@ fn main_unguarded() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Suites => suites(),
         Command::Init(args) => init_command(args),
+        Command::Import(args) => import_command(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command(), "list-contract", &mut script);
@@ -270,6 +301,117 @@ fn init_command(args: InitArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn import_command(args: ImportArgs) -> ExitCode {
+    match import_files(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: import: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn import_files(args: &ImportArgs) -> Result<ExitCode, String> {
+    use list_contract::openapi::{Overrides, import};
+    let stdin = args.spec.as_os_str() == "-";
+    let origin = if stdin {
+        "standard input".to_owned()
+    } else {
+        args.spec.display().to_string()
+    };
+    let text = if stdin {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| format!("cannot read the OpenAPI document from standard input: {e}"))?
+    } else {
+        std::fs::read_to_string(&args.spec).map_err(|e| {
+            format!("cannot read the OpenAPI document {origin}: {e} (give an OpenAPI 3.0 or 3.1 file, JSON or YAML, or - for standard input)")
+        })?
+    };
+    let overrides = match &args.overrides {
+        None => Overrides::default(),
+        Some(path) => {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the overrides file {shown}: {e}"))?;
+            Overrides::parse(&text, &shown)?
+        }
+    };
+    let imported =
+        import(&text, &origin, &overrides, &args.operations).map_err(|e| e.to_string())?;
+    let mut files: Vec<(PathBuf, String)> = imported
+        .files()
+        .map(|(p, text)| (args.out.join(p), text.clone()))
+        .collect();
+    files.push((args.out.join("import-report.md"), imported.report(&origin)));
+    let starter = args.out.join("overrides.toml");
+    // The user's own overrides file is never overwritten by the starter.
+    let starter_is_input = args
+        .overrides
+        .as_ref()
+        .is_some_and(|o| std::path::absolute(o).ok() == std::path::absolute(&starter).ok());
+    if !starter_is_input {
+        files.push((starter, imported.starter_overrides()));
+    }
+    if !args.force {
+        let existing: Vec<String> = files
+            .iter()
+            .filter(|(p, _)| p.exists())
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            return Err(format!(
+                "{} file(s) exist already ({}{}); nothing written (--force overwrites them, or give another --out)",
+                existing.len(),
+                existing
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if existing.len() > 3 { ", …" } else { "" }
+            ));
+        }
+    }
+    for (path, text) in &files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let dir = args.out.display();
+    say(format!(
+        "imported {} list(s) of {} GET operation(s) from {origin} into {dir} ({} skipped): {}",
+        imported.suites.len(),
+        imported.operations,
+        imported.skipped.len(),
+        imported
+            .suites
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    say(format!(
+        "report: {dir}/import-report.md; guessed values: {dir}/overrides.toml"
+    ));
+    if imported.suites.is_empty() {
+        eprintln!(
+            "error: import: no cursor-paginated list found (the report says why each GET operation was skipped)"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    say(format!(
+        "next: `list-contract check --cases {dir}/cases --schemas {dir}/schemas` checks the reference mock; with CONTRACT_BASE_URL and CONTRACT_API_KEY set, your API"
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A line on stdout; a closed pipe (`| head`) is the reader's choice, not an error.
+fn say(line: String) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// What `serve` was asked for.

@@ -86,6 +86,14 @@ pub mod env {
     pub const RECORD: &str = "CONTRACT_RECORD";
     /// A HAR file recorded with `CONTRACT_RECORD` to answer the run from, with no network.
     pub const REPLAY: &str = "CONTRACT_REPLAY";
+    /// An OpenAPI document whose paginated lists are the suites (imported in memory).
+    pub const OPENAPI: &str = "CONTRACT_OPENAPI";
+    /// The operationIds of the document's lists to check.
+    pub const OPERATIONS: &str = "CONTRACT_OPERATIONS";
+    /// The overrides file of an OpenAPI import.
+    pub const OPENAPI_OVERRIDES: &str = "CONTRACT_OPENAPI_OVERRIDES";
+    /// Values of nested lists' path parameters, `NAME=VALUE`.
+    pub const PATH_PARAMS: &str = "CONTRACT_PATH_PARAMS";
 }
 
 /// A setting that cannot be used; each names the flag or variable it came from.
@@ -188,6 +196,16 @@ pub struct Settings {
     /// A recording to answer the run from (`CONTRACT_REPLAY`): no request is sent, no mock is
     /// started, and `base_url` is not needed (the recording says what was targeted).
     pub replay: Option<PathBuf>,
+    /// An OpenAPI document whose paginated lists are the run's suites, imported in memory
+    /// (`--openapi`); it replaces the cases and schemas folders.
+    pub openapi: Option<PathBuf>,
+    /// The operationIds of the document's lists to check (`--operation`); empty: all.
+    pub operations: Vec<String>,
+    /// The import's overrides file (`--overrides`).
+    pub openapi_overrides: Option<PathBuf>,
+    /// Nested lists' path parameters given by hand (`--path-param NAME=VALUE`); the others
+    /// are found by walking the parent list.
+    pub path_params: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -222,6 +240,10 @@ impl Settings {
             fail_on: Severity::default(),
             record: None,
             replay: None,
+            openapi: None,
+            operations: Vec::new(),
+            openapi_overrides: None,
+            path_params: Vec::new(),
         }
     }
 

@@ -30,6 +30,10 @@ pub enum HarnessError {
     /// A suite's example items (what its reference mock serves).
     #[error("{0}")]
     Examples(String),
+
+    /// `--openapi`: the document, its import, or a nested list's path parameter.
+    #[error("{0}")]
+    Import(String),
     /// A base URL without a key to send to it.
     #[error("{from} is set but {key} is not")]
     NoKey {

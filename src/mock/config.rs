@@ -78,6 +78,9 @@ pub struct MockConfig {
     /// Benign transient trouble: every this many requests is answered 429 with a
     /// `Retry-After` of 0.05 s, or 503 with none, alternately.
     pub transient_every: Option<usize>,
+    /// A nested list's path parameters: the mock serves each parent list (three parents) and
+    /// the nested list under any of them.
+    pub parents: Vec<crate::contract::Parent>,
 }
 
 impl MockConfig {
@@ -108,6 +111,7 @@ impl MockConfig {
             envelope_object: contract.mock.envelope_object.clone(),
             headers: contract.headers.clone(),
             filters: contract.filters.clone(),
+            parents: contract.parents.clone(),
             error_style: contract.mock.error_style,
             id_prefix: contract.mock.id_prefix.clone(),
             examples: None,

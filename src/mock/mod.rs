@@ -34,6 +34,7 @@ use wiremock::{Mock, MockServer};
 pub use config::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig};
 pub use fault::{Family, Fault};
 use responder::Responder;
+pub use responder::parent_ids;
 pub use suite::{ServedSuite, load_examples, served_suite};
 
 /// What serves a mock's responder.

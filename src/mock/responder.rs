@@ -17,6 +17,30 @@ use super::examples;
 use super::fault::{Fault, WRONG_DEFAULT_LIMIT};
 use crate::contract::{AuthStyle, ErrorStyle};
 
+/// The ids of the parents a nested list's mock serves for the path parameter `param`.
+pub fn parent_ids(param: &str) -> Vec<String> {
+    (1..=3).map(|i| format!("{param}_parent_{i}")).collect()
+}
+
+/// Whether `path` is `template` with each `{name}` one of the parents the mock serves (a
+/// template without parameters matches only itself).
+fn path_matches(template: &str, path: &str, parents: &[crate::contract::Parent]) -> bool {
+    if !template.contains('{') {
+        return template == path;
+    }
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => {
+                    parents.iter().any(|parent| parent.param == name)
+                        && parent_ids(name).iter().any(|id| id == p)
+                }
+                None => t == p,
+            }
+        })
+}
+
 pub(super) struct Responder {
     pub(super) config: MockConfig,
     pub(super) listing: Arc<Mutex<Vec<Value>>>,
@@ -103,6 +127,44 @@ impl Responder {
             json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
         };
         Answer::new(status).set_body_json(body)
+    }
+
+    /// A parent list of a nested list's mock: three parents, on one page, behind the same
+    /// auth; `None` when `request` is not for one.
+    fn parent_list(&self, request: &Request) -> Option<Answer> {
+        let prefix = self.config.prefix.trim_end_matches('/');
+        let parent = self.config.parents.iter().find(|p| {
+            p.list.as_ref().is_some_and(|list| {
+                path_matches(
+                    &format!("{prefix}{list}"),
+                    request.url.path(),
+                    &self.config.parents,
+                )
+            })
+        })?;
+        if request.method.as_str() != "GET" {
+            return Some(self.error(405, "Only GET is supported on this URL.", None, None));
+        }
+        if !self.has(Fault::AuthNotChecked) && !self.authorized(request) {
+            return Some(self.error(401, "Incorrect API key provided.", None, None));
+        }
+        let ids: Vec<String> = parent_ids(&parent.param);
+        let items: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ parent.id_field.as_str(): id }))
+            .collect();
+        let mut page = json!({});
+        if let Some(slot) = page.pointer_mut("") {
+            let key = parent.data.trim_start_matches('/').to_owned();
+            slot[key] = Value::Array(items);
+        }
+        if !self.config.envelope_object.is_empty() {
+            page["object"] = json!(self.config.envelope_object);
+        }
+        page["has_more"] = json!(false);
+        page["first_id"] = json!(ids.first());
+        page["last_id"] = json!(ids.last());
+        Some(Answer::new(200).set_body_json(page))
     }
 
     /// An Anthropic-style request id (`req_` and 24 hex digits), unique per request.
@@ -254,7 +316,10 @@ impl Responder {
             self.config.prefix.trim_end_matches('/'),
             self.config.path
         );
-        if request.url.path() != endpoint {
+        if let Some(answer) = self.parent_list(request) {
+            return answer;
+        }
+        if !path_matches(&endpoint, request.url.path(), &self.config.parents) {
             return self.error(
                 404,
                 &format!("Unknown request URL: {}", request.url.path()),

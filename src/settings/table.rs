@@ -575,6 +575,72 @@ pub static SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        var: env::OPENAPI,
+        flag: Some("--openapi"),
+        value_name: "SPEC",
+        help: "Check the paginated lists of this OpenAPI document (3.0 or 3.1, JSON or YAML), \
+               imported in memory; it replaces the cases and schemas folders",
+        default: "none",
+        many: Many::One,
+        range: None,
+        read: |s, g| {
+            s.openapi = Some(g.path());
+            Ok(())
+        },
+    },
+    Setting {
+        var: env::OPERATIONS,
+        flag: Some("--operation"),
+        value_name: "ID",
+        help: "With --openapi: check only the list with this operationId (repeatable; the \
+               variable is comma-separated)",
+        default: "every list",
+        many: Many::Commas,
+        range: None,
+        read: |s, g| {
+            s.operations = g.list(',').map(str::to_owned).collect();
+            Ok(())
+        },
+    },
+    Setting {
+        var: env::OPENAPI_OVERRIDES,
+        flag: Some("--overrides"),
+        value_name: "FILE",
+        help: "With --openapi: the overrides file (TOML, one table per operation) for what the \
+               document does not say",
+        default: "none",
+        many: Many::One,
+        range: None,
+        read: |s, g| {
+            s.openapi_overrides = Some(g.path());
+            Ok(())
+        },
+    },
+    Setting {
+        var: env::PATH_PARAMS,
+        flag: Some("--path-param"),
+        value_name: "NAME=VALUE",
+        help: "A nested list's path parameter (repeatable; the variable is comma-separated); \
+               unset ones are found by walking the parent list",
+        default: "found from the parent list",
+        many: Many::Commas,
+        range: None,
+        read: |s, g| {
+            s.path_params = g
+                .list(',')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, value)) if !name.trim().is_empty() => {
+                        Ok((name.trim().to_owned(), value.trim().to_owned()))
+                    }
+                    _ => Err(format!(
+                        "`{pair}` is not NAME=VALUE (e.g. vector_store_id=vs_abc123)"
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        },
+    },
+    Setting {
         var: env::FAIL_ON,
         flag: Some("--fail-on"),
         value_name: "LEVEL",

@@ -356,6 +356,7 @@ fn every_setting_has_a_flag_but_the_key_and_each_is_read() {
         "LEVEL" => "additive",
         "N" | "SECS" | "BYTES" | "PER_SEC" => "3",
         "VAR[,VAR]" => "HOME_SECRET",
+        "NAME=VALUE" => "store_id=st_1",
         _ => "x",
     };
     let defaults = format!("{:?}", Settings::defaults(Path::new("/r")));

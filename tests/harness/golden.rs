@@ -145,6 +145,7 @@ fn help_of_each_command() {
         (&["check", "--help"][..], "help/check.txt"),
         (&["serve", "--help"][..], "help/serve.txt"),
         (&["init", "--help"][..], "help/init.txt"),
+        (&["import", "--help"][..], "help/import.txt"),
     ] {
         let (text, code) = command_output(args);
         assert_eq!(code, Some(0), "{args:?}: {text}");

@@ -10,6 +10,7 @@ mod drift;
 mod first_run;
 mod golden;
 mod hostile_leak;
+mod openapi;
 mod properties;
 mod record_replay;
 mod reports;
