@@ -35,6 +35,8 @@ impl fmt::Display for Retry {
 #[derive(Debug, Clone)]
 pub struct Exchange {
     pub url: Url,
+    /// The URL that answered, when a same-origin redirect was followed to it.
+    pub answered_by: Option<Url>,
     pub status: StatusCode,
     pub content_type: Option<String>,
     /// The response's header names, lowercase, in the order received (values are not kept:
@@ -58,6 +60,7 @@ impl Exchange {
     ) -> Exchange {
         Exchange {
             url,
+            answered_by: None,
             status,
             content_type: headers
                 .get(CONTENT_TYPE)
@@ -69,9 +72,12 @@ impl Exchange {
         }
     }
 
-    /// `GET <url>`, as shown in reports.
+    /// `GET <url>`, as shown in reports (and the URL that answered, after a redirect).
     pub fn request_line(&self) -> String {
-        format!("GET {}", self.url)
+        match &self.answered_by {
+            Some(by) => format!("GET {} (redirected; answered by {by})", self.url),
+            None => format!("GET {}", self.url),
+        }
     }
 
     /// Attempts made, the first included.

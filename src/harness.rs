@@ -23,11 +23,16 @@ use crate::settings::{Settings, env};
 use error::{Cause, HarnessError};
 use trials::Shared;
 
+/// What a panic says: the harness, not the endpoint, is at fault.
+pub const BUG: &str = "this is a bug in list-contract: please report it";
+
 /// Runs the contract as a libtest-style suite and returns the process exit code:
 /// 0 when every case passes, 101 when the endpoint breaks the contract, 1 when the harness
 /// cannot run (bad case file, schema or setting).
 pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let redactor = settings.redactor();
+    // Excerpts are masked before they are cut: with these secrets.
+    crate::redact::register(&redactor);
     install_redacting_panic_hook(redactor.clone());
     let fail = |errors: Vec<HarnessError>| {
         for e in errors {
@@ -44,6 +49,14 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return fail(vec![e]),
     };
+    // Every file the run will write is checked before the first request: a path that cannot
+    // be written is found now, not after the whole run.
+    if !args.list {
+        let unwritable = check_outputs(&settings);
+        if !unwritable.is_empty() {
+            return fail(unwritable);
+        }
+    }
     let (trials, shared) = match prepare(args, &settings, replayer) {
         Ok(prepared) => prepared,
         Err(errors) => return fail(errors),
@@ -58,17 +71,84 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     // 101 only for answers that broke the contract: an endpoint that could not be reached,
     // only said "try again", refused every key or answered 404 to everything was not judged
     // (exit 1), and a suite a default run left out is no failure (see `markdown::Verdict`).
-    let code = ExitCode::from(markdown::Verdict::of(&results).exit_code());
-    match write_recording(&shared, &settings)
-        .and_then(|()| write_reports(&results, &settings, &redactor))
-    {
-        Ok(()) => code,
-        Err(e) => fail(vec![e]),
+    let verdict = ExitCode::from(markdown::Verdict::of(&results).exit_code());
+    // A case that panicked is a harness bug: exit 1, never 101 (drift).
+    let panicked = shared.panicked.load(std::sync::atomic::Ordering::SeqCst);
+    if panicked > 0 {
+        eprintln!("error: {panicked} case(s) panicked: {BUG}");
     }
+    let code = if panicked > 0 {
+        ExitCode::FAILURE
+    } else {
+        verdict
+    };
+    // Every file is attempted: one that fails does not keep the others from being written.
+    let mut errors: Vec<HarnessError> = write_recording(&shared, &settings)
+        .err()
+        .into_iter()
+        .collect();
+    errors.extend(write_reports(&results, &settings, &redactor));
+    if errors.is_empty() {
+        code
+    } else {
+        fail(errors)
+    }
+}
+
+/// The files the run writes (reports, recording), each with the flag or variable that names
+/// it.
+fn outputs(settings: &Settings) -> Vec<(&'static str, &Path)> {
+    [
+        (env::JUNIT, &settings.junit),
+        (env::JSON, &settings.json),
+        (env::MARKDOWN, &settings.markdown),
+        (env::RECORD, &settings.record),
+    ]
+    .into_iter()
+    .filter_map(|(var, path)| Some((settings.source(var), path.as_deref()?)))
+    .collect()
+}
+
+/// The output paths that cannot be written, each named by its setting. A file that exists is
+/// opened for writing and left as it is; one that does not is created and removed.
+fn check_outputs(settings: &Settings) -> Vec<HarnessError> {
+    outputs(settings)
+        .into_iter()
+        .filter_map(|(from, path)| {
+            writable(path).err().map(|reason| HarnessError::Output {
+                from,
+                path: path.to_owned(),
+                reason,
+            })
+        })
+        .collect()
+}
+
+fn writable(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err("it is a folder".to_owned());
+    }
+    let existed = path.symlink_metadata().is_ok();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// Reads settings from the environment and runs: the body of `tests/contract.rs`.
 pub fn main_with_root(root: &Path) -> ExitCode {
+    // A panic anywhere is a bug in the harness: exit 1 (cannot judge), never 101 (drift).
+    install_panic_hook();
+    std::panic::catch_unwind(|| main_with_root_unguarded(root)).unwrap_or(ExitCode::FAILURE)
+}
+
+fn main_with_root_unguarded(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     match Settings::from_env(root) {
         Ok(settings) => run(&args, settings),
@@ -134,33 +214,59 @@ fn write_recording(shared: &Shared, settings: &Settings) -> Result<(), HarnessEr
     Ok(())
 }
 
-/// Writes the reports the settings ask for; every text in them is masked.
+/// Writes the reports the settings ask for, every one of them even when another fails; every
+/// text in them is masked. The errors name each report's flag or variable.
 fn write_reports(
     results: &RunResults,
     settings: &Settings,
     redactor: &Redactor,
-) -> Result<(), HarnessError> {
-    let report = |e: String| HarnessError::Report(Cause(e));
+) -> Vec<HarnessError> {
+    let mut errors = Vec::new();
+    let mut written =
+        |var: &'static str, what: &str, path: &Path, result: Result<(), String>| match result {
+            Ok(()) => eprintln!("note: {what} report written to {}", path.display()),
+            Err(e) => errors.push(HarnessError::Report(Cause(format!(
+                "{}: {e}",
+                settings.source(var)
+            )))),
+        };
     if let Some(path) = &settings.junit {
-        junit::write(results, redactor, path).map_err(report)?;
-        eprintln!("note: JUnit report written to {}", path.display());
+        written(
+            env::JUNIT,
+            "JUnit",
+            path,
+            junit::write(results, redactor, path),
+        );
     }
     if let Some(path) = &settings.json {
-        json::Report::build(results, redactor)
-            .write(path)
-            .map_err(report)?;
-        eprintln!("note: JSON report written to {}", path.display());
+        let result = json::Report::build(results, redactor).write(path);
+        written(env::JSON, "JSON", path, result);
     }
     if let Some(path) = &settings.markdown {
-        markdown::write(results, redactor, path).map_err(report)?;
-        eprintln!("note: Markdown report written to {}", path.display());
+        written(
+            env::MARKDOWN,
+            "Markdown",
+            path,
+            markdown::write(results, redactor, path),
+        );
     }
-    Ok(())
+    errors
 }
 
-/// Prints panics, from any thread, with secrets masked.
+/// Prints panics, from any thread, with secrets masked, saying it is a bug.
 fn install_redacting_panic_hook(redactor: Redactor) {
     std::panic::set_hook(Box::new(move |info| {
-        eprintln!("{}", redactor.redact(&info.to_string()));
+        eprintln!("error: {} ({BUG})", redactor.redact(&info.to_string()));
+    }));
+}
+
+/// The panic hook of the command, before a run knows its secrets: masks those registered
+/// (none yet, or a finished run's), says it is a bug.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "error: {} ({BUG})",
+            crate::redact::mask_known(&info.to_string())
+        );
     }));
 }

@@ -121,8 +121,10 @@ pub struct Written {
 pub enum InitError {
     #[error("--suite {name}: no such built-in suite (the built-in suites: {})", known.join(", "))]
     UnknownSuite { name: String, known: Vec<String> },
-    #[error("{} file(s) exist and were left alone (pass --force to overwrite them):\n{}", existing.len(), existing.iter().map(|p| format!("  {}", p.display())).collect::<Vec<_>>().join("\n"))]
+    #[error("{} file(s) exist and were left alone (pass --force to overwrite them):\n{}", existing.len(), existing.iter().map(|p| format!("  {}{}", p.display(), link_note(p))).collect::<Vec<_>>().join("\n"))]
     Exists { existing: Vec<PathBuf> },
+    #[error("{}: {reason}", dir.display())]
+    Folder { dir: PathBuf, reason: String },
     #[error("cannot write {}: {message}", path.display())]
     Write { path: PathBuf, message: String },
 }
@@ -158,17 +160,22 @@ pub fn init(options: &InitOptions) -> Result<Written, InitError> {
             plan.push((options.dir.join(path), (*text).to_owned()));
         }
     }
-    let workflow = options.workflow.as_ref().map(|path| {
-        let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
-        (path.clone(), workflow_text(&options.dir, &names))
-    });
+    let workflow = match &options.workflow {
+        Some(path) => {
+            let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
+            Some((path.clone(), workflow_text(&options.dir, &names)?))
+        }
+        None => None,
+    };
     plan.extend(workflow.clone());
 
     if !options.force {
+        // A symlink counts as a file that exists, dangling or not: nothing is written
+        // through one.
         let existing: Vec<PathBuf> = plan
             .iter()
             .map(|(path, _)| path.clone())
-            .filter(|path| path.exists())
+            .filter(|path| path.symlink_metadata().is_ok())
             .collect();
         if !existing.is_empty() {
             return Err(InitError::Exists { existing });
@@ -178,6 +185,13 @@ pub fn init(options: &InitOptions) -> Result<Written, InitError> {
         let write = || -> std::io::Result<()> {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)?;
+            }
+            // --force replaces a symlink with the file, never writes through it.
+            if path
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                std::fs::remove_file(path)?;
             }
             std::fs::write(path, text)
         };
@@ -194,13 +208,36 @@ pub fn init(options: &InitOptions) -> Result<Written, InitError> {
 }
 
 /// The workflow, pointed at the suites in `dir` (as a path from the repository's top, where
-/// the workflow runs).
-fn workflow_text(dir: &Path, suites: &[&str]) -> String {
-    let dir = portable(dir);
-    WORKFLOW
-        .replace("{cases}", &format!("{dir}/cases"))
-        .replace("{schemas}", &format!("{dir}/schemas"))
-        .replace("{suites}", &suites.join(","))
+/// the workflow runs). Each value is a YAML double-quoted scalar (JSON's escapes are YAML's),
+/// so no folder name can end a value or add a key; a `${{` in it, which Actions would
+/// evaluate, is refused.
+fn workflow_text(dir: &Path, suites: &[&str]) -> Result<String, InitError> {
+    let shown = portable(dir);
+    if shown.contains("${{") {
+        return Err(InitError::Folder {
+            dir: dir.to_owned(),
+            reason: "holds `${{`, which GitHub Actions would evaluate in the workflow: choose \
+                     another folder name"
+                .to_owned(),
+        });
+    }
+    let quoted = |text: String| serde_json::Value::String(text).to_string();
+    Ok(WORKFLOW
+        .replace("{cases}", &quoted(format!("{shown}/cases")))
+        .replace("{schemas}", &quoted(format!("{shown}/schemas")))
+        .replace("{suites}", &quoted(suites.join(","))))
+}
+
+/// ` (a symlink)` after a path that is one.
+fn link_note(path: &Path) -> &'static str {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        " (a symlink: nothing is written through one)"
+    } else {
+        ""
+    }
 }
 
 /// `dir` as the workflow writes it: `/`-separated, without a leading `./`.
@@ -256,13 +293,28 @@ mod tests {
         assert_eq!(portable(Path::new("./contract-tests")), "contract-tests");
         assert_eq!(portable(Path::new("api/contract")), "api/contract");
         assert_eq!(portable(Path::new(".")), ".");
-        let text = workflow_text(Path::new("contract-tests"), &["list_batches"]);
-        assert!(text.contains("contract-tests/cases"), "{text}");
-        assert!(text.contains("contract-tests/schemas"), "{text}");
-        assert!(text.contains("suites: list_batches"), "{text}");
+        let text = workflow_text(Path::new("contract-tests"), &["list_batches"]).unwrap();
+        assert!(text.contains("cases: \"contract-tests/cases\""), "{text}");
+        assert!(
+            text.contains("schemas: \"contract-tests/schemas\""),
+            "{text}"
+        );
+        assert!(text.contains("suites: \"list_batches\""), "{text}");
         for placeholder in ["{cases}", "{schemas}", "{suites}"] {
             assert!(!text.contains(placeholder), "{text}");
         }
+    }
+
+    #[test]
+    fn a_folder_name_cannot_inject_into_the_workflow() {
+        let text = workflow_text(Path::new("a\"\n    evil: x #"), &["list_batches"]).unwrap();
+        assert!(
+            text.contains(r#"cases: "a\"\n    evil: x #/cases""#),
+            "{text}"
+        );
+        assert!(!text.contains("\n    evil"), "{text}");
+        let e = workflow_text(Path::new("${{ secrets.X }}"), &["list_batches"]).unwrap_err();
+        assert!(e.to_string().contains("holds `${{`"), "{e}");
     }
 
     #[test]

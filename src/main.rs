@@ -198,6 +198,12 @@ fn command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
+    // A panic anywhere is a bug in the harness: exit 1 (cannot judge), never 101 (drift).
+    list_contract::harness::install_panic_hook();
+    std::panic::catch_unwind(main_unguarded).unwrap_or(ExitCode::FAILURE)
+}
+
+fn main_unguarded() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let matches = match command().try_get_matches_from(&args) {
         Ok(matches) => matches,

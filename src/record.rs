@@ -62,6 +62,9 @@ pub struct Entry {
     pub started: SystemTime,
     /// The masked URL.
     pub url: String,
+    /// The masked URL that answered, when a same-origin redirect was followed to it (the
+    /// HAR's `redirectURL`).
+    pub answered_by: Option<String>,
     /// Name (lowercase) and masked value, as the harness set them, then `user-agent`.
     pub headers: Vec<(String, String)>,
     pub answer: Answer,
@@ -86,6 +89,8 @@ pub struct Entry {
 /// One attempt as the HTTP layer hands it over, unmasked.
 pub struct Attempt<'a> {
     pub url: &'a Url,
+    /// The URL that answered, when a same-origin redirect was followed to it.
+    pub answered_by: Option<&'a Url>,
     pub headers: &'a HeaderMap,
     pub started: SystemTime,
     /// For the order of the entries: when the attempt began, on the monotonic clock.
@@ -138,6 +143,7 @@ impl Recorder {
         let entry = Entry {
             started: a.started,
             url: mask(a.url.as_str()),
+            answered_by: a.answered_by.map(|u| mask(u.as_str())),
             headers,
             answer,
             blocked: a.blocked,
@@ -306,10 +312,14 @@ pub fn to_har(entries: &[Entry], info: &RunInfo) -> Result<String, String> {
                             text: Some(body.clone()),
                             ..Default::default()
                         },
-                        redirect_url: Some(String::new()),
+                        // The URL that answered, after a same-origin redirect.
+                        redirect_url: Some(e.answered_by.clone().unwrap_or_default()),
                         headers_size: -1,
                         body_size: body.len() as i64,
-                        comment: None,
+                        comment: e
+                            .answered_by
+                            .as_ref()
+                            .map(|by| format!("redirected; answered by {by}")),
                     }
                 }
                 // As browsers write a request that got no response: status 0, the reason

@@ -160,6 +160,8 @@ pub struct Replayer {
     taken: Vec<AtomicBool>,
     /// Masks the replay's requests as the recording masked its own.
     redactor: Redactor,
+    /// Recorded entries left out: not a GET, or not to the recorded origin.
+    ignored: usize,
 }
 
 /// A recorded attempt handed to a replayed request.
@@ -174,8 +176,12 @@ impl Replayer {
     pub fn load(path: &Path, redactor: Redactor) -> Result<Replayer, String> {
         let bytes =
             std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let (entries, info) = parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(Replayer::new(path.to_owned(), entries, info, redactor))
+        let (entries, info, ignored) =
+            parse_counting(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Replayer {
+            ignored,
+            ..Replayer::new(path.to_owned(), entries, info, redactor)
+        })
     }
 
     /// A replayer of `entries` (in recorded order).
@@ -199,6 +205,7 @@ impl Replayer {
             keys,
             queues: Mutex::new(queues),
             redactor,
+            ignored: 0,
         }
     }
 
@@ -224,8 +231,15 @@ impl Replayer {
         } else {
             bases.join(", ")
         };
+        let ignored = match self.ignored {
+            0 => String::new(),
+            n => format!(
+                "; {n} recorded entr{} ignored: not a GET to the recorded origin",
+                if n == 1 { "y" } else { "ies" }
+            ),
+        };
         format!(
-            "replay of {} (recorded against {against})",
+            "replay of {} (recorded against {against}{ignored})",
             self.path.display()
         )
     }
@@ -353,16 +367,23 @@ impl Replayer {
         };
         let sent_at = self.entries[replayed].sent_at;
         let mut retries = Vec::new();
-        let done = |outcome, retries| Sent {
+        let done = |outcome, retries, id: usize| Sent {
             result: match outcome {
-                Ok((status, headers, body)) => Ok(Exchange::new(
-                    url.clone(),
-                    status,
-                    &headers,
-                    body,
-                    retries,
-                    start.elapsed(),
-                )),
+                Ok((status, headers, body)) => Ok(Exchange {
+                    // The URL that answered the recorded run, after a same-origin redirect.
+                    answered_by: self.entries[id]
+                        .answered_by
+                        .as_deref()
+                        .and_then(|u| Url::parse(u).ok()),
+                    ..Exchange::new(
+                        url.clone(),
+                        status,
+                        &headers,
+                        body,
+                        retries,
+                        start.elapsed(),
+                    )
+                }),
                 Err(failure) => Err(Box::new(TransportError {
                     url: url.clone(),
                     failure,
@@ -386,7 +407,7 @@ impl Replayer {
                 Err(failure) => retry_reason(Err(failure)),
             };
             let Some(reason) = reason else {
-                return done(outcome, retries);
+                return done(outcome, retries, replayed);
             };
             // A replay retries where the recorded run did, after the wait it took.
             let wait = match (self.retry_of(replayed), entry.retried_after) {
@@ -394,7 +415,7 @@ impl Replayer {
                     replayed = next;
                     wait
                 }
-                _ => return done(outcome, retries),
+                _ => return done(outcome, retries, replayed),
             };
             retries.push(Retry {
                 attempt,
@@ -431,6 +452,13 @@ impl Replayer {
 
 /// Reads HAR 1.2 text into entries and the run's description.
 pub fn parse(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo), String> {
+    parse_counting(bytes).map(|(entries, info, _)| (entries, info))
+}
+
+/// [`parse`], and how many entries were left out: only GET requests to the recorded
+/// origins (the base URLs of `_list_contract.targets`) answer a replay; anything else in the
+/// file (a DELETE, another host's answer) is never taken for an answer.
+pub fn parse_counting(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo, usize), String> {
     let har = har::from_slice(bytes).map_err(|e| format!("not a HAR file: {}", error_chain(&e)))?;
     let har::Spec::V1_2(log) = har.log else {
         return Err("a HAR 1.3 file; list-contract records and replays HAR 1.2".to_owned());
@@ -443,8 +471,23 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo), String> {
             "its log has no `_list_contract` (a HAR not recorded by list-contract: record the run with CONTRACT_RECORD)"
                 .to_owned()
         })?;
+    let origins: Vec<url::Origin> = info
+        .targets
+        .iter()
+        .filter_map(|t| Url::parse(&t.base).ok())
+        .map(|u| u.origin())
+        .collect();
     let mut entries = Vec::with_capacity(log.entries.len());
+    let mut ignored = 0;
     for (i, e) in log.entries.into_iter().enumerate() {
+        // A recording that names no target has no origin to keep to (a run refuses to replay
+        // it, `ReplayNoTarget`); only the method is checked then.
+        let recorded_origin = origins.is_empty()
+            || Url::parse(&e.request.url).is_ok_and(|u| origins.contains(&u.origin()));
+        if !e.request.method.eq_ignore_ascii_case("GET") || !recorded_origin {
+            ignored += 1;
+            continue;
+        }
         let extra = custom(i);
         let headers = |h: Vec<har::v1_2::Headers>| {
             h.into_iter()
@@ -483,6 +526,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo), String> {
         };
         entries.push(Entry {
             started,
+            answered_by: e.response.redirect_url.filter(|u| !u.is_empty()),
             url: e.request.url,
             headers: headers(e.request.headers),
             answer,
@@ -502,7 +546,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Entry>, RunInfo), String> {
             pages: strings("pages"),
         });
     }
-    Ok((entries, info))
+    Ok((entries, info, ignored))
 }
 
 #[cfg(test)]
@@ -515,6 +559,7 @@ mod tests {
     fn entry(url: &str, headers: &[(&str, &str)], status: u16) -> Entry {
         Entry {
             started: SystemTime::UNIX_EPOCH,
+            answered_by: None,
             url: url.to_owned(),
             headers: headers
                 .iter()

@@ -689,10 +689,10 @@ fn file_uri(path: &Path) -> String {
         .unwrap_or_else(|()| format!("file:///{}", abs.display()))
 }
 
-/// Compact JSON of a value, cut to a readable length.
+/// Compact JSON of a value, cut to a readable length; secrets are masked before the cut.
 pub fn excerpt(value: &Value) -> String {
     const MAX: usize = 120;
-    let text = value.to_string();
+    let text = crate::redact::mask_known(&value.to_string());
     if text.chars().count() <= MAX {
         text
     } else {

@@ -13,7 +13,7 @@ mod table;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use table::{Many, SETTINGS, Setting, docs_table, flag_of};
+pub use table::{Many, Range, SETTINGS, Setting, docs_table, flag_of};
 
 use crate::case::{AuthMode, Case};
 use crate::check::walk::WalkBounds;

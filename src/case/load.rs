@@ -29,10 +29,24 @@ impl Case {
                     .map(|(k, v)| (format!("request.query.{k}"), &mut v.0)),
             );
         for (key, value) in values {
-            *value = expand(value, var).map_err(|name| LoadError::Invalid {
+            let expanded = expand(value, var).map_err(|name| LoadError::Invalid {
                 path: self.path.clone(),
                 message: format!("`{key}` uses ${{{name}}}, which is not set (export {name})"),
             })?;
+            // A header value a variable made unsendable would be dropped silently: an error
+            // naming the key (the value may be a secret, and is not shown).
+            if key.starts_with("request.headers.")
+                && let Some(at) = crate::redact::unsendable_at(&expanded)
+            {
+                return Err(LoadError::Invalid {
+                    path: self.path.clone(),
+                    message: format!(
+                        "`{key}`, its variables expanded, holds a character a header cannot \
+                         carry (a line break, a control or non-ASCII character) at character {at}"
+                    ),
+                });
+            }
+            *value = expanded;
         }
         Ok(())
     }
@@ -250,6 +264,32 @@ pub(super) mod tests {
     }
 
     pub(crate) const DESC: &str = "description = \"d\"\n";
+
+    #[test]
+    fn a_variable_that_makes_a_header_unsendable_is_an_error_naming_the_key() {
+        let file = parse(
+            "description = \"d\"\n[request]\nheaders = { \"X-Org\" = \"${ORG}\" }\n[[accept]]\nstatus = 200\nschema = \"list\"\n",
+        )
+        .unwrap();
+        let mut case = Case {
+            name: "s::c".into(),
+            path: "cases/s/c.toml".into(),
+            file,
+            contract: std::sync::Arc::new(crate::contract::list_batches()),
+            contract_path: "cases/s/contract.toml".into(),
+        };
+        let e = case
+            .clone()
+            .expand_vars(&|_| Some("org-canary\n".into()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "cases/s/c.toml: `request.headers.X-Org`, its variables expanded, holds a character a header cannot carry (a line break, a control or non-ASCII character) at character 11"
+        );
+        case.expand_vars(&|_| Some("org-ok".into())).unwrap();
+        assert_eq!(case.file.request.headers["X-Org"], "org-ok");
+    }
 
     #[test]
     fn line_column_counts_from_one() {

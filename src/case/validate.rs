@@ -18,6 +18,11 @@ pub(super) fn validate_contract(path: &Path, c: Contract) -> Result<Contract, Lo
             c.path
         )));
     }
+    if let Some(reason) = path_problem(&c.path) {
+        return Err(invalid(format!(
+            "`path` {reason} (give the endpoint's path alone, e.g. `/v1/batches`)"
+        )));
+    }
     if c.default_limit == 0 || c.default_limit > c.max_limit || c.min_limit > c.default_limit {
         return Err(invalid(format!(
             "`min_limit` is {}, `default_limit` {} and `max_limit` {} (need min_limit <= default_limit <= max_limit, and default_limit >= 1)",
@@ -228,6 +233,35 @@ pub(super) fn validate_case(path: &Path, f: CaseFile) -> Result<CaseFile, LoadEr
     Ok(f)
 }
 
+/// What is wrong with a contract's `path`, if anything: a control character (which the URL
+/// parser would drop or rewrite silently), a `..` or `.` segment (which would leave the base
+/// URL's prefix), a `?` or `#` (a query or fragment, which the harness builds itself), or a
+/// `\\` (which URLs read as `/`).
+fn path_problem(path: &str) -> Option<String> {
+    if let Some((at, c)) = path.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Some(format!(
+            "holds a control character ({:?}) at character {}",
+            c,
+            at + 1
+        ));
+    }
+    for (c, what) in [('?', "a query"), ('#', "a fragment"), ('\\', "a backslash")] {
+        if path.contains(c) {
+            return Some(format!("holds `{c}` ({what})"));
+        }
+    }
+    let dotted = |segment: &str| {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        decoded == ".." || decoded == "."
+    };
+    if path.split('/').any(dotted) {
+        return Some(format!(
+            "is `{path}`, with a `.` or `..` segment, which would leave the base URL's prefix"
+        ));
+    }
+    None
+}
+
 /// `a, b`, or `none`, for messages listing what a contract has.
 fn names_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     let names: Vec<&str> = names.map(String::as_str).collect();
@@ -375,6 +409,51 @@ mod tests {
         validate_case(Path::new("cases/s/c.toml"), file)
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn a_contract_path_is_checked_naming_the_file_and_key() {
+        let at = Path::new("cases/s/contract.toml");
+        for (bad, says) in [
+            (
+                "/v1/bat\nches",
+                "`path` holds a control character ('\\n') at character 8",
+            ),
+            (
+                "/v1/ba\ttches",
+                "`path` holds a control character ('\\t') at character 7",
+            ),
+            (
+                "/v1/batches\r",
+                "`path` holds a control character ('\\r') at character 12",
+            ),
+            (
+                "/../admin/keys",
+                "`path` is `/../admin/keys`, with a `.` or `..` segment",
+            ),
+            (
+                "/v1/%2e%2E/x",
+                "`path` is `/v1/%2e%2E/x`, with a `.` or `..` segment",
+            ),
+            ("/v1/./batches", "with a `.` or `..` segment"),
+            ("/v1/batches?x=1", "`path` holds `?` (a query)"),
+            ("/v1/batches#f", "`path` holds `#` (a fragment)"),
+        ] {
+            let contract = Contract {
+                path: bad.into(),
+                ..crate::contract::list_batches()
+            };
+            let e = validate_contract(at, contract).unwrap_err().to_string();
+            assert!(e.starts_with("cases/s/contract.toml: `path`"), "{e}");
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+        for good in ["/v1/batches", "/v1/vector_stores", "/v1/a..b/c"] {
+            let contract = Contract {
+                path: good.into(),
+                ..crate::contract::list_batches()
+            };
+            validate_contract(at, contract).unwrap();
+        }
     }
 
     #[test]

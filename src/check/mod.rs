@@ -191,7 +191,7 @@ fn json_violation(body: &[u8], e: &serde_json::Error) -> Violation {
         format!(
             "{e} (byte {offset} of {}): {}",
             body.len(),
-            body_excerpt(&body[offset.saturating_sub(40).min(body.len())..])
+            window(body, offset)
         ),
     )
 }
@@ -206,27 +206,101 @@ fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(body.len())
 }
 
-/// The start of a body, printable, cut to a readable length.
+/// The body from 40 bytes before `offset`: masked whole, then cut, so that the window's edge
+/// never leaves a piece of a secret.
+fn window(body: &[u8], offset: usize) -> String {
+    // A secret that reaches into the window lies within `margin` of it: only that much
+    // around it is masked.
+    let margin = crate::redact::known_margin();
+    let from = offset.saturating_sub(40 + margin).min(body.len());
+    let start = offset.saturating_sub(40).min(body.len());
+    let end = body.len().min(start + EXCERPT_BYTES + margin);
+    let masked = crate::redact::mask_known(&String::from_utf8_lossy(&body[from..end]));
+    // Where `start` falls in the masked text: the masked length of what comes before it.
+    let before = crate::redact::mask_known(&String::from_utf8_lossy(&body[from..start])).len();
+    let mut at = before.min(masked.len());
+    while !masked.is_char_boundary(at) {
+        at -= 1;
+    }
+    excerpt_text(&masked[at..])
+}
+
+/// The start of a body, printable, cut to a readable length; secrets are masked before the
+/// cut.
 pub fn body_excerpt(body: &[u8]) -> String {
-    const MAX: usize = 200;
     if body.is_empty() {
         return "(empty)".to_owned();
     }
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
-    let text: String = text
+    let end = body
+        .len()
+        .min(EXCERPT_BYTES + crate::redact::known_margin());
+    let masked = crate::redact::mask_known(&String::from_utf8_lossy(&body[..end]));
+    let cut = excerpt_text(&masked);
+    if end < body.len() && !cut.ends_with('…') {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// About how much of a body an excerpt shows.
+const EXCERPT_BYTES: usize = 200;
+
+/// `text` (masked already), printable, cut to about 200 bytes.
+fn excerpt_text(text: &str) -> String {
+    let mut end = text.len().min(EXCERPT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut: String = text[..end]
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if body.len() > MAX {
-        format!("{text}…")
+    if text.len() > end {
+        format!("{cut}…")
     } else {
-        text
+        cut
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::{Redactor, Secret, register};
+
+    const CUT_CANARY: &str = "sk-cut-canary-0123456789abcdef";
+
+    /// No 8-character piece of the canary in `text`.
+    fn assert_no_piece(text: &str) {
+        let chars: Vec<char> = CUT_CANARY.chars().collect();
+        for piece in chars.windows(8) {
+            let piece: String = piece.iter().collect();
+            assert!(!text.contains(&piece), "`{piece}` in {text}");
+        }
+    }
+
+    #[test]
+    fn a_cut_never_leaves_a_piece_of_a_secret() {
+        register(&Redactor::new([Secret::new(CUT_CANARY)]));
+        for at in 150..230 {
+            let body = format!("{}{CUT_CANARY}{}", "x".repeat(at), "y".repeat(300));
+            assert_no_piece(&body_excerpt(body.as_bytes()));
+            // The window around a parse error, from either side of the secret.
+            for offset in [at, at + 10, at + 40, at + 60, at + 80] {
+                assert_no_piece(&window(body.as_bytes(), offset));
+            }
+            let value = serde_json::Value::String(body[at.saturating_sub(100)..].to_owned());
+            assert_no_piece(&crate::schema::excerpt(&value));
+        }
+        // Masked whole, the rest is cut as before.
+        let body = format!("{CUT_CANARY}{}", "z".repeat(300));
+        let excerpt = body_excerpt(body.as_bytes());
+        assert!(
+            excerpt.starts_with("***zzz") && excerpt.ends_with('…'),
+            "{excerpt}"
+        );
+        assert_eq!(excerpt.len(), 200 + '…'.len_utf8());
+    }
 
     #[test]
     fn json_content_types() {

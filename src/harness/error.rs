@@ -83,6 +83,14 @@ pub enum HarnessError {
     /// A report cannot be written (its message names the file).
     #[error(transparent)]
     Report(Cause),
+    /// A report or recording path that cannot be written: found before the first request,
+    /// or when the run's end writes it.
+    #[error("{from}: cannot write {}: {reason}", path.display())]
+    Output {
+        from: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 impl HarnessError {
@@ -98,6 +106,10 @@ impl HarnessError {
             HarnessError::Unreachable { .. } => "is the server up and the URL right?".to_owned(),
             HarnessError::ReplayNoTarget { record, .. } => {
                 format!("record the run again with {record}")
+            }
+            HarnessError::Output { .. } => {
+                "check that its folder exists and is writable, or point the setting elsewhere"
+                    .to_owned()
             }
             _ => return None,
         })

@@ -42,6 +42,8 @@ pub struct Shared {
     /// `--auth none` or `CONTRACT_AUTH=none` when the run sent no credential.
     auth_unchecked: Option<&'static str>,
     fail_on: Severity,
+    /// Cases whose run panicked: a bug in the harness, which exits 1, never 101.
+    pub panicked: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -72,6 +74,7 @@ impl Shared {
                 .collect(),
             auth_unchecked: settings.no_auth.then(|| settings.no_auth_source()),
             fail_on: settings.fail_on,
+            panicked: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -189,6 +192,9 @@ fn trial(case: Case, ignored: bool, shared: Option<Arc<Shared>>) -> Trial {
         let run = match guarded(&shared.redactor, || execute(&case, &shared)) {
             Ok(run) => run,
             Err(panicked) => {
+                shared
+                    .panicked
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 // A harness bug still fails the case in every report, not only in libtest's.
                 let message = panicked.message().unwrap_or("the harness panicked");
                 record(
@@ -250,12 +256,20 @@ fn guarded<T>(redactor: &Redactor, f: impl FnOnce() -> T) -> Result<T, Failed> {
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("(no message)");
-        Failed::from(redactor.redact(&format!("the harness panicked: {message}")))
+        Failed::from(redactor.redact(&format!(
+            "the harness panicked: {message} ({})",
+            crate::harness::BUG
+        )))
     })
 }
 
 /// Runs one case within its time limit.
 fn execute(case: &Case, shared: &Shared) -> CaseRun {
+    // Debug builds only: the harness's own tests make a case panic, to see a bug exit 1.
+    #[cfg(debug_assertions)]
+    if std::env::var("LIST_CONTRACT_TEST_PANIC").is_ok_and(|name| name == case.name) {
+        panic!("LIST_CONTRACT_TEST_PANIC asked {} to panic", case.name);
+    }
     let target = &shared.connected.targets[&case.contract_path];
     let options = case_options(case, &shared.request);
     let limit = case
@@ -308,7 +322,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             failed.message(),
-            Some("the harness panicked: leaked *** here")
+            Some(
+                "the harness panicked: leaked *** here (this is a bug in list-contract: please report it)"
+            )
         );
         assert_eq!(guarded(&redactor, || 7).unwrap(), 7);
     }

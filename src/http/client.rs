@@ -91,7 +91,8 @@ impl HttpClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(settings.connect_timeout);
+            .connect_timeout(settings.connect_timeout)
+            .redirect(redirect_policy());
         if !settings.use_env_proxy {
             builder = builder.no_proxy();
         }
@@ -275,6 +276,10 @@ impl HttpClient {
         let wait = head.map_or(total, |h: Instant| h - begun - blocked);
         let id = recorder.attempt(Attempt {
             url,
+            answered_by: outcome
+                .as_ref()
+                .ok()
+                .and_then(|raw| raw.answered_by.as_ref()),
             headers,
             started,
             begun,
@@ -311,8 +316,13 @@ impl HttpClient {
                 .headers(headers.clone())
                 .send()
                 .await
-                .map_err(|e| (Failure::Connection(error_chain(&e)), is_tls_failure(&e)))?;
+                .map_err(|e| {
+                    // A refused redirect would only be refused again.
+                    let lasting = is_tls_failure(&e) || e.is_redirect();
+                    (Failure::Connection(error_chain(&e)), lasting)
+                })?;
             *head = Some(Instant::now());
+            let answered_by = (response.url() != url).then(|| response.url().clone());
             let cap = self.max_body_bytes;
             if let Some(n) = response.content_length().filter(|n| *n > cap) {
                 return Err((
@@ -344,6 +354,7 @@ impl HttpClient {
                 body.extend_from_slice(&chunk);
             }
             Ok(Raw {
+                answered_by,
                 status: response.status(),
                 version: format!("{:?}", response.version()),
                 headers,
@@ -356,8 +367,56 @@ impl HttpClient {
     }
 }
 
+/// Redirects followed at most, all within the request's origin.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Why a redirect was not followed: reqwest reports it as a redirect error.
+#[derive(Debug, thiserror::Error)]
+pub enum RedirectRefused {
+    #[error(
+        "redirected from {from} to {to}, another origin: not followed, so that the key and \
+         the --header values go nowhere but the base URL's origin (if {origin} is the API, \
+         point --base-url at it)"
+    )]
+    CrossOrigin { from: Url, to: Url, origin: String },
+    #[error("redirected more than {MAX_REDIRECTS} times (last from {from} to {to}): not followed")]
+    TooMany { from: Url, to: Url },
+}
+
+/// Follows a redirect only within the first request's origin (scheme, host and port all the
+/// same: so never https to http), at most [`MAX_REDIRECTS`] times. reqwest's default follows
+/// any origin and keeps `x-api-key` and custom headers; this one stops that request with a
+/// redirect error instead.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let previous = attempt.previous();
+        let (Some(first), Some(from)) = (previous.first(), previous.last()) else {
+            return attempt.follow();
+        };
+        let to = attempt.url();
+        if to.origin() != first.origin() {
+            let error = RedirectRefused::CrossOrigin {
+                from: from.clone(),
+                to: to.clone(),
+                origin: to.origin().ascii_serialization(),
+            };
+            return attempt.error(error);
+        }
+        if previous.len() > MAX_REDIRECTS {
+            let error = RedirectRefused::TooMany {
+                from: from.clone(),
+                to: to.clone(),
+            };
+            return attempt.error(error);
+        }
+        attempt.follow()
+    })
+}
+
 /// A response as read off the wire.
 struct Raw {
+    /// The URL that answered, when a same-origin redirect was followed to it.
+    answered_by: Option<Url>,
     status: StatusCode,
     /// `HTTP/1.1`, for the recording.
     version: String,
@@ -372,14 +431,17 @@ fn finish(
     start: Instant,
 ) -> Result<Exchange, Box<TransportError>> {
     match outcome {
-        Ok(raw) => Ok(Exchange::new(
-            url,
-            raw.status,
-            &raw.headers,
-            raw.body,
-            retries,
-            start.elapsed(),
-        )),
+        Ok(raw) => Ok(Exchange {
+            answered_by: raw.answered_by,
+            ..Exchange::new(
+                url,
+                raw.status,
+                &raw.headers,
+                raw.body,
+                retries,
+                start.elapsed(),
+            )
+        }),
         Err(failure) => Err(Box::new(TransportError {
             url,
             failure,

@@ -20,7 +20,8 @@ impl Gate {
             slots: concurrency.map(|n| tokio::sync::Semaphore::new(n.max(1))),
             pace: rate
                 .filter(|r| *r > 0.0)
-                .and_then(|r| governor::Quota::with_period(Duration::from_secs_f64(1.0 / r)))
+                .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok())
+                .and_then(governor::Quota::with_period)
                 .map(governor::RateLimiter::direct),
         }
     }

@@ -9,6 +9,6 @@ mod gate;
 mod retry;
 mod target;
 
-pub use client::{ClientError, ClientSettings, HttpClient};
+pub use client::{ClientError, ClientSettings, HttpClient, MAX_REDIRECTS, RedirectRefused};
 pub use retry::{BACKOFF_CAP, RequestOptions, RetryPolicy, retry_after};
 pub use target::{Target, WRONG_KEY, parse_base_url, parse_header};

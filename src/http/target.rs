@@ -72,31 +72,62 @@ impl Target {
     }
 }
 
-/// Parses a base URL from configuration, saying what is wrong with a bad one.
+/// Parses a base URL from configuration, saying what is wrong with a bad one. A URL that
+/// carries a user or password is refused (it would be sent as Basic auth and printed), and
+/// no message shows the password.
 pub fn parse_base_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let shown = without_userinfo(text);
+    let url = Url::parse(text.trim()).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{text}` is not an http(s) URL"));
+        return Err(format!("`{shown}` is not an http(s) URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "`{shown}` carries a user or password (`user:password@`): remove it, and put the \
+             credential in CONTRACT_API_KEY (sent only as the auth header, masked everywhere)"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
-            "`{text}` carries a query or fragment (give the base only, e.g. https://staging.example.com/gateway)"
+            "`{shown}` carries a query or fragment (give the base only, e.g. https://staging.example.com/gateway)"
         ));
     }
     Ok(url)
 }
 
+/// `text` with anything between `://` and the last `@` of the authority replaced by `***`.
+fn without_userinfo(text: &str) -> String {
+    let text = text.trim();
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_owned();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &text[..start], &text[start + at + 1..]),
+        None => text.to_owned(),
+    }
+}
+
 /// Parses a header given as `Name: value`; the value is marked sensitive (never logged by
-/// the client). `from` names where it came from, for the message.
+/// the client). `from` names where it came from, for the message; no message shows the value.
 pub fn parse_header(text: &str, from: &str) -> Result<(HeaderName, HeaderValue), String> {
     let Some((name, value)) = text.split_once(':') else {
         return Err(format!(
-            "{from}: `{}` is not a header (write it as `Name: value`)",
-            text.trim()
+            "{from}: a header without a `:` (write it as `Name: value`; what was given is not \
+             shown, as it may be a secret)"
         ));
     };
-    let name = HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| format!("{from}: `{}` is not a header name", name.trim()))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        format!("{from}: a header name that is not a token (write it as `Name: value`; it is not shown, as it may be a secret)")
+    })?;
+    if let Some(at) = crate::redact::unsendable_at(value.trim()) {
+        return Err(format!(
+            "{from}: the value of `{name}` holds a character a header cannot carry (a line \
+             break, a control or non-ASCII character) at character {at}"
+        ));
+    }
     let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
         format!("{from}: the value of `{name}` holds a character a header cannot carry")
     })?;
@@ -137,5 +168,37 @@ mod tests {
         assert!(parse_base_url("http://h/?x=1").is_err());
         assert!(parse_base_url("ftp://h/").is_err());
         assert!(parse_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn userinfo_is_refused_and_never_shown() {
+        for base in [
+            "http://user:pw-canary-1@h/",
+            "https://pw-canary-1@h:8443/gw",
+            "http://user:pw-canary-1@h/?x",
+            "ftp://user:pw-canary-1@h/",
+            "http://user:pw-canary-1@h with space/",
+        ] {
+            let e = parse_base_url(base).unwrap_err();
+            assert!(!e.contains("pw-canary-1"), "{e}");
+            assert!(e.contains("***@"), "{e}");
+        }
+        let e = parse_base_url("http://u:p@h/").unwrap_err();
+        assert!(e.contains("CONTRACT_API_KEY"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_header_names_its_setting_never_its_value() {
+        let e = parse_header("Bearer sk-canary-hdr", "--header").unwrap_err();
+        assert!(e.starts_with("--header: a header without a `:`"), "{e}");
+        assert!(!e.contains("sk-canary-hdr"), "{e}");
+        let e = parse_header("X-Token: sk-canary\nhdr", "--header").unwrap_err();
+        assert!(
+            e.contains("at character 10") && !e.contains("sk-canary"),
+            "{e}"
+        );
+        let e = parse_header("X-Token: sk-caÿnary", "--header").unwrap_err();
+        assert!(e.contains("at character 6"), "{e}");
+        assert!(parse_header("X-Token: a b", "--header").is_ok());
     }
 }

@@ -33,7 +33,71 @@ pub struct Setting {
     /// The default, as the docs and `--help` say it.
     pub default: &'static str,
     pub many: Many,
+    /// The values a number setting takes; checked before it is read, shown in the message
+    /// and the docs. `None`: not a number.
+    pub range: Option<Range>,
     read: fn(&mut Settings, &Given) -> Result<(), String>,
+}
+
+/// The sane values of a number setting: `min` to `max`, whole or not, and 0 when it means
+/// something of its own (no cap).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+    pub whole: bool,
+    /// What 0 means, when 0 is allowed below `min`.
+    pub zero: Option<&'static str>,
+}
+
+impl Range {
+    const fn new(min: f64, max: f64, whole: bool) -> Range {
+        Range {
+            min,
+            max,
+            whole,
+            zero: None,
+        }
+    }
+
+    const fn or_zero(self, meaning: &'static str) -> Range {
+        Range {
+            zero: Some(meaning),
+            ..self
+        }
+    }
+
+    /// `1 to 100, whole`; `0 (no cap), or 0.01 to 10000`.
+    pub fn describe(&self) -> String {
+        let span = format!(
+            "{} to {}{}",
+            self.min,
+            self.max,
+            if self.whole { ", whole" } else { "" }
+        );
+        match self.zero {
+            Some(meaning) => format!("0 ({meaning}), or {span}"),
+            None => span,
+        }
+    }
+
+    /// Whether `text` is a number in range; the message says the range.
+    fn check(&self, text: &str) -> Result<(), String> {
+        let n = text.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+        let fits = n.is_some_and(|n| {
+            (self.zero.is_some() && n == 0.0)
+                || ((self.min..=self.max).contains(&n) && (!self.whole || n.fract() == 0.0))
+        });
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{}` is out of range: give {}",
+                text.trim(),
+                self.describe()
+            ))
+        }
+    }
 }
 
 /// The values given for a setting, and where they came from.
@@ -65,7 +129,7 @@ impl Given<'_> {
     fn number(&self) -> Result<f64, String> {
         let v = self.one();
         match v.trim().parse::<f64>() {
-            Ok(n) if (0.0..1e9).contains(&n) => Ok(n),
+            Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
             _ => Err(format!("`{v}` is not a non-negative number")),
         }
     }
@@ -107,18 +171,24 @@ impl Setting {
     }
 
     pub(super) fn read(&self, settings: &mut Settings, given: &Given) -> Result<(), SettingError> {
-        (self.read)(settings, given).map_err(|reason| {
-            // Header parsing names the setting itself.
-            let prefix = format!("{}: ", given.from);
-            let reason = reason
-                .strip_prefix(&prefix)
-                .map(str::to_owned)
-                .unwrap_or(reason);
-            SettingError::Invalid {
-                from: given.from,
-                reason,
-            }
-        })
+        let checked = match self.range {
+            Some(range) => range.check(given.one()),
+            None => Ok(()),
+        };
+        checked
+            .and_then(|()| (self.read)(settings, given))
+            .map_err(|reason| {
+                // Header parsing names the setting itself.
+                let prefix = format!("{}: ", given.from);
+                let reason = reason
+                    .strip_prefix(&prefix)
+                    .map(str::to_owned)
+                    .unwrap_or(reason);
+                SettingError::Invalid {
+                    from: given.from,
+                    reason,
+                }
+            })
     }
 }
 
@@ -136,6 +206,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "The live endpoint (may carry a path prefix; the contract's `path` is appended)",
         default: "unset: the embedded reference mock",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.base_url = Some(crate::http::parse_base_url(g.one())?);
             Ok(())
@@ -150,16 +221,25 @@ pub static SETTINGS: &[Setting] = &[
                `list_batches=https://h,anthropic_message_batches=https://h/anthropic`)",
         default: "the base URL",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.base_url_for = g
                 .list(',')
                 .map(|pair| {
                     let (suite, url) = pair.split_once('=').ok_or_else(|| {
-                        format!("`{pair}` is not SUITE=URL (e.g. list_batches=https://h)")
+                        match pair.contains('@') {
+                            // A URL with userinfo may carry a password: never shown.
+                            true => "a value is not SUITE=URL (e.g. list_batches=https://h); \
+                                     it is not shown: it holds `@`, maybe a password"
+                                .to_owned(),
+                            false => {
+                                format!("`{pair}` is not SUITE=URL (e.g. list_batches=https://h)")
+                            }
+                        }
                     })?;
                     let suite = suite.trim();
                     if suite.is_empty() {
-                        return Err(format!("`{pair}` names no suite before `=`"));
+                        return Err("a value names no suite before `=` (SUITE=URL)".to_owned());
                     }
                     Ok((suite.to_owned(), crate::http::parse_base_url(url.trim())?))
                 })
@@ -175,7 +255,16 @@ pub static SETTINGS: &[Setting] = &[
                needed with a base URL unless the auth is none; masked in all output",
         default: "the mock's own key",
         many: Many::One,
+        range: None,
         read: |s, g| {
+            // A key that cannot be sent would go out as no credential at all.
+            if let Some(at) = crate::redact::unsendable_at(g.one()) {
+                return Err(format!(
+                    "the key holds a character a header cannot carry (a line break, a control \
+                     or non-ASCII character) at character {at}: fix the secret (a trailing \
+                     newline, from `echo` into a secrets file, is the usual one)"
+                ));
+            }
             s.api_key = Some(crate::redact::Secret::new(g.one()));
             Ok(())
         },
@@ -188,6 +277,7 @@ pub static SETTINGS: &[Setting] = &[
                the auth cases are ignored)",
         default: "the contract's `auth`",
         many: Many::One,
+        range: None,
         read: |s, g| {
             (s.auth, s.no_auth) = parse_auth(g.one())?;
             Ok(())
@@ -201,6 +291,7 @@ pub static SETTINGS: &[Setting] = &[
                case's own headers win); values are masked like the key",
         default: "none",
         many: Many::Lines,
+        range: None,
         read: |s, g| {
             s.headers.clear();
             for line in g.list('\n') {
@@ -218,6 +309,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Show these headers' values instead of masking them",
         default: "none",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.public_headers = g.list(',').map(str::to_ascii_lowercase).collect();
             Ok(())
@@ -231,6 +323,7 @@ pub static SETTINGS: &[Setting] = &[
                (`x-litellm-*` names a prefix)",
         default: "none",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.known_headers = g.list(',').map(str::to_ascii_lowercase).collect();
             Ok(())
@@ -244,6 +337,7 @@ pub static SETTINGS: &[Setting] = &[
                uses as `${ORG_TOKEN}`)",
         default: "none",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.secrets = g
                 .list(',')
@@ -260,6 +354,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Run only this suite (repeatable; the variable is comma-separated)",
         default: "every suite",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.suites = g.list(',').map(str::to_owned).collect();
             Ok(())
@@ -272,6 +367,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "The case files folder; it replaces the built-in suites",
         default: "./cases if there is one, else the built-in suites",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.cases_dir = g.path();
             Ok(())
@@ -284,6 +380,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "The JSON Schemas folder; it replaces the built-in schemas",
         default: "./schemas if there is one, else the built-in schemas",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.schemas_dir = g.path();
             Ok(())
@@ -296,6 +393,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Attempts per request, the first included (1: no retries)",
         default: "10",
         many: Many::One,
+        range: Some(Range::new(1.0, 100.0, true)),
         read: |s, g| {
             match g.number()? {
                 n if n >= 1.0 && n.fract() == 0.0 => s.request.retry.max_attempts = n as u32,
@@ -315,6 +413,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Seconds one request may spend retrying, waits included",
         default: "60",
         many: Many::One,
+        range: Some(Range::new(0.01, 86400.0, false)),
         read: |s, g| {
             s.request.retry.budget = g.seconds()?;
             Ok(())
@@ -327,6 +426,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Seconds to open a connection",
         default: "10",
         many: Many::One,
+        range: Some(Range::new(0.01, 3600.0, false)),
         read: |s, g| {
             s.client.connect_timeout = g.seconds()?;
             Ok(())
@@ -339,6 +439,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Seconds one request may take, body included",
         default: "30",
         many: Many::One,
+        range: Some(Range::new(0.01, 3600.0, false)),
         read: |s, g| {
             s.request.timeout = g.seconds()?;
             Ok(())
@@ -351,6 +452,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Seconds one case may take",
         default: "page cases 120; walks 3600 (a hang guard: the page budget bounds a walk)",
         many: Many::One,
+        range: Some(Range::new(0.01, 86400.0, false)),
         read: |s, g| {
             s.case_timeout = Some(g.seconds()?);
             Ok(())
@@ -363,6 +465,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Pages a walk may take before it fails `page_budget`",
         default: "10000",
         many: Many::One,
+        range: Some(Range::new(1.0, 10_000_000.0, true)),
         read: |s, g| {
             s.walk_bounds.max_pages = g.count("pages")?;
             Ok(())
@@ -376,6 +479,7 @@ pub static SETTINGS: &[Setting] = &[
                accounts: the newest items' boundaries are checked, the end is not)",
         default: "unset: walk to the end",
         many: Many::One,
+        range: Some(Range::new(1.0, 1_000_000_000.0, true)),
         read: |s, g| {
             s.walk_bounds.stop_after_items = Some(u64::from(g.count("items")?));
             Ok(())
@@ -389,6 +493,7 @@ pub static SETTINGS: &[Setting] = &[
                within the caps; chained: each page waits for the one before",
         default: "parallel; chained when the run is recorded or replayed",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.walk_plan = Some(g.one().parse()?);
             Ok(())
@@ -401,6 +506,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "The largest body read; a larger one fails `body_size`",
         default: "8388608 (8 MiB)",
         many: Many::One,
+        range: Some(Range::new(1.0, 1_073_741_824.0, true)),
         read: |s, g| {
             match g.number()? {
                 n if n >= 1.0 => s.client.max_body_bytes = n as u64,
@@ -416,6 +522,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Requests per second at most (0: no cap)",
         default: "live: 10; mock: no cap",
         many: Many::One,
+        range: Some(Range::new(0.01, 10_000.0, false).or_zero("no cap")),
         read: |s, g| {
             s.client.rate_limit = Some(g.number()?);
             Ok(())
@@ -428,6 +535,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Requests in flight at most (0: no cap)",
         default: "live: 4; mock: no cap",
         many: Many::One,
+        range: Some(Range::new(1.0, 1024.0, true).or_zero("no cap")),
         read: |s, g| {
             s.client.concurrency = Some(g.number()? as usize);
             Ok(())
@@ -440,6 +548,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "A PEM file of CA certificates to trust besides the system roots",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.client.ca_cert = Some(g.path());
             Ok(())
@@ -452,6 +561,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Write a JUnit XML report to this file",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.junit = Some(g.path());
             Ok(())
@@ -464,6 +574,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Write a JSON report of every violation and notice to this file",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.json = Some(g.path());
             Ok(())
@@ -477,6 +588,7 @@ pub static SETTINGS: &[Setting] = &[
                $GITHUB_STEP_SUMMARY",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.markdown = Some(g.path());
             Ok(())
@@ -489,6 +601,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Record every exchange of the run, masked, to this HAR 1.2 file",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.record = Some(g.path());
             Ok(())
@@ -502,6 +615,7 @@ pub static SETTINGS: &[Setting] = &[
                responses, judged by today's cases, contracts and schemas",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.replay = Some(g.path());
             Ok(())
@@ -515,6 +629,7 @@ pub static SETTINGS: &[Setting] = &[
                imported in memory; it replaces the cases and schemas folders",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.openapi = Some(g.path());
             Ok(())
@@ -528,6 +643,7 @@ pub static SETTINGS: &[Setting] = &[
                variable is comma-separated)",
         default: "every list",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.operations = g.list(',').map(str::to_owned).collect();
             Ok(())
@@ -541,6 +657,7 @@ pub static SETTINGS: &[Setting] = &[
                document does not say",
         default: "none",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.openapi_overrides = Some(g.path());
             Ok(())
@@ -554,6 +671,7 @@ pub static SETTINGS: &[Setting] = &[
                unset ones are found by walking the parent list",
         default: "found from the parent list",
         many: Many::Commas,
+        range: None,
         read: |s, g| {
             s.path_params = g
                 .list(',')
@@ -578,6 +696,7 @@ pub static SETTINGS: &[Setting] = &[
                \"not proven\" becomes \"could not be judged\"",
         default: "false",
         many: Many::Switch,
+        range: None,
         read: |s, g| {
             s.require_evidence = g.switch()?;
             Ok(())
@@ -590,6 +709,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "breaking, or additive: also fail on new fields and headers",
         default: "breaking",
         many: Many::One,
+        range: None,
         read: |s, g| {
             s.fail_on = g.one().parse()?;
             Ok(())
@@ -607,8 +727,12 @@ pub fn docs_table() -> String {
             (Some(flag), _) => format!("`{flag} {}`, repeatable", s.value_name),
             (None, _) => "none (environment only)".to_owned(),
         };
+        let range = s
+            .range
+            .map(|r| format!(" (range: {})", r.describe()))
+            .unwrap_or_default();
         text.push_str(&format!(
-            "| `{}` | {flag} | {} | {} |\n",
+            "| `{}` | {flag} | {} | {}{range} |\n",
             s.var,
             s.help.replace('|', "\\|"),
             s.default

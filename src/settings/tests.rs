@@ -40,7 +40,7 @@ fn headers_auth_none_and_known_headers_come_from_their_variables() {
     });
     assert_eq!(
         bad.unwrap_err().to_string(),
-        "CONTRACT_HEADERS: `no colon` is not a header (write it as `Name: value`)"
+        "CONTRACT_HEADERS: a header without a `:` (write it as `Name: value`; what was given is not shown, as it may be a secret)"
     );
 }
 
@@ -215,6 +215,68 @@ fn resolved(vars: &[(&str, &str)], flags: &[(&str, &str)]) -> Result<Settings, S
 }
 
 #[test]
+fn every_number_is_checked_against_its_range_naming_the_setting_and_range() {
+    let numbers: Vec<&Setting> = SETTINGS.iter().filter(|s| s.range.is_some()).collect();
+    assert_eq!(numbers.len(), 10, "every number setting has a range");
+    for setting in numbers {
+        let range = setting.range.unwrap();
+        for bad in [
+            "-1", "NaN", "inf", "-inf", "1e300", "1e-300", "lots", "0.5e400",
+        ] {
+            let e = resolved(&[(setting.var, bad)], &[]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{}: `{bad}` is out of range: give {}",
+                    setting.var,
+                    range.describe()
+                ),
+            );
+        }
+        // The ends of the range are taken.
+        for good in [range.min, range.max] {
+            resolved(&[(setting.var, &good.to_string())], &[])
+                .unwrap_or_else(|e| panic!("{}={good}: {e}", setting.var));
+        }
+        if range.zero.is_some() {
+            resolved(&[(setting.var, "0")], &[]).unwrap();
+        } else {
+            assert!(
+                resolved(&[(setting.var, "0")], &[]).is_err(),
+                "{}",
+                setting.var
+            );
+        }
+    }
+    let e = resolved(&[(env::RATE_LIMIT, "1e-300")], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "CONTRACT_RATE_LIMIT: `1e-300` is out of range: give 0 (no cap), or 0.01 to 10000"
+    );
+}
+
+#[test]
+fn a_key_that_cannot_be_sent_is_an_error_naming_the_variable_not_the_value() {
+    for key in [
+        "sk-canary-nl\n",
+        "sk-canary\r\nx",
+        "sk-canary\u{7f}",
+        "sk-canäry",
+    ] {
+        let e = Settings::from_vars(Path::new("/r"), |n| {
+            (n == env::API_KEY).then(|| key.to_owned())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("CONTRACT_API_KEY: the key holds a character a header cannot carry"),
+            "{e}"
+        );
+        assert!(!e.contains("canary") && !e.contains("sk-"), "{e}");
+    }
+}
+
+#[test]
 fn a_flag_wins_over_its_variable_and_rescues_a_bad_one() {
     let s = resolved(
         &[(env::WALK_PLAN, "fast"), (env::RATE_LIMIT, "lots")],
@@ -229,12 +291,12 @@ fn a_flag_wins_over_its_variable_and_rescues_a_bad_one() {
     let e = resolved(&[(env::RATE_LIMIT, "lots")], &[]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "CONTRACT_RATE_LIMIT: `lots` is not a non-negative number"
+        "CONTRACT_RATE_LIMIT: `lots` is out of range: give 0 (no cap), or 0.01 to 10000"
     );
     let e = resolved(&[], &[("--case-timeout", "0")]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "--case-timeout: give a positive number of seconds"
+        "--case-timeout: `0` is out of range: give 0.01 to 86400"
     );
     // Repeated list flags replace the variable's list.
     let s = resolved(
@@ -257,7 +319,7 @@ fn a_flag_wins_over_its_variable_and_rescues_a_bad_one() {
     let e = resolved(&[], &[("--header", "no colon")]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "--header: `no colon` is not a header (write it as `Name: value`)"
+        "--header: a header without a `:` (write it as `Name: value`; what was given is not shown, as it may be a secret)"
     );
 }
 

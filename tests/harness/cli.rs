@@ -695,27 +695,27 @@ fn bad_retry_and_timeout_settings_are_named() {
         (
             "CONTRACT_RETRY_ATTEMPTS",
             "0",
-            "CONTRACT_RETRY_ATTEMPTS: give a whole number of attempts, at least 1",
+            "CONTRACT_RETRY_ATTEMPTS: `0` is out of range: give 1 to 100, whole",
         ),
         (
             "CONTRACT_RETRY_ATTEMPTS",
             "2.5",
-            "CONTRACT_RETRY_ATTEMPTS: give a whole number of attempts",
+            "CONTRACT_RETRY_ATTEMPTS: `2.5` is out of range: give 1 to 100, whole",
         ),
         (
             "CONTRACT_REQUEST_TIMEOUT",
             "soon",
-            "CONTRACT_REQUEST_TIMEOUT: `soon` is not a non-negative number",
+            "CONTRACT_REQUEST_TIMEOUT: `soon` is out of range: give 0.01 to 3600",
         ),
         (
             "CONTRACT_CASE_TIMEOUT",
             "0",
-            "CONTRACT_CASE_TIMEOUT: give a positive number of seconds",
+            "CONTRACT_CASE_TIMEOUT: `0` is out of range: give 0.01 to 86400",
         ),
         (
             "CONTRACT_MAX_BODY_BYTES",
             "-1",
-            "CONTRACT_MAX_BODY_BYTES: `-1` is not a non-negative number",
+            "CONTRACT_MAX_BODY_BYTES: `-1` is out of range: give 1 to 1073741824, whole",
         ),
     ] {
         let out = check(&[(var, value)], &[]);

@@ -457,7 +457,9 @@ fn a_report_that_cannot_be_written_stops_the_run_with_exit_1() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(
-        all.contains("error: cannot write the JSON report to /nonexistent-dir/r.json"),
+        all.contains(
+            "error: --json: cannot write /nonexistent-dir/r.json: No such file or directory"
+        ),
         "{all}"
     );
 }

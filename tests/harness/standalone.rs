@@ -199,7 +199,7 @@ fn init_writes_a_folder_that_passes_on_its_own_and_refuses_to_overwrite_it() {
     assert!(dir.join("schemas/batch-list.json").is_file());
     let workflow = repo.path().join(".github/workflows/list-contract.yml");
     let yaml = std::fs::read_to_string(&workflow).unwrap();
-    assert!(yaml.contains("cases: contract-tests/cases"), "{yaml}");
+    assert!(yaml.contains("cases: \"contract-tests/cases\""), "{yaml}");
 
     // The copy runs on its own: from inside it, and from the repository's top as the
     // workflow runs it.
