@@ -1,10 +1,10 @@
 //! What running a case found, and what it cost: plain data that the runner fills in and the
 //! reports read (no I/O here, so `report/` need not import the runner).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::exchange::Retry;
-use crate::violation::{Notice, Violation};
+use crate::violation::{AdditionKind, Notice, Violation};
 
 /// What running a case found, and what it cost.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +30,8 @@ pub struct CaseRun {
     pub walked: u32,
     /// Additive drift, each field or header once, where it was first seen.
     pub notices: Vec<Notice>,
+    /// The kind and name of each of `notices`, to keep them once.
+    pub noted: HashSet<(AdditionKind, String)>,
     /// What this case's requests (its own and shared ones) got, by kind: what the run's
     /// diagnoses read.
     pub answers: Answers,
@@ -86,10 +88,29 @@ impl CaseRun {
         self.violations.is_empty()
     }
 
-    /// Keeps `notice` unless the same field or header was noted already.
+    /// Keeps `notice` unless the same field or header was noted already (a set of those
+    /// noted, so 100,000 new fields cost no more than a pass).
     pub fn notice(&mut self, notice: Notice) {
-        if !self.notices.iter().any(|n| n.same_addition(&notice)) {
+        self.sync_noted();
+        if self.noted.insert((notice.kind, notice.name.clone())) {
             self.notices.push(notice);
+        }
+    }
+
+    /// Whether the same field or header as `notice` was noted already.
+    pub fn has_noticed(&mut self, notice: &Notice) -> bool {
+        self.sync_noted();
+        self.noted.contains(&(notice.kind, notice.name.clone()))
+    }
+
+    fn sync_noted(&mut self) {
+        if self.noted.len() != self.notices.len() {
+            // Notices pushed directly (not through here): take them in first.
+            self.noted = self
+                .notices
+                .iter()
+                .map(|n| (n.kind, n.name.clone()))
+                .collect();
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`crate::redact`], recording in [`crate::record`], answering from a recording in
 //! [`crate::replay`].
 
+mod breaker;
 mod client;
 mod gate;
 mod retry;

@@ -115,9 +115,10 @@ impl RunResults {
     /// Each new field and header once per run, with the first case (by name) that saw it.
     pub fn notices(&self) -> Vec<(&str, &Notice)> {
         let mut out: Vec<(&str, &Notice)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for case in &self.cases {
             for notice in &case.run.notices {
-                if !out.iter().any(|(_, n)| n.same_addition(notice)) {
+                if seen.insert((notice.kind, notice.name.as_str())) {
                     out.push((&case.name, notice));
                 }
             }
