@@ -14,9 +14,16 @@ use serde_json::Value;
 use crate::contract::{Contract, CursorSource, Direction, pointer};
 use crate::violation::{Invariant, Violation};
 
-/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one: a
-/// walk at limit 1 of a 10,000-batch account fits.
-pub const DEFAULT_MAX_PAGES: u32 = 10_000;
+/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one: a walk
+/// at limit 1 of a 1,000-item account fits, and a listing that never ends (`has_more: true`
+/// forever, fresh ids on every page) holds a default live run (four walks at 10 requests a
+/// second) about 7 minutes, not an hour. A larger account sets `CONTRACT_STOP_AFTER_ITEMS`
+/// (the newest items are checked, the end is not) or raises the budget.
+pub const DEFAULT_MAX_PAGES: u32 = 1_000;
+
+/// What a walk past its page budget says to do (it could not be judged: a listing longer
+/// than the budget is not proven endless).
+pub const PAGE_BUDGET_HINT: &str = "the walk could not be judged (a listing this long is not proven endless): raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long, or set CONTRACT_STOP_AFTER_ITEMS to check its newest items only";
 
 /// How far a walk may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -321,7 +328,7 @@ impl<'a> WalkState<'a> {
                 envelope.has_more.as_str(),
                 format!("has_more: false within {} pages", self.bounds.max_pages),
                 format!(
-                    "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
+                    "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); {PAGE_BUDGET_HINT}",
                     self.record.items.len()
                 ),
             ));

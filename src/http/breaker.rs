@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::exchange::seconds;
+use crate::exchange::{Failure, seconds};
+
+/// How the failure of a request the run did not send begins.
+pub const NOT_SENT: &str = "not sent: the run stopped, ";
 
 /// Requests in a row, across the run, that got no answer before the breaker may trip: one
 /// hung request in a healthy run is that case's trouble alone, two in a row with nothing
@@ -56,6 +59,14 @@ impl Breaker {
     /// Why the run stopped, if it has: the message every request after that fails with.
     pub fn tripped(&self) -> Option<String> {
         self.state().tripped.clone()
+    }
+
+    /// The failure of a request to `url` not sent because the run stopped.
+    pub fn not_sent(&self, url: &Url) -> Failure {
+        Failure::Connection(format!(
+            "{NOT_SENT}{} had stopped answering (see the error after the summary)",
+            url.origin().ascii_serialization()
+        ))
     }
 
     /// A request got an answer (any status) at `now`.

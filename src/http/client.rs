@@ -223,10 +223,6 @@ impl HttpClient {
         };
         loop {
             let attempt = retries.len() as u32 + 1;
-            if let Some(why) = self.stopped() {
-                let outcome = Err(Failure::Connection(format!("not sent: {why}")));
-                return done(outcome, retries, entries);
-            }
             let (outcome, id) = self
                 .attempt(client, &url, &headers, options.timeout, sent_at, attempt)
                 .await;
@@ -307,6 +303,11 @@ impl HttpClient {
         let begun = Instant::now();
         let started = SystemTime::now();
         let _permit = self.gate.enter().await;
+        // Once the run has stopped (the server answers nothing), nothing more is sent, not
+        // even a request that was waiting for its turn.
+        if let Some(breaker) = self.breaker.as_ref().filter(|b| b.tripped().is_some()) {
+            return (Err((breaker.not_sent(url), true)), None);
+        }
         let blocked = begun.elapsed();
         let mut head = None;
         let outcome = self

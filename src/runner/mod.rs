@@ -421,6 +421,11 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
                 seconds(*after)
             ),
         ),
+        Failure::Connection(message) if message.starts_with(crate::http::NOT_SENT) => (
+            Invariant::Transport,
+            "an HTTP response".to_owned(),
+            format!("{message}, on page {page}{tries}"),
+        ),
         Failure::Connection(message) => (
             Invariant::Transport,
             "an HTTP response".to_owned(),

@@ -322,8 +322,8 @@ pub static SETTINGS: &[Setting] = &[
         var: env::MAX_PAGES,
         flag: Some("--max-pages"),
         value_name: "N",
-        help: "Pages a walk may take before it fails `page_budget`",
-        default: "10000",
+        help: "Pages a walk may take; past them it stops, not judged (`page_budget`, exit 1)",
+        default: "1000",
         many: Many::One,
         read: |s, g| {
             s.walk_bounds.max_pages = g.count("pages")?;

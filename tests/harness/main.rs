@@ -9,6 +9,7 @@ mod common;
 mod drift;
 mod first_run;
 mod golden;
+mod hostile_bounds;
 mod properties;
 mod record_replay;
 mod reports;
