@@ -638,6 +638,23 @@ pub(super) mod tests {
         assert_eq!(record.pages, 2);
     }
 
+    /// The default budget against a listing that never ends, in a default live run: the four
+    /// walks of a suite (limits 1, 7, the default and the maximum) each take the whole
+    /// budget, at the live rate cap: minutes, not the hour 10,000 pages took.
+    #[test]
+    fn the_default_page_budget_ends_an_endless_default_run_within_minutes() {
+        let walks = 4.0;
+        let requests = walks * f64::from(DEFAULT_MAX_PAGES);
+        let seconds = requests / crate::settings::DEFAULT_LIVE_RATE;
+        assert_eq!(seconds, 400.0);
+        assert!(seconds <= 600.0, "{seconds} s");
+        // And a limit-1 walk of a 1,000-item account (1,000 pages, the end in the last)
+        // still fits.
+        assert!(DEFAULT_MAX_PAGES >= 1_000);
+        assert_eq!(WalkBounds::default().max_pages, DEFAULT_MAX_PAGES);
+        assert_eq!(WalkBounds::default().stop_after_items, None);
+    }
+
     #[test]
     fn the_page_budget_ends_an_endless_walk() {
         let pages: Vec<Value> = (0..10)

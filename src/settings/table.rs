@@ -360,7 +360,7 @@ pub static SETTINGS: &[Setting] = &[
         var: env::MAX_BODY_BYTES,
         flag: Some("--max-body-bytes"),
         value_name: "BYTES",
-        help: "The largest body read; a larger one fails `body_size`",
+        help: "The largest body read; a larger one is not read (`body_size`: not judged, exit 1)",
         default: "8388608 (8 MiB)",
         many: Many::One,
         read: |s, g| {
