@@ -511,7 +511,7 @@ async fn a_case_past_its_time_limit_fails_and_the_run_does_not_hang() {
     ];
     let out = check(&env, &["--exact", "list_batches::default_page"]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}"); // not judged: a timeout is not drift
     assert!(all.contains("  expected:  the case finishes within 0.5 s\n  actual:    timed out after 0.5 s, no request answered (raise CONTRACT_CASE_TIMEOUT"), "{all}");
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -536,7 +536,7 @@ async fn a_walk_past_its_time_limit_says_how_far_it_got() {
     ];
     let out = check(&env, &["--exact", "list_batches::walk_limit_7"]);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}"); // not judged: a timeout is not drift
     assert!(
         all.contains(&format!(
             "  actual:    timed out after 1 s, 2 requests answered, the last: walk limit=7, page 2, after={} (raise",
@@ -575,7 +575,7 @@ async fn a_case_waiting_for_a_shared_walk_says_so_when_cut_off() {
     ];
     let out = check(&env, &args);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}"); // not judged: a timeout is not drift
     assert!(all.contains("2 failed"), "{all}");
     // One case makes the walk and hangs on its page 2; the other waits for it, and when
     // the first is cut off, may take the walk over just before its own time runs out.
@@ -824,7 +824,7 @@ async fn a_staging_server_behind_a_custom_ca_is_trusted_with_contract_ca_cert() 
     // Without the CA the certificate is refused, and the case says so.
     let out = check(&env[..2], &args);
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}"); // not judged: the certificate refused
     assert!(all.contains("invariant: transport"), "{all}");
     assert!(all.to_ascii_lowercase().contains("certificate"), "{all}");
     // An untrusted certificate would only be refused again: it is not retried.
