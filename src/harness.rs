@@ -62,7 +62,7 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     if let Some(why) = shared.connected.http.stopped() {
         eprintln!("error: {}", redactor.redact(&why));
     }
-    let code = match unjudged_only(&results) {
+    let code = match results.could_not_be_judged() {
         Some(message) => {
             eprintln!("error: {}", redactor.redact(&message));
             ExitCode::FAILURE
@@ -75,30 +75,6 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
         Ok(()) => code,
         Err(e) => fail(vec![e]),
     }
-}
-
-/// When some cases failed and every failure says the case could not be judged (see
-/// [`crate::violation::Invariant::unjudged`]), what to say about it; `None` when a case broke
-/// the contract, or none failed.
-fn unjudged_only(results: &RunResults) -> Option<String> {
-    let failed: Vec<&crate::report::CaseResult> = results
-        .cases
-        .iter()
-        .filter(|c| c.outcome == crate::report::CaseOutcome::Failed)
-        .collect();
-    let unjudged = |c: &crate::report::CaseResult| {
-        !c.run.violations.is_empty() && c.run.violations.iter().all(|v| v.invariant.unjudged())
-    };
-    if failed.is_empty() || !failed.iter().all(|c| unjudged(c)) {
-        return None;
-    }
-    let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
-    Some(format!(
-        "{} could not be judged (no usable answer, or a budget hit: see each case above); none \
-         broke the contract, so this is not drift: {}",
-        crate::outcome::plural(names.len() as u32, "case"),
-        names.join(", ")
-    ))
 }
 
 /// Reads settings from the environment and runs: the body of `tests/contract.rs`.

@@ -25,13 +25,16 @@ pub enum Verdict {
     Conforms,
     /// Exit 101: the endpoint broke the contract.
     Drift,
-    /// Exit 1: the endpoint was not checked (unreachable, or only "try again" answers).
+    /// Exit 1: the endpoint was not checked (unreachable, or only "try again" answers), or no
+    /// failed case got an answer to judge ([`RunResults::could_not_be_judged`]).
     CannotRun,
 }
 
 impl Verdict {
     pub fn of(results: &RunResults) -> Verdict {
-        if results.diagnoses().iter().any(|d| d.cause.blocks_the_run()) {
+        if results.diagnoses().iter().any(|d| d.cause.blocks_the_run())
+            || results.could_not_be_judged().is_some()
+        {
             Verdict::CannotRun
         } else if results.count(CaseOutcome::Failed) > 0 {
             Verdict::Drift

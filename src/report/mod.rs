@@ -107,6 +107,31 @@ impl RunResults {
         counts
     }
 
+    /// When some cases failed and every failure says the case could not be judged (see
+    /// [`crate::violation::Invariant::unjudged`]: no usable answer, a budget hit), what to say
+    /// about it: the run exits 1, not 101. `None` when a case broke the contract, or none
+    /// failed.
+    pub fn could_not_be_judged(&self) -> Option<String> {
+        let failed: Vec<&CaseResult> = self
+            .cases
+            .iter()
+            .filter(|c| c.outcome == CaseOutcome::Failed)
+            .collect();
+        let unjudged = |c: &CaseResult| {
+            !c.run.violations.is_empty() && c.run.violations.iter().all(|v| v.invariant.unjudged())
+        };
+        if failed.is_empty() || !failed.iter().all(|c| unjudged(c)) {
+            return None;
+        }
+        let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
+        Some(format!(
+            "{} could not be judged (no usable answer, or a budget hit: see each case above); \
+             none broke the contract, so this is not drift: {}",
+            crate::outcome::plural(names.len() as u32, "case"),
+            names.join(", ")
+        ))
+    }
+
     /// What the failures of the run share, if anything (see [`diagnose`]).
     pub fn diagnoses(&self) -> Vec<diagnose::Diagnosis> {
         diagnose::diagnose(self)
