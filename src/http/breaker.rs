@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::exchange::{Failure, seconds};
 
-/// How the failure of a request the run did not send begins.
-pub const NOT_SENT: &str = "not sent: the run stopped, ";
+/// What the failure of a request the run did not send, or gave up when it stopped, says.
+pub const RUN_STOPPED: &str = "the run stopped, ";
 
 /// Requests in a row, across the run, that got no answer before the breaker may trip: one
 /// hung request in a healthy run is that case's trouble alone, two in a row with nothing
@@ -27,6 +27,8 @@ pub struct Breaker {
     /// How long nothing may answer before the breaker trips.
     window: Duration,
     state: Mutex<State>,
+    /// Turns true when the breaker trips: requests in flight then stop waiting.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Debug)]
@@ -49,7 +51,15 @@ impl Breaker {
                 unanswered: 0,
                 tripped: None,
             }),
+            stop: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Resolves when the breaker trips (at once if it has): a request in flight stops waiting
+    /// for an answer that is not coming.
+    pub async fn tripping(&self) {
+        let mut stop = self.stop.subscribe();
+        let _ = stop.wait_for(|stopped| *stopped).await;
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -64,7 +74,15 @@ impl Breaker {
     /// The failure of a request to `url` not sent because the run stopped.
     pub fn not_sent(&self, url: &Url) -> Failure {
         Failure::Connection(format!(
-            "{NOT_SENT}{} had stopped answering (see the error after the summary)",
+            "not sent: {RUN_STOPPED}{} had stopped answering (see the error after the summary)",
+            url.origin().ascii_serialization()
+        ))
+    }
+
+    /// The failure of a request to `url` in flight when the run stopped, given up.
+    pub fn given_up(&self, url: &Url) -> Failure {
+        Failure::Connection(format!(
+            "no answer, given up when {RUN_STOPPED}{} had stopped answering (see the error after the summary)",
             url.origin().ascii_serialization()
         ))
     }
@@ -98,6 +116,7 @@ impl Breaker {
             state.unanswered,
             seconds(Duration::from_secs(silent.as_secs())),
         ));
+        self.stop.send_replace(true);
         true
     }
 }

@@ -310,9 +310,22 @@ impl HttpClient {
         }
         let blocked = begun.elapsed();
         let mut head = None;
-        let outcome = self
-            .exchange(client, url, headers, timeout, &mut head)
-            .await;
+        let exchange = self.exchange(client, url, headers, timeout, &mut head);
+        let outcome = match &self.breaker {
+            // A request in flight when the run stops is given up at once: the server that
+            // answered nothing else will not answer it.
+            Some(breaker) => {
+                let (exchange, tripping) =
+                    (std::pin::pin!(exchange), std::pin::pin!(breaker.tripping()));
+                match futures_util::future::select(exchange, tripping).await {
+                    futures_util::future::Either::Left((outcome, _)) => outcome,
+                    futures_util::future::Either::Right(((), _)) => {
+                        Err((breaker.given_up(url), true))
+                    }
+                }
+            }
+            None => exchange.await,
+        };
         let Some(recorder) = &self.recorder else {
             return (outcome, None);
         };

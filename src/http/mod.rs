@@ -10,7 +10,7 @@ mod gate;
 mod retry;
 mod target;
 
-pub use breaker::{NOT_SENT, UNANSWERED_IN_A_ROW};
+pub use breaker::{RUN_STOPPED, UNANSWERED_IN_A_ROW};
 pub use client::{ClientError, ClientSettings, HttpClient};
 pub use retry::{BACKOFF_CAP, RequestOptions, RetryPolicy, retry_after};
 pub use target::{Target, WRONG_KEY, parse_base_url, parse_header};

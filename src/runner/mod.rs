@@ -421,7 +421,7 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
                 seconds(*after)
             ),
         ),
-        Failure::Connection(message) if message.starts_with(crate::http::NOT_SENT) => (
+        Failure::Connection(message) if message.contains(crate::http::RUN_STOPPED) => (
             Invariant::Transport,
             "an HTTP response".to_owned(),
             format!("{message}, on page {page}{tries}"),
