@@ -419,30 +419,66 @@ async fn a_listing_that_never_ends_stops_at_its_page_budget_not_judged() {
     assert_eq!(server.hits(), 30);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_page_of_100k_unknown_keys_is_judged_in_seconds() {
-    // limit=100: 100 batches, the first with 100,000 keys no schema declares, each other
-    // with 1,000 of its own (about 2.5 MB in all, and 199,000 new fields).
+/// A page of 100 batches, the first with 100,000 keys no schema declares, each other with
+/// `others` of its own.
+fn unknown_keys_page(others: usize) -> Arc<Vec<u8>> {
     let template = dataset::generate(1, list_contract::mock::DEFAULT_SEED).remove(0);
     let items: Vec<Value> = (0..100)
         .map(|i| {
             let mut item = template.clone();
             dataset::shift_times(&mut item, -(i as i64) * 10);
             let object = item.as_object_mut().unwrap();
-            for j in 0..if i == 0 { 100_000 } else { 1_000 } {
+            for j in 0..if i == 0 { 100_000 } else { others } {
                 object.insert(format!("u{i}_{j:06}"), json!(1));
             }
             object.insert("id".into(), json!(format!("batch_{i:03}")));
             item
         })
         .collect();
-    let body = Arc::new(reply("200 OK", &[], &page(items, true)));
+    Arc::new(reply("200 OK", &[], &page(items, true)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_100k_unknown_keys_is_judged_in_seconds() {
+    // limit=100: about 2.5 MB in all, and 199,000 new fields.
+    let body = unknown_keys_page(1_000);
     let server = Hostile::start(None, Arc::new(move |_, _| Act::Reply(body.to_vec()))).await;
     let (out, took, all) = run(&server.base, &["--exact", "list_batches::limit_100"]).await;
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("1 passed; 0 failed"), "{all}");
     // Generous for a debug build on a shared machine; before the fix it took minutes.
     assert!(took < Duration::from_secs(45), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_case_timeout_covers_judging() {
+    // About 7 MB of unknown keys: seconds of judging in a debug build, far past a 0.2 s
+    // limit that no request comes near. The case ends at its limit, not judged.
+    let body = unknown_keys_page(4_000);
+    let server = Hostile::start(None, Arc::new(move |_, _| Act::Reply(body.to_vec()))).await;
+    let (out, _, all) = run(
+        &server.base,
+        &[
+            "--case-timeout",
+            "0.2",
+            "--exact",
+            "list_batches::limit_100",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(
+            "  expected:  the case finishes within 0.2 s\n  actual:    timed out after 0.2 s"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "error: 1 case {UNJUDGED}list_batches::limit_100\n"
+        )),
+        "{all}"
+    );
 }
 
 /// A copy of the List Batches suite's cases and the schemas in a temporary folder.
