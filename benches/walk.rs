@@ -233,7 +233,14 @@ fn bench(o: &Options) -> Result<bool, String> {
                         continue;
                     }
                     let cache = RunCache::default();
-                    let ctx = RunContext::new(&target, &http, &schemas, &options, &cache);
+                    // The listing is walked to its end however long it is.
+                    let ctx = RunContext {
+                        walk_bounds: list_contract::check::walk::WalkBounds {
+                            max_pages: u32::MAX,
+                            stop_after_items: None,
+                        },
+                        ..RunContext::new(&target, &http, &schemas, &options, &cache)
+                    };
                     let (sample, run) = measure(&runtime, async { run_case(case, &ctx).await });
                     let sample = Sample {
                         pages: u64::from(run.pages),

@@ -46,6 +46,9 @@ pub struct Exchange {
     /// The retries before this response, if any.
     pub retries: Vec<Retry>,
     pub elapsed: Duration,
+    /// The wait the last answer asked for (`Retry-After`), when it was a "try again" that was
+    /// not waited: longer than the retry budget left.
+    pub wait_refused: Option<Duration>,
 }
 
 impl Exchange {
@@ -69,6 +72,7 @@ impl Exchange {
             body,
             retries,
             elapsed,
+            wait_refused: None,
         }
     }
 

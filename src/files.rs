@@ -136,18 +136,40 @@ pub fn files_below(dir: &Path, recursive: bool) -> io::Result<Vec<PathBuf>> {
                 ));
             }
         }
-        None => collect(dir, recursive, &mut files)?,
+        None => {
+            let mut ancestors = vec![dir.canonicalize()?];
+            collect(dir, recursive, &mut files, &mut ancestors)?;
+        }
     }
     files.sort();
     Ok(files)
 }
 
-fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> io::Result<()> {
+/// The files below `dir`; `ancestors` are the folders walked into to get there, resolved. A
+/// folder that resolves to one of them (a symlink `self -> .` or `up -> ..`) is a loop: an
+/// error naming it, not a walk without end.
+fn collect(
+    dir: &Path,
+    recursive: bool,
+    out: &mut Vec<PathBuf>,
+    ancestors: &mut Vec<PathBuf>,
+) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             if recursive {
-                collect(&path, recursive, out)?;
+                let real = path.canonicalize()?;
+                if let Some(above) = ancestors.iter().find(|a| **a == real) {
+                    return Err(io::Error::other(format!(
+                        "{} is a symlink loop: it leads back to {}, a folder it is in (remove the \
+                         link, or point the setting at a folder without it)",
+                        path.display(),
+                        above.display()
+                    )));
+                }
+                ancestors.push(real);
+                collect(&path, recursive, out, ancestors)?;
+                ancestors.pop();
             }
         } else {
             out.push(path);
@@ -179,6 +201,29 @@ mod tests {
         );
         let missing = read_to_string(Path::new("built-in:cases/nope.toml")).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_an_error_naming_it() {
+        for target in [".", ".."] {
+            let dir = tempfile::tempdir().unwrap();
+            let inner = dir.path().join("suite");
+            std::fs::create_dir(&inner).unwrap();
+            std::fs::write(inner.join("a.toml"), "").unwrap();
+            std::os::unix::fs::symlink(target, inner.join("loop")).unwrap();
+            let e = files_below(dir.path(), true).unwrap_err();
+            let message = e.to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "{} is a symlink loop: it leads back to ",
+                    inner.join("loop").display()
+                )),
+                "{message}"
+            );
+            // Not walked into, a loop is only a folder among files.
+            assert_eq!(files_below(&inner, false).unwrap(), [inner.join("a.toml")]);
+        }
     }
 
     #[test]

@@ -70,8 +70,15 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     eprintln!("{}", render_summary(&results, &redactor));
     // 101 only for answers that broke the contract: an endpoint that could not be reached,
     // only said "try again", refused every key or answered 404 to everything was not judged
-    // (exit 1), and a suite a default run left out is no failure (see `markdown::Verdict`).
+    // (exit 1), nor were cases whose only failures say no usable answer came or a budget was
+    // hit; a suite a default run left out is no failure (see `markdown::Verdict`).
     let verdict = ExitCode::from(markdown::Verdict::of(&results).exit_code());
+    if let Some(why) = shared.connected.http.stopped() {
+        eprintln!("error: {}", redactor.redact(&why));
+    }
+    if let Some(message) = results.could_not_be_judged() {
+        eprintln!("error: {}", redactor.redact(&message));
+    }
     // A case that panicked is a harness bug: exit 1, never 101 (drift).
     let panicked = shared.panicked.load(std::sync::atomic::Ordering::SeqCst);
     if panicked > 0 {

@@ -1,11 +1,11 @@
 //! What running a case found, and what it cost: plain data that the runner fills in and the
 //! reports read (no I/O here, so `report/` need not import the runner).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::exchange::Retry;
 use crate::finding::Violations;
-use crate::violation::Notice;
+use crate::violation::{AdditionKind, Notice};
 
 /// New fields and headers a case names at most; more are not kept.
 pub const MAX_NOTICES: usize = 100;
@@ -36,6 +36,8 @@ pub struct CaseRun {
     pub walked: u32,
     /// Additive drift, each field or header once, where it was first seen.
     pub notices: Vec<Notice>,
+    /// The kind and name of each of `notices`, to keep them once.
+    pub noted: HashSet<(AdditionKind, String)>,
     /// What the requests this case sent itself got, by kind (one each, retries not counted;
     /// a shared request is counted by the case that sent it, so a run's answers add up to its
     /// requests less its retries): what the run's diagnoses read.
@@ -96,14 +98,32 @@ impl CaseRun {
         self.violations.is_empty()
     }
 
-    /// Keeps `notice` unless the same field or header was noted already, or the case already
-    /// names [`MAX_NOTICES`] (a server that adds a new field name on every item does not
-    /// grow a run without bound).
+    /// Keeps `notice` unless the same field or header was noted already (a set of those
+    /// noted, so 100,000 new fields cost no more than a pass), or the case already names
+    /// [`MAX_NOTICES`] (a server that adds a new field name on every item does not grow a run
+    /// without bound).
     pub fn notice(&mut self, notice: Notice) {
-        if self.notices.len() < MAX_NOTICES
-            && !self.notices.iter().any(|n| n.same_addition(&notice))
+        self.sync_noted();
+        if self.notices.len() < MAX_NOTICES && self.noted.insert((notice.kind, notice.name.clone()))
         {
             self.notices.push(notice);
+        }
+    }
+
+    /// Whether the same field or header as `notice` was noted already.
+    pub fn has_noticed(&mut self, notice: &Notice) -> bool {
+        self.sync_noted();
+        self.noted.contains(&(notice.kind, notice.name.clone()))
+    }
+
+    fn sync_noted(&mut self) {
+        if self.noted.len() != self.notices.len() {
+            // Notices pushed directly (not through here): take them in first.
+            self.noted = self
+                .notices
+                .iter()
+                .map(|n| (n.kind, n.name.clone()))
+                .collect();
         }
     }
 

@@ -1,7 +1,7 @@
 //! The schemas folder: every `*.json` file is parsed, checked against its meta-schema and
 //! compiled once per run; `$ref`s between files resolve locally and never over the network.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use jsonschema::{Retrieve, Uri, Validator};
@@ -59,6 +59,10 @@ impl Retrieve for LocalSchemas {
         })
     }
 }
+
+/// The most shapes (one per instance location a schema declares) built for one file: real
+/// schemas have a few hundred; a hostile one stops here, its deeper locations open.
+pub const SHAPE_BUDGET: u32 = 20_000;
 
 /// Every schema of the folder, compiled.
 pub struct SchemaSet {
@@ -162,7 +166,11 @@ impl SchemaSet {
             set.shapes = set
                 .docs
                 .iter()
-                .map(|(file, doc)| (file.clone(), set.shape(&[(file, doc)], &mut Vec::new())))
+                .map(|(file, doc)| {
+                    let mut budget = SHAPE_BUDGET;
+                    let shape = set.shape(&[(file, doc)], &mut Vec::new(), &mut budget);
+                    (file.clone(), shape)
+                })
                 .collect();
             // Closing objects is exact only for schemas that do not negate or choose between
             // subschemas (under `not`, `if` or `oneOf` a closed subschema loosens the whole),
@@ -303,7 +311,7 @@ impl SchemaSet {
         let mut found: Vec<(String, String)> = Vec::new();
         if let Some(shape) = self.shapes.get(file) {
             let mut steps = Vec::new();
-            undeclared_in(shape, instance, &mut steps, &mut found);
+            undeclared_in(shape, instance, &mut steps, &mut found, &mut HashSet::new());
         }
         found
     }
@@ -311,20 +319,32 @@ impl SchemaSet {
     /// What `nodes` declare together at one instance location. A schema that refers back to
     /// itself (a `$ref` cycle) counts as open below the first round: its keys are not looked
     /// into twice, and a recursive schema cannot blow the shape up.
-    fn shape<'s>(&'s self, nodes: &[(&'s str, &'s Value)], visiting: &mut Vec<&'s Value>) -> Shape {
+    ///
+    /// `budget` bounds the shapes built for one file ([`SHAPE_BUDGET`]): a schema whose
+    /// properties fan out through shared definitions cannot grow without end; past it, what
+    /// is left counts as open (nothing there is called undeclared).
+    fn shape<'s>(
+        &'s self,
+        nodes: &[(&'s str, &'s Value)],
+        visiting: &mut Vec<&'s Value>,
+        budget: &mut u32,
+    ) -> Shape {
         let ids: Vec<&Value> = nodes.iter().map(|(_, n)| *n).collect();
-        if ids
-            .iter()
-            .any(|id| visiting.iter().any(|v| std::ptr::eq(*v, *id)))
+        if *budget == 0
+            || ids
+                .iter()
+                .any(|id| visiting.iter().any(|v| std::ptr::eq(*v, *id)))
         {
             return Shape {
                 open: true,
                 ..Shape::default()
             };
         }
+        *budget -= 1;
         let mut applicable = Vec::new();
+        let mut seen = HashSet::new();
         for (file, node) in nodes {
-            self.applicable(file, node, 0, &mut applicable);
+            self.applicable(file, node, 0, &mut applicable, &mut seen);
         }
         let open = applicable.iter().any(|(_, n)| {
             n.get("patternProperties").is_some()
@@ -354,9 +374,9 @@ impl SchemaSet {
             open: open || !has_properties,
             properties: declared
                 .into_iter()
-                .map(|(key, nodes)| (key.to_owned(), self.shape(&nodes, visiting)))
+                .map(|(key, nodes)| (key.to_owned(), self.shape(&nodes, visiting, budget)))
                 .collect(),
-            items: (!items.is_empty()).then(|| Box::new(self.shape(&items, visiting))),
+            items: (!items.is_empty()).then(|| Box::new(self.shape(&items, visiting, budget))),
         };
         visiting.truncate(visiting.len() - ids.len());
         shape
@@ -386,7 +406,7 @@ impl SchemaSet {
             branches(doc, &mut found);
             found.into_iter().all(|branch| {
                 let mut nodes = Vec::new();
-                self.applicable(file, branch, 0, &mut nodes);
+                self.applicable(file, branch, 0, &mut nodes, &mut HashSet::new());
                 let lists = nodes.iter().any(|(_, n)| n.get("properties").is_some());
                 let no_objects = nodes.iter().any(|(_, n)| {
                     n.get("const").is_some()
@@ -410,9 +430,12 @@ impl SchemaSet {
         node: &'s Value,
         depth: u32,
         out: &mut Vec<(&'s str, &'s Value)>,
+        seen: &mut HashSet<*const Value>,
     ) {
-        // Deep enough for any real schema; stops a `$ref` cycle.
-        if depth > 32 || !node.is_object() {
+        // Deep enough for any real schema; stops a `$ref` cycle. Each node is brought in once:
+        // a schema whose branches refer back to it (`anyOf` of four `$ref: "#"`) is linear in
+        // its size, not four to the power of the depth.
+        if depth > 32 || !node.is_object() || !seen.insert(std::ptr::from_ref(node)) {
             return;
         }
         out.push((file, node));
@@ -427,7 +450,7 @@ impl SchemaSet {
                     .map_or((file, None), |(k, d)| (k.as_str(), Some(d)))
             };
             if let Some(resolved) = doc.and_then(|d| d.pointer(fragment)) {
-                self.applicable(file, resolved, depth + 1, out);
+                self.applicable(file, resolved, depth + 1, out, seen);
             }
         }
         for keyword in ["anyOf", "oneOf", "allOf"] {
@@ -437,19 +460,21 @@ impl SchemaSet {
                 .into_iter()
                 .flatten()
             {
-                self.applicable(file, branch, depth + 1, out);
+                self.applicable(file, branch, depth + 1, out, seen);
             }
         }
     }
 }
 
-/// Collects the keys of `instance` that `shape` does not declare, one per path. Strings are
-/// built only for what is found.
+/// Collects the keys of `instance` that `shape` does not declare, one per path (`paths`: those
+/// found, so a page is judged in time linear in its size). Strings are built only for what is
+/// found.
 fn undeclared_in<'a>(
     shape: &Shape,
     instance: &'a Value,
     steps: &mut Vec<Step<'a>>,
     found: &mut Vec<(String, String)>,
+    paths: &mut HashSet<String>,
 ) {
     match instance {
         Value::Object(map) if !shape.open => {
@@ -471,7 +496,7 @@ fn undeclared_in<'a>(
                     // Nothing is undeclared inside a string, number, boolean or null.
                     Some(child) if value.is_object() || value.is_array() => {
                         steps.push(Step::Key(key));
-                        undeclared_in(child, value, steps, found);
+                        undeclared_in(child, value, steps, found, paths);
                         steps.pop();
                     }
                     Some(_) => {}
@@ -479,7 +504,7 @@ fn undeclared_in<'a>(
                         steps.push(Step::Key(key));
                         let (path, pointer) = describe_steps(steps);
                         steps.pop();
-                        if !found.iter().any(|(p, _)| *p == path) {
+                        if paths.insert(path.clone()) {
                             found.push((path, pointer));
                         }
                     }
@@ -490,7 +515,7 @@ fn undeclared_in<'a>(
             if let Some(child) = &shape.items {
                 for (i, item) in items.iter().enumerate() {
                     steps.push(Step::Index(i));
-                    undeclared_in(child, item, steps, found);
+                    undeclared_in(child, item, steps, found, paths);
                     steps.pop();
                 }
             }

@@ -390,6 +390,9 @@ impl Settings {
             client.rate_limit = client.rate_limit.or(Some(DEFAULT_LIVE_RATE));
             client.concurrency = client.concurrency.or(Some(DEFAULT_LIVE_CONCURRENCY));
         }
+        // A server that answers nothing stops the run once nothing has answered for a whole
+        // request timeout (and the last requests in a row got no answer).
+        client.stop_unanswered_after = Some(self.request.timeout.max(self.client.connect_timeout));
         // 0 lifts a cap.
         client.rate_limit = client.rate_limit.filter(|r| *r > 0.0);
         client.concurrency = client.concurrency.filter(|n| *n > 0);

@@ -152,6 +152,19 @@ impl Invariant {
     pub fn meaning(self) -> &'static str {
         strum::EnumMessage::get_message(&self).expect("every invariant has a `message`")
     }
+
+    /// Whether a violation of it says the case could not be judged, not that the contract
+    /// broke: no usable answer (`transport`: a timeout, no connection, a refused redirect,
+    /// a rate limit or outage that outlasted the retries, a case past its time limit), a body
+    /// over the harness's own cap (`body_size`), or a walk past its page budget
+    /// (`page_budget`: a listing too long to walk is not proven endless). A run whose only
+    /// failures are these exits 1, not 101.
+    pub fn unjudged(self) -> bool {
+        matches!(
+            self,
+            Invariant::Transport | Invariant::BodySize | Invariant::PageBudget
+        )
+    }
 }
 
 fn unknown_invariant(s: &str) -> String {

@@ -127,7 +127,7 @@ pub struct WalkSpec {
     /// The limit every page is asked for with (default: none sent).
     #[serde(default)]
     pub limit: WalkLimit,
-    /// Pages the walk may take before it fails (default: `CONTRACT_MAX_PAGES`, else 10000).
+    /// Pages the walk may take before it fails (default: `CONTRACT_MAX_PAGES`, else 1000).
     pub max_pages: Option<u32>,
     /// Items after which the walk stops short of the end, without failing (default:
     /// `CONTRACT_STOP_AFTER_ITEMS`, else walk to the end).

@@ -221,8 +221,9 @@ impl<'a> BackwardState<'a> {
                 envelope.has_more.as_str(),
                 format!("has_more: false within {} pages", self.max_pages),
                 format!(
-                    "has_more is still true after {} backward pages; raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
-                    self.pages
+                    "has_more is still true after {} backward pages; {}",
+                    self.pages,
+                    super::walk::PAGE_BUDGET_HINT
                 ),
             ));
             return (out, Next::Stop);

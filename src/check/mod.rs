@@ -13,7 +13,7 @@ pub mod walk;
 use serde_json::Value;
 
 use crate::case::{BodyKind, Outcome};
-use crate::exchange::{Exchange, is_transient};
+use crate::exchange::{Exchange, is_transient, seconds};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Notice, Violation};
 use page::PageRules;
@@ -56,8 +56,15 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
                 wanted.push(status);
             }
         }
+        // A "try again" the retries could not get past (a rate limit longer than the budget,
+        // an outage) is no answer to judge: the case could not be judged.
+        let unavailable = is_transient(exchange.status);
         let violation = Violation::new(
-            Invariant::Status,
+            if unavailable {
+                Invariant::Transport
+            } else {
+                Invariant::Status
+            },
             "",
             if wanted.len() == 1 {
                 wanted.remove(0)
@@ -68,14 +75,17 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
                 "{} with body {}{}",
                 exchange.status,
                 body_excerpt(&exchange.body),
-                match exchange.attempts() {
-                    1 => String::new(),
-                    n if is_transient(exchange.status) => {
-                        format!(
-                            " (the last of {n} attempts: retries exhausted; the endpoint looked unavailable, which is not drift)"
-                        )
-                    }
-                    n => format!(" (after {n} attempts)"),
+                match (exchange.attempts(), exchange.wait_refused) {
+                    (n, Some(wait)) if unavailable => format!(
+                        " (attempt {n}: the server asked to wait {} s, more than the retry budget had left (CONTRACT_RETRY_BUDGET); not waited: the case could not be judged, which is not drift)",
+                        seconds(wait)
+                    ),
+                    (1, _) if unavailable => " (not retried (CONTRACT_RETRY_ATTEMPTS): the case could not be judged, which is not drift)".to_owned(),
+                    (1, _) => String::new(),
+                    (n, _) if unavailable => format!(
+                        " (the last of {n} attempts: retries exhausted; the endpoint looked unavailable, which is not drift)"
+                    ),
+                    (n, _) => format!(" (after {n} attempts)"),
                 }
             ),
         );

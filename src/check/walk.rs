@@ -14,9 +14,16 @@ use serde_json::Value;
 use crate::contract::{Contract, CursorSource, Direction, pointer};
 use crate::violation::{Invariant, Violation};
 
-/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one: a
-/// walk at limit 1 of a 10,000-batch account fits.
-pub const DEFAULT_MAX_PAGES: u32 = 10_000;
+/// The page budget of a walk when neither the case nor `CONTRACT_MAX_PAGES` sets one: a walk
+/// at limit 1 of a 1,000-item account fits, and a listing that never ends (`has_more: true`
+/// forever, fresh ids on every page) holds a default live run (four walks at 10 requests a
+/// second) about 7 minutes, not an hour. A larger account sets `CONTRACT_STOP_AFTER_ITEMS`
+/// (the newest items are checked, the end is not) or raises the budget.
+pub const DEFAULT_MAX_PAGES: u32 = 1_000;
+
+/// What a walk past its page budget says to do (it could not be judged: a listing longer
+/// than the budget is not proven endless).
+pub const PAGE_BUDGET_HINT: &str = "the walk could not be judged (a listing this long is not proven endless): raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long, or set CONTRACT_STOP_AFTER_ITEMS to check its newest items only";
 
 /// How far a walk may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -321,7 +328,7 @@ impl<'a> WalkState<'a> {
                 envelope.has_more.as_str(),
                 format!("has_more: false within {} pages", self.bounds.max_pages),
                 format!(
-                    "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); raise `max_pages` in the case or CONTRACT_MAX_PAGES if the listing really is this long",
+                    "has_more is still true after {page} pages ({} ids, {distinct} distinct, last after={last_id}); {PAGE_BUDGET_HINT}",
                     self.record.items.len()
                 ),
             ));
@@ -629,6 +636,23 @@ pub(super) mod tests {
         );
         assert!(found[3].1.starts_with("a, already the cursor of page 2: the next request would repeat page 2's request (2 of this page's 2 ids were seen before)"), "{}", found[3].1);
         assert_eq!(record.pages, 2);
+    }
+
+    /// The default budget against a listing that never ends, in a default live run: the four
+    /// walks of a suite (limits 1, 7, the default and the maximum) each take the whole
+    /// budget, at the live rate cap: minutes, not the hour 10,000 pages took.
+    #[test]
+    fn the_default_page_budget_ends_an_endless_default_run_within_minutes() {
+        let walks = 4.0;
+        let requests = walks * f64::from(DEFAULT_MAX_PAGES);
+        let seconds = requests / crate::settings::DEFAULT_LIVE_RATE;
+        assert_eq!(seconds, 400.0);
+        assert!(seconds <= 600.0, "{seconds} s");
+        // And a limit-1 walk of a 1,000-item account (1,000 pages, the end in the last)
+        // still fits.
+        const { assert!(DEFAULT_MAX_PAGES >= 1_000) };
+        assert_eq!(WalkBounds::default().max_pages, DEFAULT_MAX_PAGES);
+        assert_eq!(WalkBounds::default().stop_after_items, None);
     }
 
     #[test]

@@ -139,11 +139,19 @@ pub fn connect(
                 }
             };
             runtime
-                .block_on(preflight(base, settings.source(env::BASE_URL)))
+                .block_on(preflight(
+                    base,
+                    settings.source(env::BASE_URL),
+                    settings.client.connect_timeout,
+                ))
                 .map_err(|e| vec![e])?;
             for own in base_url_for.values() {
                 runtime
-                    .block_on(preflight(own, settings.source(env::BASE_URL_FOR)))
+                    .block_on(preflight(
+                        own,
+                        settings.source(env::BASE_URL_FOR),
+                        settings.client.connect_timeout,
+                    ))
                     .map_err(|e| vec![e])?;
             }
             for (path, contract) in contracts {
@@ -253,7 +261,11 @@ fn suite_of(contract_path: &Path) -> String {
 
 /// Fails fast, once, when the live endpoint cannot even be connected to, instead of failing
 /// every case with the same transport error. Skipped behind a proxy, where the proxy connects.
-async fn preflight(base: &Url, source: &'static str) -> Result<(), HarnessError> {
+async fn preflight(
+    base: &Url,
+    source: &'static str,
+    connect_timeout: Duration,
+) -> Result<(), HarnessError> {
     let proxied = [
         "HTTPS_PROXY",
         "https_proxy",
@@ -280,12 +292,17 @@ async fn preflight(base: &Url, source: &'static str) -> Result<(), HarnessError>
         url: base.to_string(),
         source: source_error,
     };
-    match tokio::time::timeout(Duration::from_secs(10), connect).await {
+    // A listener that never accepts (its queue full, or packets dropped) is found here,
+    // within the connect timeout, before any case runs.
+    match tokio::time::timeout(connect_timeout, connect).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(unreachable(e)),
         Err(_) => Err(unreachable(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            "no connection within 10 s",
+            format!(
+                "no connection within {} s",
+                crate::exchange::seconds(connect_timeout)
+            ),
         ))),
     }
 }

@@ -263,15 +263,16 @@ fn guarded<T>(redactor: &Redactor, f: impl FnOnce() -> T) -> Result<T, Failed> {
     })
 }
 
-/// Runs one case within its time limit.
-fn execute(case: &Case, shared: &Shared) -> CaseRun {
+/// Runs one case within its time limit. The limit covers judging as well as requests: the
+/// case runs on a thread of its own, and when the limit passes while it is still busy (judging
+/// a page takes CPU, which no timer interrupts), the case ends there, could not be judged,
+/// and the thread's late result is dropped.
+fn execute(case: &Case, shared: &Arc<Shared>) -> CaseRun {
     // Debug builds only: the harness's own tests make a case panic, to see a bug exit 1.
     #[cfg(debug_assertions)]
     if std::env::var("LIST_CONTRACT_TEST_PANIC").is_ok_and(|name| name == case.name) {
         panic!("LIST_CONTRACT_TEST_PANIC asked {} to panic", case.name);
     }
-    let target = &shared.connected.targets[&case.contract_path];
-    let options = case_options(case, &shared.request);
     let limit = case
         .file
         .limits
@@ -283,11 +284,45 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         } else {
             DEFAULT_CASE_TIMEOUT
         });
-    let progress = Progress::default();
+    let progress = Arc::new(Progress::default());
+    let timed_out = move |progress: &Progress| CaseRun {
+        violations: vec![case_timeout_violation(limit, progress)].into(),
+        requests: progress.requests(),
+        ..CaseRun::default()
+    };
+    let (done, result) = std::sync::mpsc::channel();
+    let worker = {
+        let (case, shared, progress) = (case.clone(), Arc::clone(shared), Arc::clone(&progress));
+        std::thread::spawn(move || {
+            let run = run_within(&case, &shared, &progress, limit);
+            let _ = done.send(run.unwrap_or_else(|| timed_out(&progress)));
+        })
+    };
+    match result.recv_timeout(limit) {
+        Ok(run) => run,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => timed_out(&progress),
+        // The case panicked (a harness bug): its panic goes on here, where it is caught.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => timed_out(&progress),
+        },
+    }
+}
+
+/// Runs one case against the target, its requests within `limit`; `None` when the limit
+/// passed while it waited.
+fn run_within(
+    case: &Case,
+    shared: &Shared,
+    progress: &Progress,
+    limit: Duration,
+) -> Option<CaseRun> {
+    let target = &shared.connected.targets[&case.contract_path];
+    let options = case_options(case, &shared.request);
     let ctx = RunContext {
         walk_bounds: shared.walk_bounds,
         walk_plan: shared.walk_plan,
-        progress: Some(&progress),
+        progress: Some(progress),
         ..RunContext::new(
             target,
             &shared.connected.http,
@@ -301,11 +336,7 @@ fn execute(case: &Case, shared: &Shared) -> CaseRun {
         .connected
         .runtime
         .block_on(async { tokio::time::timeout(limit, run).await })
-        .unwrap_or_else(|_| CaseRun {
-            violations: vec![case_timeout_violation(limit, &progress)].into(),
-            requests: progress.requests(),
-            ..CaseRun::default()
-        })
+        .ok()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use url::Url;
 
+use super::breaker::Breaker;
 use super::gate::Gate;
 use super::retry::{BACKOFF_CAP, RequestOptions, retry_after};
 use crate::error::error_chain;
@@ -31,6 +32,9 @@ pub struct ClientSettings {
     pub ca_cert: Option<std::path::PathBuf>,
     /// Honour `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (off for the local mock).
     pub use_env_proxy: bool,
+    /// The run stops when nothing has answered for this long and the last requests in a row
+    /// got no answer (see [`Breaker`]); `None`: never (each request fails on its own).
+    pub stop_unanswered_after: Option<Duration>,
 }
 
 impl Default for ClientSettings {
@@ -42,6 +46,7 @@ impl Default for ClientSettings {
             concurrency: None,
             ca_cert: None,
             use_env_proxy: false,
+            stop_unanswered_after: None,
         }
     }
 }
@@ -55,6 +60,8 @@ pub struct HttpClient {
     gate: Arc<Gate>,
     /// Keeps every attempt for the run's HAR file (`CONTRACT_RECORD`).
     recorder: Option<Arc<Recorder>>,
+    /// Stops the whole run when the server answers nothing (live runs).
+    breaker: Option<Arc<Breaker>>,
 }
 
 /// Where answers come from: the network, or a recording (which opens no socket at all).
@@ -123,6 +130,9 @@ impl HttpClient {
             max_body_bytes: settings.max_body_bytes,
             gate: Arc::new(Gate::new(settings.rate_limit, settings.concurrency)),
             recorder: None,
+            breaker: settings
+                .stop_unanswered_after
+                .map(|window| Arc::new(Breaker::new(window, Instant::now()))),
         })
     }
 
@@ -134,6 +144,7 @@ impl HttpClient {
             max_body_bytes,
             gate: Arc::new(Gate::new(None, None)),
             recorder: None,
+            breaker: None,
         }
     }
 
@@ -148,13 +159,21 @@ impl HttpClient {
         self.recorder.as_deref()
     }
 
+    /// Why the run stopped, if the server stopped answering (see [`Breaker`]).
+    pub fn stopped(&self) -> Option<String> {
+        self.breaker.as_ref().and_then(|b| b.tripped())
+    }
+
     /// The cap on requests in flight, if there is one.
     pub fn concurrency(&self) -> Option<usize> {
         self.gate.concurrency
     }
 
     /// GETs `url`. 408, 429, 502, 503, 504 and broken connections are retried within the
-    /// policy; timeouts are not (a hung server would only hang again).
+    /// policy; timeouts are not (a hung server would only hang again), nor failures that would
+    /// only happen again (a redirect refused or looping, a malformed response head, a body
+    /// over the cap, an untrusted certificate). A wait the server asks for is waited when it
+    /// fits in what is left of the retry budget.
     pub async fn get(
         &self,
         url: Url,
@@ -209,6 +228,18 @@ impl HttpClient {
                 .attempt(client, &url, &headers, options.timeout, sent_at, attempt)
                 .await;
             entries.extend(id);
+            if let Some(breaker) = &self.breaker {
+                match &outcome {
+                    Ok(_) => breaker.answered(Instant::now()),
+                    // No answer at all: a timeout, or a connection that failed for a reason
+                    // that may pass (not a refused redirect, nor an untrusted certificate).
+                    Err((failure @ Failure::TimedOut(_), _))
+                    | Err((failure @ Failure::Connection(_), false)) => {
+                        breaker.unanswered(Instant::now(), &url, &failure.to_string());
+                    }
+                    Err(_) => {}
+                }
+            }
             // A failure that would only happen again (`lasting`) is not retried.
             let (outcome, reason) = match outcome {
                 Ok(raw) => {
@@ -233,9 +264,18 @@ impl HttpClient {
             };
             let computed = backoff.next().unwrap_or(BACKOFF_CAP);
             let wait = asked.unwrap_or(computed);
+            // A wait the server asks for is waited when it fits in the budget, however long
+            // (`Retry-After: 31` in a 60 s budget); the backoff's own never passes `max_delay`.
             let out_of_budget = start.elapsed() + wait > policy.budget;
-            if attempt >= policy.max_attempts || wait > policy.max_delay || out_of_budget {
-                return done(outcome, retries, entries);
+            let too_long = asked.is_none() && wait > policy.max_delay;
+            if attempt >= policy.max_attempts || too_long || out_of_budget {
+                let mut sent = done(outcome, retries, entries);
+                if let (Ok(exchange), Some(asked)) = (&mut sent.result, asked)
+                    && out_of_budget
+                {
+                    exchange.wait_refused = Some(asked);
+                }
+                return sent;
             }
             if let (Some(recorder), Some(id)) = (&self.recorder, entries.last()) {
                 recorder.retried(*id, wait);
@@ -264,11 +304,29 @@ impl HttpClient {
         let begun = Instant::now();
         let started = SystemTime::now();
         let _permit = self.gate.enter().await;
+        // Once the run has stopped (the server answers nothing), nothing more is sent, not
+        // even a request that was waiting for its turn.
+        if let Some(breaker) = self.breaker.as_ref().filter(|b| b.tripped().is_some()) {
+            return (Err((breaker.not_sent(url), true)), None);
+        }
         let blocked = begun.elapsed();
         let mut head = None;
-        let outcome = self
-            .exchange(client, url, headers, timeout, &mut head)
-            .await;
+        let exchange = self.exchange(client, url, headers, timeout, &mut head);
+        let outcome = match &self.breaker {
+            // A request in flight when the run stops is given up at once: the server that
+            // answered nothing else will not answer it.
+            Some(breaker) => {
+                let (exchange, tripping) =
+                    (std::pin::pin!(exchange), std::pin::pin!(breaker.tripping()));
+                match futures_util::future::select(exchange, tripping).await {
+                    futures_util::future::Either::Left((outcome, _)) => outcome,
+                    futures_util::future::Either::Right(((), _)) => {
+                        Err((breaker.given_up(url), true))
+                    }
+                }
+            }
+            None => exchange.await,
+        };
         let Some(recorder) = &self.recorder else {
             return (outcome, None);
         };
@@ -317,8 +375,8 @@ impl HttpClient {
                 .send()
                 .await
                 .map_err(|e| {
-                    // A refused redirect would only be refused again.
-                    let lasting = is_tls_failure(&e) || e.is_redirect();
+                    // A refused redirect, a loop or a malformed head would only fail again.
+                    let lasting = is_tls_failure(&e) || is_deterministic(&e);
                     (Failure::Connection(error_chain(&e)), lasting)
                 })?;
             *head = Some(Instant::now());
@@ -448,6 +506,25 @@ fn finish(
             retries,
         })),
     }
+}
+
+/// Whether a request failed in a way that would only fail again: a redirect refused or
+/// looping (reqwest's redirect policy), a request that could not be built (a bad scheme), or
+/// a response head hyper could not parse (malformed, or over its size limit).
+fn is_deterministic(e: &reqwest::Error) -> bool {
+    if e.is_redirect() || e.is_builder() {
+        return true;
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = next {
+        if let Some(h) = e.downcast_ref::<hyper::Error>()
+            && (h.is_parse() || h.is_parse_status() || h.is_parse_too_large())
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Whether a request failed on TLS itself (a certificate the client does not trust, a

@@ -14,7 +14,8 @@ pub struct RetryPolicy {
     pub budget: Duration,
     /// Delay before the first retry when the server names none; doubles each time, with jitter.
     pub base_delay: Duration,
-    /// The longest single wait; a server asking for more is not waited on.
+    /// The longest wait the backoff picks itself. A wait the server asks for (`Retry-After`)
+    /// is waited, however long, when it fits in what is left of `budget`; a longer one is not.
     pub max_delay: Duration,
 }
 

@@ -27,7 +27,8 @@ pub enum Verdict {
     /// Exit 101: the endpoint broke the contract.
     Drift,
     /// Exit 1: the contract could not be judged (unreachable, only "try again" answers, every
-    /// request refused or 404, or `--require-evidence` and something not proven).
+    /// request refused or 404, `--require-evidence` and something not proven), or no failed
+    /// case got an answer to judge ([`RunResults::could_not_be_judged`]).
     CannotRun,
 }
 
@@ -38,6 +39,7 @@ impl Verdict {
             .diagnoses()
             .iter()
             .any(|d| d.cause.blocks_the_run(named))
+            || results.could_not_be_judged().is_some()
         {
             Verdict::CannotRun
         } else if results.count(CaseOutcome::Failed) > 0 {

@@ -206,6 +206,31 @@ impl RunResults {
         out
     }
 
+    /// When some cases failed and every failure says the case could not be judged (see
+    /// [`crate::violation::Invariant::unjudged`]: no usable answer, a budget hit), what to say
+    /// about it: the run exits 1, not 101. `None` when a case broke the contract, or none
+    /// failed.
+    pub fn could_not_be_judged(&self) -> Option<String> {
+        let failed: Vec<&CaseResult> = self
+            .cases
+            .iter()
+            .filter(|c| c.outcome == CaseOutcome::Failed)
+            .collect();
+        let unjudged = |c: &CaseResult| {
+            !c.run.violations.is_empty() && c.run.violations.iter().all(|v| v.invariant.unjudged())
+        };
+        if failed.is_empty() || !failed.iter().all(|c| unjudged(c)) {
+            return None;
+        }
+        let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
+        Some(format!(
+            "{} could not be judged (no usable answer, or a budget hit: see each case above); \
+             none broke the contract, so this is not drift: {}",
+            crate::outcome::plural(names.len() as u32, "case"),
+            names.join(", ")
+        ))
+    }
+
     /// What the failures of the run share, if anything (see [`diagnose`]).
     pub fn diagnoses(&self) -> Vec<diagnose::Diagnosis> {
         diagnose::diagnose(self)
@@ -214,9 +239,10 @@ impl RunResults {
     /// Each new field and header once per run, with the first case (by name) that saw it.
     pub fn notices(&self) -> Vec<(&str, &Notice)> {
         let mut out: Vec<(&str, &Notice)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for case in &self.cases {
             for notice in &case.run.notices {
-                if !out.iter().any(|(_, n)| n.same_addition(notice)) {
+                if seen.insert((notice.kind, notice.name.as_str())) {
                     out.push((&case.name, notice));
                 }
             }

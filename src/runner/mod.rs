@@ -483,6 +483,11 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
                 seconds(*after)
             ),
         ),
+        Failure::Connection(message) if message.contains(crate::http::RUN_STOPPED) => (
+            Invariant::Transport,
+            "an HTTP response".to_owned(),
+            format!("{message}, on page {page}{tries}"),
+        ),
         Failure::Connection(message) => (
             Invariant::Transport,
             "an HTTP response".to_owned(),

@@ -216,7 +216,7 @@ fn judge_page(
     // A server that adds a field adds it to every page: only the first sighting is kept,
     // so only a new one pays for its request line and page.
     for mut notice in judged.notices {
-        if !run.notices.iter().any(|n| n.same_addition(&notice)) {
+        if !run.has_noticed(&notice) {
             notice.request = Some(exchange.request_line());
             notice.page = Some(at());
             run.notice(notice);

@@ -353,8 +353,8 @@ catalogue! {
         "limit_1": Json At(""),
     ];
     persistent_503: Persistent503 => [
-        "limit_7": Status At(""),
-        "walk_limit_1": Status Page(1, ""),
+        "limit_7": Transport At(""),
+        "walk_limit_1": Transport Page(1, ""),
     ];
     hung_responses: Hang => [
         "limit_7": Transport At(""),

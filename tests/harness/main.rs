@@ -11,6 +11,7 @@ mod evidence;
 mod findings;
 mod first_run;
 mod golden;
+mod hostile_bounds;
 mod hostile_leak;
 mod openapi;
 mod properties;

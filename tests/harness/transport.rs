@@ -101,7 +101,7 @@ async fn repeated_503s_past_the_attempts_fail_with_the_last_status_and_body() {
     let answer = ResponseTemplate::new(503).set_body_string("deploy in progress");
     let (_mock, target) = mock_with(prelude(answer, None)).await;
     let run = run_with(&target, "list_batches::default_page", &options(3)).await;
-    assert_eq!(found(&run), [(Invariant::Status, "")]);
+    assert_eq!(found(&run), [(Invariant::Transport, "")]);
     assert_eq!(run.requests, 3);
     assert_eq!(run.retries.len(), 2);
     assert_eq!(
@@ -118,7 +118,7 @@ async fn the_retry_budget_bounds_the_time_spent() {
     opts.retry.budget = Duration::from_millis(1150);
     let start = Instant::now();
     let run = run_with(&target, "list_batches::default_page", &opts).await;
-    assert_eq!(found(&run), [(Invariant::Status, "")]);
+    assert_eq!(found(&run), [(Invariant::Transport, "")]);
     // Waits of 0.3 s fit three times into 1.15 s; a fourth would end past it, so it is not
     // begun (the slack leaves room for slow requests on a loaded machine).
     assert_eq!(run.requests, 4, "{:#?}", run.retries);
@@ -134,7 +134,7 @@ async fn a_retry_after_longer_than_the_longest_wait_is_not_waited_out() {
     let answer = error_body(429).insert_header("Retry-After", "3600");
     let (_mock, target) = mock_with(prelude(answer, None)).await;
     let run = run_with(&target, "list_batches::default_page", &options(4)).await;
-    assert_eq!(found(&run), [(Invariant::Status, "")]);
+    assert_eq!(found(&run), [(Invariant::Transport, "")]);
     assert_eq!(run.requests, 1);
     assert!(
         run.violations[0]

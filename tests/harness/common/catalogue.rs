@@ -125,7 +125,8 @@ pub const CATALOGUE: &[Entry] = &[
     entry(Fault::EmptyBody, 0, &[Json]),
     entry(Fault::HtmlPage, 0, &[ContentType, Json]),
     entry(Fault::TrailingGarbage, 0, &[Json]),
-    entry(Fault::Persistent503, 0, &[Status]),
+    // A 503 the retries cannot get past is no answer to judge: the case could not be judged.
+    entry(Fault::Persistent503, 0, &[Transport]),
     entry(Fault::Hang, 0, &[Transport]),
     // Plausibility. The first batch is `completed`.
     entry(Fault::TimesInMilliseconds, 1, &[Plausible]),
