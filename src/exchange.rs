@@ -97,6 +97,9 @@ pub enum Failure {
     TimedOut(Duration),
     /// The connection could not be made or broke.
     Connection(String),
+    /// The server answered with a redirect that was not followed (to another origin, or one
+    /// too many): it would only happen again, so it is not retried.
+    Redirect(String),
     /// The body is larger than the cap.
     TooLarge { cap: u64, declared: Option<u64> },
     /// A replay (`CONTRACT_REPLAY`) was asked a request its recording does not hold; the
@@ -108,7 +111,9 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::TimedOut(after) => write!(f, "timed out after {} s", seconds(*after)),
-            Failure::Connection(message) | Failure::NotRecorded(message) => f.write_str(message),
+            Failure::Connection(message)
+            | Failure::Redirect(message)
+            | Failure::NotRecorded(message) => f.write_str(message),
             Failure::TooLarge {
                 cap,
                 declared: Some(n),

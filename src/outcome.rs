@@ -61,6 +61,8 @@ pub enum Answer {
     Unreachable,
     /// No complete response within the request timeout.
     TimedOut,
+    /// A redirect to another origin (or one too many), not followed.
+    Redirected,
     /// A body over the size cap.
     TooLarge,
     /// A replayed request its recording does not hold.

@@ -134,6 +134,7 @@ impl Recorder {
             },
             Err(failure) => Answer::Failed(match failure {
                 Failure::Connection(m) => Failure::Connection(mask(m)),
+                Failure::Redirect(m) => Failure::Redirect(mask(m)),
                 Failure::NotRecorded(m) => Failure::NotRecorded(mask(m)),
                 other => other.clone(),
             }),
@@ -245,6 +246,7 @@ fn failure_json(failure: &Failure) -> Value {
     match failure {
         Failure::TimedOut(after) => json!({"kind": "timed_out", "secs": after.as_secs_f64()}),
         Failure::Connection(message) => json!({"kind": "connection", "message": message}),
+        Failure::Redirect(message) => json!({"kind": "redirect", "message": message}),
         Failure::TooLarge { cap, declared } => {
             json!({"kind": "too_large", "cap": cap, "declared": declared})
         }
@@ -260,6 +262,7 @@ pub(crate) fn failure_from_json(v: &Value) -> Option<Failure> {
             Failure::TimedOut(Duration::try_from_secs_f64(v.get("secs")?.as_f64()?).ok()?)
         }
         "connection" => Failure::Connection(text("message")?),
+        "redirect" => Failure::Redirect(text("message")?),
         "too_large" => Failure::TooLarge {
             cap: v.get("cap")?.as_u64()?,
             declared: v.get("declared").and_then(Value::as_u64),

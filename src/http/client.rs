@@ -230,7 +230,8 @@ impl HttpClient {
             entries.extend(id);
             if let Some(breaker) = &self.breaker {
                 match &outcome {
-                    Ok(_) => breaker.answered(Instant::now()),
+                    // A redirect not followed is an answer too.
+                    Ok(_) | Err((Failure::Redirect(_), _)) => breaker.answered(Instant::now()),
                     // No answer at all: a timeout, or a connection that failed for a reason
                     // that may pass (not a refused redirect, nor an untrusted certificate).
                     Err((failure @ Failure::TimedOut(_), _))
@@ -375,7 +376,11 @@ impl HttpClient {
                 .send()
                 .await
                 .map_err(|e| {
-                    // A refused redirect, a loop or a malformed head would only fail again.
+                    if e.is_redirect() {
+                        // A refused redirect or a loop would only be refused again.
+                        return (Failure::Redirect(error_chain(&e)), true);
+                    }
+                    // A malformed head or an untrusted certificate would only fail again.
                     let lasting = is_tls_failure(&e) || is_deterministic(&e);
                     (Failure::Connection(error_chain(&e)), lasting)
                 })?;

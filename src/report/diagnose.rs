@@ -18,6 +18,8 @@ pub enum Cause {
     NotFound,
     /// Every request failed to connect or timed out.
     Unreachable,
+    /// Every request was redirected elsewhere, and the redirect not followed.
+    Redirected,
     /// Every request got a transient status (503, 429, ...) even after its retries.
     Unavailable,
     /// Every request of one suite was answered 404 while other suites got answers: the server
@@ -46,6 +48,7 @@ impl Cause {
             Cause::KeyRefused
             | Cause::NotFound
             | Cause::Unreachable
+            | Cause::Redirected
             | Cause::Unavailable
             | Cause::ReplayUnusable => true,
             Cause::SuiteNotServed => suites_named,
@@ -270,6 +273,17 @@ fn diagnose_run(results: &RunResults) -> Vec<Diagnosis> {
                 "every request failed to connect or timed out ({total} requests; one: {example}{note}): \
                  the server is down or did not answer; nothing about the contract was learned \
                  (is the server up, and {} = {} right?)",
+                results.base_from, results.target
+            ),
+        )
+    } else if all(|a| a == Answer::Redirected) {
+        (
+            Cause::Redirected,
+            format!(
+                "every request was redirected and the redirect not followed ({total} requests; \
+                 one: {example}{note}): the key and --header values go only to the base URL's \
+                 origin, so nothing about the contract was learned. If the redirect's target \
+                 (named in the failures) is the API, point {} at it instead of {}",
                 results.base_from, results.target
             ),
         )

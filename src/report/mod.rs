@@ -222,11 +222,17 @@ impl RunResults {
         if failed.is_empty() || !failed.iter().all(|c| unjudged(c)) {
             return None;
         }
-        let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
+        // The first few by name: a run of thousands of cases says the rest as a count.
+        const NAMED: usize = 10;
+        let mut names: Vec<&str> = failed.iter().take(NAMED).map(|c| c.name.as_str()).collect();
+        let more = format!("and {} more", failed.len().saturating_sub(NAMED));
+        if failed.len() > NAMED {
+            names.push(&more);
+        }
         Some(format!(
             "{} could not be judged (no usable answer, or a budget hit: see each case above); \
              none broke the contract, so this is not drift: {}",
-            crate::outcome::plural(names.len() as u32, "case"),
+            crate::outcome::plural(failed.len() as u32, "case"),
             names.join(", ")
         ))
     }

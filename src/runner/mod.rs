@@ -146,6 +146,7 @@ impl<'a> RunContext<'a> {
             Ok(exchange) => Answer::Status(exchange.status.as_u16()),
             Err(e) => match e.failure {
                 Failure::Connection(_) => Answer::Unreachable,
+                Failure::Redirect(_) => Answer::Redirected,
                 Failure::TimedOut(_) => Answer::TimedOut,
                 Failure::TooLarge { .. } => Answer::TooLarge,
                 Failure::NotRecorded(_) => Answer::NotRecorded,
@@ -492,6 +493,11 @@ pub fn transport_violation(e: &TransportError, page: u32) -> Violation {
             Invariant::Transport,
             "an HTTP response".to_owned(),
             format!("{message} on page {page}{tries} (is the server up and the base URL right?)"),
+        ),
+        Failure::Redirect(message) => (
+            Invariant::Transport,
+            "an answer from the base URL's origin".to_owned(),
+            format!("{message}, on page {page}{tries}"),
         ),
         Failure::TooLarge { cap, .. } => (
             Invariant::BodySize,

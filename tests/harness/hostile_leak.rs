@@ -211,6 +211,12 @@ fn assert_refused(run: &Run, from: &str, to: &str) {
         "{all}"
     );
     assert!(all.contains("point --base-url at it"), "{all}");
+    // Said once as what the run's failures share, not as a server that is down.
+    assert!(
+        all.contains("diagnosis: every request was redirected and the redirect not followed"),
+        "{all}"
+    );
+    assert!(!all.contains("failed to connect or timed out"), "{all}");
     run.assert_clean();
 }
 
