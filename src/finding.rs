@@ -551,6 +551,14 @@ pub fn rank<'a>(
     out
 }
 
+/// The breaking findings among `findings`, in their order (additive drift left out).
+pub fn breaking(findings: &[Finding]) -> Vec<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Breaking)
+        .collect()
+}
+
 /// Breaking findings per invariant: `(invariant, findings, occurrences)`, in the order
 /// invariants are declared.
 pub fn by_invariant(findings: &[Finding]) -> Vec<(Invariant, usize, u64)> {

@@ -217,10 +217,7 @@ fn summary_auth(out: &mut String, results: &RunResults) {
 /// `findings: 2 breaking (violations by invariant: schema 1224 in 1 finding(s), last_id 109 in 1 finding(s))`, then each breaking finding
 /// once, most severe and broadest first.
 fn summary_findings(out: &mut String, findings: &[Finding]) {
-    let breaking: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Breaking)
-        .collect();
+    let breaking = crate::finding::breaking(findings);
     if breaking.is_empty() {
         return;
     }

@@ -128,10 +128,7 @@ fn section_diagnoses(out: &mut String, results: &RunResults, redactor: &Redactor
 /// Every distinct finding (up to [`MAX_ROWS`]), each once with its count and first
 /// occurrence, after a count per invariant.
 fn section_findings(out: &mut String, findings: &[Finding], redactor: &Redactor) {
-    let breaking: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Breaking)
-        .collect();
+    let breaking = crate::finding::breaking(findings);
     if breaking.is_empty() {
         return;
     }
