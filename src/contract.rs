@@ -270,6 +270,21 @@ pub fn template_params(path: &str) -> Vec<String> {
 }
 
 /// `path` with `{name}` replaced by `value` (percent-encoded as one path segment).
+/// Why `value` cannot fill a path parameter, if it cannot: empty, `.` or `..` (a URL
+/// resolves those, also percent-encoded, so the request would leave the contract's path), or
+/// holding a control character.
+pub fn param_value_problem(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        Some("it is empty")
+    } else if value == "." || value == ".." {
+        Some("`.` and `..` would move the request out of the contract's path")
+    } else if value.chars().any(char::is_control) {
+        Some("it holds a control character")
+    } else {
+        None
+    }
+}
+
 pub fn fill_param(path: &str, name: &str, value: &str) -> String {
     let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes())
         .collect::<String>()

@@ -206,6 +206,17 @@ fn fill_contract(
         )));
     }
     for (k, v) in &values {
+        if let Some(problem) = crate::contract::param_value_problem(v) {
+            let from = match given.get(k.as_str()) {
+                Some(_) => format!("--path-param (or {})", env::PATH_PARAMS),
+                None => "the parent list's first item".to_owned(),
+            };
+            return Err(HarnessError::Import(format!(
+                "{suite}: `{k}` from {from} cannot fill {}: {problem}; give another with \
+                 --path-param {k}=VALUE",
+                contract.path
+            )));
+        }
         contract.path = fill_param(&contract.path, k, v);
     }
     let from: Vec<String> = values

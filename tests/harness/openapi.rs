@@ -680,6 +680,27 @@ fn a_bad_path_param_is_named() {
         "{}",
         text(&out)
     );
+    // A value a URL would resolve (`..`, also percent-encoded) or that holds a control
+    // character never reaches a request: the path stays the contract's.
+    for bad in ["..", ".", "a\tb"] {
+        let out = list_contract(
+            &[],
+            &[
+                "check",
+                "--openapi",
+                fixture("nested.yaml").to_str().unwrap(),
+                "--path-param",
+                &format!("store_id={bad}"),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{bad:?}: {}", text(&out));
+        assert!(
+            text(&out)
+                .contains("`store_id` from --path-param (or CONTRACT_PATH_PARAMS) cannot fill"),
+            "{bad:?}: {}",
+            text(&out)
+        );
+    }
 }
 
 #[test]
