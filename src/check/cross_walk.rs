@@ -72,11 +72,63 @@ fn comparable<'w>(
         .collect()
 }
 
-/// The first place two walks disagree, if any; `small` has the smaller (or equal) pages.
+/// The first place two walks disagree, if any; `small` has the smaller (or equal) pages. A
+/// sampled `small` is compared window by window with the same stretch of `large`: from the
+/// item after the window's cursor, as far as the window read (the last window to the end).
 pub(super) fn compare_pair(
     small: &WalkRecord,
     large: &WalkRecord,
     fresh_since: i64,
+) -> Option<Violation> {
+    if small.windows.is_empty() {
+        return compare_at(small, large, fresh_since, (0, 0));
+    }
+    let positions: std::collections::HashMap<&str, usize> = large
+        .items
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, s)| (&*s.id, i))
+        .collect();
+    small.windows.iter().enumerate().find_map(|(i, w)| {
+        let last = i + 1 == small.windows.len();
+        let end = small.windows.get(i + 1).map_or(small.items.len(), |n| n.at);
+        let cursor = small
+            .cursors
+            .get(w.page as usize - 1)
+            .cloned()
+            .flatten();
+        // Where the window begins in `large`: after its cursor; a cursor `large` never met
+        // leaves nothing to compare the window with.
+        let from = match &cursor {
+            None => 0,
+            Some(c) => positions.get(&**c)? + 1,
+        };
+        let part = |w: &WalkRecord, range: std::ops::Range<usize>, complete: bool| WalkRecord {
+            items: w.items[range.clone()].to_vec(),
+            first_page_len: if range.start == 0 { w.first_page_len } else { 0 },
+            complete,
+            label: w.label.clone(),
+            page_size: w.page_size,
+            cursors: w.cursors.clone(),
+            pages: w.pages,
+            started_at: w.started_at,
+            ..WalkRecord::default()
+        };
+        let mine = part(small, w.at.min(end)..end, last && small.complete);
+        // All of `large` from there: the window's items must be its first ones.
+        let theirs = part(large, from.min(large.items.len())..large.items.len(), large.complete);
+        compare_at(&mine, &theirs, fresh_since, (w.at, from))
+    })
+}
+
+/// [`compare_pair`] of two stretches of walks, which begin at positions `offsets` of the
+/// walks they were cut from (for the positions messages name).
+fn compare_at(
+    small: &WalkRecord,
+    large: &WalkRecord,
+    fresh_since: i64,
+    offsets: (usize, usize),
 ) -> Option<Violation> {
     let (in_small, in_large) = (ids(small), ids(large));
     let a = comparable(small, large, &in_large, fresh_since);
@@ -94,7 +146,10 @@ pub(super) fn compare_pair(
         })?;
 
     let (s, l) = (&small.label, &large.label);
-    let side = |w: &WalkRecord, other: &HashSet<&str>, item: Option<&(usize, &Seen)>| match item {
+    let side = |w: &WalkRecord,
+                other: &HashSet<&str>,
+                item: Option<&(usize, &Seen)>,
+                offset: usize| match item {
         Some((pos, seen)) => {
             let note = if other.contains(&*seen.id) {
                 String::new()
@@ -111,7 +166,7 @@ pub(super) fn compare_pair(
                 "{} has {} at position {} (page {}{cursor}, data[{}]){note}",
                 w.label,
                 seen.id,
-                pos + 1,
+                pos + offset + 1,
                 seen.page,
                 seen.slot
             )
@@ -119,14 +174,14 @@ pub(super) fn compare_pair(
         None => format!(
             "{} ended after {} ids ({} pages)",
             w.label,
-            w.items.len(),
+            w.items.len() + offset,
             w.pages
         ),
     };
     let actual = format!(
         "they first differ here: {}; {}",
-        side(small, &in_large, a.get(at)),
-        side(large, &in_small, b.get(at))
+        side(small, &in_large, a.get(at), offsets.0),
+        side(large, &in_small, b.get(at), offsets.1)
     );
     let in_first_page = a
         .get(at)

@@ -2,6 +2,7 @@
 //! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
 
 mod ahead;
+pub mod depth;
 pub mod backward;
 pub mod pages;
 pub mod walk;
@@ -31,6 +32,7 @@ use crate::http::{HttpClient, RequestOptions, Target};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
 use pages::{Fetched, PageCache};
+pub use depth::Depth;
 pub use walk::WalkPlan;
 use walk_cache::WalkCache;
 
@@ -81,10 +83,13 @@ pub struct RunContext<'a> {
     pub progress: Option<&'a Progress>,
     /// How walks send their pages: chained, or ahead along a larger walk's order.
     pub walk_plan: WalkPlan,
+    /// How much of a large listing walks at smaller limits read (see `depth.rs`).
+    pub depth: Depth,
 }
 
 impl<'a> RunContext<'a> {
-    /// A context with the default walk bounds and no progress kept.
+    /// A context with the default walk bounds, whole walks (`Depth::Full`) and no progress
+    /// kept.
     pub fn new(
         target: &'a Target,
         http: &'a HttpClient,
@@ -101,6 +106,7 @@ impl<'a> RunContext<'a> {
             walk_bounds: WalkBounds::default(),
             progress: None,
             walk_plan: WalkPlan::default(),
+            depth: Depth::Full,
         }
     }
 
@@ -123,6 +129,21 @@ impl<'a> RunContext<'a> {
         WalkBounds {
             max_pages: max_pages.unwrap_or(self.walk_bounds.max_pages),
             stop_after_items: stop_after_items.or(self.walk_bounds.stop_after_items),
+        }
+    }
+
+    /// The bounds of a walk another walk is compared with whole (order, filter and backward
+    /// walks): as [`RunContext::bounds`], and at the sampled depth, with no item cap of its
+    /// own, it stops after [`depth::SAMPLE_FROM_ITEMS`] items (a shorter listing is walked
+    /// whole).
+    fn whole_walk_bounds(&self, max_pages: Option<u32>, stop_after_items: Option<u64>) -> WalkBounds {
+        let bounds = self.bounds(max_pages, stop_after_items);
+        match (self.depth, bounds.stop_after_items) {
+            (Depth::Sampled, None) => WalkBounds {
+                stop_after_items: Some(depth::SAMPLE_FROM_ITEMS as u64),
+                ..bounds
+            },
+            _ => bounds,
         }
     }
 
@@ -200,6 +221,7 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     let bugs = server_bug::of_violations(&run.violations);
     run.evidence.bug(bugs);
     run.sends_key = case.file.request.auth == AuthMode::Valid;
+    run.evidence.depth = Some(ctx.depth.name());
     if let Some(recorder) = ctx.http.recorder() {
         recorder.used_by(&run.entries, &case.name);
     }
@@ -215,17 +237,18 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             let (walk, sent, took_over) = ctx
                 .cache
                 .walks
-                .walk_planned(case, spec.limit, &[], bounds, ctx)
+                .walk_deep(case, spec.limit, &[], bounds, ctx)
                 .await;
             run.absorb(&walk, sent);
             run.requests += took_over;
         }
         CaseKind::CrossWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let walks = cross_walks(case, &spec.limits, bounds, ctx).await;
+            let (walks, took_over) = cross_walks(case, &spec.limits, bounds, ctx).await;
             for (walk, sent) in &walks {
                 run.absorb(walk, *sent);
             }
+            run.requests += took_over;
             let records: Vec<&WalkRecord> = walks.iter().map(|(w, _)| &w.record).collect();
             let fresh = fresh_since(&records, &case.contract);
             run.evidence.left_out(&records, fresh);
@@ -233,7 +256,7 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 // One diagnosis a case: the first walk that shows the pattern.
                 let tie_skip = records
                     .iter()
-                    .filter(|w| w.page_size < largest.page_size)
+                    .filter(|w| w.page_size < largest.page_size && w.windows.is_empty())
                     .find_map(|small| server_bug::of_pair(small, largest, fresh));
                 run.evidence.bug(tie_skip);
             }
@@ -241,7 +264,7 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 .extend(compare_walks(&records, &case.contract));
         }
         CaseKind::BackwardWalk(spec) => {
-            let bounds = ctx.bounds(spec.max_pages, None);
+            let bounds = ctx.whole_walk_bounds(spec.max_pages, None);
             let (walk, sent, took_over) = ctx
                 .cache
                 .walks
@@ -255,7 +278,7 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             run.evidence.backward_case = true;
         }
         CaseKind::OrderWalk(spec) => {
-            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
+            let bounds = ctx.whole_walk_bounds(spec.max_pages, spec.stop_after_items);
             let param = case
                 .contract
                 .order_param
@@ -300,7 +323,7 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             ));
         }
         CaseKind::FilterWalk(spec) => {
-            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
+            let bounds = ctx.whole_walk_bounds(spec.max_pages, spec.stop_after_items);
             let filter = case
                 .contract
                 .filters
@@ -346,32 +369,46 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
 }
 
 /// The walks of a cross-walk, one per limit in `limits`' order, with whether this case sent
-/// each. Chained, they run side by side (the client's caps still bound the requests in
-/// flight). Under the parallel plan the walk at the largest limit goes first, chained, and
-/// the others then send their pages ahead along its order.
+/// each, and the requests it sent for a walk it needed that is not among them. Chained, they
+/// run side by side (the client's caps still bound the requests in flight). Under the
+/// parallel plan the walk at the largest limit goes first, chained, and the others then send
+/// their pages ahead along its order. At the sampled depth each is made as
+/// [`WalkCache::walk_deep`] makes it.
 async fn cross_walks(
     case: &Case,
     limits: &[WalkLimit],
     bounds: WalkBounds,
     ctx: &RunContext<'_>,
-) -> Vec<(Arc<walk::Walk>, bool)> {
+) -> (Vec<(Arc<walk::Walk>, bool)>, u32) {
     let walks = &ctx.cache.walks;
     let contract = &case.contract;
+    if ctx.depth == Depth::Sampled {
+        let made = join_all(
+            limits
+                .iter()
+                .map(|limit| walks.walk_deep(case, *limit, &[], bounds, ctx)),
+        )
+        .await;
+        // The walk at the maximum is counted once, by the walk that made it.
+        let took = made.iter().map(|(_, _, t)| *t).sum();
+        return (made.into_iter().map(|(w, s, _)| (w, s)).collect(), took);
+    }
     let largest = limits
         .iter()
         .enumerate()
         .max_by_key(|(i, l)| (l.page_size(contract), std::cmp::Reverse(*i)))
         .map(|(i, _)| i);
     let Some(largest) = largest.filter(|_| ctx.walk_plan.sends_ahead(contract)) else {
-        return join_all(
+        let made = join_all(
             limits
                 .iter()
-                .map(|limit| walks.walk(case, *limit, &[], bounds, ctx, None)),
+                .map(|limit| walks.walk(case, *limit, &[], bounds, ctx, None, None)),
         )
         .await;
+        return (made, 0);
     };
     let reference = walks
-        .walk(case, limits[largest], &[], bounds, ctx, None)
+        .walk(case, limits[largest], &[], bounds, ctx, None, None)
         .await;
     let learned = &*reference.0;
     let mut others = join_all(limits.iter().enumerate().map(|(i, limit)| async move {
@@ -380,14 +417,14 @@ async fn cross_walks(
         } else {
             Some(
                 walks
-                    .walk(case, *limit, &[], bounds, ctx, Some(learned))
+                    .walk(case, *limit, &[], bounds, ctx, Some(learned), None)
                     .await,
             )
         }
     }))
     .await;
     others[largest] = Some(reference.clone());
-    others.into_iter().flatten().collect()
+    (others.into_iter().flatten().collect(), 0)
 }
 
 /// Sends a page case's one request and judges the answer against its `[[accept]]`.
