@@ -118,7 +118,7 @@ pub(super) fn compare_pair(
         let mine = part(small, w.at.min(end)..end, last && small.complete);
         // All of `large` from there: the window's items must be its first ones.
         let theirs = part(large, from.min(large.items.len())..large.items.len(), large.complete);
-        compare_at(&mine, &theirs, fresh_since, (w.at, from))
+        compare_at(&mine, &theirs, fresh_since, (from, from))
     })
 }
 
@@ -381,5 +381,85 @@ pub(super) mod tests {
         late = record("limit=2", 2, &["c", "n", "b", "a"], true);
         late.items[1].key = Some(early.started_at);
         assert_eq!(compare(&[early, late]), []);
+    }
+
+    /// A walk at limit 1 of `ids` sampled at `windows` (0-based start positions, 3 items
+    /// each, the last to the end), with `drop` left out as a server that skips it would.
+    fn sampled(ids: &[String], windows: &[usize], drop: Option<&str>) -> WalkRecord {
+        let mut w = WalkRecord {
+            label: "limit=1".into(),
+            page_size: 1,
+            complete: true,
+            started_at: 1_000_000,
+            listing: ids.len() as u64,
+            ..WalkRecord::default()
+        };
+        for (i, &start) in windows.iter().enumerate() {
+            let end = windows.get(i + 1).map_or(ids.len(), |_| start + 3);
+            w.windows.push(crate::check::walk::SampledWindow {
+                at: w.items.len(),
+                page: w.pages + 1,
+                whole_page: start as u64 + 1,
+            });
+            let mut cursor = start.checked_sub(1).map(|c| Arc::from(ids[c].as_str()));
+            for (p, id) in ids[start..end].iter().enumerate() {
+                if Some(id.as_str()) == drop {
+                    continue;
+                }
+                w.pages += 1;
+                w.cursors.push(cursor.take().or_else(|| {
+                    (p > 0).then(|| Arc::from(ids[start + p - 1].as_str()))
+                }));
+                w.items.push(Seen {
+                    id: Arc::from(id.as_str()),
+                    key: Some(100_000 - (start + p) as i64),
+                    page: w.pages,
+                    slot: 0,
+                });
+            }
+        }
+        w.first_page_len = 1;
+        w
+    }
+
+    #[test]
+    fn a_sampled_walk_is_compared_window_by_window() {
+        let ids: Vec<String> = (0..400).map(|i| format!("b{i:03}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut whole = record("limit=100", 100, &refs, true);
+        for (i, s) in whole.items.iter_mut().enumerate() {
+            s.key = Some(100_000 - i as i64);
+        }
+        let windows = [0, 100, 200, 397];
+        let fine = sampled(&ids, &windows, None);
+        assert_eq!(
+            compare_pair(&fine, &whole, i64::MAX),
+            None,
+            "a conforming sampled walk agrees with the stretches it read"
+        );
+        // An item skipped inside a middle window: named at its position in the listing.
+        let gap = compare_pair(&sampled(&ids, &windows, Some("b101")), &whole, i64::MAX)
+            .expect("the skip is caught");
+        assert_eq!(gap.invariant, Invariant::SameSequence);
+        assert!(
+            gap.actual.contains("limit=1 has b102 at position 102")
+                && gap.actual.contains("limit=100 has b101 at position 102"),
+            "{}",
+            gap.actual
+        );
+        // In the last window: the end is checked at every limit.
+        let end = compare_pair(&sampled(&ids, &windows, Some("b398")), &whole, i64::MAX);
+        assert!(end.is_some_and(|v| v.actual.contains("b399")));
+        // An item outside every window is not read: a sampled walk cannot see its loss.
+        assert_eq!(
+            compare_pair(&sampled(&ids, &windows, Some("b050")), &whole, i64::MAX),
+            None
+        );
+        // A full walk with the same skip is caught (what `--depth full` is for).
+        let mut skipped = refs.clone();
+        skipped.retain(|id| *id != "b050");
+        assert!(
+            compare_pair(&record("limit=1", 1, &skipped, true), &whole, i64::MAX).is_some()
+        );
     }
 }
