@@ -54,7 +54,9 @@ impl SampledEvidence {
     /// `pages 1, 2500, 5000, 7500 (3 each) and 9998 to the end: 15 of 10000 pages`.
     pub fn describe(&self) -> String {
         let starts: Vec<String> = self.windows.iter().map(u64::to_string).collect();
-        let (last, rest) = starts.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+        let (last, rest) = starts
+            .split_last()
+            .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
         format!(
             "sampled: pages {} (3 each) and {last} to the end, {} of {} pages",
             rest.join(", "),
@@ -301,7 +303,10 @@ impl SuiteEvidence {
                 if let Some(sampled) = &w.sampled {
                     text.push_str(&format!(" ({})", sampled.describe()));
                 } else if w.capped {
-                    text.push_str(&format!(" (stopped at the item cap after {} items)", w.items));
+                    text.push_str(&format!(
+                        " (stopped at the item cap after {} items)",
+                        w.items
+                    ));
                 }
                 text
             })

@@ -93,11 +93,7 @@ pub(super) fn compare_pair(
     small.windows.iter().enumerate().find_map(|(i, w)| {
         let last = i + 1 == small.windows.len();
         let end = small.windows.get(i + 1).map_or(small.items.len(), |n| n.at);
-        let cursor = small
-            .cursors
-            .get(w.page as usize - 1)
-            .cloned()
-            .flatten();
+        let cursor = small.cursors.get(w.page as usize - 1).cloned().flatten();
         // Where the window begins in `large`: after its cursor; a cursor `large` never met
         // leaves nothing to compare the window with.
         let from = match &cursor {
@@ -106,7 +102,11 @@ pub(super) fn compare_pair(
         };
         let part = |w: &WalkRecord, range: std::ops::Range<usize>, complete: bool| WalkRecord {
             items: w.items[range.clone()].to_vec(),
-            first_page_len: if range.start == 0 { w.first_page_len } else { 0 },
+            first_page_len: if range.start == 0 {
+                w.first_page_len
+            } else {
+                0
+            },
             complete,
             label: w.label.clone(),
             page_size: w.page_size,
@@ -117,7 +117,11 @@ pub(super) fn compare_pair(
         };
         let mine = part(small, w.at.min(end)..end, last && small.complete);
         // All of `large` from there: the window's items must be its first ones.
-        let theirs = part(large, from.min(large.items.len())..large.items.len(), large.complete);
+        let theirs = part(
+            large,
+            from.min(large.items.len())..large.items.len(),
+            large.complete,
+        );
         compare_at(&mine, &theirs, fresh_since, (from, from))
     })
 }
@@ -407,9 +411,11 @@ pub(super) mod tests {
                     continue;
                 }
                 w.pages += 1;
-                w.cursors.push(cursor.take().or_else(|| {
-                    (p > 0).then(|| Arc::from(ids[start + p - 1].as_str()))
-                }));
+                w.cursors.push(
+                    cursor
+                        .take()
+                        .or_else(|| (p > 0).then(|| Arc::from(ids[start + p - 1].as_str()))),
+                );
                 w.items.push(Seen {
                     id: Arc::from(id.as_str()),
                     key: Some(100_000 - (start + p) as i64),
@@ -458,8 +464,6 @@ pub(super) mod tests {
         // A full walk with the same skip is caught (what `--depth full` is for).
         let mut skipped = refs.clone();
         skipped.retain(|id| *id != "b050");
-        assert!(
-            compare_pair(&record("limit=1", 1, &skipped, true), &whole, i64::MAX).is_some()
-        );
+        assert!(compare_pair(&record("limit=1", 1, &skipped, true), &whole, i64::MAX).is_some());
     }
 }

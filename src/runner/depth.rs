@@ -124,7 +124,10 @@ mod tests {
         let starts: Vec<u64> = windows.iter().map(|w| w.start).collect();
         assert_eq!(starts, [0, 2499, 4999, 7499, 9997]);
         assert_eq!(windows.last().unwrap().pages, None);
-        let pages: u32 = windows.iter().map(|w| w.pages.unwrap_or(WINDOW_PAGES)).sum();
+        let pages: u32 = windows
+            .iter()
+            .map(|w| w.pages.unwrap_or(WINDOW_PAGES))
+            .sum();
         assert!(pages < SAMPLED_WALK_REQUESTS, "{pages}");
         // 10,000 at 7: 1,429 pages, the last of them partial.
         let windows = plan(10_000, 7).unwrap();

@@ -2,8 +2,8 @@
 //! is one request; walk and cross-walk cases follow the cursor (see [`walk`]).
 
 mod ahead;
-pub mod depth;
 pub mod backward;
+pub mod depth;
 pub mod pages;
 pub mod walk;
 pub mod walk_cache;
@@ -31,8 +31,8 @@ use crate::exchange::{Failure, TransportError, seconds};
 use crate::http::{HttpClient, RequestOptions, Target};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
-use pages::{Fetched, PageCache};
 pub use depth::Depth;
+use pages::{Fetched, PageCache};
 pub use walk::WalkPlan;
 use walk_cache::WalkCache;
 
@@ -136,7 +136,11 @@ impl<'a> RunContext<'a> {
     /// walks): as [`RunContext::bounds`], and at the sampled depth, with no item cap of its
     /// own, it stops after [`depth::SAMPLE_FROM_ITEMS`] items (a shorter listing is walked
     /// whole).
-    fn whole_walk_bounds(&self, max_pages: Option<u32>, stop_after_items: Option<u64>) -> WalkBounds {
+    fn whole_walk_bounds(
+        &self,
+        max_pages: Option<u32>,
+        stop_after_items: Option<u64>,
+    ) -> WalkBounds {
         let bounds = self.bounds(max_pages, stop_after_items);
         match (self.depth, bounds.stop_after_items) {
             (Depth::Sampled, None) => WalkBounds {
@@ -234,13 +238,14 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
         CaseKind::Page(accept) => return run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let (walk, sent, took_over) = ctx
+            let (walk, sent, took_over, took_pages) = ctx
                 .cache
                 .walks
                 .walk_deep(case, spec.limit, &[], bounds, ctx)
                 .await;
             run.absorb(&walk, sent);
             run.requests += took_over;
+            run.walked += took_pages;
         }
         CaseKind::CrossWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
@@ -248,7 +253,8 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             for (walk, sent) in &walks {
                 run.absorb(walk, *sent);
             }
-            run.requests += took_over;
+            run.requests += took_over.0;
+            run.walked += took_over.1;
             let records: Vec<&WalkRecord> = walks.iter().map(|(w, _)| &w.record).collect();
             let fresh = fresh_since(&records, &case.contract);
             run.evidence.left_out(&records, fresh);
@@ -379,19 +385,42 @@ async fn cross_walks(
     limits: &[WalkLimit],
     bounds: WalkBounds,
     ctx: &RunContext<'_>,
-) -> (Vec<(Arc<walk::Walk>, bool)>, u32) {
+) -> (Vec<(Arc<walk::Walk>, bool)>, (u32, u32)) {
     let walks = &ctx.cache.walks;
     let contract = &case.contract;
     if ctx.depth == Depth::Sampled {
-        let made = join_all(
+        // The walks at the maximum page size first: one of them may be the walk the others
+        // are placed along, made (and counted) here as one of the case's own.
+        let max = WalkLimit::Max.page_size(contract);
+        let deep = |limit: &WalkLimit| walks.walk_deep(case, *limit, &[], bounds, ctx);
+        let mut made: Vec<_> = join_all(
             limits
                 .iter()
-                .map(|limit| walks.walk_deep(case, *limit, &[], bounds, ctx)),
+                .filter(|l| l.page_size(contract) >= max)
+                .map(deep),
         )
         .await;
-        // The walk at the maximum is counted once, by the walk that made it.
-        let took = made.iter().map(|(_, _, t)| *t).sum();
-        return (made.into_iter().map(|(w, s, _)| (w, s)).collect(), took);
+        made.extend(
+            join_all(
+                limits
+                    .iter()
+                    .filter(|l| l.page_size(contract) < max)
+                    .map(deep),
+            )
+            .await,
+        );
+        let mut order: Vec<usize> = (0..limits.len())
+            .filter(|&i| limits[i].page_size(contract) >= max)
+            .collect();
+        order.extend((0..limits.len()).filter(|&i| limits[i].page_size(contract) < max));
+        let mut ordered: Vec<Option<(Arc<walk::Walk>, bool)>> = vec![None; limits.len()];
+        let mut took = (0, 0);
+        for (i, (w, sent, requests, pages)) in order.into_iter().zip(made) {
+            took.0 += requests;
+            took.1 += pages;
+            ordered[i] = Some((w, sent));
+        }
+        return (ordered.into_iter().flatten().collect(), took);
     }
     let largest = limits
         .iter()
@@ -405,7 +434,7 @@ async fn cross_walks(
                 .map(|limit| walks.walk(case, *limit, &[], bounds, ctx, None, None)),
         )
         .await;
-        return (made, 0);
+        return (made, (0, 0));
     };
     let reference = walks
         .walk(case, limits[largest], &[], bounds, ctx, None, None)
@@ -424,7 +453,7 @@ async fn cross_walks(
     }))
     .await;
     others[largest] = Some(reference.clone());
-    (others.into_iter().flatten().collect(), 0)
+    (others.into_iter().flatten().collect(), (0, 0))
 }
 
 /// Sends a page case's one request and judges the answer against its `[[accept]]`.

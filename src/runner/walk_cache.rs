@@ -204,8 +204,8 @@ impl WalkCache {
     /// a walk of id cursors at a limit below the contract's maximum first has the walk at the
     /// maximum made (or shares it), then reads windows along its order, or, on a listing too
     /// short to sample, walks whole sending ahead along it. Otherwise as
-    /// [`WalkCache::walk_planned`]. Also returns the requests this call sent for the walk
-    /// at the maximum.
+    /// [`WalkCache::walk_planned`]. Also returns the requests and pages this call sent for
+    /// another walk (the walk at the maximum, or a reference it took over).
     pub async fn walk_deep(
         &self,
         case: &Case,
@@ -213,7 +213,7 @@ impl WalkCache {
         extra: &[(&str, &str)],
         bounds: WalkBounds,
         ctx: &RunContext<'_>,
-    ) -> (Arc<Walk>, bool, u32) {
+    ) -> (Arc<Walk>, bool, u32, u32) {
         let contract = &case.contract;
         let page_size = limit.page_size(contract);
         let samples = ctx.depth == Depth::Sampled
@@ -221,12 +221,20 @@ impl WalkCache {
             && contract.cursor_source != CursorSource::Token
             && page_size < WalkLimit::Max.page_size(contract);
         if !samples {
-            return self.walk_planned(case, limit, extra, bounds, ctx).await;
+            let (walk, sent, took) = self.walk_planned(case, limit, extra, bounds, ctx).await;
+            return (walk, sent, took, 0);
         }
         let (reference, sent) = self
             .walk(case, WalkLimit::Max, extra, bounds, ctx, None, None)
             .await;
-        let took = if sent { reference.run.requests } else { 0 };
+        let took = if sent {
+            (
+                reference.run.requests,
+                reference.record.pages + u32::from(reference.probed),
+            )
+        } else {
+            (0, 0)
+        };
         let windows = reference
             .record
             .complete
@@ -243,7 +251,7 @@ impl WalkCache {
                 windows.as_deref(),
             )
             .await;
-        (walk, mine, took)
+        (walk, mine, took.0, took.1)
     }
 
     /// The largest limit above `limit` at which a case has begun a walk of the same listing.

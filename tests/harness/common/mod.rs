@@ -14,7 +14,7 @@ use list_contract::case::{Case, load_cases};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Target};
 use list_contract::mock::{MockConfig, ReferenceMock};
 use list_contract::redact::Secret;
-use list_contract::runner::{CaseRun, RunCache, RunContext, WalkPlan, run_case};
+use list_contract::runner::{CaseRun, Depth, RunCache, RunContext, WalkPlan, run_case};
 use list_contract::schema::SchemaSet;
 use list_contract::violation::{Invariant, Violation};
 
@@ -178,6 +178,9 @@ impl Local {
     pub fn ctx(&self) -> RunContext<'_> {
         RunContext {
             walk_plan: self.plan,
+            // The run's default depth: the drift catalogue is caught at it exactly as whole
+            // walks catch it (its listings are shorter than the sampling threshold).
+            depth: Depth::default(),
             ..RunContext::new(
                 &self.target,
                 &self.http,
@@ -215,7 +218,10 @@ pub async fn run_with_client(
     let walks = RunCache::default();
     run_case(
         case(name),
-        &RunContext::new(target, &http, schemas(), options, &walks),
+        &RunContext {
+            depth: Depth::default(),
+            ..RunContext::new(target, &http, schemas(), options, &walks)
+        },
     )
     .await
 }
