@@ -51,7 +51,7 @@ async fn a_large_listing_is_sampled_by_default_and_walked_whole_at_full_depth() 
     // limit=1: 3000 pages whole; sampled, windows at the head, spread through, and the end.
     assert!(
         out.contains(
-            "limit=1 10 boundaries (sampled: pages 1, 749, 1499, 2249 (3 each) and 2998 to the end, 15 of 3000 pages)"
+            "limit=1 10 boundaries (sampled: pages 1, 750, 1500, 2250 (3 each) and 2998 to the end, 15 of 3000 pages)"
         ),
         "{out}"
     );

@@ -218,10 +218,7 @@ pub async fn run_with_client(
     let walks = RunCache::default();
     run_case(
         case(name),
-        &RunContext {
-            depth: Depth::default(),
-            ..RunContext::new(target, &http, schemas(), options, &walks)
-        },
+        &RunContext::new(target, &http, schemas(), options, &walks),
     )
     .await
 }
