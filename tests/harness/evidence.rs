@@ -117,7 +117,9 @@ async fn the_full_listing_is_proven_and_says_over_what() {
     assert_eq!(code, Some(0), "{all}");
     assert!(!all.contains("not proven"), "{all}");
     assert!(
-        all.contains("evidence: list_batches: 257 item(s) seen at depth sampled; page boundaries crossed: "),
+        all.contains(
+            "evidence: list_batches: 257 item(s) seen at depth sampled; page boundaries crossed: "
+        ),
         "{all}"
     );
     assert!(all.contains("limit=1 256 boundaries ("), "{all}");
