@@ -45,38 +45,39 @@ fn requests(out: &str) -> u32 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_listing_is_sampled_by_default_and_walked_whole_at_full_depth() {
-    let (code, out) = check_listing(3000, None, &[]).await;
+    // 900 items: long enough to sample, and walked whole at limit 1 within the page budget.
+    let (code, out) = check_listing(900, None, &[]).await;
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("3000 item(s) seen at depth sampled"), "{out}");
-    // limit=1: 3000 pages whole; sampled, windows at the head, spread through, and the end.
+    assert!(out.contains("900 item(s) seen at depth sampled"), "{out}");
+    // limit=1: 900 pages whole; sampled, windows at the head, spread through, and the end.
     // 15 pages, 10 boundaries between pages of one window (ties vary with the seed).
     assert!(out.contains("limit=1 10 boundaries"), "{out}");
     assert!(
         out.contains(
-            "(sampled: pages 1, 750, 1500, 2250 (3 each) and 2998 to the end, 15 of 3000 pages)"
+            "(sampled: pages 1, 225, 450, 675 (3 each) and 898 to the end, 15 of 900 pages)"
         ),
         "{out}"
     );
-    // The bound: the walk at the maximum (31 requests at 100 a page) whole, each of the three
+    // The bound: the walk at the maximum (10 requests at 100 a page) whole, each of the three
     // other walks at most 16, and one request per page case.
     let sampled = requests(&out);
-    assert!(sampled <= 31 + 3 * 16 + 12, "{sampled} requests: {out}");
+    assert!(sampled <= 10 + 3 * 16 + 12, "{sampled} requests: {out}");
 
-    let (code, out) = check_listing(3000, None, &["--depth", "full"]).await;
+    let (code, out) = check_listing(900, None, &["--depth", "full"]).await;
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("3000 item(s) seen at depth full"), "{out}");
-    assert!(out.contains("limit=1 2999 boundaries"), "{out}");
+    assert!(out.contains("900 item(s) seen at depth full"), "{out}");
+    assert!(out.contains("limit=1 899 boundaries"), "{out}");
     assert!(!out.contains("sampled:"), "{out}");
-    // The walk at limit 1 alone is 3000 pages and the end probe.
+    // The walks at limits 1, 7 and 20, whole, with their end probes.
     let full = requests(&out);
-    assert!(full > 3000 + 429 + 150, "{full} requests: {out}");
+    assert!(full > 901 + 130 + 46, "{full} requests: {out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_drift_at_every_boundary_is_caught_in_a_sampled_walk_as_in_a_full_one() {
     for depth in ["sampled", "full"] {
         let (code, out) =
-            check_listing(3000, Some(Fault::CursorSkipsOne), &["--depth", depth]).await;
+            check_listing(900, Some(Fault::CursorSkipsOne), &["--depth", depth]).await;
         assert_eq!(code, Some(101), "{depth}: {out}");
         for case in ["walk_limit_1", "walk_limit_7", "walk_default", "cross_walk"] {
             assert!(
