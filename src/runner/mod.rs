@@ -134,21 +134,39 @@ impl<'a> RunContext<'a> {
 
     /// The bounds of a walk another walk is compared with whole (order, filter and backward
     /// walks): as [`RunContext::bounds`], and at the sampled depth, with no item cap of its
-    /// own, it stops after [`depth::SAMPLE_FROM_ITEMS`] items (a shorter listing is walked
-    /// whole).
-    fn whole_walk_bounds(
+    /// own, on a listing of [`depth::SAMPLE_FROM_ITEMS`] items or more (as the walk at the
+    /// maximum limit, made here or shared, met it; or one that did not end), it stops after
+    /// that many items. A shorter listing is walked whole, and shares its walks with the walk
+    /// cases. Also returns the requests and pages sent here for the walk at the maximum.
+    async fn whole_walk_bounds(
         &self,
+        case: &Case,
         max_pages: Option<u32>,
         stop_after_items: Option<u64>,
-    ) -> WalkBounds {
+    ) -> (WalkBounds, (u32, u32)) {
         let bounds = self.bounds(max_pages, stop_after_items);
-        match (self.depth, bounds.stop_after_items) {
-            (Depth::Sampled, None) => WalkBounds {
-                stop_after_items: Some(depth::SAMPLE_FROM_ITEMS as u64),
-                ..bounds
-            },
-            _ => bounds,
+        if self.depth != Depth::Sampled || bounds.stop_after_items.is_some() {
+            return (bounds, (0, 0));
         }
+        let (max, sent) = self
+            .cache
+            .walks
+            .walk(case, WalkLimit::Max, &[], bounds, self, None, None)
+            .await;
+        let took = if sent {
+            (max.run.requests, max.record.pages + u32::from(max.probed))
+        } else {
+            (0, 0)
+        };
+        let cap = depth::SAMPLE_FROM_ITEMS;
+        if max.record.complete && max.record.items.len() < cap {
+            return (bounds, took);
+        }
+        let capped = WalkBounds {
+            stop_after_items: Some(cap as u64),
+            ..bounds
+        };
+        (capped, took)
     }
 
     /// Sends `GET url`; a request without a cursor may instead be answered with what another
@@ -270,7 +288,9 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 .extend(compare_walks(&records, &case.contract));
         }
         CaseKind::BackwardWalk(spec) => {
-            let bounds = ctx.whole_walk_bounds(spec.max_pages, None);
+            let (bounds, took) = ctx.whole_walk_bounds(case, spec.max_pages, None).await;
+            run.requests += took.0;
+            run.walked += took.1;
             let (walk, sent, took_over) = ctx
                 .cache
                 .walks
@@ -284,7 +304,11 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             run.evidence.backward_case = true;
         }
         CaseKind::OrderWalk(spec) => {
-            let bounds = ctx.whole_walk_bounds(spec.max_pages, spec.stop_after_items);
+            let (bounds, took) = ctx
+                .whole_walk_bounds(case, spec.max_pages, spec.stop_after_items)
+                .await;
+            run.requests += took.0;
+            run.walked += took.1;
             let param = case
                 .contract
                 .order_param
@@ -329,7 +353,11 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             ));
         }
         CaseKind::FilterWalk(spec) => {
-            let bounds = ctx.whole_walk_bounds(spec.max_pages, spec.stop_after_items);
+            let (bounds, took) = ctx
+                .whole_walk_bounds(case, spec.max_pages, spec.stop_after_items)
+                .await;
+            run.requests += took.0;
+            run.walked += took.1;
             let filter = case
                 .contract
                 .filters

@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
 
 use super::ahead::{AHEAD_UNCAPPED, Order, Predictor, Step};
-use super::depth::Window;
+use super::depth::{WINDOW_PAGES, Window};
 use super::pages::Fetched;
 use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
@@ -408,8 +408,16 @@ pub(super) async fn walk(
                             .enumerate()
                             .skip(window_at + 1)
                             .find_map(|(i, w)| {
-                                let cursor_at = (w.start * page_size).checked_sub(1)?;
-                                let cursor_at = usize::try_from(cursor_at).ok()?;
+                                // The last window reads the last pages as the walk meets
+                                // them: as many items as its pages held so far each, so
+                                // short pages do not lengthen it.
+                                let cursor_at = match (w.pages, held) {
+                                    (None, Some(h)) if (h as u64) < page_size => order
+                                        .len()
+                                        .checked_sub(WINDOW_PAGES as usize * h.max(1) + 1)?,
+                                    _ => usize::try_from((w.start * page_size).checked_sub(1)?)
+                                        .ok()?,
+                                };
                                 (at.is_none_or(|a| cursor_at > a))
                                     .then(|| order.id(cursor_at).map(|id| (i, w.start, id)))
                                     .flatten()
