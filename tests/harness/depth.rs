@@ -75,16 +75,29 @@ async fn a_large_listing_is_sampled_by_default_and_walked_whole_at_full_depth() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_drift_at_every_boundary_is_caught_in_a_sampled_walk_as_in_a_full_one() {
+    let mut verdicts = Vec::new();
     for depth in ["sampled", "full"] {
         let (code, out) =
             check_listing(900, Some(Fault::CursorSkipsOne), &["--depth", depth]).await;
         assert_eq!(code, Some(101), "{depth}: {out}");
-        for case in ["walk_limit_1", "walk_limit_7", "walk_default", "cross_walk"] {
-            assert!(
-                out.contains(&format!("list_batches::{case}")) && out.contains("same_sequence"),
-                "{depth}: {case}: {out}"
-            );
-        }
+        // The cross-walk compares each window with the same stretch of the walk at 100.
+        assert!(out.contains("invariant: same_sequence"), "{depth}: {out}");
+        let failed: Vec<String> = out
+            .lines()
+            .filter(|l| l.starts_with("test list_batches::") && l.ends_with("FAILED"))
+            .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+            .collect();
+        assert!(
+            failed.contains(&"list_batches::cross_walk".to_owned()),
+            "{depth}: {out}"
+        );
+        verdicts.push(failed);
+    }
+    // Every case that fails walking whole fails sampled too (a window lands on other
+    // boundaries than the whole walk's pages, so it may catch more: at 7, the page after
+    // the last window's cursor runs off the end).
+    for case in &verdicts[1] {
+        assert!(verdicts[0].contains(case), "{case}: {verdicts:?}");
     }
 }
 
