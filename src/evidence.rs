@@ -30,6 +30,40 @@ pub struct WalkEvidence {
     /// told only then.
     #[serde(skip)]
     pub keyed: bool,
+    /// For a sampled walk (`--depth sampled`), which windows it read; `None`: it read the
+    /// listing from the head, page after page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<SampledEvidence>,
+    /// Whether the walk stopped at its item cap, short of the end.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub capped: bool,
+}
+
+/// What a sampled walk read: windows along the order of a walk at a larger limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SampledEvidence {
+    /// The page of a whole walk at this limit each window began with (1-based).
+    pub windows: Vec<u64>,
+    /// Pages the walk read, the end probe not counted.
+    pub pages: u32,
+    /// Pages a whole walk at this limit would read: the listing's items over the page size.
+    pub whole_pages: u64,
+}
+
+impl SampledEvidence {
+    /// `pages 1, 2500, 5000, 7500 (3 each) and 9998 to the end: 15 of 10000 pages`.
+    pub fn describe(&self) -> String {
+        let starts: Vec<String> = self.windows.iter().map(u64::to_string).collect();
+        let (last, rest) = starts
+            .split_last()
+            .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+        format!(
+            "sampled: pages {} (3 each) and {last} to the end, {} of {} pages",
+            rest.join(", "),
+            self.pages,
+            self.whole_pages
+        )
+    }
 }
 
 impl WalkEvidence {
@@ -38,8 +72,10 @@ impl WalkEvidence {
         let ids: HashSet<&str> = record.items.iter().map(|s| &*s.id).collect();
         let mut boundaries = 0;
         let mut ties = 0;
-        for pair in record.items.windows(2) {
-            if pair[0].page != pair[1].page {
+        // A jump between two windows of a sampled walk is no page boundary.
+        let jumps: HashSet<usize> = record.windows.iter().map(|w| w.at).collect();
+        for (i, pair) in record.items.windows(2).enumerate() {
+            if pair[0].page != pair[1].page && !jumps.contains(&(i + 1)) {
                 boundaries += 1;
                 if pair[0].key.is_some() && pair[0].key == pair[1].key {
                     ties += 1;
@@ -53,6 +89,12 @@ impl WalkEvidence {
             ties,
             complete: record.complete,
             keyed: record.items.iter().any(|s| s.key.is_some()),
+            sampled: (!record.windows.is_empty()).then(|| SampledEvidence {
+                windows: record.windows.iter().map(|w| w.whole_page).collect(),
+                pages: record.pages,
+                whole_pages: record.listing.div_ceil(record.page_size.max(1)),
+            }),
+            capped: record.capped,
         }
     }
 }
@@ -83,6 +125,8 @@ pub struct CaseEvidence {
     pub live_left_out: u64,
     /// What the walks' pattern says of the server's bug (see [`crate::evidence::server_bug`]).
     pub bugs: Vec<crate::evidence::server_bug::ServerBug>,
+    /// The run's depth (`sampled` or `full`), for a case run by the harness.
+    pub depth: Option<&'static str>,
 }
 
 impl CaseEvidence {
@@ -90,7 +134,11 @@ impl CaseEvidence {
     /// server's bug.
     pub fn walk(&mut self, record: &WalkRecord) {
         let walk = WalkEvidence::of(record);
-        if !self.walks.iter().any(|w| w.walk == walk.walk) {
+        if !self
+            .walks
+            .iter()
+            .any(|w| (&w.walk, &w.sampled, w.capped) == (&walk.walk, &walk.sampled, walk.capped))
+        {
             self.walks.push(walk);
             self.bug(crate::evidence::server_bug::of_walk(record));
         }
@@ -151,6 +199,10 @@ pub struct SuiteEvidence {
     /// Whether a backward case ran.
     #[serde(skip)]
     pub backward_cases: bool,
+    /// The run's depth (`sampled`: walks at smaller limits of a listing of 300 items or more
+    /// read windows, see each walk's `sampled`; `full`), when a case walked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<String>,
 }
 
 impl SuiteEvidence {
@@ -248,11 +300,24 @@ impl SuiteEvidence {
                 if w.ties > 0 {
                     text.push_str(&format!(" ({} at a tie)", w.ties));
                 }
+                if let Some(sampled) = &w.sampled {
+                    text.push_str(&format!(" ({})", sampled.describe()));
+                } else if w.capped {
+                    text.push_str(&format!(
+                        " (stopped at the item cap after {} items)",
+                        w.items
+                    ));
+                }
                 text
             })
             .collect();
+        let depth = self
+            .depth
+            .as_ref()
+            .map(|d| format!(" at depth {d}"))
+            .unwrap_or_default();
         let mut parts = vec![
-            format!("{} item(s) seen", self.items),
+            format!("{} item(s) seen{depth}", self.items),
             format!("page boundaries crossed: {}", walks.join(", ")),
             format!("{} tie(s) met at a boundary", self.ties()),
         ];
@@ -300,9 +365,14 @@ impl Evidence {
                 });
             for walk in &case.walks {
                 s.items = s.items.max(walk.items);
-                if !s.walks.iter().any(|w| w.walk == walk.walk) {
+                if !s.walks.iter().any(|w| {
+                    (&w.walk, &w.sampled, w.capped) == (&walk.walk, &walk.sampled, walk.capped)
+                }) {
                     s.walks.push(walk.clone());
                 }
+            }
+            if let Some(depth) = case.depth.filter(|_| !case.walks.is_empty()) {
+                s.depth = Some(depth.to_owned());
             }
             s.backward_pages += case.backward_pages;
             s.backward_cases |= case.backward_case;

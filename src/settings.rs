@@ -20,7 +20,7 @@ use crate::check::walk::WalkBounds;
 use crate::contract::AuthStyle;
 use crate::http::{ClientSettings, RequestOptions};
 use crate::redact::{Redactor, Secret};
-use crate::runner::WalkPlan;
+use crate::runner::{Depth, WalkPlan};
 use crate::violation::Severity;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
@@ -71,6 +71,7 @@ pub mod env {
     /// `parallel` (default) or `chained`: whether walks of id cursors send their pages ahead
     /// along the order a walk at a larger limit learned.
     pub const WALK_PLAN: &str = "CONTRACT_WALK_PLAN";
+    pub const DEPTH: &str = "CONTRACT_DEPTH";
     /// A file to write the JUnit XML report to.
     pub const JUNIT: &str = "CONTRACT_JUNIT";
     /// A file to write the JSON report to.
@@ -187,6 +188,9 @@ pub struct Settings {
     /// [`Settings::run_walk_plan`] (parallel, which keeps opaque-token cursors chained, unless
     /// the run is recorded or replayed).
     pub walk_plan: Option<WalkPlan>,
+    /// How much of a large listing walks read (`CONTRACT_DEPTH`, `--depth`); `None`:
+    /// sampled.
+    pub depth: Option<Depth>,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -239,6 +243,7 @@ impl Settings {
             case_timeout: None,
             walk_bounds: WalkBounds::default(),
             walk_plan: None,
+            depth: None,
             // A live run goes through the proxy the environment names (see `client_for_run`).
             client: ClientSettings {
                 use_env_proxy: true,
@@ -397,6 +402,11 @@ impl Settings {
         client.rate_limit = client.rate_limit.filter(|r| *r > 0.0);
         client.concurrency = client.concurrency.filter(|n| *n > 0);
         client
+    }
+
+    /// The depth of the run: the one set, else sampled.
+    pub fn run_depth(&self) -> Depth {
+        self.depth.unwrap_or_default()
     }
 
     /// The walk plan of the run: the one set, else chained for a run that is recorded or

@@ -72,11 +72,67 @@ fn comparable<'w>(
         .collect()
 }
 
-/// The first place two walks disagree, if any; `small` has the smaller (or equal) pages.
+/// The first place two walks disagree, if any; `small` has the smaller (or equal) pages. A
+/// sampled `small` is compared window by window with the same stretch of `large`: from the
+/// item after the window's cursor, as far as the window read (the last window to the end).
 pub(super) fn compare_pair(
     small: &WalkRecord,
     large: &WalkRecord,
     fresh_since: i64,
+) -> Option<Violation> {
+    if small.windows.is_empty() {
+        return compare_at(small, large, fresh_since, (0, 0));
+    }
+    let positions: std::collections::HashMap<&str, usize> = large
+        .items
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, s)| (&*s.id, i))
+        .collect();
+    small.windows.iter().enumerate().find_map(|(i, w)| {
+        let last = i + 1 == small.windows.len();
+        let end = small.windows.get(i + 1).map_or(small.items.len(), |n| n.at);
+        let cursor = small.cursors.get(w.page as usize - 1).cloned().flatten();
+        // Where the window begins in `large`: after its cursor; a cursor `large` never met
+        // leaves nothing to compare the window with.
+        let from = match &cursor {
+            None => 0,
+            Some(c) => positions.get(&**c)? + 1,
+        };
+        let part = |w: &WalkRecord, range: std::ops::Range<usize>, complete: bool| WalkRecord {
+            items: w.items[range.clone()].to_vec(),
+            first_page_len: if range.start == 0 {
+                w.first_page_len
+            } else {
+                0
+            },
+            complete,
+            label: w.label.clone(),
+            page_size: w.page_size,
+            cursors: w.cursors.clone(),
+            pages: w.pages,
+            started_at: w.started_at,
+            ..WalkRecord::default()
+        };
+        let mine = part(small, w.at.min(end)..end, last && small.complete);
+        // All of `large` from there: the window's items must be its first ones.
+        let theirs = part(
+            large,
+            from.min(large.items.len())..large.items.len(),
+            large.complete,
+        );
+        compare_at(&mine, &theirs, fresh_since, (from, from))
+    })
+}
+
+/// [`compare_pair`] of two stretches of walks, which begin at positions `offsets` of the
+/// walks they were cut from (for the positions messages name).
+fn compare_at(
+    small: &WalkRecord,
+    large: &WalkRecord,
+    fresh_since: i64,
+    offsets: (usize, usize),
 ) -> Option<Violation> {
     let (in_small, in_large) = (ids(small), ids(large));
     let a = comparable(small, large, &in_large, fresh_since);
@@ -94,7 +150,10 @@ pub(super) fn compare_pair(
         })?;
 
     let (s, l) = (&small.label, &large.label);
-    let side = |w: &WalkRecord, other: &HashSet<&str>, item: Option<&(usize, &Seen)>| match item {
+    let side = |w: &WalkRecord,
+                other: &HashSet<&str>,
+                item: Option<&(usize, &Seen)>,
+                offset: usize| match item {
         Some((pos, seen)) => {
             let note = if other.contains(&*seen.id) {
                 String::new()
@@ -111,7 +170,7 @@ pub(super) fn compare_pair(
                 "{} has {} at position {} (page {}{cursor}, data[{}]){note}",
                 w.label,
                 seen.id,
-                pos + 1,
+                pos + offset + 1,
                 seen.page,
                 seen.slot
             )
@@ -119,14 +178,14 @@ pub(super) fn compare_pair(
         None => format!(
             "{} ended after {} ids ({} pages)",
             w.label,
-            w.items.len(),
+            w.items.len() + offset,
             w.pages
         ),
     };
     let actual = format!(
         "they first differ here: {}; {}",
-        side(small, &in_large, a.get(at)),
-        side(large, &in_small, b.get(at))
+        side(small, &in_large, a.get(at), offsets.0),
+        side(large, &in_small, b.get(at), offsets.1)
     );
     let in_first_page = a
         .get(at)
@@ -326,5 +385,85 @@ pub(super) mod tests {
         late = record("limit=2", 2, &["c", "n", "b", "a"], true);
         late.items[1].key = Some(early.started_at);
         assert_eq!(compare(&[early, late]), []);
+    }
+
+    /// A walk at limit 1 of `ids` sampled at `windows` (0-based start positions, 3 items
+    /// each, the last to the end), with `drop` left out as a server that skips it would.
+    fn sampled(ids: &[String], windows: &[usize], drop: Option<&str>) -> WalkRecord {
+        let mut w = WalkRecord {
+            label: "limit=1".into(),
+            page_size: 1,
+            complete: true,
+            started_at: 1_000_000,
+            listing: ids.len() as u64,
+            ..WalkRecord::default()
+        };
+        for (i, &start) in windows.iter().enumerate() {
+            let end = windows.get(i + 1).map_or(ids.len(), |_| start + 3);
+            w.windows.push(crate::check::walk::SampledWindow {
+                at: w.items.len(),
+                page: w.pages + 1,
+                whole_page: start as u64 + 1,
+            });
+            let mut cursor = start.checked_sub(1).map(|c| Arc::from(ids[c].as_str()));
+            for (p, id) in ids[start..end].iter().enumerate() {
+                if Some(id.as_str()) == drop {
+                    continue;
+                }
+                w.pages += 1;
+                w.cursors.push(
+                    cursor
+                        .take()
+                        .or_else(|| (p > 0).then(|| Arc::from(ids[start + p - 1].as_str()))),
+                );
+                w.items.push(Seen {
+                    id: Arc::from(id.as_str()),
+                    key: Some(100_000 - (start + p) as i64),
+                    page: w.pages,
+                    slot: 0,
+                });
+            }
+        }
+        w.first_page_len = 1;
+        w
+    }
+
+    #[test]
+    fn a_sampled_walk_is_compared_window_by_window() {
+        let ids: Vec<String> = (0..400).map(|i| format!("b{i:03}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut whole = record("limit=100", 100, &refs, true);
+        for (i, s) in whole.items.iter_mut().enumerate() {
+            s.key = Some(100_000 - i as i64);
+        }
+        let windows = [0, 100, 200, 397];
+        let fine = sampled(&ids, &windows, None);
+        assert_eq!(
+            compare_pair(&fine, &whole, i64::MAX),
+            None,
+            "a conforming sampled walk agrees with the stretches it read"
+        );
+        // An item skipped inside a middle window: named at its position in the listing.
+        let gap = compare_pair(&sampled(&ids, &windows, Some("b101")), &whole, i64::MAX)
+            .expect("the skip is caught");
+        assert_eq!(gap.invariant, Invariant::SameSequence);
+        assert!(
+            gap.actual.contains("limit=1 has b102 at position 102")
+                && gap.actual.contains("limit=100 has b101 at position 102"),
+            "{}",
+            gap.actual
+        );
+        // In the last window: the end is checked at every limit.
+        let end = compare_pair(&sampled(&ids, &windows, Some("b398")), &whole, i64::MAX);
+        assert!(end.is_some_and(|v| v.actual.contains("b399")));
+        // An item outside every window is not read: a sampled walk cannot see its loss.
+        assert_eq!(
+            compare_pair(&sampled(&ids, &windows, Some("b050")), &whole, i64::MAX),
+            None
+        );
+        // A full walk with the same skip is caught (what `--depth full` is for).
+        let mut skipped = refs.clone();
+        skipped.retain(|id| *id != "b050");
+        assert!(compare_pair(&record("limit=1", 1, &skipped, true), &whole, i64::MAX).is_some());
     }
 }

@@ -87,6 +87,22 @@ pub struct WalkRecord {
     /// in the order of `items`: what a filtered walk is compared with. Empty when the
     /// contract has no filters.
     pub tags: Vec<Vec<Option<Arc<str>>>>,
+    /// A sampled walk's windows, in order (empty: the walk read the listing from its head,
+    /// page after page). Items between two windows were not read.
+    pub windows: Vec<SampledWindow>,
+    /// For a sampled walk: the items of the order its windows were placed along.
+    pub listing: u64,
+}
+
+/// Where a window of a sampled walk begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampledWindow {
+    /// Index in [`WalkRecord::items`] of the window's first item.
+    pub at: usize,
+    /// The walk's page the window begins with (1-based).
+    pub page: u32,
+    /// The page of a whole walk at this limit that the window reads first (1-based).
+    pub whole_page: u64,
 }
 
 /// Where a walk goes after a page.
@@ -160,6 +176,17 @@ impl<'a> WalkState<'a> {
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
         self
+    }
+
+    /// Marks the next page as the first of a sampled walk's window, page `whole_page` of a
+    /// whole walk at this limit; the walk read `listing` items' order to place it.
+    pub fn window(&mut self, whole_page: u64, listing: u64) {
+        self.record.listing = listing;
+        self.record.windows.push(SampledWindow {
+            at: self.record.items.len(),
+            page: self.record.pages + 1,
+            whole_page,
+        });
     }
 
     /// The number the next page will have.

@@ -14,7 +14,7 @@ use crate::redact::Redactor;
 use crate::report::human::{render_failure, render_notices};
 use crate::report::{CaseOutcome, CaseResult, RunResults};
 use crate::runner::{
-    CaseRun, Progress, RunCache, RunContext, WalkPlan, case_options, case_timeout_violation,
+    CaseRun, Depth, Progress, RunCache, RunContext, WalkPlan, case_options, case_timeout_violation,
     run_case,
 };
 use crate::schema::SchemaSet;
@@ -30,6 +30,7 @@ pub struct Shared {
     case_timeout: Option<Duration>,
     walk_bounds: WalkBounds,
     walk_plan: WalkPlan,
+    depth: Depth,
     /// Walks and first pages fetched so far: what several cases need is fetched once.
     cache: RunCache,
     /// `(case, note)` of passing cases: what they cost and the retries they needed. Printed
@@ -62,6 +63,7 @@ impl Shared {
             case_timeout: settings.case_timeout,
             walk_bounds: settings.walk_bounds,
             walk_plan: settings.run_walk_plan(),
+            depth: settings.run_depth(),
             cache: RunCache::default(),
             notes: Mutex::default(),
             results: Mutex::default(),
@@ -322,6 +324,7 @@ fn run_within(
     let ctx = RunContext {
         walk_bounds: shared.walk_bounds,
         walk_plan: shared.walk_plan,
+        depth: shared.depth,
         progress: Some(progress),
         ..RunContext::new(
             target,

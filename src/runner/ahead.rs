@@ -40,6 +40,21 @@ impl Order {
             complete: reference.complete,
         }
     }
+
+    /// Items in the order.
+    pub(super) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The first position of `id`, if the order holds it.
+    pub(super) fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The id at `position`.
+    pub(super) fn id(&self, position: usize) -> Option<&str> {
+        self.ids.get(position).map(|id| &**id)
+    }
 }
 
 /// One request of a walk: the cursor it is sent with (none on the first page), the page number

@@ -3,6 +3,7 @@
 
 mod ahead;
 pub mod backward;
+pub mod depth;
 pub mod pages;
 pub mod walk;
 pub mod walk_cache;
@@ -30,6 +31,7 @@ use crate::exchange::{Failure, TransportError, seconds};
 use crate::http::{HttpClient, RequestOptions, Target};
 use crate::schema::SchemaSet;
 use crate::violation::{Invariant, Violation};
+pub use depth::Depth;
 use pages::{Fetched, PageCache};
 pub use walk::WalkPlan;
 use walk_cache::WalkCache;
@@ -81,10 +83,13 @@ pub struct RunContext<'a> {
     pub progress: Option<&'a Progress>,
     /// How walks send their pages: chained, or ahead along a larger walk's order.
     pub walk_plan: WalkPlan,
+    /// How much of a large listing walks at smaller limits read (see `depth.rs`).
+    pub depth: Depth,
 }
 
 impl<'a> RunContext<'a> {
-    /// A context with the default walk bounds and no progress kept.
+    /// A context with the default walk bounds, whole walks (`Depth::Full`) and no progress
+    /// kept.
     pub fn new(
         target: &'a Target,
         http: &'a HttpClient,
@@ -101,6 +106,7 @@ impl<'a> RunContext<'a> {
             walk_bounds: WalkBounds::default(),
             progress: None,
             walk_plan: WalkPlan::default(),
+            depth: Depth::Full,
         }
     }
 
@@ -124,6 +130,43 @@ impl<'a> RunContext<'a> {
             max_pages: max_pages.unwrap_or(self.walk_bounds.max_pages),
             stop_after_items: stop_after_items.or(self.walk_bounds.stop_after_items),
         }
+    }
+
+    /// The bounds of a walk another walk is compared with whole (order, filter and backward
+    /// walks): as [`RunContext::bounds`], and at the sampled depth, with no item cap of its
+    /// own, on a listing of [`depth::SAMPLE_FROM_ITEMS`] items or more (as the walk at the
+    /// maximum limit, made here or shared, met it; or one that did not end), it stops after
+    /// that many items. A shorter listing is walked whole, and shares its walks with the walk
+    /// cases. Also returns the requests and pages sent here for the walk at the maximum.
+    async fn whole_walk_bounds(
+        &self,
+        case: &Case,
+        max_pages: Option<u32>,
+        stop_after_items: Option<u64>,
+    ) -> (WalkBounds, (u32, u32)) {
+        let bounds = self.bounds(max_pages, stop_after_items);
+        if self.depth != Depth::Sampled || bounds.stop_after_items.is_some() {
+            return (bounds, (0, 0));
+        }
+        let (max, sent) = self
+            .cache
+            .walks
+            .walk(case, WalkLimit::Max, &[], bounds, self, None, None)
+            .await;
+        let took = if sent {
+            (max.run.requests, max.record.pages + u32::from(max.probed))
+        } else {
+            (0, 0)
+        };
+        let cap = depth::SAMPLE_FROM_ITEMS;
+        if max.record.complete && max.record.items.len() < cap {
+            return (bounds, took);
+        }
+        let capped = WalkBounds {
+            stop_after_items: Some(cap as u64),
+            ..bounds
+        };
+        (capped, took)
     }
 
     /// Sends `GET url`; a request without a cursor may instead be answered with what another
@@ -201,6 +244,7 @@ pub async fn run_case(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
     let bugs = server_bug::of_violations(&run.violations);
     run.evidence.bug(bugs);
     run.sends_key = case.file.request.auth == AuthMode::Valid;
+    run.evidence.depth = Some(ctx.depth.name());
     if let Some(recorder) = ctx.http.recorder() {
         recorder.used_by(&run.entries, &case.name);
     }
@@ -213,20 +257,23 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
         CaseKind::Page(accept) => return run_page(case, accept, ctx).await,
         CaseKind::Walk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let (walk, sent, took_over) = ctx
+            let (walk, sent, took_over, took_pages) = ctx
                 .cache
                 .walks
-                .walk_planned(case, spec.limit, &[], bounds, ctx)
+                .walk_deep(case, spec.limit, &[], bounds, ctx)
                 .await;
             run.absorb(&walk, sent);
             run.requests += took_over;
+            run.walked += took_pages;
         }
         CaseKind::CrossWalk(spec) => {
             let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
-            let walks = cross_walks(case, &spec.limits, bounds, ctx).await;
+            let (walks, took_over) = cross_walks(case, &spec.limits, bounds, ctx).await;
             for (walk, sent) in &walks {
                 run.absorb(walk, *sent);
             }
+            run.requests += took_over.0;
+            run.walked += took_over.1;
             let records: Vec<&WalkRecord> = walks.iter().map(|(w, _)| &w.record).collect();
             let fresh = fresh_since(&records, &case.contract);
             run.evidence.left_out(&records, fresh);
@@ -234,7 +281,7 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 // One diagnosis a case: the first walk that shows the pattern.
                 let tie_skip = records
                     .iter()
-                    .filter(|w| w.page_size < largest.page_size)
+                    .filter(|w| w.page_size < largest.page_size && w.windows.is_empty())
                     .find_map(|small| server_bug::of_pair(small, largest, fresh));
                 run.evidence.bug(tie_skip);
             }
@@ -242,7 +289,9 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
                 .extend(compare_walks(&records, &case.contract));
         }
         CaseKind::BackwardWalk(spec) => {
-            let bounds = ctx.bounds(spec.max_pages, None);
+            let (bounds, took) = ctx.whole_walk_bounds(case, spec.max_pages, None).await;
+            run.requests += took.0;
+            run.walked += took.1;
             let (walk, sent, took_over) = ctx
                 .cache
                 .walks
@@ -256,7 +305,11 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             run.evidence.backward_case = true;
         }
         CaseKind::OrderWalk(spec) => {
-            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
+            let (bounds, took) = ctx
+                .whole_walk_bounds(case, spec.max_pages, spec.stop_after_items)
+                .await;
+            run.requests += took.0;
+            run.walked += took.1;
             let param = case
                 .contract
                 .order_param
@@ -301,7 +354,11 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
             ));
         }
         CaseKind::FilterWalk(spec) => {
-            let bounds = ctx.bounds(spec.max_pages, spec.stop_after_items);
+            let (bounds, took) = ctx
+                .whole_walk_bounds(case, spec.max_pages, spec.stop_after_items)
+                .await;
+            run.requests += took.0;
+            run.walked += took.1;
             let filter = case
                 .contract
                 .filters
@@ -347,32 +404,69 @@ async fn run_kind(case: &Case, ctx: &RunContext<'_>) -> CaseRun {
 }
 
 /// The walks of a cross-walk, one per limit in `limits`' order, with whether this case sent
-/// each. Chained, they run side by side (the client's caps still bound the requests in
-/// flight). Under the parallel plan the walk at the largest limit goes first, chained, and
-/// the others then send their pages ahead along its order.
+/// each, and the requests it sent for a walk it needed that is not among them. Chained, they
+/// run side by side (the client's caps still bound the requests in flight). Under the
+/// parallel plan the walk at the largest limit goes first, chained, and the others then send
+/// their pages ahead along its order. At the sampled depth each is made as
+/// [`WalkCache::walk_deep`] makes it.
 async fn cross_walks(
     case: &Case,
     limits: &[WalkLimit],
     bounds: WalkBounds,
     ctx: &RunContext<'_>,
-) -> Vec<(Arc<walk::Walk>, bool)> {
+) -> (Vec<(Arc<walk::Walk>, bool)>, (u32, u32)) {
     let walks = &ctx.cache.walks;
     let contract = &case.contract;
+    if ctx.depth == Depth::Sampled {
+        // The walks at the maximum page size first: one of them may be the walk the others
+        // are placed along, made (and counted) here as one of the case's own.
+        let max = WalkLimit::Max.page_size(contract);
+        let deep = |limit: &WalkLimit| walks.walk_deep(case, *limit, &[], bounds, ctx);
+        let mut made: Vec<_> = join_all(
+            limits
+                .iter()
+                .filter(|l| l.page_size(contract) >= max)
+                .map(deep),
+        )
+        .await;
+        made.extend(
+            join_all(
+                limits
+                    .iter()
+                    .filter(|l| l.page_size(contract) < max)
+                    .map(deep),
+            )
+            .await,
+        );
+        let mut order: Vec<usize> = (0..limits.len())
+            .filter(|&i| limits[i].page_size(contract) >= max)
+            .collect();
+        order.extend((0..limits.len()).filter(|&i| limits[i].page_size(contract) < max));
+        let mut ordered: Vec<Option<(Arc<walk::Walk>, bool)>> = vec![None; limits.len()];
+        let mut took = (0, 0);
+        for (i, (w, sent, requests, pages)) in order.into_iter().zip(made) {
+            took.0 += requests;
+            took.1 += pages;
+            ordered[i] = Some((w, sent));
+        }
+        return (ordered.into_iter().flatten().collect(), took);
+    }
     let largest = limits
         .iter()
         .enumerate()
         .max_by_key(|(i, l)| (l.page_size(contract), std::cmp::Reverse(*i)))
         .map(|(i, _)| i);
     let Some(largest) = largest.filter(|_| ctx.walk_plan.sends_ahead(contract)) else {
-        return join_all(
+        let made = join_all(
             limits
                 .iter()
-                .map(|limit| walks.walk(case, *limit, &[], bounds, ctx, None)),
+                .map(|limit| walks.walk(case, *limit, &[], bounds, ctx, None, None)),
         )
         .await;
+        return (made, (0, 0));
     };
     let reference = walks
-        .walk(case, limits[largest], &[], bounds, ctx, None)
+        .walk(case, limits[largest], &[], bounds, ctx, None, None)
         .await;
     let learned = &*reference.0;
     let mut others = join_all(limits.iter().enumerate().map(|(i, limit)| async move {
@@ -381,14 +475,14 @@ async fn cross_walks(
         } else {
             Some(
                 walks
-                    .walk(case, *limit, &[], bounds, ctx, Some(learned))
+                    .walk(case, *limit, &[], bounds, ctx, Some(learned), None)
                     .await,
             )
         }
     }))
     .await;
     others[largest] = Some(reference.clone());
-    others.into_iter().flatten().collect()
+    (others.into_iter().flatten().collect(), (0, 0))
 }
 
 /// Sends a page case's one request and judges the answer against its `[[accept]]`.

@@ -16,6 +16,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
 
 use super::ahead::{AHEAD_UNCAPPED, Order, Predictor, Step};
+use super::depth::{WINDOW_PAGES, Window};
 use super::pages::Fetched;
 use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
@@ -234,6 +235,8 @@ type Ahead<'a> = BoxFuture<'a, (Arc<Fetched>, CaseRun)>;
 
 /// Walks `case`'s listing at `limit` with `extra` query parameters, within `bounds`; pages
 /// are fetched ahead along `reference`'s order where the plan allows (see the module docs).
+/// With `sample`, the walk reads only those windows, placed along `reference`'s order (see
+/// `depth.rs`), each chained.
 pub(super) async fn walk(
     case: &Case,
     limit: WalkLimit,
@@ -241,6 +244,7 @@ pub(super) async fn walk(
     bounds: WalkBounds,
     ctx: &RunContext<'_>,
     reference: Option<&Walk>,
+    sample: Option<&[Window]>,
 ) -> Walk {
     let contract = &*case.contract;
     let page_size = limit.page_size(contract);
@@ -295,7 +299,16 @@ pub(super) async fn walk(
         .map(|reference| Order::of(&reference.record));
     let mut predictor = order
         .as_ref()
+        .filter(|_| sample.is_none())
         .map(|order| Predictor::new(order, page_size, bounds));
+    // A sampled walk: the windows and the order they are placed along.
+    let sampled = sample.zip(reference.map(|r| Order::of(&r.record)));
+    let listing = sampled.as_ref().map_or(0, |(_, o)| o.len() as u64);
+    // The window being read, and the pages it has read.
+    let (mut window_at, mut window_read) = (0usize, 0u32);
+    if sampled.is_some() {
+        state.window(1, listing);
+    }
     let most_ahead = ctx.http.concurrency().unwrap_or(AHEAD_UNCAPPED).max(1);
     // Pages in flight beyond the one the walk waits for: none until a prediction has held
     // (each is checked against the cursor the walk then really has, sent or not), then
@@ -378,6 +391,51 @@ pub(super) async fn walk(
             next
         };
         answer.locate(&mut out.run, found, &page);
+        // A sampled walk at the end of a window jumps to the next window's first cursor (one
+        // past where it is: a walk that drifted beyond a window skips it).
+        let next = match (next, &sampled) {
+            (Next::Page(c), Some((windows, order))) => {
+                window_read += 1;
+                let full = windows
+                    .get(window_at)
+                    .and_then(|w| w.pages)
+                    .is_some_and(|n| window_read >= n);
+                let at = order.position(&c);
+                let jump = full
+                    .then(|| {
+                        windows
+                            .iter()
+                            .enumerate()
+                            .skip(window_at + 1)
+                            .find_map(|(i, w)| {
+                                // The last window reads the last pages as the walk meets
+                                // them: as many items as its pages held so far each, so
+                                // short pages do not lengthen it.
+                                let cursor_at = match (w.pages, held) {
+                                    (None, Some(h)) if (h as u64) < page_size => order
+                                        .len()
+                                        .checked_sub(WINDOW_PAGES as usize * h.max(1) + 1)?,
+                                    _ => usize::try_from((w.start * page_size).checked_sub(1)?)
+                                        .ok()?,
+                                };
+                                (at.is_none_or(|a| cursor_at > a))
+                                    .then(|| order.id(cursor_at).map(|id| (i, w.start, id)))
+                                    .flatten()
+                            })
+                    })
+                    .flatten();
+                match jump {
+                    Some((i, start, id)) => {
+                        window_at = i;
+                        window_read = 0;
+                        state.window(start + 1, listing);
+                        Next::Page(id.to_owned())
+                    }
+                    None => Next::Page(c),
+                }
+            }
+            (next, _) => next,
+        };
         let (cursor, probe) = match next {
             Next::Page(c) => (c, false),
             Next::Probe(c) => (c, true),

@@ -12,9 +12,11 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::RunContext;
+use super::depth::{self, Depth, Window};
 use super::walk::{Walk, label, query_of, walk};
 use crate::case::{Case, WalkLimit};
 use crate::check::walk::WalkBounds;
+use crate::contract::CursorSource;
 use crate::http::RequestOptions;
 
 /// The walks made so far in a run, each made once however many cases need it.
@@ -54,6 +56,8 @@ struct WalkKey {
     bounds: WalkBounds,
     /// Retries and timeouts: a case with its own `[limits]` makes its own walk.
     options: RequestOptions,
+    /// Whether the walk reads windows only (see `depth.rs`).
+    sampled: bool,
 }
 
 impl WalkKey {
@@ -81,6 +85,7 @@ impl WalkKey {
             limit: limit.param(&case.contract),
             bounds,
             options: ctx.options.clone(),
+            sampled: false,
         }
     }
 
@@ -108,7 +113,9 @@ impl WalkCache {
     /// The walk of `case`'s request at `limit`, made now or shared from a case that made it
     /// already (or is making it: this waits). The flag says whether this call sent the
     /// requests. A walk made now sends its pages ahead along `reference`'s order, when the
-    /// run's plan and the contract's cursors allow it.
+    /// run's plan and the contract's cursors allow it; with `sample`, it reads those windows
+    /// along `reference`'s order instead (a sampled walk is kept apart from the whole one).
+    #[allow(clippy::too_many_arguments)]
     pub async fn walk(
         &self,
         case: &Case,
@@ -117,8 +124,12 @@ impl WalkCache {
         bounds: WalkBounds,
         ctx: &RunContext<'_>,
         reference: Option<&Walk>,
+        sample: Option<&[Window]>,
     ) -> (Arc<Walk>, bool) {
-        let key = WalkKey::new(case, limit, extra, bounds, ctx);
+        let key = WalkKey {
+            sampled: sample.is_some(),
+            ..WalkKey::new(case, limit, extra, bounds, ctx)
+        };
         let shared = {
             let mut walks = self.walks.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(walks.entry(key).or_insert_with(|| {
@@ -149,7 +160,7 @@ impl WalkCache {
                         false,
                     );
                 }
-                Arc::new(walk(case, limit, extra, bounds, ctx, reference).await)
+                Arc::new(walk(case, limit, extra, bounds, ctx, reference, sample).await)
             })
             .await;
         ctx.note(&waiting, true);
@@ -176,15 +187,71 @@ impl WalkCache {
             None
         };
         let Some(reference) = reference else {
-            let (walk, sent) = self.walk(case, limit, extra, bounds, ctx, None).await;
+            let (walk, sent) = self.walk(case, limit, extra, bounds, ctx, None, None).await;
             return (walk, sent, 0);
         };
-        let (reference, sent) = self.walk(case, reference, extra, bounds, ctx, None).await;
+        let (reference, sent) = self
+            .walk(case, reference, extra, bounds, ctx, None, None)
+            .await;
         let (walk, mine) = self
-            .walk(case, limit, extra, bounds, ctx, Some(&reference))
+            .walk(case, limit, extra, bounds, ctx, Some(&reference), None)
             .await;
         let took_over = if sent { reference.run.requests } else { 0 };
         (walk, mine, took_over)
+    }
+
+    /// The walk of `case`'s request at `limit` at the run's depth. Sampled (see `depth.rs`),
+    /// a walk of id cursors at a limit below the contract's maximum first has the walk at the
+    /// maximum made (or shares it), then reads windows along its order, or, on a listing too
+    /// short to sample, walks whole sending ahead along it. Otherwise as
+    /// [`WalkCache::walk_planned`]. Also returns the requests and pages this call sent for
+    /// another walk (the walk at the maximum, or a reference it took over).
+    pub async fn walk_deep(
+        &self,
+        case: &Case,
+        limit: WalkLimit,
+        extra: &[(&str, &str)],
+        bounds: WalkBounds,
+        ctx: &RunContext<'_>,
+    ) -> (Arc<Walk>, bool, u32, u32) {
+        let contract = &case.contract;
+        let page_size = limit.page_size(contract);
+        let samples = ctx.depth == Depth::Sampled
+            && bounds.stop_after_items.is_none()
+            && contract.cursor_source != CursorSource::Token
+            && page_size < WalkLimit::Max.page_size(contract);
+        if !samples {
+            let (walk, sent, took) = self.walk_planned(case, limit, extra, bounds, ctx).await;
+            return (walk, sent, took, 0);
+        }
+        let (reference, sent) = self
+            .walk(case, WalkLimit::Max, extra, bounds, ctx, None, None)
+            .await;
+        let took = if sent {
+            (
+                reference.run.requests,
+                reference.record.pages + u32::from(reference.probed),
+            )
+        } else {
+            (0, 0)
+        };
+        let windows = reference
+            .record
+            .complete
+            .then(|| depth::plan(reference.record.items.len(), page_size))
+            .flatten();
+        let (walk, mine) = self
+            .walk(
+                case,
+                limit,
+                extra,
+                bounds,
+                ctx,
+                Some(&reference),
+                windows.as_deref(),
+            )
+            .await;
+        (walk, mine, took.0, took.1)
     }
 
     /// The largest limit above `limit` at which a case has begun a walk of the same listing.

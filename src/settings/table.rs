@@ -500,6 +500,22 @@ pub static SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        var: env::DEPTH,
+        flag: Some("--depth"),
+        value_name: "DEPTH",
+        help: "sampled: on a listing of 300 items or more, walks of id cursors at limits below the \
+               maximum read windows of 3 pages (head, 3 spread through, the end) along the order \
+               the walk at the maximum learned, at most 16 requests each; order, filter and \
+               backward walks stop after 300 items; full: every walk reads the whole listing",
+        default: "sampled",
+        many: Many::One,
+        range: None,
+        read: |s, g| {
+            s.depth = Some(g.one().parse()?);
+            Ok(())
+        },
+    },
+    Setting {
         var: env::MAX_BODY_BYTES,
         flag: Some("--max-body-bytes"),
         value_name: "BYTES",

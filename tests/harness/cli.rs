@@ -495,6 +495,8 @@ async fn a_walk_past_its_page_budget_is_not_judged_and_says_how_to_raise_it() {
         ("CONTRACT_BASE_URL", base.as_str()),
         ("CONTRACT_API_KEY", CANARY),
         ("CONTRACT_MAX_PAGES", "20"),
+        // One walk alone (sampled, the walk at the maximum would be made first).
+        ("CONTRACT_DEPTH", "full"),
     ];
     let out = check(&env, &["--exact", "list_batches::walk_limit_7"]);
     let all = text(&out);
@@ -550,6 +552,8 @@ async fn a_walk_past_its_time_limit_says_how_far_it_got() {
         ("CONTRACT_BASE_URL", base.as_str()),
         ("CONTRACT_API_KEY", CANARY),
         ("CONTRACT_CASE_TIMEOUT", "1"),
+        // One walk alone (sampled, the walk at the maximum would be made first).
+        ("CONTRACT_DEPTH", "full"),
     ];
     let out = check(&env, &["--exact", "list_batches::walk_limit_7"]);
     let all = text(&out);

@@ -62,7 +62,7 @@ async fn an_empty_listing_is_not_proven_in_every_report_and_fails_with_require_e
                 boundary, order or has_more: true was exercised";
     assert!(all.contains(line), "{all}");
     assert!(
-        all.contains("evidence: list_batches: 0 item(s) seen;"),
+        all.contains("evidence: list_batches: 0 item(s) seen at depth sampled;"),
         "{all}"
     );
     let unproven = json["evidence"]["not_proven"].as_array().unwrap();
@@ -117,7 +117,9 @@ async fn the_full_listing_is_proven_and_says_over_what() {
     assert_eq!(code, Some(0), "{all}");
     assert!(!all.contains("not proven"), "{all}");
     assert!(
-        all.contains("evidence: list_batches: 257 item(s) seen; page boundaries crossed: "),
+        all.contains(
+            "evidence: list_batches: 257 item(s) seen at depth sampled; page boundaries crossed: "
+        ),
         "{all}"
     );
     assert!(all.contains("limit=1 256 boundaries ("), "{all}");

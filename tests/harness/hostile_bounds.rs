@@ -410,7 +410,16 @@ async fn a_listing_that_never_ends_stops_at_its_page_budget_not_judged() {
     let server = Hostile::start(None, Arc::new(|_, target| endless(target))).await;
     let (out, _, all) = run(
         &server.base,
-        &["--max-pages", "30", "--exact", "list_batches::walk_limit_7"],
+        // One walk alone: at the sampled depth the walk at the maximum, endless too, would
+        // spend its own budget first.
+        &[
+            "--max-pages",
+            "30",
+            "--depth",
+            "full",
+            "--exact",
+            "list_batches::walk_limit_7",
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(1), "{all}");

@@ -6,6 +6,7 @@ mod benign;
 mod catalogue;
 mod cli;
 mod common;
+mod depth;
 mod drift;
 mod evidence;
 mod findings;

@@ -14,7 +14,7 @@ use list_contract::case::{Case, load_cases};
 use list_contract::http::{ClientSettings, HttpClient, RequestOptions, Target};
 use list_contract::mock::{MockConfig, ReferenceMock};
 use list_contract::redact::Secret;
-use list_contract::runner::{CaseRun, RunCache, RunContext, WalkPlan, run_case};
+use list_contract::runner::{CaseRun, Depth, RunCache, RunContext, WalkPlan, run_case};
 use list_contract::schema::SchemaSet;
 use list_contract::violation::{Invariant, Violation};
 
@@ -156,6 +156,9 @@ pub struct Local {
     pub cache: RunCache,
     /// How walks send their pages (the harness's default unless a test says otherwise).
     pub plan: WalkPlan,
+    /// How much of a large listing walks read: whole (`Depth::Full`) for a test that runs
+    /// cases one by one and counts their requests; a suite's run takes the run's default.
+    pub depth: Depth,
 }
 
 impl Local {
@@ -172,12 +175,14 @@ impl Local {
             options: RequestOptions::default(),
             cache: RunCache::default(),
             plan: WalkPlan::default(),
+            depth: Depth::Full,
         }
     }
 
     pub fn ctx(&self) -> RunContext<'_> {
         RunContext {
             walk_plan: self.plan,
+            depth: self.depth,
             ..RunContext::new(
                 &self.target,
                 &self.http,
@@ -291,9 +296,12 @@ impl Suite {
             .collect()
     }
 
-    /// Runs `cases` in `local` with `options`, in the order given.
+    /// Runs `cases` in `local` with `options`, in the order given, at the run's default depth
+    /// (sampled): the drift catalogue and every suite's faults are caught at it exactly as
+    /// whole walks catch them, their listings being shorter than the sampling threshold.
     pub async fn run_local(mut local: Local, options: RequestOptions, cases: &[Case]) -> Suite {
         local.options = options;
+        local.depth = Depth::default();
         let mut runs = Vec::new();
         for case in cases {
             runs.push((case.name.clone(), run_case(case, &local.ctx()).await));
