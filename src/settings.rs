@@ -132,7 +132,8 @@ impl SettingError {
     }
 }
 
-/// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise.
+/// Requests per second a live run sends at most, unless `CONTRACT_RATE_LIMIT` says otherwise
+/// or the server advertises a request budget (then its pace, within the user's cap).
 pub const DEFAULT_LIVE_RATE: f64 = 10.0;
 /// Requests a live run keeps in flight at most, unless `CONTRACT_CONCURRENCY` says otherwise.
 pub const DEFAULT_LIVE_CONCURRENCY: usize = 4;
@@ -392,7 +393,11 @@ impl Settings {
         if self.base_url.is_none() {
             client.use_env_proxy = false;
         } else {
-            client.rate_limit = client.rate_limit.or(Some(DEFAULT_LIVE_RATE));
+            // With no cap of the user's, the server's advertised budget sets the pace, and
+            // the default holds while it advertises none.
+            if client.rate_limit.is_none() {
+                client.default_rate = Some(DEFAULT_LIVE_RATE);
+            }
             client.concurrency = client.concurrency.or(Some(DEFAULT_LIVE_CONCURRENCY));
         }
         // A server that answers nothing stops the run once nothing has answered for a whole

@@ -141,6 +141,11 @@ impl Shared {
             fail_on: self.fail_on,
             suites_named: !settings.suites.is_empty(),
             require_evidence: settings.require_evidence,
+            pace: match settings.base_url {
+                Some(_) => self.connected.http.pace(),
+                None => None,
+            },
+            rate_from: settings.source(env::RATE_LIMIT),
             cases,
         };
         results.leave_out_unserved();

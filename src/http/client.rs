@@ -11,7 +11,7 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::breaker::Breaker;
-use super::gate::Gate;
+use super::gate::{Gate, Pace};
 use super::retry::{BACKOFF_CAP, RequestOptions, retry_after};
 use crate::error::error_chain;
 use crate::exchange::{Exchange, Failure, Retry, Sent, TransportError, retry_reason, unix_secs};
@@ -24,8 +24,13 @@ pub struct ClientSettings {
     pub connect_timeout: Duration,
     /// Bodies larger than this are not read.
     pub max_body_bytes: u64,
-    /// At most this many requests a second (live runs); `None`: no cap.
+    /// The user's cap: at most this many requests a second, whatever the server allows;
+    /// `None`: no cap of the user's.
     pub rate_limit: Option<f64>,
+    /// The pace while the server advertises no request budget (live runs: 10 a second, unless
+    /// the user set a cap); a budget the server advertises replaces it. `None`: uncapped
+    /// until the server advertises one.
+    pub default_rate: Option<f64>,
     /// At most this many requests in flight at once; `None`: no cap.
     pub concurrency: Option<usize>,
     /// A PEM file of extra CA certificates to trust, beside the system roots.
@@ -43,6 +48,7 @@ impl Default for ClientSettings {
             connect_timeout: Duration::from_secs(10),
             max_body_bytes: 8 * 1024 * 1024,
             rate_limit: None,
+            default_rate: None,
             concurrency: None,
             ca_cert: None,
             use_env_proxy: false,
@@ -128,7 +134,11 @@ impl HttpClient {
         Ok(HttpClient {
             transport: Transport::Live(client),
             max_body_bytes: settings.max_body_bytes,
-            gate: Arc::new(Gate::new(settings.rate_limit, settings.concurrency)),
+            gate: Arc::new(Gate::new(
+                settings.rate_limit,
+                settings.default_rate,
+                settings.concurrency,
+            )),
             recorder: None,
             breaker: settings
                 .stop_unanswered_after
@@ -142,7 +152,7 @@ impl HttpClient {
         HttpClient {
             transport: Transport::Replay(recording),
             max_body_bytes,
-            gate: Arc::new(Gate::new(None, None)),
+            gate: Arc::new(Gate::new(None, None, None)),
             recorder: None,
             breaker: None,
         }
@@ -162,6 +172,14 @@ impl HttpClient {
     /// Why the run stopped, if the server stopped answering (see [`Breaker`]).
     pub fn stopped(&self) -> Option<String> {
         self.breaker.as_ref().and_then(|b| b.tripped())
+    }
+
+    /// The pace the run went at and why; `None` in a replay, which sends nothing.
+    pub fn pace(&self) -> Option<Pace> {
+        match self.transport {
+            Transport::Live(_) => Some(self.gate.pace()),
+            Transport::Replay(_) => None,
+        }
     }
 
     /// The cap on requests in flight, if there is one.
@@ -304,7 +322,7 @@ impl HttpClient {
     ) -> (Result<Raw, (Failure, bool)>, Option<usize>) {
         let begun = Instant::now();
         let started = SystemTime::now();
-        let _permit = self.gate.enter().await;
+        let (_permit, ticket) = self.gate.enter().await;
         // Once the run has stopped (the server answers nothing), nothing more is sent, not
         // even a request that was waiting for its turn.
         if let Some(breaker) = self.breaker.as_ref().filter(|b| b.tripped().is_some()) {
@@ -328,6 +346,10 @@ impl HttpClient {
             }
             None => exchange.await,
         };
+        // The budget a response advertises paces the requests after it (a 429's too).
+        if let Ok(raw) = &outcome {
+            self.gate.heard(ticket, &raw.headers);
+        }
         let Some(recorder) = &self.recorder else {
             return (outcome, None);
         };

@@ -91,6 +91,9 @@ pub struct MockConfig {
     /// Print a line on stderr for each request answered (`serve --log-requests`): method, path,
     /// query, status and headers, credentials masked.
     pub log_requests: bool,
+    /// A request budget enforced with 429s past it, and advertised in a provider's headers
+    /// (`serve --rate-budget`, `--rate-budget-headers`).
+    pub rate_budget: Option<super::budget::RateBudget>,
 }
 
 impl MockConfig {
@@ -134,6 +137,7 @@ impl MockConfig {
             transient_every: None,
             bearer_too: false,
             log_requests: false,
+            rate_budget: None,
         }
     }
 
@@ -193,6 +197,12 @@ impl MockConfig {
 
     pub fn transient_every(mut self, requests: usize) -> Self {
         self.transient_every = Some(requests);
+        self
+    }
+
+    /// Enforces `per_minute` requests a minute, advertised in `headers` (a bucket of its own).
+    pub fn rate_budget(mut self, per_minute: u32, headers: super::budget::BudgetHeaders) -> Self {
+        self.rate_budget = Some(super::budget::RateBudget::new(per_minute, headers));
         self
     }
 

@@ -11,6 +11,7 @@
 //! written as data alone gets a conforming mock.
 
 mod answer;
+mod budget;
 mod config;
 pub mod dataset;
 mod drift;
@@ -31,6 +32,7 @@ use url::Url;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
+pub use budget::{BudgetHeaders, BudgetStats, RateBudget, parse_per_minute};
 pub use config::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig};
 pub use fault::{Family, Fault};
 use responder::Responder;
@@ -170,6 +172,11 @@ impl ReferenceMock {
     /// [`ReferenceMock::start_embedded`], [`ReferenceMock::start_on`]).
     pub async fn request_count(&self) -> usize {
         self.received().await.len()
+    }
+
+    /// What its request budget saw (`MockConfig::rate_budget`), if it has one.
+    pub fn budget_stats(&self) -> Option<BudgetStats> {
+        self.config.rate_budget.as_ref().map(RateBudget::stats)
     }
 
     /// The requests it has answered so far (none for a mock on its own server).

@@ -390,7 +390,13 @@ const HANG: Duration = Duration::from_secs(60);
 impl Responder {
     /// The answer to `request`, with the wait `Fault::Hang` puts before it.
     pub(super) fn reply(&self, request: &Request) -> Answer {
-        let response = self.answer(request);
+        let response = match &self.config.rate_budget {
+            Some(budget) => match budget.take() {
+                Ok(headers) => self.answer(request).with_headers(headers),
+                Err(headers) => self.rate_limited().with_headers(headers),
+            },
+            None => self.answer(request),
+        };
         if self.has(Fault::Hang) {
             response.set_delay(HANG)
         } else {

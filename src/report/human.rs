@@ -186,6 +186,9 @@ fn summary_diagnoses(out: &mut String, results: &RunResults) {
 
 fn summary_counts(out: &mut String, results: &RunResults) {
     let _ = writeln!(out, "summary: {}", results.counts_line());
+    if let Some(pace) = results.pace_line() {
+        let _ = writeln!(out, "{pace}");
+    }
 }
 
 fn summary_auth(out: &mut String, results: &RunResults) {

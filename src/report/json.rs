@@ -48,6 +48,11 @@ pub struct Report {
     /// server bugs (`server_bugs`); see docs/reports.md.
     #[serde(default)]
     pub evidence: serde_json::Value,
+    /// The pace of a live run and why: `rate` (requests a second, `null`: uncapped),
+    /// `chosen_by` (`your_cap`, `server_budget`, `default_cap`, `uncapped`), the user's `cap`,
+    /// the `server`'s advertised budget, `holds`; `null` for the embedded mock or a replay.
+    #[serde(default)]
+    pub pace: Option<crate::http::Pace>,
 }
 
 fn yes() -> bool {
@@ -257,6 +262,7 @@ impl Report {
             auth_checked: results.auth_unchecked.is_none(),
             evidence: serde_json::from_str(&mask(&super::evidence::json(results).to_string()))
                 .unwrap_or_default(),
+            pace: results.pace.clone(),
         }
     }
 

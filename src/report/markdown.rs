@@ -112,7 +112,11 @@ fn section_facts(out: &mut String, results: &RunResults, redactor: &Redactor) {
             ""
         }
     );
-    let _ = writeln!(out, "- {}\n", results.counts_line());
+    let _ = writeln!(out, "- {}", results.counts_line());
+    if let Some(pace) = results.pace_line() {
+        let _ = writeln!(out, "- {pace}");
+    }
+    out.push('\n');
 }
 
 fn section_diagnoses(out: &mut String, results: &RunResults, redactor: &Redactor) {

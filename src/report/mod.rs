@@ -28,6 +28,28 @@ pub enum CaseOutcome {
     Ignored,
 }
 
+/// A rate for a person: `10`, `9.7`, `0.5`.
+fn rate(r: f64) -> String {
+    if (r - r.round()).abs() < 0.05 {
+        format!("{:.0}", r)
+    } else if r >= 1.0 {
+        format!("{:.1}", r)
+    } else {
+        format!("{:.2}", r)
+    }
+}
+
+/// `a minute`, `a second`, `per 10 s`.
+fn per_window(secs: f64) -> String {
+    match secs {
+        1.0 => "a second".to_owned(),
+        60.0 => "a minute".to_owned(),
+        3600.0 => "an hour".to_owned(),
+        86_400.0 => "a day".to_owned(),
+        s => format!("per {} s", rate(s)),
+    }
+}
+
 /// One case of a run, as reporters see it.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -64,6 +86,11 @@ pub struct RunResults {
     pub suites_named: bool,
     /// `--require-evidence`: an invariant the data could not exercise fails the run (exit 1).
     pub require_evidence: bool,
+    /// The pace of a live run and why (`None`: the embedded mock, or a replay).
+    pub pace: Option<crate::http::Pace>,
+    /// Where the user's cap came from, as the pace line names it: `--rate-limit` or
+    /// `CONTRACT_RATE_LIMIT`.
+    pub rate_from: &'static str,
     pub cases: Vec<CaseResult>,
 }
 
@@ -101,6 +128,62 @@ impl RunResults {
             self.requests(),
             self.retries(),
         )
+    }
+
+    /// The pace in one line, as the summary and the Markdown report give it: `pace: 9.7
+    /// request(s)/s, the server's budget (x-ratelimit-*: 600 a minute)`; `None` when the run
+    /// sent nothing to a live server.
+    pub fn pace_line(&self) -> Option<String> {
+        use crate::http::PaceSource;
+        let pace = self.pace.as_ref()?;
+        let per_sec = |r: f64| format!("{} request(s)/s", rate(r));
+        let budget = pace
+            .server
+            .as_ref()
+            .map(|s| match (s.limit, s.window_secs) {
+                (Some(limit), Some(window)) => {
+                    format!("{}: {limit} {}", s.headers.headers(), per_window(window))
+                }
+                (Some(limit), None) => format!("{}: {limit}", s.headers.headers()),
+                (None, _) => format!("{}: remaining and reset", s.headers.headers()),
+            });
+        let cap = |cap: f64| match self.rate_from {
+            from if from.starts_with("--") => format!("{from} {}", rate(cap)),
+            from => format!("{from}={}", rate(cap)),
+        };
+        let holds = match pace.holds {
+            0 => String::new(),
+            n => format!("; every request waited for its reset {n} time(s)"),
+        };
+        const SILENT: &str = "the server advertised no rate limit";
+        Some(match (pace.chosen_by, pace.rate, &budget) {
+            (PaceSource::ServerBudget, Some(r), Some(budget)) => {
+                format!(
+                    "pace: {}, the server's budget ({budget}){holds}",
+                    per_sec(r)
+                )
+            }
+            (PaceSource::YourCap, Some(r), budget) => format!(
+                "pace: {}, your cap ({}; {})",
+                per_sec(r),
+                cap(r),
+                match (budget, &pace.server) {
+                    (Some(budget), Some(s)) => {
+                        format!(
+                            "the server's budget allowed {}: {budget}{holds}",
+                            rate(s.pace)
+                        )
+                    }
+                    _ => SILENT.to_owned(),
+                }
+            ),
+            (PaceSource::DefaultCap, Some(r), _) => format!(
+                "pace: {}, the default cap ({SILENT}; {} sets another)",
+                per_sec(r),
+                self.rate_from
+            ),
+            _ => format!("pace: uncapped ({}; {SILENT})", cap(0.0)),
+        })
     }
 
     /// Violations per invariant, as the cases report them: the counts add up to the cases'

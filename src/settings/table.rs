@@ -535,8 +535,8 @@ pub static SETTINGS: &[Setting] = &[
         var: env::RATE_LIMIT,
         flag: Some("--rate-limit"),
         value_name: "PER_SEC",
-        help: "Requests per second at most (0: no cap)",
-        default: "live: 10; mock: no cap",
+        help: "Requests per second at most, whatever the server's advertised budget allows (0: no cap of yours; the server's budget still paces the run)",
+        default: "live: the server's advertised budget, else 10; mock: no cap",
         many: Many::One,
         range: Some(Range::new(0.01, 10_000.0, false).or_zero("no cap")),
         read: |s, g| {

@@ -133,15 +133,25 @@ fn settings_come_from_the_variables_with_documented_defaults() {
         ..s.clone()
     };
     let client = live.client_for_run();
+    // No cap of the user's: the default paces the run until the server advertises a budget.
     assert_eq!(
-        (client.rate_limit, client.concurrency),
-        (Some(DEFAULT_LIVE_RATE), Some(DEFAULT_LIVE_CONCURRENCY))
+        (client.rate_limit, client.default_rate, client.concurrency),
+        (
+            None,
+            Some(DEFAULT_LIVE_RATE),
+            Some(DEFAULT_LIVE_CONCURRENCY)
+        )
     );
     assert!(client.use_env_proxy);
     let mock = s.client_for_run();
     assert_eq!(
-        (mock.rate_limit, mock.concurrency, mock.use_env_proxy),
-        (None, None, false)
+        (
+            mock.rate_limit,
+            mock.default_rate,
+            mock.concurrency,
+            mock.use_env_proxy
+        ),
+        (None, None, None, false)
     );
 
     let vars = |name: &str| match name {
@@ -181,7 +191,25 @@ fn settings_come_from_the_variables_with_documented_defaults() {
         base_url: Some(parse_base_url("https://staging.example.com").unwrap()),
         ..s
     };
-    assert_eq!(live.client_for_run().rate_limit, None, "0 lifts the cap");
+    let client = live.client_for_run();
+    assert_eq!(
+        (client.rate_limit, client.default_rate),
+        (None, None),
+        "0 lifts the cap, the default's too"
+    );
+    let capped = Settings {
+        client: ClientSettings {
+            rate_limit: Some(5.0),
+            ..live.client.clone()
+        },
+        ..live
+    };
+    let client = capped.client_for_run();
+    assert_eq!(
+        (client.rate_limit, client.default_rate),
+        (Some(5.0), None),
+        "the user's cap is never passed"
+    );
 }
 
 #[test]
