@@ -190,6 +190,9 @@ fn seconds(n: f64) -> Option<f64> {
 /// A Go-style duration (`6m0s`, `1.5s`, `250ms`, `1h2m3s`), or plain seconds.
 fn go_duration(text: &str) -> Option<f64> {
     let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
     if let Ok(n) = text.parse::<f64>() {
         return seconds(n);
     }
@@ -497,6 +500,13 @@ mod tests {
         ]);
         assert_eq!(b.limit, Some(MAX_COUNT));
         assert_eq!(b.reset, Some(MAX_SECS));
+        // A billion left, whole again in a year: spread over the year, about 30 a second.
+        assert!(b.advise(0.0).rate.unwrap() < MAX_SERVER_RATE);
+        let b = one(&[
+            ("x-ratelimit-limit-requests", "1e12"),
+            ("x-ratelimit-remaining-requests", "1e300"),
+            ("x-ratelimit-reset-requests", "1s"),
+        ]);
         assert_eq!(b.advise(0.0).rate, Some(MAX_SERVER_RATE));
         // Nothing left for an hour: held for MAX_HOLD at most, then asked again.
         let b = one(&[
