@@ -133,19 +133,10 @@ struct ServeArgs {
     /// headers masked, saying whether they hold the key).
     #[arg(long)]
     log_requests: bool,
-    /// Enforce a request budget (N/min, N/s or N/h): a token bucket holding two seconds of
-    /// it, 429 with Retry-After past it.
+    /// Enforce a request budget, 429 past it (600/min; N/s, N/h), advertised in OpenAI's
+    /// x-ratelimit-* headers; 600/min:anthropic, :ietf (RateLimit) or :none for others.
     #[arg(long, value_name = "N/min")]
-    rate_budget: Option<String>,
-    /// The headers the budget is advertised in: openai (x-ratelimit-*), anthropic
-    /// (anthropic-ratelimit-requests-*), ietf (RateLimit, RateLimit-Policy), or none.
-    #[arg(
-        long,
-        value_name = "DIALECT",
-        default_value = "openai",
-        requires = "rate_budget"
-    )]
-    rate_budget_headers: String,
+    budget: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -549,13 +540,9 @@ fn serve_config(args: ServeArgs) -> Result<Serve, String> {
     if args.log_requests {
         config = config.log_requests();
     }
-    if let Some(budget) = &args.rate_budget {
-        let per_minute = list_contract::mock::parse_per_minute(budget)
-            .map_err(|e| format!("--rate-budget: {e}"))?;
-        let headers = args
-            .rate_budget_headers
-            .parse()
-            .map_err(|e| format!("--rate-budget-headers: {e}"))?;
+    if let Some(budget) = &args.budget {
+        let (per_minute, headers) =
+            list_contract::mock::parse_budget(budget).map_err(|e| format!("--budget: {e}"))?;
         config = config.rate_budget(per_minute, headers);
     }
     if no_auth {

@@ -1,4 +1,4 @@
-//! A request budget the mock enforces (`serve --rate-budget 600/min`): a token bucket that
+//! A request budget the mock enforces (`serve --budget 600/min`): a token bucket that
 //! refills at the budget's pace and holds two seconds of it (providers enforce a minute's
 //! budget over shorter spans: "60 requests a minute may be enforced as one a second"), a 429
 //! past it, and the budget advertised in the headers of one provider's dialect, or none.
@@ -38,6 +38,9 @@ impl FromStr for BudgetHeaders {
     }
 }
 
+/// Headers to add to an answer.
+type Headers = Vec<(&'static str, String)>;
+
 /// A budget of requests a minute, enforced and (unless [`BudgetHeaders::None`]) advertised.
 /// Clones share one bucket.
 #[derive(Debug, Clone)]
@@ -75,6 +78,13 @@ struct Bucket {
     last: Option<Instant>,
     answered: u64,
     refused: u64,
+}
+
+/// `600/min`, optionally with the headers it is advertised in (`600/min:anthropic`; default
+/// OpenAI's).
+pub fn parse_budget(text: &str) -> Result<(u32, BudgetHeaders), String> {
+    let (budget, headers) = text.split_once(':').unwrap_or((text, "openai"));
+    Ok((parse_per_minute(budget)?, headers.parse()?))
 }
 
 /// `600/min`, `10/s`, `36000/h`, or a bare number a minute: the budget in requests a minute.
@@ -144,9 +154,9 @@ impl RateBudget {
         }
     }
 
-    /// Takes a request out of the budget: `None` when it is spent (the answer is a 429),
-    /// else the headers to add to the answer.
-    pub(super) fn take(&self) -> Result<Vec<(&'static str, String)>, Vec<(&'static str, String)>> {
+    /// Takes a request out of the budget: the headers to add to the answer, or, when it is
+    /// spent, to the 429 that answers instead (with `Retry-After`).
+    pub(super) fn take(&self) -> Result<Headers, Headers> {
         let now = Instant::now();
         let capacity = self.capacity();
         let per_sec = self.per_sec();
@@ -178,7 +188,7 @@ impl RateBudget {
 
     /// The budget in the dialect's headers: `remaining` requests left, whole again in `reset`
     /// seconds.
-    fn advertised(&self, remaining: f64, reset: f64) -> Vec<(&'static str, String)> {
+    fn advertised(&self, remaining: f64, reset: f64) -> Headers {
         let limit = self.per_minute.to_string();
         let remaining = format!("{remaining:.0}");
         match self.headers {
@@ -229,7 +239,7 @@ fn go_duration(secs: f64) -> String {
 
 impl Answer {
     /// With the headers a budget adds.
-    pub(super) fn with_headers(self, headers: Vec<(&'static str, String)>) -> Self {
+    pub(super) fn with_headers(self, headers: Headers) -> Self {
         headers.into_iter().fold(self, |answer, (name, value)| {
             answer.insert_header(name, &value)
         })
@@ -250,6 +260,12 @@ mod tests {
         assert!(parse_per_minute("5/fortnight").is_err());
         assert!(parse_per_minute("0/min").is_err());
         assert!(parse_per_minute("1e12/s").is_err());
+        assert_eq!(parse_budget("600/min"), Ok((600, BudgetHeaders::Openai)));
+        assert_eq!(
+            parse_budget("1200/min:IETF"),
+            Ok((1200, BudgetHeaders::Ietf))
+        );
+        assert!(parse_budget("600/min:github").is_err());
     }
 
     #[test]

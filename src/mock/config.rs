@@ -92,7 +92,7 @@ pub struct MockConfig {
     /// query, status and headers, credentials masked.
     pub log_requests: bool,
     /// A request budget enforced with 429s past it, and advertised in a provider's headers
-    /// (`serve --rate-budget`, `--rate-budget-headers`).
+    /// (`serve --budget 600/min[:anthropic|:ietf|:none]`).
     pub rate_budget: Option<super::budget::RateBudget>,
 }
 

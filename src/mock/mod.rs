@@ -32,7 +32,7 @@ use url::Url;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
-pub use budget::{BudgetHeaders, BudgetStats, RateBudget, parse_per_minute};
+pub use budget::{BudgetHeaders, BudgetStats, RateBudget, parse_budget, parse_per_minute};
 pub use config::{DEFAULT_ITEMS, DEFAULT_KEY, DEFAULT_SEED, MockConfig};
 pub use fault::{Family, Fault};
 use responder::Responder;
