@@ -69,6 +69,8 @@ pub const KNOWN_HEADERS: &[&str] = &[
 /// Response headers that are never additive drift, by lowercase prefix.
 pub const KNOWN_HEADER_PREFIXES: &[&str] = &[
     "access-control-",
+    // Anthropic's rate-limit headers, which pace a run (`http/ratelimit.rs`).
+    "anthropic-ratelimit-",
     "cf-",
     "openai-",
     "ratelimit",
