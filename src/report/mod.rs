@@ -170,7 +170,7 @@ impl RunResults {
                 match (budget, &pace.server) {
                     (Some(budget), Some(s)) => {
                         format!(
-                            "the server's budget allowed {}: {budget}{holds}",
+                            "the server's budget allowed {}, {budget}{holds}",
                             rate(s.pace)
                         )
                     }
@@ -347,5 +347,94 @@ impl RunResults {
             .filter(|(_, n)| n.kind == crate::violation::AdditionKind::Field)
             .count();
         (fields, notices.len() - fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Dialect, Pace, PaceSource, ServerBudget};
+
+    fn results(pace: Option<Pace>, rate_from: &'static str) -> RunResults {
+        RunResults {
+            target: "https://staging.example.com".into(),
+            reference_mock: false,
+            auth_unchecked: None,
+            auth: None,
+            auth_from: String::new(),
+            base_from: "CONTRACT_BASE_URL",
+            fail_on: Severity::Breaking,
+            suites_named: false,
+            require_evidence: false,
+            pace,
+            rate_from,
+            cases: Vec::new(),
+        }
+    }
+
+    fn pace(rate: Option<f64>, chosen_by: PaceSource, cap: Option<f64>, server: bool) -> Pace {
+        Pace {
+            rate,
+            chosen_by,
+            cap,
+            server: server.then(|| ServerBudget {
+                headers: Dialect::Openai,
+                limit: Some(600.0),
+                window_secs: Some(60.0),
+                pace: 9.7,
+            }),
+            holds: 0,
+        }
+    }
+
+    #[test]
+    fn the_pace_line_says_the_pace_and_why() {
+        let line = |p, from| results(Some(p), from).pace_line().unwrap();
+        assert_eq!(
+            line(
+                pace(Some(9.7), PaceSource::ServerBudget, None, true),
+                "CONTRACT_RATE_LIMIT"
+            ),
+            "pace: 9.7 request(s)/s, the server's budget (x-ratelimit-*: 600 a minute)"
+        );
+        assert_eq!(
+            line(
+                pace(Some(5.0), PaceSource::YourCap, Some(5.0), true),
+                "--rate-limit"
+            ),
+            "pace: 5 request(s)/s, your cap (--rate-limit 5; the server's budget allowed 9.7, \
+             x-ratelimit-*: 600 a minute)"
+        );
+        assert_eq!(
+            line(
+                pace(Some(2.5), PaceSource::YourCap, Some(2.5), false),
+                "CONTRACT_RATE_LIMIT"
+            ),
+            "pace: 2.5 request(s)/s, your cap (CONTRACT_RATE_LIMIT=2.5; the server advertised no \
+             rate limit)"
+        );
+        assert_eq!(
+            line(
+                pace(Some(10.0), PaceSource::DefaultCap, None, false),
+                "--rate-limit"
+            ),
+            "pace: 10 request(s)/s, the default cap (the server advertised no rate limit; \
+             --rate-limit sets another)"
+        );
+        assert_eq!(
+            line(
+                pace(None, PaceSource::Uncapped, None, false),
+                "--rate-limit"
+            ),
+            "pace: uncapped (--rate-limit 0; the server advertised no rate limit)"
+        );
+        let mut held = pace(Some(0.25), PaceSource::ServerBudget, None, true);
+        held.holds = 2;
+        assert_eq!(
+            line(held, "CONTRACT_RATE_LIMIT"),
+            "pace: 0.25 request(s)/s, the server's budget (x-ratelimit-*: 600 a minute); every \
+             request waited for its reset 2 time(s)"
+        );
+        assert_eq!(results(None, "CONTRACT_RATE_LIMIT").pace_line(), None);
     }
 }
