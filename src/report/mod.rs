@@ -377,7 +377,7 @@ mod tests {
             rate,
             chosen_by,
             cap,
-            server: server.then(|| ServerBudget {
+            server: server.then_some(ServerBudget {
                 headers: Dialect::Openai,
                 limit: Some(600.0),
                 window_secs: Some(60.0),
