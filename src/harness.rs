@@ -15,12 +15,15 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Trial};
 
+use crate::case::Case;
 use crate::redact::Redactor;
 use crate::replay::Replayer;
 use crate::report::human::render_summary;
 use crate::report::{RunResults, json, junit, markdown};
+use crate::runner::plan::Plan;
 use crate::settings::{Settings, env};
 use error::{Cause, HarnessError};
+use target::Connected;
 use trials::Shared;
 
 /// What a panic says: the harness, not the endpoint, is at fault.
@@ -201,8 +204,44 @@ fn prepare(
             eprintln!("note: {} is skipped: {reason}", case.name);
         }
     }
+    eprintln!("{}", plan_line(args, settings, &shared.connected, &cases));
     let trials = trials::trials(cases, settings, Some(&shared));
     Ok((trials, Some(shared)))
+}
+
+/// The cases libtest-mimic will run under `args`: selected by its filter, and ignored or
+/// not as `--ignored` and `--include-ignored` say.
+fn to_run<'c>(args: &Arguments, settings: &Settings, cases: &'c [Case]) -> Vec<&'c Case> {
+    cases
+        .iter()
+        .filter(|c| {
+            let ignored = settings.skip_reason(c).is_some();
+            trials::selected(&c.name, args) && (args.include_ignored || ignored == args.ignored)
+        })
+        .collect()
+}
+
+/// The plan line, said before the first request: what the cases may send (exactly bounded
+/// against the embedded mock, whose listings' sizes are known) and, at the run's rate cap,
+/// about how long.
+fn plan_line(
+    args: &Arguments,
+    settings: &Settings,
+    connected: &Connected,
+    cases: &[Case],
+) -> String {
+    let plan = Plan::of(
+        &to_run(args, settings, cases),
+        settings.run_depth(),
+        settings.walk_bounds,
+    );
+    let sizes = connected.known_sizes();
+    let known = plan.with_sizes(|path| sizes.get(path).copied());
+    let rate = match (&connected.replayer, &settings.base_url) {
+        (None, Some(_)) => settings.client_for_run().rate_limit,
+        _ => None,
+    };
+    plan.line(known, rate)
 }
 
 /// Writes the run's recording, if it was recorded.

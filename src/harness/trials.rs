@@ -161,7 +161,7 @@ pub fn trials(cases: Vec<Case>, settings: &Settings, shared: Option<&Arc<Shared>
 
 /// Whether libtest-mimic runs a trial of that name under `args`' filter and skips (its
 /// rule: a substring, or the whole name with `--exact`).
-fn selected(name: &str, args: &Arguments) -> bool {
+pub(super) fn selected(name: &str, args: &Arguments) -> bool {
     let matches = |pattern: &str| {
         if args.exact {
             name == pattern

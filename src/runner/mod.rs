@@ -5,6 +5,7 @@ mod ahead;
 pub mod backward;
 pub mod depth;
 pub mod pages;
+pub mod plan;
 pub mod walk;
 pub mod walk_cache;
 
