@@ -6,6 +6,7 @@
 pub mod discover;
 pub mod error;
 pub mod openapi;
+pub mod progress;
 pub mod target;
 pub mod trials;
 
@@ -68,6 +69,9 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let Some(shared) = shared else {
         return code;
     };
+    if let Some(display) = &shared.display {
+        display.finish();
+    }
     shared.print_notes();
     let results = shared.results(args, &settings);
     eprintln!("{}", render_summary(&results, &redactor));
@@ -185,7 +189,14 @@ fn prepare(
     let cases = discover::ready_to_send(cases, settings)?;
     let connected = target::connect(settings, &cases, replayer)?;
     let cases = openapi::fill_path_params(cases, settings, &connected)?;
-    let shared = Arc::new(Shared::new(settings, connected, schemas, &cases));
+    let display = settings.shows_progress().then(|| {
+        let mut suites = std::collections::BTreeMap::new();
+        for case in to_run(args, settings, &cases) {
+            *suites.entry(case.suite().to_owned()).or_insert(0) += 1;
+        }
+        progress::Display::new(&suites)
+    });
+    let shared = Arc::new(Shared::new(settings, connected, schemas, &cases, display));
     eprintln!(
         "{}",
         shared
