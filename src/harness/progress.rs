@@ -92,6 +92,8 @@ impl Display {
         }
         self.multi
             .set_draw_target(ProgressDrawTarget::term_like_with_hz(Box::new(Stderr), 5));
+        // Drawn at once, then by the ticker.
+        self.draw();
         let display = Arc::clone(self);
         let stop = Arc::clone(&self.stop);
         let ticker = std::thread::spawn(move || {

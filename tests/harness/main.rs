@@ -15,6 +15,7 @@ mod golden;
 mod hostile_bounds;
 mod hostile_leak;
 mod openapi;
+mod progress;
 mod properties;
 mod record_replay;
 mod reports;
