@@ -165,7 +165,13 @@ pub fn main_with_root(root: &Path) -> ExitCode {
 fn main_with_root_unguarded(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     match Settings::from_env(root) {
-        Ok(settings) => run(&args, settings),
+        Ok(mut settings) => {
+            // libtest's runner of `cargo test` shows no display of its own unless asked.
+            if settings.progress == crate::settings::ProgressMode::Auto {
+                settings.progress = crate::settings::ProgressMode::Never;
+            }
+            run(&args, settings)
+        }
         Err(e) => {
             eprintln!("error: {}", e.render());
             ExitCode::FAILURE
