@@ -6,6 +6,7 @@
 pub mod discover;
 pub mod error;
 pub mod openapi;
+pub mod progress;
 pub mod target;
 pub mod trials;
 
@@ -15,12 +16,15 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Trial};
 
+use crate::case::Case;
 use crate::redact::Redactor;
 use crate::replay::Replayer;
 use crate::report::human::render_summary;
 use crate::report::{RunResults, json, junit, markdown};
+use crate::runner::plan::{Plan, Rate};
 use crate::settings::{Settings, env};
 use error::{Cause, HarnessError};
+use target::Connected;
 use trials::Shared;
 
 /// What a panic says: the harness, not the endpoint, is at fault.
@@ -65,6 +69,9 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     let Some(shared) = shared else {
         return code;
     };
+    if let Some(display) = &shared.display {
+        display.finish();
+    }
     shared.print_notes();
     let results = shared.results(args, &settings);
     eprintln!("{}", render_summary(&results, &redactor));
@@ -158,7 +165,13 @@ pub fn main_with_root(root: &Path) -> ExitCode {
 fn main_with_root_unguarded(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     match Settings::from_env(root) {
-        Ok(settings) => run(&args, settings),
+        Ok(mut settings) => {
+            // libtest's runner of `cargo test` shows no display of its own unless asked.
+            if settings.progress == crate::settings::ProgressMode::Auto {
+                settings.progress = crate::settings::ProgressMode::Never;
+            }
+            run(&args, settings)
+        }
         Err(e) => {
             eprintln!("error: {}", e.render());
             ExitCode::FAILURE
@@ -182,7 +195,14 @@ fn prepare(
     let cases = discover::ready_to_send(cases, settings)?;
     let connected = target::connect(settings, &cases, replayer)?;
     let cases = openapi::fill_path_params(cases, settings, &connected)?;
-    let shared = Arc::new(Shared::new(settings, connected, schemas, &cases));
+    let display = settings.shows_progress().then(|| {
+        let mut suites = std::collections::BTreeMap::new();
+        for case in to_run(args, settings, &cases) {
+            *suites.entry(case.suite().to_owned()).or_insert(0) += 1;
+        }
+        progress::Display::new(&suites)
+    });
+    let shared = Arc::new(Shared::new(settings, connected, schemas, &cases, display));
     eprintln!(
         "{}",
         shared
@@ -201,8 +221,47 @@ fn prepare(
             eprintln!("note: {} is skipped: {reason}", case.name);
         }
     }
+    eprintln!("{}", plan_line(args, settings, &shared.connected, &cases));
     let trials = trials::trials(cases, settings, Some(&shared));
     Ok((trials, Some(shared)))
+}
+
+/// The cases libtest-mimic will run under `args`: selected by its filter, and ignored or
+/// not as `--ignored` and `--include-ignored` say.
+fn to_run<'c>(args: &Arguments, settings: &Settings, cases: &'c [Case]) -> Vec<&'c Case> {
+    cases
+        .iter()
+        .filter(|c| {
+            let ignored = settings.skip_reason(c).is_some();
+            trials::selected(&c.name, args) && (args.include_ignored || ignored == args.ignored)
+        })
+        .collect()
+}
+
+/// The plan line, said before the first request: what the cases may send (exactly bounded
+/// against the embedded mock, whose listings' sizes are known) and, at the run's rate cap,
+/// about how long.
+fn plan_line(
+    args: &Arguments,
+    settings: &Settings,
+    connected: &Connected,
+    cases: &[Case],
+) -> String {
+    let plan = Plan::of(
+        &to_run(args, settings, cases),
+        settings.run_depth(),
+        settings.walk_bounds,
+    );
+    let sizes = connected.known_sizes();
+    let known = plan.with_sizes(|path| sizes.get(path).copied());
+    let client = settings.client_for_run();
+    let rate = match (&connected.replayer, &settings.base_url) {
+        (None, Some(_)) => {
+            (client.rate_limit.map(Rate::Cap)).or(client.default_rate.map(Rate::Default))
+        }
+        _ => None,
+    };
+    plan.line(known, rate)
 }
 
 /// Writes the run's recording, if it was recorded.

@@ -72,6 +72,8 @@ pub mod env {
     /// along the order a walk at a larger limit learned.
     pub const WALK_PLAN: &str = "CONTRACT_WALK_PLAN";
     pub const DEPTH: &str = "CONTRACT_DEPTH";
+    /// `auto` (default), `always` or `never`: the progress display on stderr.
+    pub const PROGRESS: &str = "CONTRACT_PROGRESS";
     /// A file to write the JUnit XML report to.
     pub const JUNIT: &str = "CONTRACT_JUNIT";
     /// A file to write the JSON report to.
@@ -143,6 +145,26 @@ pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(120);
 /// says otherwise. Only a guard against hangs: the page budget is what bounds a walk.
 pub const DEFAULT_WALK_CASE_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// When a run shows its progress display (cases done, requests sent and pace per suite).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// On a terminal (stderr), unless `CI` is set or `TERM` is `dumb`.
+    #[default]
+    Auto,
+    /// Always, on stderr, terminal or not.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl std::str::FromStr for ProgressMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        crate::choice::parse(s, "progress")
+    }
+}
+
 /// A key sent in place of the real one in a replay without `CONTRACT_API_KEY`: it is masked
 /// like the recorded key, so the requests still match.
 pub const REPLAY_KEY: &str = "lc-replay-placeholder-key";
@@ -192,6 +214,8 @@ pub struct Settings {
     /// How much of a large listing walks read (`CONTRACT_DEPTH`, `--depth`); `None`:
     /// sampled.
     pub depth: Option<Depth>,
+    /// Whether the run shows its progress display (`CONTRACT_PROGRESS`, `--progress`).
+    pub progress: ProgressMode,
     /// Client settings. `rate_limit`/`concurrency` of `None` take the live defaults on a
     /// live run and no cap against the embedded mock.
     pub client: ClientSettings,
@@ -245,6 +269,7 @@ impl Settings {
             walk_bounds: WalkBounds::default(),
             walk_plan: None,
             depth: None,
+            progress: ProgressMode::Auto,
             // A live run goes through the proxy the environment names (see `client_for_run`).
             client: ClientSettings {
                 use_env_proxy: true,
@@ -407,6 +432,21 @@ impl Settings {
         client.rate_limit = client.rate_limit.filter(|r| *r > 0.0);
         client.concurrency = client.concurrency.filter(|n| *n > 0);
         client
+    }
+
+    /// Whether the run draws its progress display: always, never, or on a terminal (stderr)
+    /// that is not CI's or dumb.
+    pub fn shows_progress(&self) -> bool {
+        match self.progress {
+            ProgressMode::Always => true,
+            ProgressMode::Never => false,
+            ProgressMode::Auto => {
+                use std::io::IsTerminal;
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("CI").is_none_or(|v| v.is_empty())
+                    && std::env::var("TERM").is_ok_and(|t| t != "dumb")
+            }
+        }
     }
 
     /// The depth of the run: the one set, else sampled.

@@ -46,6 +46,20 @@ impl Connected {
     }
 }
 
+impl Connected {
+    /// The size of each listing the run reads, where it is known: the embedded mock's
+    /// dataset, by contract file.
+    pub fn known_sizes(&self) -> BTreeMap<PathBuf, u64> {
+        self.targets
+            .iter()
+            .filter_map(|(path, target)| {
+                let mock = self.mocks.iter().find(|m| m.base_url() == target.base)?;
+                Some((path.clone(), mock.config().items as u64))
+            })
+            .collect()
+    }
+}
+
 /// Reads the recording a replay answers from, and takes from it how the recorded run sent
 /// its credential (`--auth`), unless this run says otherwise.
 pub fn load_replay(

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+use super::progress::Display;
 use super::target::Connected;
 use crate::case::Case;
 use crate::check::walk::WalkBounds;
@@ -45,6 +46,8 @@ pub struct Shared {
     fail_on: Severity,
     /// Cases whose run panicked: a bug in the harness, which exits 1, never 101.
     pub panicked: std::sync::atomic::AtomicUsize,
+    /// The progress display, when the run shows one.
+    pub display: Option<Arc<Display>>,
 }
 
 impl Shared {
@@ -54,6 +57,7 @@ impl Shared {
         connected: Connected,
         schemas: SchemaSet,
         cases: &[Case],
+        display: Option<Arc<Display>>,
     ) -> Shared {
         Shared {
             connected,
@@ -77,6 +81,7 @@ impl Shared {
             auth_unchecked: settings.no_auth.then(|| settings.no_auth_source()),
             fail_on: settings.fail_on,
             panicked: std::sync::atomic::AtomicUsize::new(0),
+            display,
         }
     }
 
@@ -166,7 +171,7 @@ pub fn trials(cases: Vec<Case>, settings: &Settings, shared: Option<&Arc<Shared>
 
 /// Whether libtest-mimic runs a trial of that name under `args`' filter and skips (its
 /// rule: a substring, or the whole name with `--exact`).
-fn selected(name: &str, args: &Arguments) -> bool {
+pub(super) fn selected(name: &str, args: &Arguments) -> bool {
     let matches = |pattern: &str| {
         if args.exact {
             name == pattern
@@ -182,6 +187,11 @@ fn trial(case: Case, ignored: bool, shared: Option<Arc<Shared>>) -> Trial {
             return Ok(());
         };
         let started = std::time::Instant::now();
+        if let Some(display) = &shared.display {
+            display.case_started();
+        }
+        // Cleared for libtest's line of the case, which follows its end.
+        let _ended = Ended(shared.display.as_deref(), case.suite());
         let record = |outcome, duration, run, message| {
             shared
                 .results
@@ -254,6 +264,17 @@ fn trial(case: Case, ignored: bool, shared: Option<Arc<Shared>>) -> Trial {
     .with_ignored_flag(ignored)
 }
 
+/// Tells the display a case ended when dropped: however the trial returns.
+struct Ended<'a>(Option<&'a Display>, &'a str);
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        if let Some(display) = self.0 {
+            display.case_done(self.1);
+        }
+    }
+}
+
 /// Runs `f`, turning a panic (a harness bug) into a failure whose message is masked like
 /// everything else the harness prints.
 fn guarded<T>(redactor: &Redactor, f: impl FnOnce() -> T) -> Result<T, Failed> {
@@ -291,7 +312,12 @@ fn execute(case: &Case, shared: &Arc<Shared>) -> CaseRun {
         } else {
             DEFAULT_CASE_TIMEOUT
         });
-    let progress = Arc::new(Progress::default());
+    let progress = Arc::new(
+        match shared.display.as_ref().and_then(|d| d.tally(case.suite())) {
+            Some(tally) => Progress::tallied(tally),
+            None => Progress::default(),
+        },
+    );
     let timed_out = move |progress: &Progress| CaseRun {
         violations: vec![case_timeout_violation(limit, progress)].into(),
         requests: progress.requests(),

@@ -5,13 +5,14 @@ mod ahead;
 pub mod backward;
 pub mod depth;
 pub mod pages;
+pub mod plan;
 pub mod walk;
 pub mod walk_cache;
 
 use crate::outcome::plural;
 pub use crate::outcome::{Answer, Answers, CaseRun};
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -642,12 +643,26 @@ pub struct Progress {
     /// What the case is doing besides its own requests: waiting for a walk another case is
     /// making, or having taken one over.
     notes: Mutex<Vec<String>>,
+    /// Where its requests are also counted as they are answered: its suite's, for the
+    /// progress display.
+    tally: Option<Arc<AtomicU64>>,
 }
 
 impl Progress {
+    /// Progress that also counts its requests in `tally`.
+    pub fn tallied(tally: Arc<AtomicU64>) -> Progress {
+        Progress {
+            tally: Some(tally),
+            ..Progress::default()
+        }
+    }
+
     /// Counts a request that got an answer (or gave up), with its retries; `what` names it.
     fn answered(&self, attempts: u32, what: String) {
         self.requests.fetch_add(attempts, Ordering::Relaxed);
+        if let Some(tally) = &self.tally {
+            tally.fetch_add(u64::from(attempts), Ordering::Relaxed);
+        }
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(what);
     }
 

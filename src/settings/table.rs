@@ -516,6 +516,20 @@ pub static SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        var: env::PROGRESS,
+        flag: Some("--progress"),
+        value_name: "WHEN",
+        help: "auto: a progress display on stderr (per suite: cases done, requests sent, pace) \
+               when it is a terminal, CI is unset and TERM is not dumb; always; never",
+        default: "auto",
+        many: Many::One,
+        range: None,
+        read: |s, g| {
+            s.progress = g.one().parse()?;
+            Ok(())
+        },
+    },
+    Setting {
         var: env::MAX_BODY_BYTES,
         flag: Some("--max-body-bytes"),
         value_name: "BYTES",

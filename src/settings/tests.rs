@@ -382,6 +382,7 @@ fn every_setting_has_a_flag_but_the_key_and_each_is_read() {
         "NAME: VALUE" => "x-a: 1",
         "PLAN" => "chained",
         "DEPTH" => "full",
+        "WHEN" => "never",
         "LEVEL" => "additive",
         "N" | "SECS" | "BYTES" | "PER_SEC" => "3",
         "VAR[,VAR]" => "HOME_SECRET",

@@ -120,3 +120,42 @@ fn a_bad_depth_names_the_flag_the_variable_and_the_choices() {
         text(&out)
     );
 }
+
+/// `F` and `R` of the plan line's `at most F request(s) + R per 1,000 items`.
+fn planned(out: &str) -> (u64, u64) {
+    let plan = out
+        .lines()
+        .find(|l| l.starts_with("plan: "))
+        .unwrap_or_else(|| panic!("a plan line: {out}"));
+    let number = |after: &str| -> u64 {
+        plan.split(after)
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("`{after}` and a number: {plan}"))
+    };
+    (number("at most "), number("request(s) + "))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_bounds_what_a_run_sends_sampled_or_full() {
+    for (items, args) in [
+        (1000, &[][..]),
+        (2000, &[][..]),
+        (1000, &["--depth", "full"][..]),
+    ] {
+        let (code, out) = check_listing(items, None, args).await;
+        assert_eq!(code, Some(0), "{out}");
+        let (fixed, per_1000) = planned(&out);
+        let bound = fixed + per_1000 * (items as u64).div_ceil(1000);
+        let sent = u64::from(requests(&out));
+        assert!(
+            sent <= bound,
+            "{items} {args:?}: {sent} sent, {bound} planned: {out}"
+        );
+        // Sampled, the bound is close: the walk at the maximum grows, the rest is fixed.
+        if args.is_empty() {
+            assert!(bound < 2 * sent, "{items}: {sent} sent, {bound} planned");
+        }
+    }
+}

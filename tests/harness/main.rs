@@ -16,6 +16,7 @@ mod hostile_bounds;
 mod hostile_leak;
 mod openapi;
 mod pace;
+mod progress;
 mod properties;
 mod record_replay;
 mod reports;
