@@ -136,8 +136,10 @@ impl Display {
                 }
                 pace(&samples)
             };
-            suite.bar.set_position(suite.done.load(Ordering::SeqCst));
+            // The message first: setting the position may draw, and it must not draw the
+            // new count of cases beside the old count of requests.
             suite.bar.set_message(message(requests, pace));
+            suite.bar.set_position(suite.done.load(Ordering::SeqCst));
         }
     }
 
