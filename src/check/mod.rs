@@ -44,12 +44,34 @@ pub struct Judged {
 /// page invariants); the response conforms if one of them has no violation, and otherwise
 /// the violations of the closest one are returned.
 pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judged {
+    match read(exchange, expect) {
+        Read::Judged(judged) => judged,
+        Read::Body(body) => {
+            let judged = judge_body(exchange, expect, schemas, &body);
+            Judged {
+                body: Some(body),
+                ..judged
+            }
+        }
+    }
+}
+
+/// The first step of [`judge`]: what a walk needs to go on.
+#[derive(Debug)]
+pub enum Read {
+    /// The status is not one `expect` accepts, or the body is not JSON: judged already, with
+    /// no body.
+    Judged(Judged),
+    /// The parsed body of a response with an accepted status, for [`judge_body`].
+    Body(Value),
+}
+
+/// The status and the JSON of a response, the first step of [`judge`]: a walk takes its
+/// next cursor from the body, then judges the rest with [`judge_body`] while the next page
+/// is on its way.
+pub fn read(exchange: &Exchange, expect: &Expect) -> Read {
     let accept = expect.accept;
-    let candidates: Vec<&Outcome> = accept
-        .iter()
-        .filter(|o| o.status == exchange.status.as_u16())
-        .collect();
-    if candidates.is_empty() {
+    if !accept.iter().any(|o| o.status == exchange.status.as_u16()) {
         let mut wanted: Vec<String> = Vec::new();
         for status in accept.iter().map(|o| o.status.to_string()) {
             if !wanted.contains(&status) {
@@ -89,26 +111,44 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
                 }
             ),
         );
-        return Judged {
+        return Read::Judged(Judged {
             violations: vec![violation],
             ..Judged::default()
-        };
+        });
     }
+    match serde_json::from_slice(&exchange.body) {
+        Ok(body) => Read::Body(body),
+        Err(e) => {
+            let mut head = Vec::new();
+            if let Some(v) = check_content_type(exchange.content_type.as_deref()) {
+                head.push(v);
+            }
+            head.push(json_violation(&exchange.body, &e));
+            Read::Judged(Judged {
+                violations: head,
+                ..Judged::default()
+            })
+        }
+    }
+}
 
+/// The second step of [`judge`], for a response [`read`] gave a `body`: content type,
+/// schema, page invariants and additive drift. The result holds no body.
+pub fn judge_body(
+    exchange: &Exchange,
+    expect: &Expect,
+    schemas: &SchemaSet,
+    body: &Value,
+) -> Judged {
+    let candidates: Vec<&Outcome> = expect
+        .accept
+        .iter()
+        .filter(|o| o.status == exchange.status.as_u16())
+        .collect();
     let mut head = Vec::new();
     if let Some(v) = check_content_type(exchange.content_type.as_deref()) {
         head.push(v);
     }
-    let body: Value = match serde_json::from_slice(&exchange.body) {
-        Ok(body) => body,
-        Err(e) => {
-            head.push(json_violation(&exchange.body, &e));
-            return Judged {
-                violations: head,
-                ..Judged::default()
-            };
-        }
-    };
 
     let mut notices = Vec::new();
     // A page that passes the strict list schema is valid and has no field the schema does not
@@ -116,9 +156,9 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
     let mut list_valid = false;
     if exchange.status.is_success() && candidates.iter().any(|o| o.schema == BodyKind::List) {
         let list = &expect.page.contract.schemas.list;
-        list_valid = schemas.conforms_strictly(list, &body);
+        list_valid = schemas.conforms_strictly(list, body);
         if !list_valid {
-            notices = additive::new_fields(&body, list, schemas);
+            notices = additive::new_fields(body, list, schemas);
         }
         notices.extend(additive::new_headers(
             &exchange.header_names,
@@ -129,14 +169,14 @@ pub fn judge(exchange: &Exchange, expect: &Expect, schemas: &SchemaSet) -> Judge
         .into_iter()
         .map(|outcome| {
             let mut found = head.clone();
-            found.extend(check_outcome(&body, outcome, expect, schemas, list_valid));
+            found.extend(check_outcome(body, outcome, expect, schemas, list_valid));
             found
         })
         .min_by_key(Vec::len)
         .unwrap_or_default();
     Judged {
         violations,
-        body: Some(body),
+        body: None,
         notices,
     }
 }

@@ -81,7 +81,20 @@ fn list(ids: &[&str]) -> String {
 /// items on a page than asked for.
 pub fn of_walk(walk: &WalkRecord) -> Vec<ServerBug> {
     let mut out = Vec::new();
-    let first_of = |page: u32| walk.items.iter().find(|s| s.page == page);
+    // Each page's first item and item count, in one pass over the items: a search per page
+    // would be quadratic in a walk at limit 1 (10,000 pages of 10,000 items).
+    let mut firsts: Vec<Option<&Seen>> = Vec::new();
+    let mut per_page: Vec<u64> = Vec::new();
+    for s in &walk.items {
+        let page = s.page as usize;
+        if firsts.len() <= page {
+            firsts.resize(page + 1, None);
+            per_page.resize(page + 1, 0);
+        }
+        firsts[page].get_or_insert(s);
+        per_page[page] += 1;
+    }
+    let first_of = |page: u32| firsts.get(page as usize).copied().flatten();
     for (i, cursor) in walk.cursors.iter().enumerate().skip(1) {
         let page = i as u32 + 1;
         let (Some(cursor), Some(first)) = (cursor, first_of(page)) else {
@@ -112,11 +125,11 @@ pub fn of_walk(walk: &WalkRecord) -> Vec<ServerBug> {
             break;
         }
     }
-    let mut per_page = std::collections::BTreeMap::<u32, u64>::new();
-    for s in &walk.items {
-        *per_page.entry(s.page).or_default() += 1;
-    }
-    if let Some((page, n)) = per_page.iter().find(|(_, n)| **n > walk.page_size) {
+    if let Some((page, n)) = per_page
+        .iter()
+        .enumerate()
+        .find(|(_, n)| **n > walk.page_size)
+    {
         out.push(ServerBug::new(
             BugKind::LimitIgnored,
             format!(

@@ -7,13 +7,18 @@
 //! taken one at a time, in order, by the same [`WalkState`], and a page fetched ahead is used
 //! only when its cursor is the one the walk asks for next. The verdicts are therefore the
 //! chained walk's, at the same pages and cursors; only the waiting is shorter.
+//!
+//! A page's status and JSON are read first, and the walk goes on from its body at once; the
+//! rest of its judging (content type, schema, page invariants, additive drift) is done while
+//! the next page is on its way. The requests are the same, and so are the violations, in the
+//! same order: each page's are recorded before the next page is read.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
+use futures_util::{FutureExt, StreamExt};
 
 use super::ahead::{AHEAD_UNCAPPED, Order, Predictor, Step};
 use super::depth::{WINDOW_PAGES, Window};
@@ -22,9 +27,9 @@ use super::{CaseRun, RunContext, request_headers, transport_violation};
 use crate::case::{BodyKind, Case, Outcome, WalkLimit};
 use crate::check::page::PageRules;
 use crate::check::walk::{Next, WalkBounds, WalkRecord, WalkState};
-use crate::check::{Expect, judge};
+use crate::check::{Expect, Read, judge_body, read};
 use crate::contract::{Contract, CursorSource, Direction};
-use crate::violation::PageRef;
+use crate::violation::{PageRef, Violation};
 
 /// A finished walk: what it saw, what it broke, what it cost.
 #[derive(Debug, Clone, Default)]
@@ -139,6 +144,8 @@ pub(super) struct WalkPage {
     pub body: Option<serde_json::Value>,
     /// The page's own violations, not yet located.
     pub found: Vec<crate::violation::Violation>,
+    /// Whether the body is still to be judged ([`finish_page`]).
+    unjudged: bool,
     /// The answer, for its request line (built only where a violation needs it).
     fetched: Arc<Fetched>,
 }
@@ -187,13 +194,16 @@ pub(super) async fn walk_page(
     let fetched = ctx
         .fetch(url, headers.clone(), first_page, run, |_| at().to_string())
         .await;
-    judge_page(ctx, fetched, expect, run, at)
+    let mut page = read_page(ctx, fetched, expect, run, at)?;
+    finish_page(ctx, &mut page, expect, run, at);
+    Some(page)
 }
 
-/// Judges a fetched page of a walk (sent in turn, or ahead), and marks its exchanges in the
-/// recording with the page they were. `None` when no response came: the transport violation
-/// is then recorded, located at `at`.
-fn judge_page(
+/// The first step of judging a fetched page of a walk (sent in turn, or ahead): marks its
+/// exchanges in the recording with the page they were, and reads its status and body, all a
+/// walk needs to go on; [`finish_page`] judges the rest. `None` when no response came: the
+/// transport violation is then recorded, located at `at`.
+fn read_page(
     ctx: &RunContext<'_>,
     fetched: Arc<Fetched>,
     expect: &Expect<'_>,
@@ -213,7 +223,32 @@ fn judge_page(
             return None;
         }
     };
-    let judged = judge(exchange, expect, ctx.schemas);
+    let (body, found, unjudged) = match read(exchange, expect) {
+        Read::Body(body) => (Some(body), Vec::new(), true),
+        Read::Judged(judged) => (judged.body, judged.violations, false),
+    };
+    Some(WalkPage {
+        body,
+        found,
+        unjudged,
+        fetched,
+    })
+}
+
+/// The second step of judging a page of a walk: its content type, schema and page
+/// invariants (into `found`, before any found since), and its additive drift (into `run`).
+fn finish_page(
+    ctx: &RunContext<'_>,
+    page: &mut WalkPage,
+    expect: &Expect<'_>,
+    run: &mut CaseRun,
+    at: &dyn Fn() -> PageRef,
+) {
+    let (Some(body), true, Ok(exchange)) = (&page.body, page.unjudged, &page.fetched.result) else {
+        return;
+    };
+    page.unjudged = false;
+    let judged = judge_body(exchange, expect, ctx.schemas, body);
     // A server that adds a field adds it to every page: only the first sighting is kept,
     // so only a new one pays for its request line and page.
     for mut notice in judged.notices {
@@ -223,11 +258,9 @@ fn judge_page(
             run.notice(notice);
         }
     }
-    Some(WalkPage {
-        body: judged.body,
-        found: judged.violations,
-        fetched,
-    })
+    let mut found = judged.violations;
+    found.append(&mut page.found);
+    page.found = found;
 }
 
 /// A page fetched (ahead or not), with what fetching it cost.
@@ -320,6 +353,8 @@ pub(super) async fn walk(
     let mut in_flight = 0;
 
     let mut out = Walk::default();
+    // The page before: read and walked on from, the rest of its judging still to do.
+    let mut pending: Option<(WalkPage, Vec<Violation>, Step)> = None;
     let mut started_at = None;
     // Items on the page before, once there was one: predictions start from a page seen, so
     // the first page's surprises (new items at the head, short pages) cost nothing.
@@ -360,15 +395,26 @@ pub(super) async fn walk(
         }
         ahead_steps.pop_front();
         in_flight -= 1;
-        let (fetched, cost) = ahead
-            .next()
-            .await
-            .expect("the request the walk waits for is queued");
+        // The page before is judged while this one is on its way: one poll sends the request
+        // (FuturesOrdered keeps what the poll registered, so the answer is not missed).
+        let ready = match pending.take() {
+            Some(before) => {
+                let ready = ahead.next().now_or_never();
+                settle(ctx, before, &expect, &mut out.run, &page_ref);
+                ready
+            }
+            None => None,
+        };
+        let (fetched, cost) = match ready {
+            Some(answer) => answer,
+            None => ahead.next().await,
+        }
+        .expect("the request the walk waits for is queued");
         spend(&mut out.run, cost);
 
         out.probed |= step.probe;
         let page = || page_ref(&step);
-        let Some(mut answer) = judge_page(ctx, fetched, &expect, &mut out.run, &page) else {
+        let Some(answer) = read_page(ctx, fetched, &expect, &mut out.run, &page) else {
             started_at.get_or_insert(0);
             break;
         };
@@ -381,16 +427,11 @@ pub(super) async fn walk(
             .as_ref()
             .and_then(|b| contract.envelope.items(b))
             .map(Vec::len);
-        let mut found = std::mem::take(&mut answer.found);
-        let next = if step.probe {
-            found.extend(state.probe(answer.body.as_ref()));
-            Next::Stop
+        let (walk_found, next) = if step.probe {
+            (state.probe(answer.body.as_ref()), Next::Stop)
         } else {
-            let (walk_found, next) = state.page(step.cursor.as_deref(), answer.body.as_ref());
-            found.extend(walk_found);
-            next
+            state.page(step.cursor.as_deref(), answer.body.as_ref())
         };
-        answer.locate(&mut out.run, found, &page);
         // A sampled walk at the end of a window jumps to the next window's first cursor (one
         // past where it is: a walk that drifted beyond a window skips it).
         let next = match (next, &sampled) {
@@ -439,18 +480,44 @@ pub(super) async fn walk(
         let (cursor, probe) = match next {
             Next::Page(c) => (c, false),
             Next::Probe(c) => (c, true),
-            Next::Stop => break,
+            Next::Stop => {
+                settle(
+                    ctx,
+                    (answer, walk_found, step),
+                    &expect,
+                    &mut out.run,
+                    &page_ref,
+                );
+                break;
+            }
         };
-        step = Step {
+        let next = Step {
             cursor: Some(cursor),
             page: state.next_page(),
             probe,
         };
+        pending = Some((answer, walk_found, std::mem::replace(&mut step, next)));
     }
     drain(&mut ahead, &mut out.run).await;
     out.record = state.finish();
     out.record.started_at = started_at.unwrap_or_default();
     out
+}
+
+/// Finishes judging a page the walk has gone on from, and records its violations (the page's
+/// own, then the walk's found on it), located at its request and step.
+fn settle(
+    ctx: &RunContext<'_>,
+    (mut answer, walk_found, step): (WalkPage, Vec<Violation>, Step),
+    expect: &Expect<'_>,
+    run: &mut CaseRun,
+    page_ref: &dyn Fn(&Step) -> PageRef,
+) {
+    let page = || page_ref(&step);
+    finish_page(ctx, &mut answer, expect, run, &page);
+    let mut found = std::mem::take(&mut answer.found);
+    found.extend(walk_found);
+    answer.locate(run, found, &page);
 }
 
 /// Waits for the pages sent ahead that the walk will not use, and counts what they cost: a
