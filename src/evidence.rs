@@ -154,10 +154,12 @@ impl CaseEvidence {
     }
 
     /// Counts the items of `walks` left out of their comparison as live traffic: created at
-    /// or after `fresh_since` and missing from at least one of the walks.
+    /// or after `fresh_since` and missing from at least one of the complete walks (a walk
+    /// that stopped early misses what lies past where it stopped, live or not).
     pub fn left_out(&mut self, walks: &[&WalkRecord], fresh_since: i64) {
         let sets: Vec<HashSet<&str>> = walks
             .iter()
+            .filter(|w| w.complete)
             .map(|w| w.items.iter().map(|s| &*s.id).collect())
             .collect();
         let mut counted = HashSet::new();
@@ -237,6 +239,13 @@ impl SuiteEvidence {
                 "paging",
                 "the listing is empty: no cursor, page boundary, order or has_more: true was \
                  exercised (create a few items, more than the smallest walk's limit)"
+                    .to_owned(),
+            );
+        } else if self.walks.iter().all(|w| w.boundaries == 0 && !w.complete) {
+            not(
+                "cursor across a page",
+                "no walk got past its first page (see the failures): no page boundary was \
+                 crossed"
                     .to_owned(),
             );
         } else if self.walks.iter().all(|w| w.boundaries == 0) {
@@ -464,5 +473,27 @@ mod tests {
         case.live_left_out = 0;
         case.left_out(&[&small, &large], 2_000_001);
         assert_eq!(case.live_left_out, 0);
+        // A walk that stopped early lacks what lies past where it stopped: not live traffic.
+        let mut stopped = walked("limit=7", 7, &[]);
+        stopped.complete = false;
+        case.left_out(&[&small, &stopped], 1_999_000);
+        assert_eq!(case.live_left_out, 0);
+    }
+
+    #[test]
+    fn walks_that_stopped_on_their_first_page_say_so_not_that_the_listing_is_small() {
+        let mut case = CaseEvidence::default();
+        let mut first_page = walked("limit=100", 100, &[("a", 3), ("b", 2)]);
+        first_page.complete = false;
+        case.walk(&first_page);
+        let stopped = Evidence::fold([("s::w", &case)]).unproven();
+        assert_eq!(stopped[0].what, "cursor across a page");
+        assert!(
+            stopped[0]
+                .why
+                .starts_with("no walk got past its first page"),
+            "{}",
+            stopped[0].why
+        );
     }
 }

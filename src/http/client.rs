@@ -11,7 +11,8 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::breaker::Breaker;
-use super::gate::{Gate, Pace};
+use super::breaker::RUN_STOPPED;
+use super::gate::{Deadline, Gate, Pace};
 use super::retry::{BACKOFF_CAP, RequestOptions, retry_after};
 use crate::error::error_chain;
 use crate::exchange::{Exchange, Failure, Retry, Sent, TransportError, retry_reason, unix_secs};
@@ -169,9 +170,13 @@ impl HttpClient {
         self.recorder.as_deref()
     }
 
-    /// Why the run stopped, if the server stopped answering (see [`Breaker`]).
+    /// Why the run stopped, if it did: the server stopped answering (see [`Breaker`]), or its
+    /// budget would hold requests past their retry budget (see [`Gate`]).
     pub fn stopped(&self) -> Option<String> {
-        self.breaker.as_ref().and_then(|b| b.tripped())
+        self.breaker
+            .as_ref()
+            .and_then(|b| b.tripped())
+            .or_else(|| self.gate.stopped())
     }
 
     /// The pace the run went at and why; `None` in a replay, which sends nothing.
@@ -242,8 +247,20 @@ impl HttpClient {
         };
         loop {
             let attempt = retries.len() as u32 + 1;
+            let deadline = Deadline {
+                at: tokio::time::Instant::from_std(start + policy.budget),
+                budget: policy.budget,
+                url: url.clone(),
+            };
             let (outcome, id) = self
-                .attempt(client, &url, &headers, options.timeout, sent_at, attempt)
+                .attempt(
+                    client,
+                    &deadline,
+                    &headers,
+                    options.timeout,
+                    sent_at,
+                    attempt,
+                )
                 .await;
             entries.extend(id);
             if let Some(breaker) = &self.breaker {
@@ -314,15 +331,20 @@ impl HttpClient {
     async fn attempt(
         &self,
         client: &reqwest::Client,
-        url: &Url,
+        deadline: &Deadline,
         headers: &HeaderMap,
         timeout: Duration,
         sent_at: i64,
         attempt: u32,
     ) -> (Result<Raw, (Failure, bool)>, Option<usize>) {
+        let url = &deadline.url;
         let begun = Instant::now();
         let started = SystemTime::now();
-        let (_permit, ticket) = self.gate.enter().await;
+        // A request the server's budget would hold past its retry budget stops the run.
+        let (_permit, ticket) = match self.gate.enter(deadline).await {
+            Ok(entered) => entered,
+            Err(_) => return (Err((rate_limited(url), true)), None),
+        };
         // Once the run has stopped (the server answers nothing), nothing more is sent, not
         // even a request that was waiting for its turn.
         if let Some(breaker) = self.breaker.as_ref().filter(|b| b.tripped().is_some()) {
@@ -571,4 +593,12 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
         };
     }
     false
+}
+
+/// The failure of a request to `url` not sent because the server's budget stopped the run.
+fn rate_limited(url: &Url) -> Failure {
+    Failure::Connection(format!(
+        "not sent: {RUN_STOPPED}{} is rate-limited past the retry budget (see the error after the summary)",
+        url.origin().ascii_serialization()
+    ))
 }

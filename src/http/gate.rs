@@ -37,17 +37,28 @@ impl Gate {
                 cap: positive(cap),
                 default: positive(default),
                 state: Mutex::new(State::default()),
+                stop: tokio::sync::watch::Sender::new(false),
             },
         }
     }
 
-    /// Waits for a free slot and for the next start time.
-    pub(super) async fn enter(&self) -> (Option<tokio::sync::SemaphorePermit<'_>>, Ticket) {
+    /// Waits for a free slot and for the next start time. `Err`: the run stopped, because the
+    /// server's budget would hold a request past its `deadline` (this one's, or one before);
+    /// the message says why, and nothing more is sent.
+    pub(super) async fn enter(
+        &self,
+        deadline: &Deadline,
+    ) -> Result<(Option<tokio::sync::SemaphorePermit<'_>>, Ticket), String> {
         let permit = match &self.slots {
             Some(s) => Some(s.acquire().await.expect("the semaphore is never closed")),
             None => None,
         };
-        (permit, self.pacer.start().await)
+        Ok((permit, self.pacer.start(deadline).await?))
+    }
+
+    /// Why the run stopped, if the server's budget stopped it.
+    pub(super) fn stopped(&self) -> Option<String> {
+        self.pacer.state().stopped.clone()
     }
 
     /// Takes in the budget a response's headers advertise.
@@ -61,6 +72,17 @@ impl Gate {
     }
 }
 
+/// A request waiting for its turn, and how long it may wait: what its retry budget has left.
+#[derive(Debug, Clone)]
+pub(super) struct Deadline {
+    /// No start after this.
+    pub(super) at: Instant,
+    /// The retry budget it is part of (`CONTRACT_RETRY_BUDGET`).
+    pub(super) budget: Duration,
+    /// The server asked: `https://staging.example.com/v1/batches`.
+    pub(super) url: url::Url,
+}
+
 /// Spaces starts evenly at the pace of the moment: the user's cap, the server's budget, or
 /// the default. The pace may change between two starts (a response brought a budget), so each
 /// start is timed from the one before at the pace then in force, not booked ahead.
@@ -69,6 +91,8 @@ struct Pacer {
     cap: Option<f64>,
     default: Option<f64>,
     state: Mutex<State>,
+    /// Turns true when the run stops: starts waiting for their turn stop waiting.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -84,7 +108,30 @@ struct State {
     heard_from: Option<u64>,
     /// The pace the server's budget allows, and the budget that set it.
     server: Option<(f64, Budget)>,
+    /// The budget that set `hold_until`.
+    held_by: Option<Budget>,
     holds: u32,
+    /// Why the run stopped, once the server's budget stopped it.
+    stopped: Option<String>,
+    /// Starts that waited for their turn so far, and the places of those still waiting (in the
+    /// order they came).
+    arrivals: u64,
+    waiting: std::collections::BTreeSet<u64>,
+}
+
+/// A start's place among those waiting for their turn, given up when it starts, stops, or is
+/// dropped.
+struct Queued<'a> {
+    pacer: &'a Pacer,
+    place: Option<u64>,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        if let Some(place) = self.place {
+            self.pacer.state().waiting.remove(&place);
+        }
+    }
 }
 
 impl Pacer {
@@ -97,10 +144,29 @@ impl Pacer {
         }
     }
 
-    async fn start(&self) -> Ticket {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the server's budget, not the user's cap, spaces the starts.
+    fn server_paced(&self, state: &State) -> bool {
+        state
+            .server
+            .is_some_and(|(server, _)| self.cap.is_none_or(|cap| cap >= server))
+    }
+
+    async fn start(&self, deadline: &Deadline) -> Result<Ticket, String> {
+        let mut stop = self.stop.subscribe();
+        let mut queued = Queued {
+            pacer: self,
+            place: None,
+        };
         loop {
             let due = {
-                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                let mut state = self.state();
+                if let Some(why) = &state.stopped {
+                    return Err(why.clone());
+                }
                 let now = Instant::now();
                 let interval = self.rate(&state).map(|r| Duration::from_secs_f64(1.0 / r));
                 let spaced = match (state.last, interval) {
@@ -108,6 +174,39 @@ impl Pacer {
                     _ => None,
                 };
                 let due = spaced.max(state.hold_until).filter(|due| *due > now);
+                // A turn past the deadline that the server's budget sets (a hold, or its pace,
+                // the starts waiting ahead of this one counted; not the user's cap, nor the
+                // default) stops the run: the requests after this one would wait longer still,
+                // so none is sent.
+                if let Some(due) = due {
+                    let place = *queued.place.get_or_insert_with(|| {
+                        state.arrivals += 1;
+                        let place = state.arrivals;
+                        state.waiting.insert(place);
+                        place
+                    });
+                    let ahead = state.waiting.range(..place).count() as u32;
+                    let turn = due + interval.unwrap_or_default() * ahead;
+                    let held = state
+                        .hold_until
+                        .filter(|h| *h > deadline.at)
+                        .zip(state.held_by)
+                        .map(|(until, b)| (until, Hold::Spent(b)));
+                    let paced = (self.server_paced(&state) && turn > deadline.at)
+                        .then_some(state.server)
+                        .flatten()
+                        .map(|(rate, b)| (turn, Hold::Paced(rate, b, ahead)));
+                    if let Some((turn, why)) = held.or(paced) {
+                        let message = why.stop_message(
+                            turn - now,
+                            deadline.at.saturating_duration_since(now),
+                            deadline,
+                        );
+                        state.stopped = Some(message.clone());
+                        self.stop.send_replace(true);
+                        return Err(message);
+                    }
+                }
                 if due.is_none() {
                     // On time or a little late: the next start is timed from when this one was
                     // due; after a pause, from now (no burst to catch up).
@@ -116,12 +215,15 @@ impl Pacer {
                         _ => now,
                     });
                     state.started += 1;
-                    return Ticket(state.started - 1);
+                    return Ok(Ticket(state.started - 1));
                 }
                 due
             };
             if let Some(due) = due {
-                tokio::time::sleep_until(due).await;
+                tokio::select! {
+                    () = tokio::time::sleep_until(due) => {}
+                    _ = stop.wait_for(|stopped| *stopped) => {}
+                }
             }
         }
     }
@@ -131,7 +233,7 @@ impl Pacer {
         if budgets.is_empty() {
             return;
         }
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state();
         if state.heard_from.is_some_and(|from| from > ticket.0) {
             return;
         }
@@ -139,7 +241,7 @@ impl Pacer {
         // Requests started after this one: the server had not counted them.
         let unseen = state.started.saturating_sub(ticket.0 + 1) as f64;
         let mut slowest: Option<(f64, Budget)> = None;
-        let mut hold = None;
+        let mut longest: Option<(Duration, Budget)> = None;
         for budget in budgets {
             let advice = budget.advise(unseen);
             if let Some(rate) = advice.rate
@@ -147,22 +249,29 @@ impl Pacer {
             {
                 slowest = Some((rate, budget));
             }
-            hold = hold.max(advice.hold);
+            if let Some(hold) = advice.hold
+                && longest.is_none_or(|(h, _)| hold > h)
+            {
+                longest = Some((hold, budget));
+            }
         }
         if slowest.is_some() {
             state.server = slowest;
         }
-        if let Some(hold) = hold {
+        if let Some((hold, budget)) = longest {
             let now = Instant::now();
             if state.hold_until.is_none_or(|until| until <= now) {
                 state.holds += 1;
             }
-            state.hold_until = state.hold_until.max(Some(now + hold));
+            if state.hold_until.is_none_or(|until| until < now + hold) {
+                state.hold_until = Some(now + hold);
+                state.held_by = Some(budget);
+            }
         }
     }
 
     fn pace(&self) -> Pace {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.state();
         let rate = self.rate(&state);
         let server = state.server.map(|(pace, budget)| ServerBudget {
             headers: budget.dialect,
@@ -184,6 +293,77 @@ impl Pacer {
             server,
             holds: state.holds,
         }
+    }
+}
+
+/// What of the server's budget kept a request from its turn.
+enum Hold {
+    /// Spent until it comes back.
+    Spent(Budget),
+    /// A pace this slow (requests a second), with this many starts waiting ahead.
+    Paced(f64, Budget, u32),
+}
+
+impl Hold {
+    /// Why the run stopped: a request would have waited `wait` for its turn, its retry budget
+    /// having `left`.
+    fn stop_message(&self, wait: Duration, left: Duration, deadline: &Deadline) -> String {
+        let budget = match self {
+            Hold::Spent(b) | Hold::Paced(_, b, _) => b,
+        };
+        let advertised = match (budget.limit, budget.window) {
+            (Some(limit), Some(window)) => {
+                format!("{} request(s) a {} s window", number(limit), number(window))
+            }
+            (Some(limit), None) => format!("{} request(s)", number(limit)),
+            (None, _) => "its remaining requests and reset".to_owned(),
+        };
+        let now = match self {
+            Hold::Spent(b) => format!(
+                "{} left{}",
+                b.remaining.map_or("none".to_owned(), number),
+                b.reset
+                    .map(|r| format!(", whole again in {} s", number(r)))
+                    .unwrap_or_default()
+            ),
+            Hold::Paced(rate, _, 0) => format!("a pace of {}", per_minute(*rate)),
+            Hold::Paced(rate, _, ahead) => format!(
+                "a pace of {}, and {ahead} request(s) waiting ahead of it",
+                per_minute(*rate)
+            ),
+        };
+        let mut url = deadline.url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        format!(
+            "{url} is rate-limited past the retry budget: its {} headers advertise {advertised} \
+             ({now}), so a request would have waited {} s for its turn, and its retry budget \
+             (CONTRACT_RETRY_BUDGET={} s) had {} s left; the run stopped, and every case not \
+             finished could not be judged (raise CONTRACT_RETRY_BUDGET to wait that long, \
+             check fewer suites or cases, or give the key a larger rate limit)",
+            budget.dialect.headers(),
+            number(wait.as_secs_f64()),
+            number(deadline.budget.as_secs_f64()),
+            number(left.as_secs_f64()),
+        )
+    }
+}
+
+/// A number as a person reads it: whole, or to one decimal.
+fn number(n: f64) -> String {
+    if (n - n.round()).abs() < 0.05 {
+        format!("{:.0}", n.round())
+    } else {
+        format!("{n:.1}")
+    }
+}
+
+/// A pace as a person reads it: `1 request(s) a minute`, `9.7 request(s)/s`.
+fn per_minute(rate: f64) -> String {
+    if rate < 1.0 {
+        format!("{} request(s) a minute", number(rate * 60.0))
+    } else {
+        format!("{} request(s)/s", number(rate))
     }
 }
 
@@ -245,6 +425,17 @@ mod tests {
         h
     }
 
+    /// A deadline `secs` from now (a retry budget of that).
+    fn within(secs: u64) -> Deadline {
+        Deadline {
+            at: Instant::now() + Duration::from_secs(secs),
+            budget: Duration::from_secs(secs),
+            url: "http://127.0.0.1:9/v1/batches?limit=1&after=b_1"
+                .parse()
+                .unwrap(),
+        }
+    }
+
     #[test]
     fn the_pace_is_the_default_until_a_budget_is_heard_then_the_budget_within_the_cap() {
         let gate = Gate::new(None, Some(10.0), Some(4));
@@ -297,31 +488,97 @@ mod tests {
         let gate = Gate::new(None, Some(50.0), None);
         let t0 = Instant::now();
         for _ in 0..6 {
-            gate.enter().await;
+            gate.enter(&within(600)).await.unwrap();
         }
         // Six starts 20 ms apart (wall time: generous above, exact below).
         let took = t0.elapsed();
         assert!(took >= Duration::from_millis(100), "{took:?}");
         assert!(took < Duration::from_millis(600), "{took:?}");
-        let (_, ticket) = gate.enter().await;
+        let (_, ticket) = gate.enter(&within(600)).await.unwrap();
         gate.heard(ticket, &openai("6000", "5000", "10s"));
         let t1 = Instant::now();
         for _ in 0..10 {
-            gate.enter().await;
+            gate.enter(&within(600)).await.unwrap();
         }
         let took = t1.elapsed();
         // 100 a second less the share kept back: ten starts take about 100 ms.
         assert!(took >= Duration::from_millis(90), "{took:?}");
         assert!(took < Duration::from_millis(600), "{took:?}");
-        // Spent: every start waits for the reset.
-        let (_, ticket) = gate.enter().await;
-        gate.heard(ticket, &openai("6000", "0", "300ms"));
+        // Spent: every start waits until a request is back (one a second; the reset is sooner).
+        let (_, ticket) = gate.enter(&within(600)).await.unwrap();
+        gate.heard(ticket, &openai("60", "0", "300ms"));
         let t2 = Instant::now();
-        gate.enter().await;
+        gate.enter(&within(600)).await.unwrap();
         assert!(
             t2.elapsed() >= Duration::from_millis(290),
             "{:?}",
             t2.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn a_hold_past_the_deadline_stops_the_run_and_nothing_after_it_starts() {
+        let gate = Gate::new(None, Some(10.0), Some(4));
+        let (_, ticket) = gate.enter(&within(60)).await.unwrap();
+        // Spent, and the bucket comes back at one a minute.
+        gate.heard(ticket, &openai("1", "0", "60s"));
+        let t0 = Instant::now();
+        let why = gate.enter(&within(2)).await.unwrap_err();
+        assert!(t0.elapsed() < Duration::from_secs(1), "not waited for");
+        assert_eq!(gate.stopped().as_deref(), Some(why.as_str()));
+        for part in [
+            "http://127.0.0.1:9/v1/batches is rate-limited past the retry budget",
+            "its x-ratelimit-* headers advertise 1 request(s) a 60 s window (0 left, whole again in 60 s)",
+            "would have waited 60 s for its turn",
+            "CONTRACT_RETRY_BUDGET=2 s",
+            "the run stopped",
+        ] {
+            assert!(why.contains(part), "{part:?} in {why}");
+        }
+        assert!(!why.contains("after=b_1"), "no cursor in it: {why}");
+        // Stopped: even a request with all the time in the world is not sent.
+        assert_eq!(gate.enter(&within(600)).await.unwrap_err(), why);
+    }
+
+    #[tokio::test]
+    async fn a_pace_too_slow_for_the_deadline_stops_the_run_and_wakes_the_waiting() {
+        let gate = std::sync::Arc::new(Gate::new(None, Some(10.0), None));
+        let (_, ticket) = gate.enter(&within(60)).await.unwrap();
+        // Two a minute, plenty left: a start each 30 s.
+        gate.heard(ticket, &openai("2", "2", "1s"));
+        let waiting = {
+            let gate = std::sync::Arc::clone(&gate);
+            tokio::spawn(async move { gate.enter(&within(600)).await.map(|_| ()) })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Its turn is 30 s off, past a 5 s deadline: the run stops, and the request waiting
+        // for its turn stops waiting.
+        let why = gate.enter(&within(5)).await.unwrap_err();
+        assert!(
+            why.contains(
+                "(a pace of 1.9 request(s) a minute, and 1 request(s) waiting ahead of it)"
+            ),
+            "{why}"
+        );
+        let t0 = Instant::now();
+        assert_eq!(waiting.await.unwrap().unwrap_err(), why);
+        assert!(t0.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_slow_pace_of_the_users_or_the_default_never_stops_the_run() {
+        // The user's cap of one a minute: a turn a minute off is the user's choice.
+        let gate = Gate::new(Some(1.0 / 60.0), Some(10.0), None);
+        gate.enter(&within(1)).await.unwrap();
+        let waited = tokio::time::timeout(Duration::from_millis(300), gate.enter(&within(1))).await;
+        assert!(waited.is_err(), "still waiting for its turn, not stopped");
+        assert_eq!(gate.stopped(), None);
+        // Below the server's budget, the cap sets the pace: no stop either.
+        let gate = Gate::new(Some(1.0 / 60.0), Some(10.0), None);
+        gate.heard(Ticket(0), &openai("600", "599", "1s"));
+        gate.enter(&within(1)).await.unwrap();
+        let waited = tokio::time::timeout(Duration::from_millis(300), gate.enter(&within(1))).await;
+        assert!(waited.is_err());
+        assert_eq!(gate.stopped(), None);
     }
 }

@@ -95,8 +95,9 @@ impl Budget {
         let sustained = self.sustained();
         let (rate, hold) = match (self.remaining, self.reset) {
             (Some(remaining), reset) if remaining - unseen < 1.0 => {
-                let wait = reset
-                    .filter(|t| *t > 0.0)
+                let wait = self
+                    .refill(1.0 - (remaining - unseen))
+                    .or(reset.filter(|t| *t > 0.0))
                     .or(sustained.map(|s| 1.0 / s))
                     .unwrap_or(1.0);
                 (
@@ -114,6 +115,26 @@ impl Budget {
             rate: rate.map(|r| (r * BUDGET_SHARE).clamp(min_rate(), MAX_SERVER_RATE)),
             hold,
         }
+    }
+}
+
+impl Budget {
+    /// Seconds until `short` more requests are back, for the dialects whose budget is a token
+    /// bucket refilled without pause and whose reset is when it is whole again (OpenAI's and
+    /// Anthropic's): each request spent comes back `reset / (limit - remaining)` after the one
+    /// before, and never sooner than the budget's own pace allows; never later than the reset.
+    /// `None` for the IETF fields, whose reset ends a window.
+    fn refill(&self, short: f64) -> Option<f64> {
+        if !matches!(self.dialect, Dialect::Openai | Dialect::Anthropic) {
+            return None;
+        }
+        let (limit, remaining, reset) = (self.limit?, self.remaining?, self.reset?);
+        let spent = limit - remaining;
+        if spent < 1.0 || reset <= 0.0 {
+            return None;
+        }
+        let each = (reset / spent).max(self.sustained().map_or(0.0, |s| 1.0 / s));
+        Some((each * short.max(1.0)).min(reset))
     }
 }
 
@@ -510,11 +531,17 @@ mod tests {
         assert_eq!(b.advise(0.0).rate, Some(MAX_SERVER_RATE));
         // Nothing left for an hour: held for MAX_HOLD at most, then asked again.
         let b = one(&[
+            ("RateLimit-Policy", r#""p";q=600;w=3600"#),
+            ("RateLimit", r#""p";r=0;t=3600"#),
+        ]);
+        assert_eq!(b.advise(0.0).hold, Some(MAX_HOLD));
+        // A bucket of 600 whole again in an hour: one back each 6 s.
+        let b = one(&[
             ("x-ratelimit-limit-requests", "600"),
             ("x-ratelimit-remaining-requests", "0"),
             ("x-ratelimit-reset-requests", "1h"),
         ]);
-        assert_eq!(b.advise(0.0).hold, Some(MAX_HOLD));
+        assert_eq!(b.advise(0.0).hold, Some(Duration::from_secs(6)));
         // One request an hour: as slow as one each MAX_HOLD, no slower.
         let b = one(&[("RateLimit-Policy", r#""p";q=1;w=3600"#)]);
         assert_eq!(b.advise(0.0).rate, Some(1.0 / 60.0));
@@ -551,10 +578,33 @@ mod tests {
             budget(30.0, 6.0).advise(10.0).rate,
             20.0 / 6.0 * BUDGET_SHARE
         ));
-        // Spent (or spent by the requests in flight): hold until the reset.
+        // Spent (or spent by the requests in flight): hold until one is back, which OpenAI's
+        // and Anthropic's buckets say: 597 spent come back over 2.5 s, but at 10 a second a
+        // request comes back each 0.1 s.
         let spent = budget(3.0, 2.5).advise(3.0);
-        assert_eq!(spent.hold, Some(Duration::from_millis(2500)));
+        assert_eq!(spent.hold, Some(Duration::from_millis(100)));
         assert!(close(spent.rate, 10.0 * BUDGET_SHARE));
+        // Two short: two back.
+        assert_eq!(
+            budget(3.0, 2.5).advise(4.0).hold,
+            Some(Duration::from_millis(200))
+        );
+        // A bucket of 600 spent over 60 s, whole again in 60 s: one back each 0.1 s.
+        assert_eq!(
+            budget(0.0, 60.0).advise(0.0).hold,
+            Some(Duration::from_millis(100))
+        );
+        // Never later than the reset.
+        assert_eq!(
+            budget(599.5, 0.05).advise(599.0).hold,
+            Some(Duration::from_millis(50))
+        );
+        // The IETF fields' reset ends a window: hold until it.
+        let window = Budget {
+            dialect: Dialect::Ietf,
+            ..budget(0.0, 2.5)
+        };
+        assert_eq!(window.advise(0.0).hold, Some(Duration::from_millis(2500)));
         // Remaining and reset without a limit: spread alone.
         let b = Budget {
             limit: None,

@@ -30,7 +30,7 @@ pub enum CaseOutcome {
 
 /// A rate for a person: `10`, `9.7`, `0.5`.
 fn rate(r: f64) -> String {
-    if (r - r.round()).abs() < 0.05 {
+    if (r >= 1.0 || r == 0.0) && (r - r.round()).abs() < 0.05 {
         format!("{:.0}", r)
     } else if r >= 1.0 {
         format!("{:.1}", r)
@@ -136,7 +136,11 @@ impl RunResults {
     pub fn pace_line(&self) -> Option<String> {
         use crate::http::PaceSource;
         let pace = self.pace.as_ref()?;
-        let per_sec = |r: f64| format!("{} request(s)/s", rate(r));
+        // Under one a second, a minute's worth: `1 request(s) a minute`, not `0.02`.
+        let per_sec = |r: f64| match r {
+            r if r < 1.0 => format!("{} request(s) a minute", rate(r * 60.0)),
+            r => format!("{} request(s)/s", rate(r)),
+        };
         let budget = pace
             .server
             .as_ref()
@@ -432,9 +436,12 @@ mod tests {
         held.holds = 2;
         assert_eq!(
             line(held, "CONTRACT_RATE_LIMIT"),
-            "pace: 0.25 request(s)/s, the server's budget (x-ratelimit-*: 600 a minute); every \
-             request waited for its reset 2 time(s)"
+            "pace: 15 request(s) a minute, the server's budget (x-ratelimit-*: 600 a minute); \
+             every request waited for its reset 2 time(s)"
         );
+        // One a minute is said so, not rounded to `0 request(s)/s`.
+        let slow = pace(Some(1.0 / 60.0), PaceSource::ServerBudget, None, true);
+        assert!(line(slow, "CONTRACT_RATE_LIMIT").starts_with("pace: 1 request(s) a minute, "),);
         assert_eq!(results(None, "CONTRACT_RATE_LIMIT").pace_line(), None);
     }
 }

@@ -203,3 +203,49 @@ async fn a_budget_not_advertised_bites_a_run_that_goes_faster() {
     );
     assert!(seen.refused >= 10, "{seen:?}");
 }
+
+/// A budget too small for the run (one request a minute; the mock's bucket holds two): the
+/// run does not crawl for an hour, one request a minute. The first request whose turn the
+/// server's budget would put past its retry budget stops the run: nothing more is sent, every
+/// case not finished could not be judged (exit 1, not drift), and the error says which
+/// headers advertised what, and what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_budget_too_small_for_the_run_stops_it_as_not_judged_naming_the_budget() {
+    let mock = budget_mock(1, BudgetHeaders::Openai).await;
+    let base = mock.base_url().to_string();
+    let out = common::check(
+        &[
+            ("CONTRACT_BASE_URL", &base),
+            ("CONTRACT_API_KEY", &mock.config().key),
+            ("CONTRACT_RETRY_BUDGET", "10"),
+        ],
+        &[],
+    );
+    let all = common::text(&out);
+    let seen = mock.budget_stats().unwrap();
+    eprintln!("1/min: {seen:?}");
+    assert_eq!(out.status.code(), Some(1), "not judged, not drift: {all}");
+    let error = all
+        .lines()
+        .find(|l| l.starts_with("error: ") && l.contains("rate-limited past the retry budget"))
+        .unwrap_or_else(|| panic!("the error names the budget: {all}"));
+    for part in [
+        &format!("{base}v1/batches is rate-limited"),
+        "its x-ratelimit-* headers advertise 1 request(s) a 60 s window",
+        "its retry budget (CONTRACT_RETRY_BUDGET=10 s)",
+        "the run stopped",
+        "raise CONTRACT_RETRY_BUDGET",
+    ] {
+        assert!(error.contains(part), "{part:?} in {error}");
+    }
+    assert!(
+        all.contains("none broke the contract, so this is not drift"),
+        "{all}"
+    );
+    assert!(
+        pace_line(&all).starts_with("pace: 1 request(s) a minute, the server's budget"),
+        "{all}"
+    );
+    // The bucket's two, and no request sent to be refused.
+    assert!(seen.answered <= 2 && seen.refused == 0, "{seen:?}");
+}
