@@ -410,7 +410,7 @@ pub static SETTINGS: &[Setting] = &[
         var: env::RETRY_BUDGET,
         flag: Some("--retry-budget"),
         value_name: "SECS",
-        help: "Seconds one request may spend retrying, waits included",
+        help: "Seconds one request may spend retrying, waits included (its turn under the server's rate limit too)",
         default: "60",
         many: Many::One,
         range: Some(Range::new(0.01, 86400.0, false)),
