@@ -17,7 +17,7 @@ use super::{CaseOutcome, RunResults};
 use crate::finding::Finding;
 use crate::outcome::{CaseRun, plural};
 use crate::redact::Redactor;
-use crate::violation::{AdditionKind, Notice, PageRef, Severity, Violation};
+use crate::violation::{AdditionKind, Invariant, Notice, PageRef, Severity, Violation};
 
 /// Findings of a failed case whose first violation is shown in full; the rest are counted.
 pub const SHOWN_FINDINGS: usize = 3;
@@ -228,10 +228,20 @@ fn summary_findings(out: &mut String, findings: &[Finding]) {
         .iter()
         .map(|(invariant, n, occurrences)| format!("{invariant} {occurrences} in {n} finding(s)"))
         .collect();
+    // A finding that says a case could not be judged (no usable answer, a budget hit) is not
+    // drift: counted apart, so the line never calls a run that judged nothing "breaking".
+    let unjudged = breaking
+        .iter()
+        .filter(|f| f.key.invariant.is_some_and(Invariant::unjudged))
+        .count();
+    let heading = match (breaking.len() - unjudged, unjudged) {
+        (drift, 0) => format!("{drift} breaking"),
+        (0, unjudged) => format!("{unjudged} that could not be judged"),
+        (drift, unjudged) => format!("{drift} breaking, {unjudged} that could not be judged"),
+    };
     let _ = writeln!(
         out,
-        "findings: {} breaking (violations by invariant: {})",
-        breaking.len(),
+        "findings: {heading} (violations by invariant: {})",
         counts.join(", ")
     );
     for f in breaking.iter().take(SUMMARY_FINDINGS) {

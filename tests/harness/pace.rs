@@ -243,6 +243,10 @@ async fn a_budget_too_small_for_the_run_stops_it_as_not_judged_naming_the_budget
         "{all}"
     );
     assert!(
+        all.contains("\nfindings: 1 that could not be judged (violations by invariant: transport "),
+        "the summary calls none of it breaking: {all}"
+    );
+    assert!(
         pace_line(&all).starts_with("pace: 1 request(s) a minute, the server's budget"),
         "{all}"
     );
