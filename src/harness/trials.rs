@@ -151,6 +151,7 @@ impl Shared {
                 None => None,
             },
             rate_from: settings.source(env::RATE_LIMIT),
+            stopped: self.connected.http.stopped(),
             cases,
         };
         results.leave_out_unserved();

@@ -53,6 +53,10 @@ pub struct Report {
     /// the `server`'s advertised budget, `holds`; `null` for the embedded mock or a replay.
     #[serde(default)]
     pub pace: Option<crate::http::Pace>,
+    /// Why the run stopped before its end (the server stopped answering, or its rate limit
+    /// would hold requests past their retry budget); absent when it ran to its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 fn yes() -> bool {
@@ -263,6 +267,7 @@ impl Report {
             evidence: serde_json::from_str(&mask(&super::evidence::json(results).to_string()))
                 .unwrap_or_default(),
             pace: results.pace.clone(),
+            stopped: results.stopped.as_deref().map(mask),
         }
     }
 

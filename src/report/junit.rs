@@ -25,6 +25,9 @@ pub fn render(results: &RunResults, redactor: &Redactor) -> Result<String, Strin
     for diagnosis in results.diagnoses() {
         suite.add_property(("diagnosis", mask(&diagnosis.message).as_str()));
     }
+    if let Some(why) = &results.stopped {
+        suite.add_property(("stopped", mask(why).as_str()));
+    }
     for (name, value) in super::evidence::junit(results) {
         suite.add_property((name, mask(&value).as_str()));
     }

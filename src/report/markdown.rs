@@ -116,6 +116,9 @@ fn section_facts(out: &mut String, results: &RunResults, redactor: &Redactor) {
     if let Some(pace) = results.pace_line() {
         let _ = writeln!(out, "- {pace}");
     }
+    if let Some(why) = &results.stopped {
+        let _ = writeln!(out, "- **the run stopped**: {}", redactor.redact(why));
+    }
     out.push('\n');
 }
 

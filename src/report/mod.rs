@@ -91,6 +91,9 @@ pub struct RunResults {
     /// Where the user's cap came from, as the pace line names it: `--rate-limit` or
     /// `CONTRACT_RATE_LIMIT`.
     pub rate_from: &'static str,
+    /// Why the run stopped before its end, if it did: the server stopped answering, or its
+    /// rate limit would hold requests past their retry budget.
+    pub stopped: Option<String>,
     pub cases: Vec<CaseResult>,
 }
 
@@ -372,6 +375,7 @@ mod tests {
             require_evidence: false,
             pace,
             rate_from,
+            stopped: None,
             cases: Vec::new(),
         }
     }

@@ -213,13 +213,26 @@ async fn a_budget_not_advertised_bites_a_run_that_goes_faster() {
 async fn a_budget_too_small_for_the_run_stops_it_as_not_judged_naming_the_budget() {
     let mock = budget_mock(1, BudgetHeaders::Openai).await;
     let base = mock.base_url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (json, markdown, junit) = (
+        dir.path().join("r.json"),
+        dir.path().join("r.md"),
+        dir.path().join("r.xml"),
+    );
     let out = common::check(
         &[
             ("CONTRACT_BASE_URL", &base),
             ("CONTRACT_API_KEY", &mock.config().key),
             ("CONTRACT_RETRY_BUDGET", "10"),
         ],
-        &[],
+        &[
+            "--json",
+            json.to_str().unwrap(),
+            "--markdown",
+            markdown.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
     );
     let all = common::text(&out);
     let seen = mock.budget_stats().unwrap();
@@ -249,6 +262,22 @@ async fn a_budget_too_small_for_the_run_stops_it_as_not_judged_naming_the_budget
     assert!(
         pace_line(&all).starts_with("pace: 1 request(s) a minute, the server's budget"),
         "{all}"
+    );
+    // The reports say why the run stopped, where the cases say "see the error after the
+    // summary" (CI users read the reports, not stderr).
+    let error = error.trim_start_matches("error: ");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["stopped"], error, "{report:#}");
+    let markdown = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        markdown.contains(&format!("- **the run stopped**: {error}")),
+        "{markdown}"
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        junit.contains("<property name=\"stopped\" value=\"")
+            && junit.contains("rate-limited past the retry budget"),
+        "{junit}"
     );
     // The bucket's two, and no request sent to be refused.
     assert!(seen.answered <= 2 && seen.refused == 0, "{seen:?}");
