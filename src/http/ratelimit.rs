@@ -116,9 +116,7 @@ impl Budget {
             hold,
         }
     }
-}
 
-impl Budget {
     /// Seconds until `short` more requests are back, for the dialects whose budget is a token
     /// bucket refilled without pause and whose reset is when it is whole again (OpenAI's and
     /// Anthropic's): each request spent comes back `reset / (limit - remaining)` after the one
