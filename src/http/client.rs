@@ -250,7 +250,7 @@ impl HttpClient {
             let deadline = Deadline {
                 at: tokio::time::Instant::from_std(start + policy.budget),
                 budget: policy.budget,
-                url: url.clone(),
+                url: &url,
             };
             let (outcome, id) = self
                 .attempt(
@@ -331,13 +331,13 @@ impl HttpClient {
     async fn attempt(
         &self,
         client: &reqwest::Client,
-        deadline: &Deadline,
+        deadline: &Deadline<'_>,
         headers: &HeaderMap,
         timeout: Duration,
         sent_at: i64,
         attempt: u32,
     ) -> (Result<Raw, (Failure, bool)>, Option<usize>) {
-        let url = &deadline.url;
+        let url = deadline.url;
         let begun = Instant::now();
         let started = SystemTime::now();
         // A request the server's budget would hold past its retry budget stops the run.

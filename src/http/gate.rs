@@ -47,7 +47,7 @@ impl Gate {
     /// the message says why, and nothing more is sent.
     pub(super) async fn enter(
         &self,
-        deadline: &Deadline,
+        deadline: &Deadline<'_>,
     ) -> Result<(Option<tokio::sync::SemaphorePermit<'_>>, Ticket), String> {
         let permit = match &self.slots {
             Some(s) => Some(s.acquire().await.expect("the semaphore is never closed")),
@@ -74,13 +74,13 @@ impl Gate {
 
 /// A request waiting for its turn, and how long it may wait: what its retry budget has left.
 #[derive(Debug, Clone)]
-pub(super) struct Deadline {
+pub(super) struct Deadline<'a> {
     /// No start after this.
     pub(super) at: Instant,
     /// The retry budget it is part of (`CONTRACT_RETRY_BUDGET`).
     pub(super) budget: Duration,
     /// The server asked: `https://staging.example.com/v1/batches`.
-    pub(super) url: url::Url,
+    pub(super) url: &'a url::Url,
 }
 
 /// Spaces starts evenly at the pace of the moment: the user's cap, the server's budget, or
@@ -144,6 +144,12 @@ impl Pacer {
         }
     }
 
+    /// Resolves when the run stops (at once if it has).
+    async fn stopping(&self) {
+        let mut stop = self.stop.subscribe();
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -155,8 +161,7 @@ impl Pacer {
             .is_some_and(|(server, _)| self.cap.is_none_or(|cap| cap >= server))
     }
 
-    async fn start(&self, deadline: &Deadline) -> Result<Ticket, String> {
-        let mut stop = self.stop.subscribe();
+    async fn start(&self, deadline: &Deadline<'_>) -> Result<Ticket, String> {
         let mut queued = Queued {
             pacer: self,
             place: None,
@@ -222,7 +227,8 @@ impl Pacer {
             if let Some(due) = due {
                 tokio::select! {
                     () = tokio::time::sleep_until(due) => {}
-                    _ = stop.wait_for(|stopped| *stopped) => {}
+                    // (A stop before the subscription is seen: `wait_for` reads the value first.)
+                    () = self.stopping() => {}
                 }
             }
         }
@@ -307,7 +313,7 @@ enum Hold {
 impl Hold {
     /// Why the run stopped: a request would have waited `wait` for its turn, its retry budget
     /// having `left`.
-    fn stop_message(&self, wait: Duration, left: Duration, deadline: &Deadline) -> String {
+    fn stop_message(&self, wait: Duration, left: Duration, deadline: &Deadline<'_>) -> String {
         let budget = match self {
             Hold::Spent(b) | Hold::Paced(_, b, _) => b,
         };
@@ -426,13 +432,15 @@ mod tests {
     }
 
     /// A deadline `secs` from now (a retry budget of that).
-    fn within(secs: u64) -> Deadline {
+    fn within(secs: u64) -> Deadline<'static> {
         Deadline {
             at: Instant::now() + Duration::from_secs(secs),
             budget: Duration::from_secs(secs),
-            url: "http://127.0.0.1:9/v1/batches?limit=1&after=b_1"
-                .parse()
-                .unwrap(),
+            url: Box::leak(Box::new(
+                "http://127.0.0.1:9/v1/batches?limit=1&after=b_1"
+                    .parse()
+                    .unwrap(),
+            )),
         }
     }
 
