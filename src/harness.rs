@@ -80,8 +80,8 @@ pub fn run(args: &Arguments, settings: Settings) -> ExitCode {
     // (exit 1), nor were cases whose only failures say no usable answer came or a budget was
     // hit; a suite a default run left out is no failure (see `markdown::Verdict`).
     let verdict = ExitCode::from(markdown::Verdict::of(&results).exit_code());
-    if let Some(why) = shared.connected.http.stopped() {
-        eprintln!("error: {}", redactor.redact(&why));
+    if let Some(why) = &results.stopped {
+        eprintln!("error: {}", redactor.redact(why));
     }
     if let Some(message) = results.could_not_be_judged() {
         eprintln!("error: {}", redactor.redact(&message));
